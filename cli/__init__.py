@@ -1,0 +1,1 @@
+"""The ``ganeval`` command line (installed as the import package ``ganeval_cli``)."""

@@ -1,0 +1,93 @@
+"""Options and output helpers shared by the CLI commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import click
+
+from ganeval.errors import ParameterError
+from ganeval.results import MetricResult
+
+__all__ = ["json_option", "seed_option", "extraction_options", "extraction_kwargs", "emit", "emit_many",
+           "atomic_output_path"]
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a human line.")
+seed_option = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                           help="Seed of every random draw; same inputs and seed give the same numbers.")
+
+
+def extraction_options(f: Callable) -> Callable:
+    """Options that control how image inputs become features (ignored for feature inputs)."""
+    opts = [
+        click.option("--extractor", default="auto", show_default=True,
+                     help="Feature extractor for image inputs: inception (FID network), digits (embedded, "
+                          "offline) or auto (feature inputs as they are; images: inception). "
+                          "Feature inputs (.npy/.npz/.csv rows) are used as they are."),
+        click.option("--weights", type=click.Path(dir_okay=False), default=None,
+                     help="FID Inception weights file (else $GANEVAL_INCEPTION_WEIGHTS, then the torch hub cache)."),
+        click.option("--preprocessing", type=click.Choice(["tf", "pytorch-fid", "clean"]), default="tf",
+                     show_default=True, help="How images are resized for the Inception network."),
+        click.option("--batch-size", type=click.IntRange(min=1), default=50, show_default=True,
+                     help="Images per forward pass."),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+                     help="Where the extractor runs; auto = CUDA when present."),
+        click.option("--num-workers", type=click.IntRange(min=0), default=None,
+                     help="Image decoding worker processes (default: min(4, CPU count))."),
+        click.option("--no-cache", is_flag=True, help="Do not read or write the feature cache."),
+        click.option("--skip-invalid", is_flag=True, help="Skip unreadable images (counted in the result) instead of stopping."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def extraction_kwargs(kw: dict[str, Any], as_json: bool = False) -> dict[str, Any]:
+    """Pop the extraction options out of a command's keyword arguments for the API."""
+    quiet = kw.pop("quiet") or as_json
+    return {
+        "extractor": kw.pop("extractor"),
+        "weights": kw.pop("weights"),
+        "preprocessing": kw.pop("preprocessing"),
+        "batch_size": kw.pop("batch_size"),
+        "device": kw.pop("device"),
+        "num_workers": kw.pop("num_workers"),
+        "cache": not kw.pop("no_cache"),
+        "progress": (not quiet) and sys.stderr.isatty(),
+        "source_options": {"skip_invalid": True} if kw.pop("skip_invalid") else {},
+    }
+
+
+def emit(result: MetricResult, as_json: bool) -> None:
+    """Print a result: one human line, or one JSON object."""
+    click.echo(result.to_json() if as_json else result.summary())
+
+
+def emit_many(results: dict[str, MetricResult], as_json: bool, **header: Any) -> None:
+    """Print several results: one line each, or one JSON object holding them all."""
+    if as_json:
+        from ganeval import __version__
+
+        payload = {**header, "results": {k: r.to_dict() for k, r in results.items()}, "version": __version__}
+        click.echo(json.dumps(payload))
+    else:
+        for r in results.values():
+            click.echo(r.summary())
+
+
+def atomic_output_path(path: str) -> Path:
+    """Validate an output path before any work is done (its folder must exist)."""
+    p = Path(path)
+    if p.is_dir():
+        raise ParameterError(f"output {p}: is a directory; give a file name")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise ParameterError(f"output {p}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ParameterError(f"output {p}: folder {parent} is not writable")
+    return p

@@ -1,0 +1,162 @@
+"""Commands on feature spaces: fid, kid, is, prdc, mmd, eval, stats."""
+
+from __future__ import annotations
+
+import click
+
+from ganeval.api import FEATURE_METRICS, evaluate, load_features
+from ganeval.errors import ParameterError
+
+from ._common import atomic_output_path, emit, emit_many, extraction_kwargs, extraction_options, json_option, seed_option
+
+INPUT = click.argument
+
+
+def _run_one(metric: str, real, fake, as_json: bool, kw: dict, options: dict) -> None:
+    ex = extraction_kwargs(kw, as_json)
+    results = evaluate(real, fake, [metric], options={metric: options}, **ex)
+    emit(results[metric], as_json)
+
+
+@click.command()
+@click.argument("real")
+@click.argument("fake")
+@click.option("--eps", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Added to both covariance diagonals (only to compare with codes that do).")
+@extraction_options
+@json_option
+def fid(real, fake, eps, as_json, **kw):
+    """Fréchet Inception Distance between REAL and FAKE (lower is better).
+
+    ||mu_r - mu_f||^2 + tr(S_r + S_f - 2 (S_r S_f)^(1/2)) on feature rows, image features, or
+    mu/sigma statistics files (ganeval, pytorch-fid and clean-fid .npz all work).
+    """
+    _run_one("fid", real, fake, as_json, kw, {"eps": eps})
+
+
+@click.command()
+@click.argument("real")
+@click.argument("fake")
+@click.option("--subsets", type=click.IntRange(min=1), default=100, show_default=True, help="Number of random subsets.")
+@click.option("--subset-size", type=click.IntRange(min=2), default=None,
+              help="Samples per subset from each side (default: min(1000, n_real, n_fake)).")
+@click.option("--degree", type=click.IntRange(min=1), default=3, show_default=True, help="Polynomial kernel degree.")
+@click.option("--gamma", type=float, default=None, help="Kernel scale (default 1/d).")
+@click.option("--coef0", type=float, default=1.0, show_default=True, help="Kernel offset.")
+@seed_option
+@extraction_options
+@json_option
+def kid(real, fake, subsets, subset_size, degree, gamma, coef0, seed, as_json, **kw):
+    """Kernel Inception Distance: unbiased MMD^2, kernel (x.y/d + 1)^3, mean and std over subsets."""
+    _run_one("kid", real, fake, as_json, kw, dict(subsets=subsets, subset_size=subset_size, degree=degree,
+                                                  gamma=gamma, coef0=coef0, seed=seed))
+
+
+@click.command(name="is")
+@click.argument("fake")
+@click.option("--splits", type=click.IntRange(min=1), default=10, show_default=True, help="Consecutive splits.")
+@extraction_options
+@json_option
+def inception_score_cmd(fake, splits, as_json, **kw):
+    """Inception Score of FAKE (higher is better).
+
+    A 2-D array input (.npy, or .npz with 'logits') is read as class logits; images go
+    through the extractor's classifier (1008 Inception logits without the fc bias, or 10
+    digits logits).
+    """
+    _run_one("is", None, fake, as_json, kw, {"splits": splits})
+
+
+@click.command()
+@click.argument("real")
+@click.argument("fake")
+@click.option("--k", "k", type=click.IntRange(min=1), default=5, show_default=True, help="Nearest-neighbour count.")
+@extraction_options
+@json_option
+def prdc_cmd(real, fake, k, as_json, **kw):
+    """Precision, recall, density and coverage of FAKE against REAL (k-NN balls, exact)."""
+    _run_one("prdc", real, fake, as_json, kw, {"k": k})
+
+
+prdc_cmd.name = "prdc"
+
+
+def _bandwidth(value: str):
+    if value == "median":
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise ParameterError(f"--bandwidth must be a positive number or 'median', got {value!r}") from None
+
+
+@click.command()
+@click.argument("real")
+@click.argument("fake")
+@click.option("--kernel", type=click.Choice(["rbf", "poly"]), default="rbf", show_default=True)
+@click.option("--bandwidth", default="median", show_default=True,
+              help="RBF length scale, or 'median' (median pairwise distance of the pooled sample).")
+@click.option("--degree", type=click.IntRange(min=1), default=3, show_default=True, help="poly kernel degree.")
+@click.option("--gamma", type=float, default=None, help="poly kernel scale (default 1/d).")
+@click.option("--coef0", type=float, default=1.0, show_default=True, help="poly kernel offset.")
+@seed_option
+@extraction_options
+@json_option
+def mmd(real, fake, kernel, bandwidth, degree, gamma, coef0, seed, as_json, **kw):
+    """Unbiased squared maximum mean discrepancy between REAL and FAKE."""
+    opts = {"kernel": kernel, "seed": seed}
+    if kernel == "rbf":
+        opts["bandwidth"] = _bandwidth(bandwidth)
+    else:
+        opts.update(degree=degree, gamma=gamma, coef0=coef0)
+    _run_one("mmd", real, fake, as_json, kw, opts)
+
+
+@click.command(name="eval")
+@click.argument("real")
+@click.argument("fake")
+@click.option("--metrics", default="fid,kid,prdc", show_default=True,
+              help=f"Comma-separated list from: {', '.join(FEATURE_METRICS)}.")
+@click.option("--kid-subsets", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--kid-subset-size", type=click.IntRange(min=2), default=None,
+              help="default: min(1000, n_real, n_fake)")
+@click.option("--k", "k", type=click.IntRange(min=1), default=5, show_default=True, help="prdc neighbour count.")
+@click.option("--splits", type=click.IntRange(min=1), default=10, show_default=True, help="is splits.")
+@seed_option
+@extraction_options
+@json_option
+def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, seed, as_json, **kw):
+    """Several metrics at once, reading (and extracting) each input only once.
+
+    With --json, one object: {"metric": "eval", "results": {name: result, ...}, ...}.
+    """
+    names = [m.strip() for m in metrics.split(",") if m.strip()]
+    opts = {"kid": {"subsets": kid_subsets, "subset_size": kid_subset_size, "seed": seed},
+            "prdc": {"k": k}, "is": {"splits": splits}, "mmd": {"seed": seed}}
+    opts = {m: o for m, o in opts.items() if m in names}
+    ex = extraction_kwargs(kw, as_json)
+    results = evaluate(real, fake, names, options=opts, **ex)
+    emit_many(results, as_json, metric="eval", real=real, fake=fake)
+
+
+@click.command()
+@click.argument("source")
+@click.option("-o", "--output", required=True, help="Where to write the .npz (mu, sigma, n, metadata).")
+@extraction_options
+def stats(source, output, **kw):
+    """Write the mean and covariance of SOURCE's features to an .npz.
+
+    pytorch-fid and clean-fid read the file (arrays mu and sigma); ganeval reads theirs.
+    """
+    out = atomic_output_path(output)
+    ex = extraction_kwargs(kw)
+    source_options = ex.pop("source_options")
+    features = load_features(source, source_options=source_options, **ex)
+    st = features.need_stats()
+    st.metadata.update({k: v for k, v in features.info.items() if isinstance(v, (str, int, float, bool))})
+    st.metadata["source"] = str(source)
+    st.save(out)
+    click.echo(f"wrote {out}: n={st.n}, dim={st.dim}")
+
+
+COMMANDS = [fid, kid, inception_score_cmd, prdc_cmd, mmd, eval_cmd, stats]

@@ -1,0 +1,82 @@
+"""Entry point of the ``ganeval`` command: the click group and the error contract.
+
+Every command only parses arguments, calls the public API and prints. A
+:class:`~ganeval.errors.GanevalError` (bad input) becomes one line ``error: ...`` on stderr
+and exit status 2, with no traceback unless ``--debug``; click's own usage errors also exit 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+from ganeval import __version__
+from ganeval.errors import GanevalError
+
+# command modules, each exposing COMMANDS: a list of click commands
+COMMAND_MODULES = [
+    "ganeval_cli.feature_metrics",
+]
+
+
+class GanevalGroup(click.Group):
+    """Turns library errors into the CLI's one-line error contract."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except GanevalError as exc:
+            if ctx.meta.get("ganeval.debug"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2)
+        except (MemoryError, KeyboardInterrupt) as exc:
+            if ctx.meta.get("ganeval.debug"):
+                raise
+            msg = "interrupted" if isinstance(exc, KeyboardInterrupt) else "out of memory; try smaller inputs or --batch-size"
+            click.echo(f"error: {msg}", err=True)
+            ctx.exit(130 if isinstance(exc, KeyboardInterrupt) else 2)
+
+
+@click.group(cls=GanevalGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="ganeval")
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug) to stderr.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, verbose: int) -> None:
+    """Measure how close generated samples are to real ones.
+
+    Inputs (REAL, FAKE) may be an image folder, a .zip of images, a .npy array (2-D = feature
+    rows, 4-D uint8 = images), a .npz (mu/sigma statistics, or features / logits / images
+    arrays), a .csv (header row, numeric columns), a built-in data set
+    builtin:NAME[/train|/test] (see `ganeval datasets`), or shipped statistics ref:NAME.
+
+    Every metric command prints one human line, or one JSON object with --json. Bad input
+    prints `error: ...` and exits with status 2.
+
+    \b
+    Examples:
+      ganeval fid builtin:digits/train builtin:digits/test
+      ganeval kid real.npy fake.npy --subsets 50 --json
+      ganeval stats real.npy -o real_stats.npz
+    """
+    ctx.meta["ganeval.debug"] = debug
+    level = logging.WARNING if verbose == 0 else (logging.INFO if verbose == 1 else logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+for _module in COMMAND_MODULES:
+    for _command in importlib.import_module(_module).COMMANDS:
+        cli.add_command(_command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI (``ganeval`` and ``python -m ganeval``)."""
+    cli.main(args=argv, prog_name="ganeval")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,25 @@
+"""ganeval: measure how close generated samples are to real ones.
+
+The flow is sources -> extractors -> statistics -> metrics -> results; see DESIGN in the docs.
+"""
+
+__version__ = "0.1.0"
+
+from .errors import DataError, GanevalError, InputError, ParameterError, WeightsError  # noqa: E402
+from .results import MetricResult  # noqa: E402
+from .statistics import FeatureStats  # noqa: E402
+from .metrics.fid import fid_from_features, fid_from_stats, frechet_distance  # noqa: E402
+from .metrics.inception_score import inception_score  # noqa: E402
+from .metrics.kid import kernel_inception_distance  # noqa: E402
+from .metrics.mmd import maximum_mean_discrepancy  # noqa: E402
+from .metrics.prdc import prdc  # noqa: E402
+from .api import Features, evaluate, load_features  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "GanevalError", "InputError", "ParameterError", "DataError", "WeightsError",
+    "MetricResult", "FeatureStats",
+    "frechet_distance", "fid_from_features", "fid_from_stats",
+    "inception_score", "kernel_inception_distance", "maximum_mean_discrepancy", "prdc",
+    "Features", "evaluate", "load_features",
+]

@@ -1,0 +1,117 @@
+"""Validation helpers shared by the public entry points.
+
+Public functions validate once with these helpers; private functions compute and trust
+their input. Every message names the parameter (or input) and the value received.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .errors import DataError, ParameterError
+
+__all__ = [
+    "as_features",
+    "check_same_dim",
+    "check_int",
+    "check_positive",
+    "check_choice",
+    "resolve_seed",
+]
+
+
+def as_features(x: Any, name: str, *, min_samples: int = 2, dtype=np.float64) -> np.ndarray:
+    """Return ``x`` as a finite 2-D float64 array of shape (n_samples, n_features).
+
+    Parameters
+    ----------
+    x : array-like of shape (n_samples, n_features)
+        Feature rows. A torch tensor is accepted (moved to CPU).
+    name : str
+        What to call the input in error messages (a file name or parameter name).
+    min_samples : int, default=2
+        Fewest rows accepted.
+    """
+    if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch tensor, without importing torch
+        x = x.detach().cpu().numpy()
+    try:
+        arr = np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name}: cannot be read as a numeric array ({exc})") from None
+    if arr.ndim == 1:
+        raise DataError(
+            f"{name}: expected a 2-D array of shape (n_samples, n_features), got 1-D shape "
+            f"{arr.shape}; reshape to (-1, 1) for a single feature"
+        )
+    if arr.ndim != 2:
+        raise DataError(
+            f"{name}: expected a 2-D array of shape (n_samples, n_features), got shape {arr.shape}"
+        )
+    if arr.shape[1] == 0:
+        raise DataError(f"{name}: has zero features (shape {arr.shape})")
+    if arr.shape[0] < min_samples:
+        raise DataError(
+            f"{name}: needs at least {min_samples} samples, got {arr.shape[0]}"
+        )
+    if not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        n_bad = int((~np.isfinite(arr)).sum())
+        raise DataError(
+            f"{name}: contains {n_bad} non-finite value(s) (NaN or Inf), first at row {bad[0]}, "
+            f"column {bad[1]}"
+        )
+    return arr
+
+
+def check_same_dim(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    """Raise :class:`DataError` unless two feature arrays have the same number of columns."""
+    if a.shape[-1] != b.shape[-1]:
+        raise DataError(
+            f"feature dimensions differ: {name_a} has {a.shape[-1]}, {name_b} has {b.shape[-1]}"
+        )
+
+
+def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
+    """Return ``value`` as an int, checking it is integral and at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise ParameterError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ParameterError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def check_positive(value: Any, name: str, *, allow_inf: bool = False) -> float:
+    """Return ``value`` as a float, checking it is > 0 (and finite unless ``allow_inf``)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be a positive number, got {value!r}") from None
+    if np.isnan(v) or v <= 0 or (np.isinf(v) and not allow_inf):
+        raise ParameterError(f"{name} must be a positive {'' if allow_inf else 'finite '}number, got {value!r}")
+    return v
+
+
+def check_choice(value: Any, name: str, choices) -> Any:
+    """Raise :class:`ParameterError` unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        raise ParameterError(f"{name} must be one of {options}; got {value!r}")
+    return value
+
+
+def resolve_seed(seed: Any, name: str = "seed") -> np.random.Generator:
+    """Return a fresh :class:`numpy.random.Generator` for ``seed``.
+
+    ``seed`` may be an int or an existing Generator (returned as is). No global RNG state
+    is read or written.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(check_int(seed, name, minimum=0))

@@ -1,0 +1,201 @@
+"""The public pipeline: sources -> features -> metrics -> results.
+
+:func:`load_features` reads an input once (extracting image features when the input is
+images); :func:`evaluate` computes any number of feature-space metrics from those features.
+The CLI and the benchmark report call these; so can user code::
+
+    import ganeval
+    results = ganeval.evaluate("builtin:digits/train", "builtin:digits/test", ["fid", "kid"])
+    results["fid"].value
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from ._validation import as_features, check_choice
+from .errors import DataError, ParameterError
+from .metrics.fid import fid_from_stats
+from .metrics.inception_score import inception_score
+from .metrics.kid import kernel_inception_distance
+from .metrics.mmd import maximum_mean_discrepancy
+from .metrics.prdc import prdc
+from .results import MetricResult
+from .sources import Source, open_source
+from .statistics import FeatureStats
+
+__all__ = ["Features", "load_features", "evaluate", "FEATURE_METRICS"]
+
+#: metrics computed from feature rows (or, for FID, their moments); "is" from logits
+FEATURE_METRICS = ("fid", "kid", "is", "prdc", "mmd")
+
+
+@dataclass
+class Features:
+    """What one input became: feature rows and/or moments and/or logits, and how."""
+
+    name: str
+    rows: np.ndarray | None = None
+    logits: np.ndarray | None = None
+    stats: FeatureStats | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        for arr in (self.rows, self.logits):
+            if arr is not None:
+                return int(arr.shape[0])
+        return int(self.stats.n) if self.stats is not None else 0
+
+    def need_rows(self, metric: str) -> np.ndarray:
+        if self.rows is None:
+            what = "statistics (mu/sigma)" if self.stats is not None else "logits"
+            raise DataError(f"{self.name}: {metric} needs feature rows, but this input holds only {what}")
+        return self.rows
+
+    def need_stats(self) -> FeatureStats:
+        if self.stats is None:
+            self.stats = FeatureStats.from_features(self.need_rows("fid"), name=self.name)
+        return self.stats
+
+    def need_logits(self) -> np.ndarray:
+        if self.logits is not None:
+            return self.logits
+        if self.rows is not None and self.info.get("extractor") in (None, "identity"):
+            return self.rows  # a plain 2-D array given to IS is read as logits
+        raise DataError(f"{self.name}: the Inception Score needs class logits; this input has none "
+                        f"(extractor {self.info.get('extractor')!r})")
+
+
+def load_features(spec: Any, *, extractor: str = "auto", source_options: Mapping[str, Any] | None = None,
+                  **extract_options: Any) -> Features:
+    """Read one input and return its :class:`Features`.
+
+    Parameters
+    ----------
+    spec : path, ``builtin:NAME/SPLIT``, ``ref:NAME``, array, tensor or :class:`Source`
+    extractor : str, default="auto"
+        ``"auto"`` uses the rows as they are for feature inputs and the default image
+        extractor for images; ``"identity"`` forbids image inputs; other names
+        (``"inception"``, ``"digits"``) select an image feature extractor.
+    source_options : mapping, optional
+        Passed to the source reader (``columns=``, ``skip_invalid=``, ...).
+    **extract_options
+        Passed to the image feature extractor (``weights=``, ``preprocessing=``,
+        ``batch_size=``, ``device=``, ``num_workers=``, ``cache=``, ``progress=``).
+    """
+    source = open_source(spec, **dict(source_options or {}))
+    return features_of(source, extractor=extractor, **extract_options)
+
+
+def features_of(source: Source, *, extractor: str = "auto", **extract_options: Any) -> Features:
+    """:class:`Features` of an opened source (see :func:`load_features`)."""
+    if source.kind == "stats":
+        return Features(source.name, stats=source.stats, info={"extractor": None, **source.stats.metadata})
+    if source.kind in ("features", "logits"):
+        if extractor not in ("auto", "identity"):
+            raise ParameterError(
+                f"{source.name}: holds {source.kind} already; extractor {extractor!r} applies to images only"
+            )
+        arr = as_features(source.array, source.name, min_samples=1)
+        if source.kind == "logits":
+            return Features(source.name, logits=arr, info={"extractor": None})
+        return Features(source.name, rows=arr, info={"extractor": "identity"})
+    if source.kind == "images":
+        if extractor == "identity":
+            raise ParameterError(f"{source.name}: holds images; extractor 'identity' applies to feature rows only")
+        from .features import extract_features
+
+        out = extract_features(source, extractor=extractor, **extract_options)
+        return Features(source.name, rows=out.features, logits=out.logits, info=dict(out.info))
+    raise DataError(f"{source.name}: unknown kind of input {source.kind!r}")  # pragma: no cover
+
+
+def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extractor: str = "auto",
+             options: Mapping[str, Mapping[str, Any]] | None = None,
+             source_options: Mapping[str, Any] | None = None,
+             **extract_options: Any) -> dict[str, MetricResult]:
+    """Compute several metrics between ``real`` and ``fake``, reading each input once.
+
+    Parameters
+    ----------
+    real, fake : inputs accepted by :func:`load_features` (or :class:`Features`)
+        ``real`` may be ``None`` when only ``"is"`` is asked for.
+    metrics : iterable of {"fid", "kid", "is", "prdc", "mmd"}
+    options : mapping of metric name to keyword options
+        e.g. ``{"kid": {"subsets": 50}, "prdc": {"k": 3}}``.
+
+    Examples
+    --------
+    >>> r = evaluate("builtin:digits/train", "builtin:digits/test", ["fid", "prdc"])
+    >>> sorted(r), r["fid"].value < 10
+    (['fid', 'prdc'], True)
+    """
+    metrics = list(dict.fromkeys(metrics))
+    if not metrics:
+        raise ParameterError("metrics: give at least one metric")
+    for m in metrics:
+        check_choice(m, "metric", FEATURE_METRICS)
+    options = {k: dict(v) for k, v in (options or {}).items()}
+    unknown = set(options) - set(metrics)
+    if unknown:
+        raise ParameterError(f"options given for metrics not asked for: {sorted(unknown)}")
+
+    def load(x: Any) -> Features:
+        if isinstance(x, Features):
+            return x
+        return load_features(x, extractor=extractor, source_options=source_options, **extract_options)
+
+    fake_f = load(fake)
+    needs_real = any(m != "is" for m in metrics)
+    real_f = load(real) if needs_real else None
+    if real_f is not None:
+        _check_compatible(real_f, fake_f)
+
+    results: dict[str, MetricResult] = {}
+    for m in metrics:
+        opts = options.get(m, {})
+        if m == "fid":
+            r = fid_from_stats(real_f.need_stats(), fake_f.need_stats(), **opts)
+        elif m == "kid":
+            r = kernel_inception_distance(real_f.need_rows("kid"), fake_f.need_rows("kid"), **opts)
+        elif m == "prdc":
+            r = prdc(real_f.need_rows("prdc"), fake_f.need_rows("prdc"), **opts)
+        elif m == "mmd":
+            r = maximum_mean_discrepancy(real_f.need_rows("mmd"), fake_f.need_rows("mmd"), **opts)
+        else:
+            r = inception_score(fake_f.need_logits(), **opts)
+        results[m] = _with_inputs(r, real_f, fake_f)
+    return results
+
+
+def _check_compatible(real: Features, fake: Features) -> None:
+    dims = {}
+    for f in (real, fake):
+        if f.rows is not None:
+            dims[f.name] = f.rows.shape[1]
+        elif f.stats is not None:
+            dims[f.name] = f.stats.dim
+    if len(set(dims.values())) > 1:
+        (a, da), (b, db) = dims.items()
+        raise DataError(f"feature dimensions differ: {a} has {da}, {b} has {db}")
+
+
+def _with_inputs(r: MetricResult, real: Features | None, fake: Features) -> MetricResult:
+    """Record the inputs and how their features were made in the result's settings."""
+    settings = dict(r.settings)
+    settings["fake"] = fake.name
+    if real is not None:
+        settings["real"] = real.name
+    info = {k: v for k, v in fake.info.items() if k in ("extractor", "preprocessing", "weights_sha256", "skipped")}
+    if real is not None and real.info.get("skipped"):
+        settings["real_skipped"] = real.info["skipped"]
+    if "skipped" in info:
+        settings["fake_skipped"] = info.pop("skipped")
+    settings.update({k: v for k, v in info.items() if v is not None})
+    n_real = r.n_real if r.n_real is not None else (real.n if real is not None and r.metric != "is" else None)
+    n_fake = r.n_fake if r.n_fake is not None else fake.n
+    return MetricResult(r.metric, r.values, settings, n_real=n_real, n_fake=n_fake)

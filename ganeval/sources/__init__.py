@@ -1,0 +1,93 @@
+"""Turn what the user names (a path, ``builtin:NAME/SPLIT``, ``ref:NAME``, an array) into a
+:class:`~ganeval.sources.base.Source`.
+
+========================  ==========================================================
+input                     read by
+========================  ==========================================================
+``builtin:NAME[/SPLIT]``  :mod:`ganeval.sources.builtin` (embedded data sets)
+``ref:NAME``              :mod:`ganeval.features.reference` (shipped statistics)
+folder, ``.zip``          :mod:`ganeval.sources.images`
+``.npy``, ``.npz``        :mod:`ganeval.sources.arrays`
+``.csv``                  :mod:`ganeval.sources.tabular`
+numpy array / tensor      :func:`ganeval.sources.arrays.array_source`
+========================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from .base import ArraySource, Source, StatsSource
+
+__all__ = ["open_source", "Source", "ArraySource", "StatsSource"]
+
+
+def open_source(spec: Any, *, name: str | None = None, **options: Any) -> Source:
+    """Open ``spec`` as a source.
+
+    Parameters
+    ----------
+    spec : str, path, Source, numpy array or torch tensor
+        What to read. Strings are paths unless they start with ``builtin:`` or ``ref:``.
+    name : str, optional
+        Name used in messages for in-memory inputs.
+    **options
+        Reader options passed on (e.g. ``columns=`` for CSV, ``skip_invalid=`` for images).
+    """
+    if isinstance(spec, Source):
+        return spec
+    if hasattr(spec, "detach") and hasattr(spec, "cpu"):
+        spec = spec.detach().cpu().numpy()
+    if isinstance(spec, np.ndarray):
+        from .arrays import array_source
+
+        return array_source(name or "array", spec)
+    if callable(spec):
+        from .images import GeneratorImageSource
+
+        return GeneratorImageSource(name or getattr(spec, "__name__", "generator"), spec, **options)
+    if not isinstance(spec, (str, os.PathLike)):
+        raise InputError(f"{name or 'input'}: cannot read an input of type {type(spec).__name__}")
+    text = os.fspath(spec)
+    if text.startswith("builtin:"):
+        from .builtin import open_builtin
+
+        return open_builtin(text)
+    if text.startswith("ref:"):
+        from ..features.reference import open_reference_stats
+
+        return open_reference_stats(text)
+    path = Path(text)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    if path.is_dir():
+        from .images import FolderImageSource
+
+        return FolderImageSource(path, **options)
+    suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+    if suffix == ".npy":
+        from .arrays import open_npy
+
+        return open_npy(path)
+    if suffix == ".npz":
+        from .arrays import open_npz
+
+        return open_npz(path)
+    if suffix == ".csv":
+        from .tabular import open_csv
+
+        return open_csv(path, **options)
+    if suffix == ".zip":
+        from .images import ZipImageSource
+
+        return ZipImageSource(path, **options)
+    raise InputError(
+        f"{path}: unsupported file type {suffix or '(no extension)'!r}; expected a folder, .zip, .npy, .npz or .csv"
+    )

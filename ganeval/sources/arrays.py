@@ -1,0 +1,67 @@
+"""``.npy`` and ``.npz`` inputs, read without unpickling.
+
+- ``.npy``: a 2-D array is feature rows; a 4-D uint8 array is images (N, H, W, C) or
+  (N, C, H, W).
+- ``.npz``: ``mu`` + ``sigma`` are statistics (ganeval, pytorch-fid and clean-fid files);
+  else the first of ``features``, ``logits``, ``images`` found; else a single array.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..statistics import load_stats_file
+from .base import ArraySource, Source, StatsSource
+
+__all__ = ["open_npy", "open_npz", "array_source"]
+
+
+def array_source(name: str, arr: np.ndarray, kind: str | None = None) -> Source:
+    """Wrap an in-memory array: 2-D -> features (or ``kind``), 4-D -> images."""
+    if arr.ndim == 2:
+        if arr.dtype.kind not in "biuf":
+            raise InputError(f"{name}: array of dtype {arr.dtype} is not numeric")
+        return ArraySource(name, arr, kind=kind or "features")
+    if arr.ndim in (3, 4):
+        from .images import ArrayImageSource  # images live with the image sources
+
+        return ArrayImageSource(name, arr)
+    raise InputError(
+        f"{name}: expected a 2-D feature array (n, d) or a 4-D image array, got shape {arr.shape}"
+    )
+
+
+def open_npy(path: Path) -> Source:
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise InputError(f"{path}: cannot be read as .npy without unpickling ({exc})") from None
+    except (OSError, EOFError) as exc:
+        raise InputError(f"{path}: not a readable .npy file ({exc})") from None
+    if not isinstance(arr, np.ndarray):
+        raise InputError(f"{path}: not a .npy array")
+    return array_source(str(path), arr)
+
+
+def open_npz(path: Path) -> Source:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys = list(data.files)
+            if {"mu", "sigma"} <= set(keys):
+                return StatsSource(str(path), load_stats_file(path))
+            for key, kind in (("features", "features"), ("logits", "logits"), ("images", None)):
+                if key in keys:
+                    return array_source(f"{path}[{key}]", data[key], kind)
+            if len(keys) == 1:
+                return array_source(f"{path}[{keys[0]}]", data[keys[0]])
+    except InputError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc})") from None
+    raise InputError(
+        f"{path}: .npz has arrays {keys}; expected 'mu' and 'sigma', or one of 'features', 'logits', 'images'"
+    )

@@ -1,0 +1,202 @@
+"""Streaming first and second moments of feature vectors (the input of FID).
+
+:class:`FeatureStats` keeps constant-size sufficient statistics in float64: the count ``n``,
+the mean, and the centred sum of outer products ``M2 = sum (x - mean)(x - mean)^T``. Batches
+may come in any order and size; two stats merge exactly (Chan, Golub & LeVeque's pairwise
+update), so per-process or per-shard statistics combine into the single-pass result.
+
+Centred sums are used rather than raw ``sum x x^T`` because the raw form loses digits to
+cancellation when the mean is large against the spread; the two carry the same information
+(``sum x x^T = M2 + n mean mean^T``) and :attr:`FeatureStats.sum` /
+:attr:`FeatureStats.sum_outer` expose the raw form.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from ._validation import as_features
+from .errors import DataError, InputError
+
+__all__ = ["FeatureStats", "load_stats_file"]
+
+
+class FeatureStats:
+    """Running mean and covariance of feature rows, in float64.
+
+    Parameters
+    ----------
+    dim : int, optional
+        Feature dimension. If omitted it is taken from the first batch.
+    metadata : mapping, optional
+        Free-form description saved with the statistics (extractor, preprocessing, ...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(12.0).reshape(6, 2)
+    >>> s = FeatureStats()
+    >>> s.update(x[:2]); s.update(x[2:])
+    >>> bool(np.allclose(s.mean, x.mean(0)) and np.allclose(s.cov, np.cov(x, rowvar=False)))
+    True
+    """
+
+    def __init__(self, dim: int | None = None, metadata: Mapping[str, Any] | None = None):
+        self.dim = dim
+        self.n = 0
+        self._mean = None if dim is None else np.zeros(dim)
+        self._m2 = None if dim is None else np.zeros((dim, dim))
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self._fixed_sigma: np.ndarray | None = None  # set when loaded from mu/sigma only
+
+    # -- accumulation -------------------------------------------------------------------
+    def update(self, batch: Any) -> None:
+        """Add a batch of rows of shape (n, dim)."""
+        x = as_features(batch, "batch", min_samples=1)
+        self._check_mutable()
+        if self.dim is None:
+            self.dim = x.shape[1]
+            self._mean = np.zeros(self.dim)
+            self._m2 = np.zeros((self.dim, self.dim))
+        elif x.shape[1] != self.dim:
+            raise DataError(f"batch has {x.shape[1]} features, these statistics have {self.dim}")
+        mean_b = x.mean(axis=0)
+        xc = x - mean_b
+        self._combine(x.shape[0], mean_b, xc.T @ xc)
+
+    def merge(self, other: "FeatureStats") -> "FeatureStats":
+        """Add the samples summarised by ``other`` into ``self`` (returns ``self``)."""
+        self._check_mutable()
+        other._check_mutable()
+        if other.n == 0:
+            return self
+        if self.dim is None:
+            self.dim = other.dim
+            self._mean = np.zeros(self.dim)
+            self._m2 = np.zeros((self.dim, self.dim))
+        if other.dim != self.dim:
+            raise DataError(f"cannot merge statistics of dimension {other.dim} into {self.dim}")
+        self._combine(other.n, other._mean, other._m2)
+        return self
+
+    def _combine(self, n_b: int, mean_b: np.ndarray, m2_b: np.ndarray) -> None:
+        n_a = self.n
+        n = n_a + n_b
+        delta = mean_b - self._mean
+        self._mean = self._mean + delta * (n_b / n)
+        self._m2 = self._m2 + m2_b + np.outer(delta, delta) * (n_a * n_b / n)
+        self.n = n
+
+    def _check_mutable(self) -> None:
+        if self._fixed_sigma is not None:
+            raise DataError("statistics loaded from mu/sigma only cannot be updated or merged")
+
+    def reset(self) -> None:
+        """Forget all samples (keeps ``dim`` and ``metadata``)."""
+        self.__init__(self.dim, self.metadata)
+
+    # -- results ------------------------------------------------------------------------
+    @property
+    def mean(self) -> np.ndarray:
+        """Mean vector, shape (dim,)."""
+        if self.n == 0:
+            raise DataError("statistics are empty: no samples were added")
+        return self._mean.copy()
+
+    @property
+    def cov(self) -> np.ndarray:
+        """Unbiased covariance (divides by n - 1), shape (dim, dim)."""
+        if self._fixed_sigma is not None:
+            return self._fixed_sigma.copy()
+        if self.n < 2:
+            raise DataError(f"a covariance needs at least 2 samples, these statistics have {self.n}")
+        cov = self._m2 / (self.n - 1)
+        return (cov + cov.T) / 2
+
+    @property
+    def sum(self) -> np.ndarray:
+        """Raw sum of the rows, shape (dim,)."""
+        return self.mean * self.n
+
+    @property
+    def sum_outer(self) -> np.ndarray:
+        """Raw sum of outer products ``sum x x^T``, shape (dim, dim)."""
+        if self._fixed_sigma is not None:
+            raise DataError("statistics loaded from mu/sigma only have no raw sums")
+        return self._m2 + self.n * np.outer(self._mean, self._mean)
+
+    @classmethod
+    def from_features(cls, features: Any, metadata: Mapping[str, Any] | None = None,
+                      name: str = "features") -> "FeatureStats":
+        """Statistics of an array of rows."""
+        x = as_features(features, name, min_samples=1)
+        s = cls(x.shape[1], metadata)
+        s.update(x)
+        return s
+
+    @classmethod
+    def from_moments(cls, mu: Any, sigma: Any, n: int = 0,
+                     metadata: Mapping[str, Any] | None = None,
+                     name: str = "statistics") -> "FeatureStats":
+        """Statistics given only by a mean and covariance (e.g. a pytorch-fid ``.npz``)."""
+        mu = np.asarray(mu, dtype=np.float64)
+        sigma = np.asarray(sigma, dtype=np.float64)
+        if mu.ndim != 1 or sigma.shape != (mu.shape[0], mu.shape[0]):
+            raise DataError(
+                f"{name}: mu must have shape (d,) and sigma (d, d); got {mu.shape} and {sigma.shape}"
+            )
+        if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
+            raise DataError(f"{name}: mu or sigma contains NaN or Inf")
+        s = cls(mu.shape[0], metadata)
+        s.n = int(n)
+        s._mean = mu
+        s._fixed_sigma = (sigma + sigma.T) / 2
+        return s
+
+    # -- files --------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Write an ``.npz`` with ``mu``, ``sigma`` (read by pytorch-fid and clean-fid), ``n``
+        and ``metadata`` (a JSON string). The write is atomic."""
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        try:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, mu=self.mean, sigma=self.cov, n=np.int64(self.n),
+                         metadata=np.array(json.dumps(self.metadata, sort_keys=True)))
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "FeatureStats":
+        """Read statistics written by ganeval, pytorch-fid or clean-fid (``mu``/``sigma``)."""
+        return load_stats_file(path)
+
+    def __repr__(self) -> str:
+        return f"FeatureStats(n={self.n}, dim={self.dim})"
+
+
+def load_stats_file(path: str | os.PathLike) -> FeatureStats:
+    """Load an ``.npz`` with ``mu`` and ``sigma`` arrays, never unpickling."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    try:
+        with np.load(p, allow_pickle=False) as data:
+            keys = set(data.files)
+            if not {"mu", "sigma"} <= keys:
+                raise InputError(f"{p}: not a statistics file (needs arrays 'mu' and 'sigma', has {sorted(keys)})")
+            mu, sigma = data["mu"], data["sigma"]
+            n = int(data["n"]) if "n" in keys else 0
+            meta = json.loads(str(data["metadata"])) if "metadata" in keys else {}
+    except InputError:
+        raise
+    except Exception as exc:  # zipfile.BadZipFile, ValueError (pickled), OSError
+        raise InputError(f"{p}: cannot be read as an .npz statistics file ({type(exc).__name__}: {exc})") from None
+    return FeatureStats.from_moments(mu, sigma, n=n, metadata=meta, name=str(p))

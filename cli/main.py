@@ -74,8 +74,27 @@ for _module in COMMAND_MODULES:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI (``ganeval`` and ``python -m ganeval``)."""
-    cli.main(args=argv, prog_name="ganeval")
+    """Run the CLI (``ganeval`` and ``python -m ganeval``).
+
+    Usage errors (unknown option, bad option value, missing argument) are reported like
+    library errors: one line ``error: ...`` naming the option, exit status 2.
+    """
+    try:
+        rv = cli.main(args=argv, prog_name="ganeval", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:  # bare `ganeval`: show help
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        sys.exit(0)
+    except click.UsageError as exc:
+        hint = f" (see 'ganeval {exc.ctx.info_name} --help')" if exc.ctx and exc.ctx.parent else " (see 'ganeval --help')"
+        click.echo(f"error: {exc.format_message()}{hint}", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(130)
+    sys.exit(rv if isinstance(rv, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

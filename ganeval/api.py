@@ -149,9 +149,9 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
             return x
         return load_features(x, extractor=extractor, source_options=source_options, **extract_options)
 
-    fake_f = load(fake)
     needs_real = any(m != "is" for m in metrics)
     real_f = load(real) if needs_real else None
+    fake_f = load(fake)
     if real_f is not None:
         _check_compatible(real_f, fake_f)
 

@@ -104,7 +104,7 @@ class FeatureStats:
     @property
     def mean(self) -> np.ndarray:
         """Mean vector, shape (dim,)."""
-        if self.n == 0:
+        if self.n == 0 and self._fixed_sigma is None:
             raise DataError("statistics are empty: no samples were added")
         return self._mean.copy()
 

@@ -43,7 +43,7 @@ def inception_score(x: Any, *, splits: int = 10, input: str = "logits") -> Metri
     Examples
     --------
     >>> import numpy as np
-    >>> logits = np.log(np.eye(4)[np.arange(100) % 4] + 1e-12)  # confident, balanced
+    >>> logits = np.log(np.eye(4)[np.arange(200) % 4] + 1e-12)  # confident, balanced
     >>> round(inception_score(logits, splits=2).value, 6)
     4.0
     """
@@ -65,10 +65,10 @@ def inception_score(x: Any, *, splits: int = 10, input: str = "logits") -> Metri
     for i in range(splits):
         lo, hi = i * n // splits, (i + 1) * n // splits
         p_i, log_p_i = p[lo:hi], log_p[lo:hi]
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             log_marginal = np.log(p_i.mean(axis=0))
-        # 0 * log 0 = 0: terms with p(y|x) = 0 contribute nothing
-        terms = np.where(p_i > 0, p_i * (log_p_i - log_marginal), 0.0)
+            # 0 * log 0 = 0: terms with p(y|x) = 0 contribute nothing
+            terms = np.where(p_i > 0, p_i * (log_p_i - log_marginal), 0.0)
         scores[i] = np.exp(terms.sum(axis=1).mean())
     return MetricResult("is", {"value": float(scores.mean()), "std": float(scores.std())},
                         {"splits": splits, "input": input}, n_real=None, n_fake=n)

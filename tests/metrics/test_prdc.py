@@ -1,0 +1,66 @@
+"""Precision/recall/density/coverage: the prdc package as oracle, closed cases, chunking."""
+
+import numpy as np
+import pytest
+
+import ganeval.metrics.prdc as prdc_module
+from ganeval import DataError, ParameterError, prdc
+from ganeval.metrics.prdc import knn_radii
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_agrees_with_prdc_package(rng, k):
+    from prdc import compute_prdc
+
+    real = rng.normal(size=(300, 10))
+    fake = rng.normal(size=(250, 10)) * 1.3 + 0.2
+    ref = compute_prdc(real_features=real, fake_features=fake, nearest_k=k)
+    ours = prdc(real, fake, k=k)
+    for key in ("precision", "recall", "density", "coverage"):
+        assert ours[key] == pytest.approx(ref[key], abs=1e-12), key
+
+
+def test_block_size_does_not_change_results(rng, monkeypatch):
+    real, fake = rng.normal(size=(120, 4)), rng.normal(size=(90, 4)) + 0.3
+    whole = prdc(real, fake, k=4)
+    monkeypatch.setattr(prdc_module, "_BLOCK_BYTES", 8 * 90 * 7)  # 7 rows per block
+    assert prdc_module._block_rows(90) == 7
+    blocked = prdc(real, fake, k=4)
+    assert whole.values == blocked.values
+
+
+def test_knn_radii_slow_reference(rng):
+    x = rng.normal(size=(40, 3))
+    d = np.linalg.norm(x[:, None] - x[None], axis=-1)
+    np.fill_diagonal(d, np.inf)
+    np.testing.assert_allclose(knn_radii(x, 3), np.sort(d, axis=1)[:, 2], rtol=1e-10)
+
+
+def test_identical_sets_and_far_sets(rng):
+    x = rng.normal(size=(100, 3))
+    same = prdc(x, x.copy(), k=3)
+    assert same.precision == 1.0 and same.recall == 1.0 and same.coverage == 1.0
+    far = prdc(x, x + 1e3, k=3)
+    assert far.values == {"precision": 0.0, "recall": 0.0, "density": 0.0, "coverage": 0.0}
+
+
+def test_mode_dropping_lowers_recall_and_coverage_not_precision():
+    g = np.random.default_rng(3)
+    centers = np.array([[0.0, 0.0], [10.0, 0.0]])
+    real = np.concatenate([g.normal(size=(200, 2)) + c for c in centers])
+    fake = g.normal(size=(400, 2)) + centers[0]  # only the first mode
+    r = prdc(real, fake, k=5)
+    assert r.precision > 0.9
+    assert r.recall < 0.6 and r.coverage < 0.6
+
+
+def test_bad_inputs(rng):
+    x = rng.normal(size=(5, 2))
+    with pytest.raises(ParameterError, match="k=5 must be smaller than the real set's size"):
+        prdc(x, rng.normal(size=(10, 2)), k=5)
+    with pytest.raises(ParameterError, match="k must be >= 1"):
+        prdc(x, x, k=0)
+    with pytest.raises(DataError, match="dimensions differ"):
+        prdc(x, rng.normal(size=(5, 3)), k=2)
+    with pytest.raises(DataError, match="at least 2 samples"):
+        prdc(x[:1], x, k=1)

@@ -10,6 +10,7 @@ folder, ``.zip``          :mod:`ganeval.sources.images`
 ``.npy``, ``.npz``        :mod:`ganeval.sources.arrays`
 ``.csv``                  :mod:`ganeval.sources.tabular`
 numpy array / tensor      :func:`ganeval.sources.arrays.array_source`
+DataFrame-like            :func:`ganeval.sources.tabular.frame_source`
 ========================  ==========================================================
 """
 
@@ -47,6 +48,10 @@ def open_source(spec: Any, *, name: str | None = None, **options: Any) -> Source
         from .arrays import array_source
 
         return array_source(name or "array", spec)
+    if hasattr(spec, "columns") and hasattr(spec, "to_numpy"):  # a DataFrame-like table
+        from .tabular import frame_source
+
+        return frame_source(spec, name=name, **options)
     if callable(spec):
         from .images import GeneratorImageSource
 

@@ -19,6 +19,7 @@ from ganeval.errors import GanevalError
 # command modules, each exposing COMMANDS: a list of click commands
 COMMAND_MODULES = [
     "ganeval_cli.feature_metrics",
+    "ganeval_cli.sample_metrics",
 ]
 
 

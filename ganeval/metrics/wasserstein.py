@@ -60,6 +60,14 @@ def _available_memory() -> int:
         return 8 << 30
 
 
+def _size(n_bytes: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n_bytes < 1024 or unit == "GiB":
+            return f"{n_bytes:.1f} {unit}" if unit != "bytes" else f"{int(n_bytes)} bytes"
+        n_bytes /= 1024
+    return f"{n_bytes:.1f} TiB"  # pragma: no cover
+
+
 def wasserstein_1d(x: np.ndarray, y: np.ndarray, p: float) -> np.ndarray:
     """Exact ``W_p`` between the columns of ``x`` (n, k) and ``y`` (m, k), uniform weights.
 
@@ -145,9 +153,8 @@ def exact_wasserstein(x: np.ndarray, y: np.ndarray, p: float, *, max_iter: int =
     limit = int(0.8 * _available_memory()) if max_memory is None else int(max_memory)
     if needed > limit:
         raise DataError(
-            f"exact optimal transport between {n} and {m} points needs about {needed / 2**30:.1f} GiB "
-            f"(cost matrix and plan), more than the {limit / 2**30:.1f} GiB allowed; use the sliced "
-            f"distance (--sliced) or subsample the inputs"
+            f"exact optimal transport between {n} and {m} points needs about {_size(needed)} "
+            f"(cost matrix and plan), more than the {_size(limit)} allowed; use --sliced or subsample the inputs"
         )
     if p == 2.0:
         cost = ot.dist(x, y, metric="sqeuclidean")

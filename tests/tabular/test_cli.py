@@ -192,3 +192,17 @@ def test_bad_wasserstein_p(tables):
     d, _, _ = tables
     r = run("wasserstein", d / "real.npy", d / "fake.npy", "--p", "0")
     assert r.exit_code == 2
+
+
+def test_npz_and_dataframe_inputs(tables, tmp_path):
+    import pandas as pd
+
+    from ganeval.metrics.ecdf import ecdf_distance
+    from ganeval.sources.tabular import load_table_pair
+
+    d, real, fake = tables
+    np.savez(tmp_path / "fake.npz", features=fake)
+    out = ok_json("ecdf", d / "real.csv", tmp_path / "fake.npz")
+    assert out["value"] == pytest.approx(ecdf_distance(real, fake).value, rel=1e-12)
+    pair = load_table_pair(pd.DataFrame(real, columns=["a", "b", "c"]), d / "fake.csv")
+    np.testing.assert_allclose(pair.fake, fake, rtol=1e-12)

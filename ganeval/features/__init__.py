@@ -1,0 +1,166 @@
+"""Image feature extraction: the registry of extractors and :func:`extract_features`.
+
+==============  ===================================================================  =======
+name            network                                                              offline
+==============  ===================================================================  =======
+``inception``   FID Inception v3 (TF ``inception-2015-12-05``): 2048-D pool3,        needs
+                1008 bias-free logits (:mod:`ganeval.features.inception`)             weights
+``digits``      embedded digits CNN: 64-D features, 10 logits                        yes
+                (:mod:`ganeval.features.digits`)
+==============  ===================================================================  =======
+
+``extractor="auto"`` picks the source's preferred extractor (``digits`` for
+``builtin:digits``), else ``inception``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .._validation import check_int
+from ..errors import InputError, ParameterError
+
+__all__ = ["extract_features", "ExtractedFeatures", "get_extractor", "register_extractor", "extractor_names"]
+
+log = logging.getLogger(__name__)
+
+
+def _inception(weights: Any = None, preprocessing: str = "tf"):
+    from .extractors import InceptionExtractor
+
+    return InceptionExtractor(weights, preprocessing)
+
+
+def _digits(weights: Any = None, preprocessing: str = "tf"):
+    from .digits import DigitsExtractor
+
+    return DigitsExtractor(weights)  # the digits network has a single fixed preprocessing
+
+
+_EXTRACTORS: dict[str, Callable[..., Any]] = {"inception": _inception, "digits": _digits}
+
+
+def register_extractor(name: str, factory: Callable[..., Any]) -> None:
+    """Register ``factory(weights=None, preprocessing="tf") -> ImageExtractor`` as ``name``."""
+    _EXTRACTORS[name] = factory
+
+
+def extractor_names() -> list[str]:
+    """Names accepted by ``extractor=`` (besides ``"auto"``).
+
+    Examples
+    --------
+    >>> extractor_names()
+    ['digits', 'inception']
+    """
+    return sorted(_EXTRACTORS)
+
+
+def get_extractor(name: str, *, weights: str | Path | None = None, preprocessing: str = "tf"):
+    """The extractor registered as ``name`` (the network is only built when it runs).
+
+    Examples
+    --------
+    >>> get_extractor("digits").name
+    'digits'
+    >>> get_extractor("vgg")
+    Traceback (most recent call last):
+    ...
+    ganeval.errors.ParameterError: extractor must be one of 'auto', 'digits', 'inception'; got 'vgg'
+    """
+    if name not in _EXTRACTORS:
+        options = ", ".join(repr(n) for n in ["auto", *extractor_names()])
+        raise ParameterError(f"extractor must be one of {options}; got {name!r}")
+    return _EXTRACTORS[name](weights=weights, preprocessing=preprocessing)
+
+
+@dataclass
+class ExtractedFeatures:
+    """Features of one image source: ``features`` (n, d) float64, ``logits`` (n, classes)
+    or None, and ``info`` (extractor, preprocessing, weights_sha256, skipped, cached, n)."""
+
+    features: np.ndarray
+    logits: np.ndarray | None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def extract_features(source: Any, *, extractor: str = "auto", weights: str | Path | None = None,
+                     preprocessing: str = "tf", batch_size: int = 50, device: Any = "auto",
+                     num_workers: int | None = None, cache: bool = True, progress: bool = False,
+                     **source_options: Any) -> ExtractedFeatures:
+    """Features (and logits) of every image of ``source``, from the cache when possible.
+
+    FID uses the 2048-D pool3 features of the FID Inception (Heusel et al. 2017,
+    arXiv:1706.08500); the Inception Score uses its 1008 logits without the fc bias
+    (Salimans et al. 2016, arXiv:1606.03498).
+
+    Parameters
+    ----------
+    source : image source, path (folder, .zip), or uint8 array/tensor of images
+    extractor : {"auto", "inception", "digits"}, default="auto"
+        ``"auto"``: the source's preferred extractor (``digits`` for ``builtin:digits``),
+        else ``inception``.
+    weights : str or Path, optional
+        Weights file of the extractor (default: resolved for Inception, shipped for digits).
+    preprocessing : {"tf", "pytorch-fid", "clean"}, default="tf"
+        Inception input resizing (ignored by ``digits``, which has one fixed way).
+    batch_size : int, default=50
+    device : {"auto", "cpu", "cuda"}, default="auto"
+    num_workers : int, optional
+        Decoding worker processes (default ``min(4, CPUs)``; 0 = main process).
+    cache : bool, default=True
+        Read and write the feature cache (:mod:`ganeval.features.cache`). Sources without
+        a fingerprint (generator callables) are never cached.
+    progress : bool, default=False
+        Show a progress bar on stderr.
+    **source_options
+        Passed to :func:`ganeval.sources.open_source` when ``source`` is not opened yet
+        (e.g. ``skip_invalid=True``).
+
+    Returns
+    -------
+    ExtractedFeatures
+
+    Examples
+    --------
+    >>> out = extract_features("builtin:digits/test", cache=False, num_workers=0)
+    >>> out.features.shape, out.logits.shape, out.info["extractor"]
+    ((898, 64), (898, 10), 'digits')
+    """
+    from ..sources import open_source
+    from .cache import cache_key, load_entry, store_entry
+    from .engine import resolve_device, run_extraction
+
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    if num_workers is not None:
+        num_workers = check_int(num_workers, "num_workers", minimum=0)
+    src = open_source(source, **source_options)
+    if getattr(src, "kind", None) != "images":
+        raise InputError(f"{src.name}: holds {src.kind}, not images; no feature extractor applies")
+    if not isinstance(extractor, str):
+        raise ParameterError(f"extractor must be a name, got {type(extractor).__name__}")
+    name = extractor
+    if name == "auto":
+        name = getattr(src, "preferred_extractor", None) or "inception"
+    ext = get_extractor(name, weights=weights, preprocessing=preprocessing)
+    dev = resolve_device(device)  # a DeviceError comes before any work or cache access
+    sha = ext.weights_sha256()
+    info: dict[str, Any] = {"extractor": ext.name, "preprocessing": ext.preprocessing, "weights_sha256": sha}
+    fingerprint = src.fingerprint() if cache else None
+    key = cache_key(fingerprint, ext.name, sha, ext.preprocessing) if fingerprint else None
+    if key is not None:
+        hit = load_entry(key)
+        if hit is not None:
+            info.update(skipped=hit["skipped"], n=int(hit["features"].shape[0]), cached=True)
+            return ExtractedFeatures(hit["features"], hit["logits"], info)
+    features, logits, skipped = run_extraction(src, ext, batch_size=batch_size, device=dev,
+                                               num_workers=num_workers, progress=progress)
+    info.update(skipped=skipped, n=int(features.shape[0]), cached=False)
+    if key is not None:
+        store_entry(key, features, logits, skipped, {k: v for k, v in info.items() if k != "cached"})
+    return ExtractedFeatures(features, logits, info)

@@ -129,6 +129,9 @@ def _ensure_registered() -> None:
         return
     _DEFAULTS_DONE = True
     register_builtin("digits", _digits, "scikit-learn digits: 1,797 8x8 images, 64 pixel features scaled to [0, 1], 10 classes")
+    # ganeval.features.digits re-registers "digits" as images (features by the digits CNN);
+    # the raw pixels stay available as feature rows here
+    register_builtin("digits-pixels", _digits, "scikit-learn digits: 1,797 rows of 64 pixel features scaled to [0, 1], 10 classes")
     register_builtin("wine", _sklearn_table("load_wine"), "scikit-learn wine: 178 rows, 13 features + target (3 classes)")
     register_builtin("breast_cancer", _sklearn_table("load_breast_cancer"),
                      "scikit-learn breast cancer: 569 rows, 30 features + target (2 classes)")

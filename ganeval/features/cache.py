@@ -1,0 +1,126 @@
+"""The feature cache: extracted features kept on disk, keyed by what made them.
+
+An entry is one ``.npz`` (``features``, optional ``logits``, ``skipped``, ``info`` as a JSON
+string; no pickles) in the cache folder, named by the sha256 of
+
+    source fingerprint (files' relative paths, sizes and mtimes; zip members' names, sizes
+    and CRCs; array bytes) + extractor name + weights sha256 + preprocessing mode
+    + cache format version.
+
+The folder is ``$GANEVAL_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/ganeval``, else
+``~/.cache/ganeval``. Entries are written atomically (a temporary file in the same folder,
+then :func:`os.replace`), so an interrupted run never leaves a half-written entry; an entry
+that cannot be read is ignored (and rebuilt by the caller). A cache that cannot be written
+only logs a warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["cache_dir", "cache_key", "load_entry", "store_entry", "CACHE_VERSION"]
+
+log = logging.getLogger(__name__)
+
+#: bumped whenever the meaning of a cached entry changes
+CACHE_VERSION = 1
+
+
+def cache_dir() -> Path:
+    """The cache folder (not created here).
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["GANEVAL_CACHE_DIR"] = "/tmp/x"; str(cache_dir())
+    '/tmp/x'
+    >>> del os.environ["GANEVAL_CACHE_DIR"]
+    """
+    env = os.environ.get("GANEVAL_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "ganeval"
+
+
+def cache_key(fingerprint: str, extractor: str, weights_sha256: str | None, preprocessing: str | None) -> str:
+    """sha256 hex digest naming a cache entry.
+
+    Examples
+    --------
+    >>> a = cache_key("fp", "digits", "abc", None)
+    >>> len(a), a == cache_key("fp", "digits", "abc", None), a == cache_key("fp", "digits", "abd", None)
+    (64, True, False)
+    """
+    text = json.dumps([CACHE_VERSION, fingerprint, extractor, weights_sha256, preprocessing])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _entry_path(key: str) -> Path:
+    return cache_dir() / f"features-{key}.npz"
+
+
+def load_entry(key: str) -> dict[str, Any] | None:
+    """The cached entry ``key`` as ``{"features", "logits", "skipped", "info"}``, or None when
+    it is missing or unreadable (an unreadable entry is logged and left to be rewritten)."""
+    path = _entry_path(key)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            features = np.asarray(data["features"], dtype=np.float64)
+            logits = np.asarray(data["logits"], dtype=np.float64) if "logits" in data.files else None
+            skipped = int(data["skipped"])
+            info = json.loads(str(data["info"]))
+        if features.ndim != 2 or features.shape[0] == 0 or not np.isfinite(features).all():
+            raise ValueError(f"bad features array of shape {features.shape}")
+        if logits is not None and (logits.ndim != 2 or logits.shape[0] != features.shape[0]):
+            raise ValueError(f"bad logits array of shape {logits.shape}")
+        if not isinstance(info, dict):
+            raise ValueError("info is not a JSON object")
+    except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile) as exc:
+        log.warning("ignoring unreadable feature cache entry %s (%s: %s)", path, type(exc).__name__, exc)
+        return None
+    log.info("feature cache hit: %s", path)
+    return {"features": features, "logits": logits, "skipped": skipped, "info": info}
+
+
+def store_entry(key: str, features: np.ndarray, logits: np.ndarray | None, skipped: int,
+                info: dict[str, Any]) -> Path | None:
+    """Write entry ``key`` atomically; return its path, or None (logged) if it could not be written."""
+    folder = cache_dir()
+    tmp = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".features-", suffix=".npz.tmp", dir=folder)
+        arrays: dict[str, Any] = {
+            "features": np.asarray(features, dtype=np.float64),
+            "skipped": np.array(int(skipped)),
+            "info": np.array(json.dumps(info, sort_keys=True, default=str)),
+        }
+        if logits is not None:
+            arrays["logits"] = np.asarray(logits, dtype=np.float64)
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        path = _entry_path(key)
+        os.replace(tmp, path)
+        tmp = None
+        return path
+    except OSError as exc:
+        log.warning("could not write the feature cache in %s (%s); continuing without it", folder, exc)
+        return None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass

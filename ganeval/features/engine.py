@@ -1,0 +1,206 @@
+"""The extraction engine: images from a source -> feature rows (and logits) from a network.
+
+File sources (folders, zips) are decoded *and preprocessed* (resized to the network's input)
+one image at a time in ``num_workers`` DataLoader worker processes, so mixed image sizes
+are fine and decoding overlaps inference. In-memory sources (arrays, generator callables)
+are preprocessed a batch at a time in the main process. Inference runs in batches under
+:func:`torch.inference_mode`, with the network and its input in ``channels_last`` memory
+format; outputs are returned as float64 numpy arrays in the source's order.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+import numpy as np
+
+from ..errors import DeviceError, GanevalError, InputError, ParameterError
+
+__all__ = ["resolve_device", "default_num_workers", "run_extraction"]
+
+log = logging.getLogger(__name__)
+
+
+def default_num_workers() -> int:
+    """``min(4, number of CPUs)``: the default count of decoding worker processes.
+
+    Examples
+    --------
+    >>> 1 <= default_num_workers() <= 4
+    True
+    """
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def resolve_device(device: Any = "auto"):
+    """Turn ``"auto"`` / ``"cpu"`` / ``"cuda"`` / ``"cuda:N"`` into a :class:`torch.device`.
+
+    ``"auto"`` is CUDA when it is available, else CPU. Asking for CUDA on a machine
+    without it raises :class:`~ganeval.errors.DeviceError`.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    import torch
+
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str):
+        raise ParameterError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+    text = device.strip().lower()
+    if text == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if text == "cpu":
+        return torch.device("cpu")
+    if text == "cuda" or text.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise DeviceError(f"device {device!r}: CUDA is not available on this machine; use --device cpu or auto")
+        try:
+            dev = torch.device(text)
+        except RuntimeError:
+            raise ParameterError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise DeviceError(f"device {device!r}: only {torch.cuda.device_count()} CUDA device(s) present")
+        return dev
+    raise ParameterError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+
+
+class _DecodeDataset:
+    """Map-style dataset for DataLoader workers: decode image ``i`` and preprocess it.
+
+    Returns ``(i, tensor or None, error message or None)`` so a bad file never raises inside
+    a worker (DataLoader would turn that into a multi-line traceback).
+    """
+
+    def __init__(self, source: Any, prepare: Any):
+        self.source = source
+        self.prepare = prepare
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, i: int):
+        import torch
+
+        try:
+            img = self.source.read(i)
+            x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).unsqueeze(0)
+            return i, self.prepare(x)[0], None
+        except GanevalError as exc:
+            return i, None, str(exc)
+
+
+def _collate(items):
+    import torch
+
+    good = [x for _, x, err in items if err is None]
+    errors = [err for _, _, err in items if err is not None]
+    return (torch.stack(good) if good else None), errors
+
+
+def _batches(source: Any, extractor: Any, batch_size: int, num_workers: int, pin: bool):
+    """Yield ``(prepared float batch or None, [error messages])``."""
+    import torch
+
+    if getattr(source, "random_access", False):
+        loader = torch.utils.data.DataLoader(
+            _DecodeDataset(source, extractor.prepare), batch_size=batch_size, shuffle=False,
+            num_workers=num_workers, collate_fn=_collate, pin_memory=pin,
+        )
+        yield from loader
+    else:
+        for arr in source.iter_batches(batch_size):
+            yield extractor.prepare(torch.from_numpy(np.ascontiguousarray(arr))), []
+
+
+def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device: Any = "auto",
+                   num_workers: int | None = None, progress: bool = False) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """Run ``extractor`` over every image of ``source``.
+
+    Parameters
+    ----------
+    source : ImageSource
+        A file source (decoded in workers) or an in-memory one.
+    extractor : ImageExtractor
+        Gives ``prepare`` (uint8 (n, 3, H, W) -> network input), ``build(device)`` (the
+        network) and ``split_outputs`` (network output -> features, logits).
+    batch_size : int, default=50
+    device : {"auto", "cpu", "cuda"}, default="auto"
+    num_workers : int, optional
+        Decoding worker processes for file sources (default ``min(4, CPUs)``; 0 decodes in
+        the main process).
+    progress : bool, default=False
+        Show a tqdm progress bar on stderr.
+
+    Returns
+    -------
+    features : ndarray of shape (n, d), float64
+    logits : ndarray of shape (n, classes), float64, or None
+    skipped : int
+        Unreadable images skipped (only when ``source.skip_invalid``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganeval.sources.images import ArrayImageSource
+    >>> class Mean:  # a tiny extractor: per-channel means
+    ...     def prepare(self, x): return x.float() / 255
+    ...     def build(self, device): return lambda x: {"f": x.mean(dim=(2, 3))}
+    ...     def split_outputs(self, out): return out["f"], None
+    >>> f, logits, skipped = run_extraction(ArrayImageSource("a", np.full((3, 4, 4, 3), 255, np.uint8)), Mean())
+    >>> f.shape, float(f.max()), logits, skipped
+    ((3, 3), 1.0, None, 0)
+    """
+    import torch
+
+    dev = resolve_device(device)
+    workers = default_num_workers() if num_workers is None else int(num_workers)
+    if workers < 0:
+        raise ParameterError(f"num_workers must be >= 0, got {num_workers}")
+    if batch_size < 1:
+        raise ParameterError(f"batch_size must be >= 1, got {batch_size}")
+    net = extractor.build(dev)
+    threads = getattr(extractor, "cpu_threads", None)
+    saved_threads = torch.get_num_threads()
+    if dev.type == "cpu" and threads:  # tiny networks run fastest on one thread
+        torch.set_num_threads(threads)
+    total = len(source) if getattr(source, "random_access", False) or getattr(source, "count", None) else None
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="img", desc=str(source.name)[-40:], file=sys.stderr, leave=False)
+    feats: list[np.ndarray] = []
+    logits: list[np.ndarray] = []
+    skipped = 0
+    try:
+        with torch.inference_mode():
+            for x, errors in _batches(source, extractor, batch_size, workers, dev.type == "cuda"):
+                if errors:
+                    if not getattr(source, "skip_invalid", False):
+                        raise InputError(errors[0])
+                    for msg in errors:
+                        log.warning("skipped: %s", msg)
+                    skipped += len(errors)
+                if x is not None:
+                    x = x.to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last)
+                    f, lg = extractor.split_outputs(net(x))
+                    feats.append(f.double().cpu().numpy())
+                    if lg is not None:
+                        logits.append(lg.double().cpu().numpy())
+                if bar is not None:
+                    bar.update(len(errors) + (0 if x is None else x.shape[0]))
+    finally:
+        if bar is not None:
+            bar.close()
+        if torch.get_num_threads() != saved_threads:
+            torch.set_num_threads(saved_threads)
+    if not feats:
+        raise InputError(f"{source.name}: no readable images ({skipped} skipped as invalid)")
+    features = np.concatenate(feats)
+    return features, (np.concatenate(logits) if logits else None), skipped

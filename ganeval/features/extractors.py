@@ -1,0 +1,111 @@
+"""Image feature extractors: what the engine needs from a network, and the FID Inception one.
+
+An extractor is a small picklable object (the network itself is built by :meth:`build`, so
+decoding workers never copy it) with:
+
+- ``name``, ``preprocessing`` (recorded in results and in the cache key);
+- ``weights_sha256()``: the hash of the weights, known before the network is built, so a
+  cache hit needs no network at all;
+- ``prepare(images)``: uint8 (n, 3, H, W) -> the network's float input (runs in workers);
+- ``build(device)``: the network, in eval mode, on ``device``, in ``channels_last`` format;
+- ``split_outputs(out)``: network output -> (features, logits or None).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .._validation import check_choice
+
+__all__ = ["ImageExtractor", "InceptionExtractor", "PREPROCESSING_MODES"]
+
+#: resize/normalisation modes of the Inception input (see :mod:`ganeval.features.preprocessing`)
+PREPROCESSING_MODES = ("tf", "pytorch-fid", "clean")
+
+
+class ImageExtractor:
+    """Base class of image feature extractors (see the module docstring)."""
+
+    name: str = ""
+    preprocessing: str | None = None
+
+    def weights_sha256(self) -> str | None:
+        return None
+
+    def prepare(self, images: Any) -> Any:  # pragma: no cover - subclasses define it
+        raise NotImplementedError
+
+    def build(self, device: Any) -> Any:  # pragma: no cover - subclasses define it
+        raise NotImplementedError
+
+    def split_outputs(self, out: Any) -> tuple[Any, Any]:  # pragma: no cover - subclasses define it
+        raise NotImplementedError
+
+
+class InceptionExtractor(ImageExtractor):
+    """The FID Inception v3 (2048-D pool3 features, 1008 bias-free logits).
+
+    Parameters
+    ----------
+    weights : str, Path or None
+        Weights file; None resolves it (``GANEVAL_INCEPTION_WEIGHTS``, the torch hub cache,
+        a hash-checked download; see :mod:`ganeval.features.weights`).
+    preprocessing : {"tf", "pytorch-fid", "clean"}, default="tf"
+        How images become 299x299 inputs in [-1, 1].
+    state_dict : mapping, optional
+        Weights in memory (tests, benchmarks); recorded as ``weights_sha256=None``.
+
+    Examples
+    --------
+    >>> ext = InceptionExtractor(preprocessing="pytorch-fid", state_dict={})
+    >>> ext.name, ext.preprocessing
+    ('inception', 'pytorch-fid')
+    """
+
+    name = "inception"
+
+    def __init__(self, weights: str | Path | None = None, preprocessing: str = "tf", *,
+                 state_dict: Any = None):
+        self.preprocessing = check_choice(preprocessing, "preprocessing", PREPROCESSING_MODES)
+        self._weights = weights
+        self._state_dict = state_dict
+        self._path: Path | None = None
+
+    def _resolved(self) -> Path:
+        if self._path is None:
+            from .weights import resolve_weights
+
+            self._path = resolve_weights(self._weights)
+        return self._path
+
+    def weights_sha256(self) -> str | None:
+        if self._state_dict is not None:
+            return None
+        from .weights import file_sha256
+
+        return file_sha256(self._resolved())
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_state_dict"] = None if self._state_dict is None else "<in memory>"
+        return state
+
+    def prepare(self, images: Any) -> Any:
+        from .preprocessing import preprocess
+
+        return preprocess(images, self.preprocessing)
+
+    def build(self, device: Any) -> Any:
+        import torch
+
+        from .inception import FIDInceptionV3
+
+        if self._state_dict is not None:
+            net = FIDInceptionV3(state_dict=self._state_dict)
+        else:
+            net = FIDInceptionV3(self._resolved())
+        return net.to(device).to(memory_format=torch.channels_last).eval()
+
+    def split_outputs(self, out: Any) -> tuple[Any, Any]:
+        return out["pool3"], out["logits"]

@@ -1,0 +1,62 @@
+"""Shipped reference statistics, named ``ref:NAME``.
+
+Every ``reference_stats/<name>_stats.npz`` installed with the package (found with
+:mod:`importlib.resources`, so it works from a wheel) is ``ref:<name>`` with underscores
+written as hyphens: ``reference_stats/digits_test_stats.npz`` is ``ref:digits-test``.
+Their provenance (sha256, the command that made them) is in ``reference_stats/manifest.json``.
+
+Shipped now: ``ref:digits-train`` and ``ref:digits-test``, the 64-D digits-CNN features of
+the two splits of ``builtin:digits`` (compare with ``--extractor digits`` inputs).
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+
+from ..errors import InputError
+from ..sources.base import StatsSource
+from ..statistics import load_stats_file
+
+__all__ = ["reference_names", "open_reference_stats"]
+
+_SUFFIX = "_stats.npz"
+
+
+def reference_names() -> dict[str, str]:
+    """``{name: file name}`` of every shipped statistics file.
+
+    Examples
+    --------
+    >>> reference_names()["digits-test"]
+    'digits_test_stats.npz'
+    """
+    root = importlib.resources.files("ganeval.reference_stats")
+    names = {}
+    for entry in root.iterdir():
+        if entry.name.endswith(_SUFFIX) and entry.is_file():
+            names[entry.name[: -len(_SUFFIX)].replace("_", "-")] = entry.name
+    return dict(sorted(names.items()))
+
+
+def open_reference_stats(spec: str) -> StatsSource:
+    """Open ``ref:NAME`` as a :class:`~ganeval.sources.base.StatsSource`.
+
+    Examples
+    --------
+    >>> src = open_reference_stats("ref:digits-test")
+    >>> src.stats.dim, src.stats.metadata["extractor"]
+    (64, 'digits')
+    >>> open_reference_stats("ref:nope")
+    Traceback (most recent call last):
+    ...
+    ganeval.errors.InputError: ref:nope: unknown reference statistics 'nope'; known: digits-test, digits-train
+    """
+    name = spec.split(":", 1)[1] if spec.startswith("ref:") else spec
+    known = reference_names()
+    if name not in known:
+        raise InputError(f"{spec}: unknown reference statistics {name!r}; known: {', '.join(known) or '(none installed)'}")
+    resource = importlib.resources.files("ganeval.reference_stats").joinpath(known[name])
+    with importlib.resources.as_file(resource) as path:
+        stats = load_stats_file(path)
+    stats.metadata.setdefault("reference", f"ref:{name}")
+    return StatsSource(f"ref:{name}", stats)

@@ -1,0 +1,492 @@
+"""Image sources: folders, ``.zip`` files, in-memory arrays/tensors and generator callables.
+
+Every image source has ``kind = "images"`` and gives RGB ``uint8`` images to an extractor
+(:mod:`ganeval.features.engine`). Two families:
+
+- *file* sources (:class:`FolderImageSource`, :class:`ZipImageSource`) list their files up
+  front and decode one file at a time with :meth:`read` (the engine calls it from decoding
+  worker processes). Mixed sizes are fine: each image is decoded and resized separately.
+- *in-memory* sources (:class:`ArrayImageSource`, :class:`GeneratorImageSource`) yield
+  batches of shape (n, 3, H, W) with :meth:`iter_batches`.
+
+How a decoded PIL image becomes RGB ``uint8`` (:func:`to_rgb_array`)
+---------------------------------------------------------------------
+==================  ==========================================================================
+PIL mode            conversion
+==================  ==========================================================================
+RGB                 as is
+L, 1                gray value copied to the three channels (``1``: 0 or 255)
+P, PA               palette looked up (PIL ``convert("RGB")``); transparency dropped
+RGBA, LA, La, RGBa  alpha *dropped* (colour channels kept as stored), as ``convert("RGB")``
+                    in pytorch-fid and clean-fid, so features match theirs
+CMYK, YCbCr, ...    PIL ``convert("RGB")``
+I;16, I;16B, I      16-bit data: ``round(v / 257)`` so 65535 -> 255 (``I`` clipped to
+                    [0, 65535] first); never clipped at 255
+F                   floats read as [0, 1]: ``round(clip(v, 0, 1) * 255)``
+==================  ==========================================================================
+
+Only the first frame of a multi-frame file is read; EXIF orientation is not applied (as
+pytorch-fid). PIL's decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``) stays on: a
+larger image is an :class:`~ganeval.errors.InputError`.
+
+Bad files
+---------
+A missing, zero-byte, truncated or undecodable file raises :class:`~ganeval.errors.InputError`
+naming it. With ``skip_invalid=True`` it is skipped instead; the extractor reports how many
+were skipped (``info["skipped"]``). Hidden files and folders (names starting with ``.``,
+e.g. macOS ``._x.png``) are never read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import zipfile
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import numpy as np
+
+from ..errors import InputError
+from .base import Source
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "ImageSource",
+    "FolderImageSource",
+    "ZipImageSource",
+    "ArrayImageSource",
+    "GeneratorImageSource",
+    "decode_image",
+    "to_rgb_array",
+]
+
+log = logging.getLogger(__name__)
+
+#: file name endings read as images (compared case-insensitively)
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+
+
+# -- decoding ------------------------------------------------------------------------------
+
+def to_rgb_array(img: Any) -> np.ndarray:
+    """Convert a PIL image of any mode to an RGB ``uint8`` array of shape (H, W, 3).
+
+    The rules are in the module docstring: alpha is dropped, 16-bit data is scaled by
+    1/257 (rounded), float data is read as [0, 1].
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> to_rgb_array(Image.new("I;16", (2, 1), 65535))[0, 0].tolist()
+    [255, 255, 255]
+    >>> to_rgb_array(Image.new("LA", (1, 1), (7, 0))).tolist()
+    [[[7, 7, 7]]]
+    """
+    mode = img.mode
+    if mode == "RGB":
+        return np.array(img, dtype=np.uint8)
+    if mode.startswith("I;16") or mode == "I":
+        v = np.asarray(img).astype(np.int64)
+        v = np.clip(v, 0, 65535)
+        gray = ((v + 128) // 257).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if mode == "F":
+        v = np.asarray(img, dtype=np.float64)
+        v = np.nan_to_num(v, nan=0.0, posinf=1.0, neginf=0.0)
+        gray = np.rint(np.clip(v, 0.0, 1.0) * 255.0).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if mode in ("L", "1"):
+        gray = np.array(img.convert("L"), dtype=np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if mode in ("LA", "La"):
+        gray = np.asarray(img, dtype=np.uint8)[:, :, 0]
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    return np.array(img.convert("RGB"), dtype=np.uint8)
+
+
+def decode_image(data: bytes | str | os.PathLike, name: str) -> np.ndarray:
+    """Decode one image file (a path or its bytes) to RGB ``uint8`` (H, W, 3).
+
+    Raises :class:`~ganeval.errors.InputError` naming ``name`` when the file is empty,
+    truncated, not an image, too large (decompression bomb) or in an unsupported mode.
+
+    Examples
+    --------
+    >>> import io
+    >>> from PIL import Image
+    >>> buf = io.BytesIO(); Image.new("RGB", (3, 2), (1, 2, 3)).save(buf, "PNG")
+    >>> decode_image(buf.getvalue(), "a.png").shape
+    (2, 3, 3)
+    >>> decode_image(b"", "empty.png")
+    Traceback (most recent call last):
+    ...
+    ganeval.errors.InputError: empty.png: file is empty (0 bytes)
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if isinstance(data, (bytes, bytearray)):
+        if len(data) == 0:
+            raise InputError(f"{name}: file is empty (0 bytes)")
+        fh: Any = io.BytesIO(data)
+    else:
+        try:
+            if os.path.getsize(data) == 0:
+                raise InputError(f"{name}: file is empty (0 bytes)")
+        except OSError as exc:
+            raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+        fh = data
+    try:
+        with Image.open(fh) as img:
+            img.load()
+            if img.width < 1 or img.height < 1:
+                raise InputError(f"{name}: image has no pixels ({img.width}x{img.height})")
+            return to_rgb_array(img)
+    except InputError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise InputError(f"{name}: image too large, refused as a possible decompression bomb ({exc})") from None
+    except UnidentifiedImageError:
+        raise InputError(f"{name}: not a readable image (unknown or corrupt format)") from None
+    except (OSError, SyntaxError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        # PIL reports truncated data as OSError("image file is truncated ...")
+        msg = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(f"{name}: corrupt or truncated image ({msg})") from None
+
+
+# -- sources -------------------------------------------------------------------------------
+
+class ImageSource(Source):
+    """Base class of image sources (``kind = "images"``).
+
+    Attributes
+    ----------
+    name : str
+    skip_invalid : bool
+        Skip unreadable files (counted) instead of raising.
+    preferred_extractor : str or None
+        What ``extractor="auto"`` picks for this source (``None``: the default, Inception).
+    random_access : bool
+        True for file sources (:meth:`read` by index), False for in-memory ones
+        (:meth:`iter_batches`).
+    """
+
+    kind = "images"
+    skip_invalid: bool = False
+    preferred_extractor: str | None = None
+    random_access: bool = False
+
+    def fingerprint(self) -> str | None:
+        """A string that changes whenever the images may have changed (``None``: do not
+        cache this source)."""
+        return None
+
+    def read(self, index: int) -> np.ndarray:  # pragma: no cover - file sources define it
+        raise NotImplementedError
+
+    def item_name(self, index: int) -> str:  # pragma: no cover - file sources define it
+        raise NotImplementedError
+
+    def iter_batches(self, batch_size: int) -> Iterator[np.ndarray]:  # pragma: no cover
+        raise NotImplementedError
+
+
+def _is_image_name(name: str) -> bool:
+    return name.lower().endswith(IMAGE_EXTENSIONS)
+
+
+def _is_hidden(part: str) -> bool:
+    return part.startswith(".") or part == "__MACOSX"
+
+
+class FolderImageSource(ImageSource):
+    """Every image file under a folder, recursively (class sub-folders are fine).
+
+    Files are read in sorted order of their relative paths, so the order (and any
+    subsetting) is the same on every machine. Extensions are matched case-insensitively:
+    png, jpg, jpeg, bmp, webp, tif, tiff. Other files are ignored (logged).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from PIL import Image
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "cats").mkdir(); Image.new("RGB", (4, 4)).save(d / "cats" / "a.PNG")
+    >>> src = FolderImageSource(d)
+    >>> len(src), src.item_name(0).endswith("a.PNG"), src.read(0).shape
+    (1, True, (4, 4, 3))
+    """
+
+    random_access = True
+
+    def __init__(self, path: str | os.PathLike, *, skip_invalid: bool = False, name: str | None = None):
+        self.path = Path(path)
+        self.name = name or str(path)
+        self.skip_invalid = bool(skip_invalid)
+        if not self.path.exists():
+            raise InputError(f"{self.path}: no such file or directory")
+        if not self.path.is_dir():
+            raise InputError(f"{self.path}: not a folder")
+        files: list[str] = []
+        others = 0
+        for root, dirs, names in os.walk(self.path):
+            dirs[:] = sorted(d for d in dirs if not _is_hidden(d))
+            for n in names:
+                if _is_hidden(n):
+                    continue
+                rel = os.path.relpath(os.path.join(root, n), self.path)
+                if _is_image_name(n):
+                    files.append(rel)
+                else:
+                    others += 1
+        if not files:
+            if others == 0:
+                raise InputError(f"{self.path}: folder is empty (no files)")
+            raise InputError(f"{self.path}: folder has no image files ({others} other file(s)); "
+                             f"expected extensions {', '.join(e[1:] for e in IMAGE_EXTENSIONS)}")
+        if others:
+            log.info("%s: ignored %d file(s) that are not images", self.path, others)
+        self.files = sorted(files, key=lambda r: r.replace(os.sep, "/"))
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def item_name(self, index: int) -> str:
+        return str(self.path / self.files[index])
+
+    def read(self, index: int) -> np.ndarray:
+        """Decode image ``index`` to RGB uint8 (H, W, 3); :class:`InputError` if unreadable."""
+        return decode_image(self.path / self.files[index], self.item_name(index))
+
+    def fingerprint(self) -> str:
+        """sha256 over every file's relative path, size and modification time (ns)."""
+        h = hashlib.sha256(b"folder\0")
+        h.update(f"skip_invalid={self.skip_invalid}\0".encode())
+        for rel in self.files:
+            try:
+                st = os.stat(self.path / rel)
+                h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
+            except OSError:
+                h.update(f"{rel}\0missing\0".encode("utf-8", "surrogateescape"))
+        return h.hexdigest()
+
+
+class ZipImageSource(ImageSource):
+    """Every image member of a ``.zip`` file, in sorted order of member names.
+
+    Members that are not images (by extension), folders and hidden members (``__MACOSX/``,
+    ``._x.png``) are ignored; a zip with no image member is an :class:`InputError`. The zip
+    is reopened in each decoding worker process.
+    """
+
+    random_access = True
+
+    def __init__(self, path: str | os.PathLike, *, skip_invalid: bool = False, name: str | None = None):
+        self.path = Path(path)
+        self.name = name or str(path)
+        self.skip_invalid = bool(skip_invalid)
+        if not self.path.is_file():
+            raise InputError(f"{self.path}: no such file")
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                infos = zf.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise InputError(f"{self.path}: not a readable .zip file ({exc})") from None
+        members = []
+        others = 0
+        for info in infos:
+            if info.is_dir():
+                continue
+            parts = info.filename.split("/")
+            if any(_is_hidden(p) for p in parts):
+                continue
+            if _is_image_name(info.filename):
+                members.append(info)
+            else:
+                others += 1
+        if not members:
+            raise InputError(f"{self.path}: zip has no image members ({others} other member(s)); "
+                             f"expected extensions {', '.join(e[1:] for e in IMAGE_EXTENSIONS)}")
+        if others:
+            log.info("%s: ignored %d member(s) that are not images", self.path, others)
+        members.sort(key=lambda i: i.filename)
+        self.members = [(i.filename, i.file_size, i.CRC) for i in members]
+        self._zip: zipfile.ZipFile | None = None
+        self._pid: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_zip"], state["_pid"] = None, None
+        return state
+
+    def item_name(self, index: int) -> str:
+        return f"{self.path}[{self.members[index][0]}]"
+
+    def _handle(self) -> zipfile.ZipFile:
+        if self._zip is None or self._pid != os.getpid():  # one handle per process
+            self._zip = zipfile.ZipFile(self.path)
+            self._pid = os.getpid()
+        return self._zip
+
+    def read(self, index: int) -> np.ndarray:
+        """Decode member ``index`` to RGB uint8 (H, W, 3); :class:`InputError` if unreadable."""
+        member = self.members[index][0]
+        try:
+            data = self._handle().read(member)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+            raise InputError(f"{self.item_name(index)}: cannot be read from the zip ({exc})") from None
+        return decode_image(data, self.item_name(index))
+
+    def fingerprint(self) -> str:
+        """sha256 over every image member's name, size and CRC-32."""
+        h = hashlib.sha256(b"zip\0")
+        h.update(f"skip_invalid={self.skip_invalid}\0".encode())
+        for name, size, crc in self.members:
+            h.update(f"{name}\0{size}\0{crc}\0".encode("utf-8", "surrogateescape"))
+        return h.hexdigest()
+
+
+def _as_uint8_images(arr: Any, name: str) -> np.ndarray:
+    """Array-like images -> uint8 (N, 3, H, W) (see :class:`ArrayImageSource`)."""
+    if hasattr(arr, "detach") and hasattr(arr, "cpu"):
+        arr = arr.detach().cpu().numpy()
+    arr = np.asarray(arr)
+    if arr.ndim == 3:  # (N, H, W) grayscale
+        arr = arr[:, None, :, :]
+    if arr.ndim != 4:
+        raise InputError(f"{name}: expected images of shape (N, H, W, C), (N, C, H, W) or (N, H, W), got {arr.shape}")
+    if arr.shape[-1] in (1, 3, 4):
+        arr = np.moveaxis(arr, -1, 1)  # NHWC -> NCHW
+    elif arr.shape[1] not in (1, 3, 4):
+        raise InputError(f"{name}: image array of shape {arr.shape} has no channel axis of size 1, 3 or 4 "
+                         "(first or last after N)")
+    if arr.shape[0] == 0 or arr.shape[2] == 0 or arr.shape[3] == 0:
+        raise InputError(f"{name}: image array of shape {arr.shape} holds no pixels")
+    if arr.dtype == np.uint8:
+        out = arr
+    elif arr.dtype.kind == "f":
+        if not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
+            raise InputError(f"{name}: float images must lie in [0, 1] (got range "
+                             f"[{np.nanmin(arr):.3g}, {np.nanmax(arr):.3g}]); give uint8 0..255 otherwise")
+        out = np.rint(arr.astype(np.float64) * 255.0).astype(np.uint8)
+    else:
+        raise InputError(f"{name}: images must be uint8 (0..255) or float in [0, 1], got dtype {arr.dtype}")
+    c = out.shape[1]
+    if c == 1:
+        out = np.repeat(out, 3, axis=1)
+    elif c == 4:
+        out = out[:, :3]  # alpha dropped, as for files
+    return np.ascontiguousarray(out)
+
+
+class ArrayImageSource(ImageSource):
+    """Images already in memory: a numpy array or torch tensor.
+
+    Accepted layouts: (N, H, W, C) or (N, C, H, W) with C in {1, 3, 4} (a last axis of size
+    1, 3 or 4 is read as channels), and (N, H, W) grayscale. dtype ``uint8`` (0..255), or
+    float in [0, 1] (becomes ``round(x * 255)``). One channel is copied to three; a fourth
+    (alpha) is dropped. ``preferred_extractor`` is what ``extractor="auto"`` uses (None:
+    Inception); ``cacheable=False`` keeps the features out of the feature cache.
+
+    Examples
+    --------
+    >>> src = ArrayImageSource("a", np.zeros((5, 8, 8, 3), np.uint8))
+    >>> len(src), next(src.iter_batches(2)).shape
+    (5, (2, 3, 8, 8))
+    """
+
+    def __init__(self, name: str, array: Any, *, preferred_extractor: str | None = None,
+                 cacheable: bool = True, metadata: dict[str, Any] | None = None, **_ignored: Any):
+        self.name = name
+        self.images = _as_uint8_images(array, name)
+        self.preferred_extractor = preferred_extractor
+        self.cacheable = bool(cacheable)
+        self.metadata = dict(metadata or {})
+        self._fingerprint: str | None = None
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+    def iter_batches(self, batch_size: int) -> Iterator[np.ndarray]:
+        for start in range(0, len(self), batch_size):
+            yield self.images[start:start + batch_size]
+
+    def fingerprint(self) -> str | None:
+        """sha256 of the shape and bytes of the uint8 images (None when not ``cacheable``)."""
+        if not self.cacheable:
+            return None
+        if self._fingerprint is None:
+            h = hashlib.sha256(f"array\0{self.images.shape}\0".encode())
+            h.update(memoryview(self.images).cast("B"))
+            self._fingerprint = h.hexdigest()
+        return self._fingerprint
+
+
+class GeneratorImageSource(ImageSource):
+    """Images from a Python callable (e.g. a generator network), never cached.
+
+    Two calling conventions:
+
+    - ``count=None`` (default): ``fn()`` returns an iterable (e.g. a generator) of image
+      batches; every batch is read until it ends.
+    - ``count=N``: ``fn(batch_size)`` is called repeatedly, each call returning one batch of
+      up to ``batch_size`` images, until ``N`` images are collected (a longer last batch is
+      cut to ``N``).
+
+    A batch is anything :class:`ArrayImageSource` accepts (uint8 0..255 or float [0, 1];
+    NHWC, NCHW or NHW). Generation runs in the main process. ``len()`` is ``count``, or the
+    number of images read so far when ``count`` is None.
+
+    Examples
+    --------
+    >>> def gen():
+    ...     for _ in range(3):
+    ...         yield np.full((2, 3, 4, 4), 0.5, np.float32)
+    >>> src = GeneratorImageSource("g", gen)
+    >>> sum(b.shape[0] for b in src.iter_batches(10)), len(src)
+    (6, 6)
+    """
+
+    def __init__(self, name: str, fn: Callable[..., Any], *, count: int | None = None, **_ignored: Any):
+        if not callable(fn):
+            raise InputError(f"{name}: expected a callable, got {type(fn).__name__}")
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+            raise InputError(f"{name}: count must be a positive integer, got {count!r}")
+        self.name = name
+        self.fn = fn
+        self.count = count
+        self._seen = 0
+
+    def __len__(self) -> int:
+        return self.count if self.count is not None else self._seen
+
+    def _batches(self, batch_size: int) -> Iterable[Any]:
+        if self.count is None:
+            yield from self.fn()
+            return
+        remaining = self.count
+        while remaining > 0:
+            batch = self.fn(min(batch_size, remaining))
+            yield batch
+            n = len(batch)
+            if n == 0:
+                raise InputError(f"{self.name}: the callable returned an empty batch")
+            remaining -= n
+
+    def iter_batches(self, batch_size: int) -> Iterator[np.ndarray]:
+        self._seen = 0
+        total = 0
+        for i, batch in enumerate(self._batches(batch_size)):
+            arr = _as_uint8_images(batch, f"{self.name} batch {i}")
+            if self.count is not None:
+                arr = arr[: self.count - total]
+            total += arr.shape[0]
+            self._seen = total
+            yield arr
+        if total == 0:
+            raise InputError(f"{self.name}: the callable produced no images")

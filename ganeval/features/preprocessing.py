@@ -1,0 +1,170 @@
+"""The three ways of turning uint8 images into FID Inception inputs (float, 299x299, [-1, 1]).
+
+===============  ===================================================  =============================
+mode             resize to 299x299, then scale                        matches
+===============  ===================================================  =============================
+``tf`` (default) TF1 ``resize_bilinear`` (align_corners=False, the    the original FID code (TTUR),
+                 legacy half-pixel-free sampling) emulated bit for    torch-fidelity
+                 bit in float32 on 0..255 values; ``(x - 128) / 128``
+``pytorch-fid``  ``F.interpolate`` bilinear, align_corners=False, on  pytorch-fid
+                 ``x / 255``; ``2x - 1``
+``clean``        PIL bicubic with antialiasing on each channel as a   clean-fid (``mode="clean"``)
+                 float32 image, clipped to [0, 255]; ``(x - 128)/128``
+===============  ===================================================  =============================
+
+Heusel et al. 2017 (FID), arXiv:1706.08500; Parmar et al. 2022 (on aliased resizing and
+clean-fid), arXiv:2104.11222. Every result records the mode used: FID values from different
+modes are not comparable (the differences reach several FID points on small images).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from ..errors import DataError, ParameterError
+
+__all__ = ["PREPROCESSING", "preprocess", "resize_bilinear_tf1", "DEFAULT_MODE", "INPUT_SIZE"]
+
+INPUT_SIZE = 299
+DEFAULT_MODE = "tf"
+
+
+def _tf1_sampling(in_size: int, out_size: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Lower/upper source indices and float32 lerp weights of TF1's legacy bilinear resize.
+
+    TF1 computes ``scale = in / (float) out`` and the source coordinate ``in_i = (float) i * scale``
+    in float32 (no half-pixel offset), ``lower = floor(in_i)``, ``upper = min(lower + 1, in - 1)``,
+    ``lerp = in_i - lower``.
+    """
+    scale = torch.tensor(in_size / out_size, dtype=torch.float32)  # == float32(in)/float32(out), correctly rounded
+    coord = torch.arange(out_size, dtype=torch.float32) * scale
+    lower = coord.floor()
+    lerp = coord - lower
+    lower = lower.long()
+    upper = (lower + 1).clamp(max=in_size - 1)
+    return lower.to(device), upper.to(device), lerp.to(device)
+
+
+def resize_bilinear_tf1(x: torch.Tensor, size: int = INPUT_SIZE) -> torch.Tensor:
+    """TensorFlow 1 ``tf.image.resize_bilinear(align_corners=False)`` in float32, bit for bit.
+
+    For output pixel (i, j) with source coordinates ``y = i * H/size``, ``x = j * W/size``
+    (float32, no half-pixel shift):
+
+    .. math:: top = a_{y_0 x_0} + (a_{y_0 x_1} - a_{y_0 x_0})\\,\\delta_x,\\quad
+              bottom = a_{y_1 x_0} + (a_{y_1 x_1} - a_{y_1 x_0})\\,\\delta_x,\\quad
+              out = top + (bottom - top)\\,\\delta_y
+
+    evaluated in exactly this order, as TF's kernel does. The horizontal pass runs once per
+    source row and the vertical pass gathers its rows, which yields the same float32 operations
+    per output pixel as the direct four-tap formula at a fraction of the work.
+
+    Parameters
+    ----------
+    x : Tensor of shape (N, C, H, W)
+        Float32 images (0..255 values in FID use).
+    size : int, default=299
+        Output height and width.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([[[[0.0, 10.0], [20.0, 30.0]]]])
+    >>> resize_bilinear_tf1(x, 4)[0, 0]
+    tensor([[ 0.,  5., 10., 10.],
+            [10., 15., 20., 20.],
+            [20., 25., 30., 30.],
+            [20., 25., 30., 30.]])
+    """
+    _, _, h, w = x.shape
+    x0, x1, dx = _tf1_sampling(w, size, x.device)
+    left = x.index_select(3, x0)
+    rows = left + (x.index_select(3, x1) - left) * dx
+    y0, y1, dy = _tf1_sampling(h, size, x.device)
+    top = rows.index_select(2, y0)
+    return top + (rows.index_select(2, y1) - top) * dy.unsqueeze(1)
+
+
+def _tf(images: torch.Tensor) -> torch.Tensor:
+    x = resize_bilinear_tf1(images.to(torch.float32), INPUT_SIZE)
+    return (x - 128) / 128
+
+
+def _pytorch_fid(images: torch.Tensor) -> torch.Tensor:
+    x = images.to(torch.float32) / 255
+    x = F.interpolate(x, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear", align_corners=False)
+    return 2 * x - 1
+
+
+def _pil_bicubic_channel(channel: np.ndarray) -> np.ndarray:
+    img = Image.fromarray(channel.astype(np.float32))  # mode "F": 32-bit float, no quantisation
+    img = img.resize((INPUT_SIZE, INPUT_SIZE), resample=Image.Resampling.BICUBIC)
+    return np.asarray(img, dtype=np.float32).clip(0, 255)
+
+
+def _clean(images: torch.Tensor) -> torch.Tensor:
+    arr = images.detach().cpu().numpy()
+    out = np.empty((arr.shape[0], arr.shape[1], INPUT_SIZE, INPUT_SIZE), dtype=np.float32)
+    for i in range(arr.shape[0]):
+        for c in range(arr.shape[1]):
+            out[i, c] = _pil_bicubic_channel(arr[i, c])
+    x = torch.from_numpy(out).to(images.device)
+    return (x - 128) / 128
+
+
+PREPROCESSING: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "tf": _tf,
+    "pytorch-fid": _pytorch_fid,
+    "clean": _clean,
+}
+"""Mode name -> function mapping uint8 (N, 3, H, W) to float32 (N, 3, 299, 299) in [-1, 1]."""
+
+
+def preprocess(images: torch.Tensor, mode: str = DEFAULT_MODE) -> torch.Tensor:
+    """Resize uint8 images to 299x299 and map them to [-1, 1] the way ``mode`` prescribes.
+
+    ``tf``: TF1 bilinear resize (bit-exact), then :math:`(x - 128) / 128`;
+    ``pytorch-fid``: :math:`2\\,\\mathrm{bilinear}(x / 255) - 1`;
+    ``clean``: PIL antialiased bicubic per float32 channel, clip to [0, 255], then
+    :math:`(x - 128) / 128`. See the module docstring for references
+    (Heusel et al. 2017, arXiv:1706.08500; Parmar et al. 2022, arXiv:2104.11222).
+
+    Parameters
+    ----------
+    images : Tensor of shape (N, 3, H, W), dtype uint8
+        RGB images, any size (H, W >= 1).
+    mode : {"tf", "pytorch-fid", "clean"}, default="tf"
+
+    Returns
+    -------
+    Tensor of shape (N, 3, 299, 299), float32, on the input's device.
+
+    Raises
+    ------
+    ParameterError
+        Unknown ``mode``.
+    DataError
+        ``images`` is not a uint8 tensor of shape (N, 3, H, W).
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.full((1, 3, 8, 8), 255, dtype=torch.uint8)
+    >>> [float(preprocess(x, m).max()) for m in ("tf", "pytorch-fid", "clean")]
+    [0.9921875, 1.0, 0.9921875]
+    """
+    fn = PREPROCESSING.get(mode) if isinstance(mode, str) else None
+    if fn is None:
+        raise ParameterError(f"preprocessing must be one of {', '.join(map(repr, PREPROCESSING))}; got {mode!r}")
+    if not isinstance(images, torch.Tensor):
+        raise DataError(f"images must be a torch.Tensor of dtype uint8, got {type(images).__name__}")
+    if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[1] != 3 or min(images.shape[2:]) < 1:
+        raise DataError(
+            f"images must be a uint8 tensor of shape (N, 3, H, W), got {images.dtype} of shape {tuple(images.shape)}"
+        )
+    return fn(images)

@@ -1,0 +1,283 @@
+"""Finding, downloading, hashing and loading the FID Inception weights.
+
+Resolution order (:func:`resolve_weights`):
+
+1. an explicit path (``--weights PATH``), else the ``GANEVAL_INCEPTION_WEIGHTS`` variable;
+2. the torch hub cache file ``<torch.hub.get_dir()>/checkpoints/pt_inception-2015-12-05-6726825d.pth``,
+   the file pytorch-fid caches, so its users work offline;
+3. a download of that file from pytorch-fid's release to the same place, its sha256 checked,
+   written to a temporary file and renamed into place only when the hash matches;
+4. otherwise one :class:`~ganeval.errors.WeightsError` that says where to put the file and that
+   ``--extractor digits`` works offline.
+
+The weights are the TF ``inception-2015-12-05`` graph ported by pytorch-fid (Heusel et al.
+2017, arXiv:1706.08500). Files are always read with ``torch.load(..., weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import WeightsError
+
+__all__ = [
+    "FID_WEIGHTS_URL",
+    "FID_WEIGHTS_FILENAME",
+    "FID_WEIGHTS_SHA256",
+    "WEIGHTS_ENV_VAR",
+    "hub_cache_path",
+    "resolve_weights",
+    "download_weights",
+    "file_sha256",
+    "load_weights_file",
+]
+
+logger = logging.getLogger(__name__)
+
+FID_WEIGHTS_FILENAME = "pt_inception-2015-12-05-6726825d.pth"
+FID_WEIGHTS_URL = (
+    "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/" + FID_WEIGHTS_FILENAME
+)
+# sha256 of that file (95,628,359 bytes); torch.hub's check_hash compares its first 8 hex
+# digits with the "6726825d" in the file name, we compare all 64.
+FID_WEIGHTS_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
+WEIGHTS_ENV_VAR = "GANEVAL_INCEPTION_WEIGHTS"
+
+Fetch = Callable[[str, Path], None]
+"""A download function: ``fetch(url, destination)`` writes the bytes at ``url`` to ``destination``."""
+
+_CHUNK = 1 << 20
+_sha_cache: dict[tuple[str, int, int], str] = {}
+
+
+def hub_cache_path() -> Path:
+    """Where torch.hub (and pytorch-fid) cache the FID Inception weights.
+
+    Examples
+    --------
+    >>> hub_cache_path().name
+    'pt_inception-2015-12-05-6726825d.pth'
+    """
+    return Path(torch.hub.get_dir()) / "checkpoints" / FID_WEIGHTS_FILENAME
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex sha256 of a file, cached per (resolved path, mtime, size).
+
+    Used for the feature-cache key and recorded in results, so a changed weights file is never
+    mistaken for the old one.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = os.path.join(d, "x.bin")
+    ...     _ = open(p, "wb").write(b"abc")
+    ...     file_sha256(p)[:16]
+    'ba7816bf8f01cfea'
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+        key = (str(p.resolve()), st.st_mtime_ns, st.st_size)
+        if key in _sha_cache:
+            return _sha_cache[key]
+        h = hashlib.sha256()
+        with open(p, "rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                h.update(chunk)
+    except OSError as exc:
+        raise WeightsError(f"{path}: cannot read weights file ({exc.strerror or exc})") from None
+    digest = h.hexdigest()
+    _sha_cache[key] = digest
+    return digest
+
+
+def _urllib_fetch(url: str, dest: Path) -> None:
+    """Default download: stream ``url`` into ``dest`` with urllib (60 s socket timeout)."""
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=60) as resp, open(dest, "wb") as out:  # noqa: S310 (fixed https URL)
+        while chunk := resp.read(_CHUNK):
+            out.write(chunk)
+
+
+def download_weights(
+    dest: str | Path | None = None,
+    *,
+    url: str = FID_WEIGHTS_URL,
+    sha256: str | None = None,
+    fetch: Fetch | None = None,
+) -> Path:
+    """Download the weights to ``dest``, check the sha256, and only then move them into place.
+
+    The bytes go to a temporary file in ``dest``'s folder, which is renamed to ``dest``
+    (``os.replace``, atomic on one file system) when its sha256 matches, and deleted otherwise:
+    ``dest`` is never left half-written.
+
+    Parameters
+    ----------
+    dest : str or Path, optional
+        Target file; default :func:`hub_cache_path`.
+    url : str, default=FID_WEIGHTS_URL
+        pytorch-fid's release asset.
+    sha256 : str, optional
+        Expected hex digest; default :data:`FID_WEIGHTS_SHA256`.
+    fetch : callable, optional
+        ``fetch(url, path)`` writing the bytes to ``path``; default streams with urllib.
+        Tests pass a fake one (no test touches the network).
+
+    Raises
+    ------
+    WeightsError
+        The download failed or its hash differs (the message gives both hashes).
+
+    Examples
+    --------
+    >>> import hashlib, tempfile, pathlib
+    >>> data = b"weights"
+    >>> def fake_fetch(url, path):
+    ...     pathlib.Path(path).write_bytes(data)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = download_weights(pathlib.Path(d) / "w.pth", sha256=hashlib.sha256(data).hexdigest(), fetch=fake_fetch)
+    ...     p.read_bytes()
+    b'weights'
+    """
+    dest = Path(dest) if dest is not None else hub_cache_path()
+    sha256 = sha256 or FID_WEIGHTS_SHA256
+    fetch = fetch or _urllib_fetch
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise WeightsError(f"{dest}: cannot write the downloaded weights there ({exc.strerror or exc})") from None
+    tmp = Path(tmp_name)
+    try:
+        logger.info("downloading %s to %s", url, dest)
+        try:
+            fetch(url, tmp)
+        except WeightsError:
+            raise
+        except Exception as exc:  # network errors come in many types (URLError, OSError, timeouts)
+            raise WeightsError(f"download of {url} failed ({exc})") from None
+        got = hashlib.sha256()
+        with open(tmp, "rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                got.update(chunk)
+        if got.hexdigest() != sha256:
+            raise WeightsError(
+                f"download of {url} has sha256 {got.hexdigest()}, expected {sha256}; nothing was saved"
+            )
+        try:
+            os.replace(tmp, dest)
+        except OSError as exc:
+            raise WeightsError(f"{dest}: cannot move the downloaded weights into place ({exc.strerror or exc})") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return dest
+
+
+def _not_found_message(cache: Path, reason: str) -> str:
+    return (
+        f"FID Inception weights not found ({reason}): pass --weights PATH, set {WEIGHTS_ENV_VAR}, "
+        f"or put {FID_WEIGHTS_FILENAME} (sha256 {FID_WEIGHTS_SHA256}, from {FID_WEIGHTS_URL}) at {cache}; "
+        f"`--extractor digits` works offline without it"
+    )
+
+
+def resolve_weights(path: str | Path | None = None, *, download: bool = True, fetch: Fetch | None = None) -> Path:
+    """The FID Inception weights file to use, found in the documented order.
+
+    1. ``path`` (``--weights``), else the environment variable ``GANEVAL_INCEPTION_WEIGHTS``:
+       used as given (no hash requirement, so fine-tuned or converted weights work; their
+       sha256 is recorded in results); it must exist.
+    2. ``<torch.hub.get_dir()>/checkpoints/pt_inception-2015-12-05-6726825d.pth`` if present;
+       its sha256 must equal :data:`FID_WEIGHTS_SHA256`.
+    3. If ``download``: :func:`download_weights` to that cache path (hash-checked, atomic).
+    4. Else, or if the download fails: :class:`WeightsError` saying where to put the file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Explicit weights file.
+    download : bool, default=True
+        Whether step 3 may run.
+    fetch : callable, optional
+        Download function for step 3 (see :func:`download_weights`).
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = pathlib.Path(d) / "w.pth"
+    ...     _ = p.write_bytes(b"x")
+    ...     resolve_weights(p) == p
+    True
+    """
+    explicit, origin = (path, "--weights") if path is not None else (os.environ.get(WEIGHTS_ENV_VAR) or None, WEIGHTS_ENV_VAR)
+    if explicit is not None:
+        p = Path(explicit).expanduser()
+        if not p.is_file():
+            what = "does not exist" if not p.exists() else "is not a file"
+            raise WeightsError(f"{p}: weights file given by {origin} {what}")
+        return p
+    cache = hub_cache_path()
+    if cache.is_file():
+        digest = file_sha256(cache)
+        if digest != FID_WEIGHTS_SHA256:
+            raise WeightsError(
+                f"{cache}: sha256 is {digest}, expected {FID_WEIGHTS_SHA256}; delete the file "
+                f"(it will be downloaded again) or pass --weights PATH"
+            )
+        return cache
+    if not download:
+        raise WeightsError(_not_found_message(cache, "downloads disabled"))
+    try:
+        return download_weights(cache, fetch=fetch)
+    except WeightsError as exc:
+        raise WeightsError(_not_found_message(cache, str(exc))) from None
+
+
+def load_weights_file(path: str | Path) -> dict[str, Any]:
+    """Read a state dict with ``torch.load(..., weights_only=True)`` onto the CPU.
+
+    Raises :class:`WeightsError` naming the file when it is missing, not a torch file, holds
+    anything but plain tensors/containers (``weights_only`` refuses arbitrary pickles), or is
+    not a mapping.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, torch
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = pathlib.Path(d) / "w.pth"
+    ...     torch.save({"a": torch.ones(2)}, p)
+    ...     load_weights_file(p)["a"]
+    tensor([1., 1.])
+    """
+    p = Path(path)
+    try:
+        obj = torch.load(p, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise WeightsError(f"{p}: weights file does not exist") from None
+    except IsADirectoryError:
+        raise WeightsError(f"{p}: weights path is a directory, not a file") from None
+    except Exception as exc:  # torch raises RuntimeError, UnpicklingError, EOFError, zip errors...
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WeightsError(f"{p}: cannot be read as a torch weights file ({first[:200]})") from None
+    if not isinstance(obj, dict):
+        raise WeightsError(f"{p}: expected a state dict (a mapping of names to tensors), got {type(obj).__name__}")
+    return obj

@@ -24,7 +24,7 @@ __all__ = [
 
 
 def as_features(x: Any, name: str, *, min_samples: int = 2, dtype=np.float64) -> np.ndarray:
-    """Return ``x`` as a finite 2-D float64 array of shape (n_samples, n_features).
+    """Return ``x`` as a finite 2-D float array of shape (n_samples, n_features).
 
     Parameters
     ----------
@@ -34,9 +34,14 @@ def as_features(x: Any, name: str, *, min_samples: int = 2, dtype=np.float64) ->
         What to call the input in error messages (a file name or parameter name).
     min_samples : int, default=2
         Fewest rows accepted.
+    dtype : numpy dtype or None, default=float64
+        Target dtype. ``None`` keeps float32 input as float32 (no copy) and makes anything
+        else float64.
     """
     if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch tensor, without importing torch
         x = x.detach().cpu().numpy()
+    if dtype is None:
+        dtype = np.float32 if getattr(x, "dtype", None) == np.float32 else np.float64
     try:
         arr = np.asarray(x, dtype=dtype)
     except (TypeError, ValueError) as exc:

@@ -25,7 +25,8 @@ from .._validation import as_features, check_choice, check_int, check_positive, 
 from ..errors import ParameterError
 from ..results import MetricResult
 
-__all__ = ["Kernel", "make_kernel", "median_bandwidth", "mmd2_unbiased", "maximum_mean_discrepancy"]
+__all__ = ["Kernel", "make_kernel", "median_bandwidth", "mmd2_unbiased", "mmd2_from_grams",
+           "maximum_mean_discrepancy"]
 
 KERNELS = ("rbf", "poly")
 _MEDIAN_POINTS = 1000
@@ -42,10 +43,28 @@ class Kernel:
     bandwidth: float = 1.0
 
     def gram(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Kernel matrix ``K[i, j] = k(x_i, y_j)``."""
+        """Kernel matrix ``K[i, j] = k(x_i, y_j)`` in float64.
+
+        The inner products are computed in the inputs' precision (float32 inputs: a float32
+        matrix product, as the KID reference code does); the kernel values are float64.
+        """
         if self.name == "poly":
-            return (self.gamma * (x @ y.T) + self.coef0) ** self.degree
-        sq = _squared_distances(x, y)
+            return self.from_products(x @ y.T, None, None)
+        return self.from_products(x @ y.T, (x * x).sum(1), (y * y).sum(1))
+
+    def from_products(self, xy: np.ndarray, x_sq: np.ndarray | None, y_sq: np.ndarray | None) -> np.ndarray:
+        """Kernel matrix from inner products ``xy`` and squared row norms (float64 out;
+        the norms are not needed by the polynomial kernel)."""
+        if self.name == "poly":
+            base = xy.astype(np.float64)  # always a fresh array: safe to work in place
+            base *= self.gamma
+            base += self.coef0
+            out = base.copy() if self.degree > 1 else base
+            for _ in range(self.degree - 1):  # integer power by repeated products: faster than **
+                out *= base
+            return out
+        xy = np.asarray(xy, dtype=np.float64)
+        sq = np.maximum(np.asarray(x_sq, np.float64)[:, None] + np.asarray(y_sq, np.float64)[None, :] - 2.0 * xy, 0.0)
         return np.exp(-sq / (2.0 * self.bandwidth**2))
 
     def settings(self) -> dict[str, Any]:
@@ -96,10 +115,12 @@ def make_kernel(kernel: str, dim: int, *, degree: int = 3, gamma: float | None =
 
 def mmd2_unbiased(x: np.ndarray, y: np.ndarray, kernel: Kernel) -> float:
     """Unbiased MMD^2 between the rows of ``x`` (m >= 2) and ``y`` (n >= 2); trusted input."""
-    m, n = x.shape[0], y.shape[0]
-    kxx = kernel.gram(x, x)
-    kyy = kernel.gram(y, y)
-    kxy = kernel.gram(x, y)
+    return mmd2_from_grams(kernel.gram(x, x), kernel.gram(y, y), kernel.gram(x, y))
+
+
+def mmd2_from_grams(kxx: np.ndarray, kyy: np.ndarray, kxy: np.ndarray) -> float:
+    """Unbiased MMD^2 from the three kernel matrices (diagonals of kxx, kyy excluded)."""
+    m, n = kxy.shape
     sxx = (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
     syy = (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
     return float(sxx + syy - 2.0 * kxy.mean())

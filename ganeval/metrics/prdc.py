@@ -24,7 +24,8 @@ from ..results import MetricResult
 
 __all__ = ["prdc", "knn_radii"]
 
-_BLOCK_BYTES = 256 * 2**20  # memory for one block of distances
+_BLOCK_BYTES = 64 * 2**20  # memory for one block of distances
+_SQUARE_BLOCK = 1024  # rows per block in the k-NN radius pass
 
 
 def _block_rows(n_cols: int) -> int:
@@ -40,18 +41,36 @@ def _sq_dists(a: np.ndarray, a_sq: np.ndarray, b: np.ndarray, b_sq: np.ndarray) 
     return d
 
 
+def _keep_smallest(best: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Row-wise: the ``best.shape[1]`` smallest of ``best`` and ``new`` together (unsorted)."""
+    k = best.shape[1]
+    both = np.concatenate([best, new], axis=1)
+    return np.partition(both, k - 1, axis=1)[:, :k]
+
+
 def knn_radii(x: np.ndarray, k: int) -> np.ndarray:
-    """Distance from each row of ``x`` to its k-th nearest other row (trusted input, k < n)."""
+    """Distance from each row of ``x`` to its k-th nearest other row (trusted input, k < n).
+
+    Distances are computed block pair by block pair over the upper triangle only (the
+    distance matrix is symmetric), each block serving its rows and, transposed, its
+    columns: half the arithmetic of the full matrix, O(block^2) memory.
+    """
     n = x.shape[0]
     sq = np.einsum("ij,ij->i", x, x)
-    radii = np.empty(n)
-    step = _block_rows(n)
-    for lo in range(0, n, step):
-        hi = min(n, lo + step)
-        d = _sq_dists(x[lo:hi], sq[lo:hi], x, sq)
-        d[np.arange(hi - lo), np.arange(lo, hi)] = np.inf  # exclude the point itself
-        radii[lo:hi] = np.partition(d, k - 1, axis=1)[:, k - 1]
-    return np.sqrt(radii)
+    best = np.full((n, k), np.inf)  # k smallest squared distances per row so far
+    step = _SQUARE_BLOCK
+    starts = range(0, n, step)
+    for lo_i in starts:
+        hi_i = min(n, lo_i + step)
+        for lo_j in range(lo_i, n, step):
+            hi_j = min(n, lo_j + step)
+            d = _sq_dists(x[lo_i:hi_i], sq[lo_i:hi_i], x[lo_j:hi_j], sq[lo_j:hi_j])
+            if lo_i == lo_j:
+                np.fill_diagonal(d, np.inf)  # a point is not its own neighbour
+            best[lo_i:hi_i] = _keep_smallest(best[lo_i:hi_i], d)
+            if lo_j != lo_i:
+                best[lo_j:hi_j] = _keep_smallest(best[lo_j:hi_j], np.ascontiguousarray(d.T))
+    return np.sqrt(best.max(axis=1))
 
 
 def prdc(real: Any, fake: Any, *, k: int = 5) -> MetricResult:

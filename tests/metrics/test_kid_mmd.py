@@ -107,3 +107,22 @@ def test_bad_inputs(rng):
         maximum_mean_discrepancy(np.full((3, 3), np.inf), y)
     with pytest.raises(ParameterError, match="median pairwise distance is 0"):
         maximum_mean_discrepancy(np.zeros((5, 2)), np.zeros((5, 2)))
+
+
+def test_shared_and_per_subset_paths_agree(rng, monkeypatch):
+    import ganeval.metrics.kid as kid_module
+
+    x, y = rng.normal(size=(60, 5)), rng.normal(size=(50, 5)) + 0.3
+    assert kid_module._shared_grams_pay_off(60, 50, 20, 40)
+    shared = kernel_inception_distance(x, y, subsets=20, subset_size=40, seed=1)
+    monkeypatch.setattr(kid_module, "_shared_grams_pay_off", lambda *a: False)
+    direct = kernel_inception_distance(x, y, subsets=20, subset_size=40, seed=1)
+    assert shared.value == pytest.approx(direct.value, rel=1e-10)
+    assert shared.std == pytest.approx(direct.std, rel=1e-8)
+
+
+def test_float32_features_agree_with_float64(rng):
+    x, y = rng.normal(size=(300, 64)), rng.normal(size=(300, 64)) + 0.1
+    r64 = kernel_inception_distance(x, y, subsets=5, subset_size=100)
+    r32 = kernel_inception_distance(x.astype(np.float32), y.astype(np.float32), subsets=5, subset_size=100)
+    assert r32.value == pytest.approx(r64.value, rel=1e-4)

@@ -24,13 +24,17 @@ def test_block_size_does_not_change_results(rng, monkeypatch):
     real, fake = rng.normal(size=(120, 4)), rng.normal(size=(90, 4)) + 0.3
     whole = prdc(real, fake, k=4)
     monkeypatch.setattr(prdc_module, "_BLOCK_BYTES", 8 * 90 * 7)  # 7 rows per block
+    monkeypatch.setattr(prdc_module, "_SQUARE_BLOCK", 13)
     assert prdc_module._block_rows(90) == 7
     blocked = prdc(real, fake, k=4)
     assert whole.values == blocked.values
 
 
-def test_knn_radii_slow_reference(rng):
+@pytest.mark.parametrize("block", [1024, 7, 40])
+def test_knn_radii_slow_reference(rng, monkeypatch, block):
+    monkeypatch.setattr(prdc_module, "_SQUARE_BLOCK", block)
     x = rng.normal(size=(40, 3))
+    x[5] = x[9]  # a duplicate point: its nearest other point is at distance 0
     d = np.linalg.norm(x[:, None] - x[None], axis=-1)
     np.fill_diagonal(d, np.inf)
     np.testing.assert_allclose(knn_radii(x, 3), np.sort(d, axis=1)[:, 2], rtol=1e-10)

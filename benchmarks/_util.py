@@ -1,0 +1,51 @@
+"""Helpers shared by the benchmark scripts: timing and peak memory in a child process."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+
+
+def run_child(code: str, timeout: float = 3600) -> dict:
+    """Run ``code`` in a fresh Python; it must print one JSON line last. Adds ``peak_rss_mb``
+    (the child's peak resident memory) to what it printed."""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["killed"])[-1], "returncode": proc.returncode}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+CHILD_PRELUDE = """
+import json, resource, time
+def rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
+
+
+def best_of(fn, repeat: int = 3) -> tuple[float, object]:
+    """Smallest wall time of ``repeat`` calls, and the last result."""
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def machine_line() -> str:
+    import os
+    import platform
+
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = ",".join(f"{i['internal_api']}({i['num_threads']})" for i in threadpool_info())
+    except Exception:  # pragma: no cover - informational only
+        blas = "?"
+    return f"python {platform.python_version()}, {os.cpu_count()} CPUs, BLAS {blas}"
+
+
+_ = resource  # re-exported for scripts

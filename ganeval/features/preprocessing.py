@@ -34,8 +34,8 @@ INPUT_SIZE = 299
 DEFAULT_MODE = "tf"
 
 
-def _tf1_sampling(in_size: int, out_size: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Lower/upper source indices and float32 lerp weights of TF1's legacy bilinear resize.
+def _tf1_sampling(in_size: int, out_size: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Lower source indices and float32 lerp weights of TF1's legacy bilinear resize.
 
     TF1 computes ``scale = in / (float) out`` and the source coordinate ``in_i = (float) i * scale``
     in float32 (no half-pixel offset), ``lower = floor(in_i)``, ``upper = min(lower + 1, in - 1)``,
@@ -45,24 +45,32 @@ def _tf1_sampling(in_size: int, out_size: int, device: torch.device) -> tuple[to
     coord = torch.arange(out_size, dtype=torch.float32) * scale
     lower = coord.floor()
     lerp = coord - lower
-    lower = lower.long()
-    upper = (lower + 1).clamp(max=in_size - 1)
-    return lower.to(device), upper.to(device), lerp.to(device)
+    return lower.long().to(device), lerp.to(device)
+
+
+def _next_minus_this(x: torch.Tensor, dim: int) -> torch.Tensor:
+    """``x[i + 1] - x[i]`` along ``dim``, and 0 at the last index (where TF clamps upper = lower)."""
+    d = torch.zeros_like(x)
+    n = x.shape[dim]
+    torch.sub(x.narrow(dim, 1, n - 1), x.narrow(dim, 0, n - 1), out=d.narrow(dim, 0, n - 1))
+    return d
 
 
 def resize_bilinear_tf1(x: torch.Tensor, size: int = INPUT_SIZE) -> torch.Tensor:
     """TensorFlow 1 ``tf.image.resize_bilinear(align_corners=False)`` in float32, bit for bit.
 
     For output pixel (i, j) with source coordinates ``y = i * H/size``, ``x = j * W/size``
-    (float32, no half-pixel shift):
+    (float32, no half-pixel shift), lower neighbours ``y0, x0``, upper ``y1 = min(y0 + 1, H - 1)``,
+    ``x1 = min(x0 + 1, W - 1)`` and weights ``dy = y - y0``, ``dx = x - x0``:
 
-    .. math:: top = a_{y_0 x_0} + (a_{y_0 x_1} - a_{y_0 x_0})\\,\\delta_x,\\quad
-              bottom = a_{y_1 x_0} + (a_{y_1 x_1} - a_{y_1 x_0})\\,\\delta_x,\\quad
-              out = top + (bottom - top)\\,\\delta_y
+    .. math:: top = a_{y_0 x_0} + (a_{y_0 x_1} - a_{y_0 x_0})\,dx,\quad
+              bottom = a_{y_1 x_0} + (a_{y_1 x_1} - a_{y_1 x_0})\,dx,\quad
+              out = top + (bottom - top)\,dy
 
-    evaluated in exactly this order, as TF's kernel does. The horizontal pass runs once per
-    source row and the vertical pass gathers its rows, which yields the same float32 operations
-    per output pixel as the direct four-tap formula at a fraction of the work.
+    each operation rounded to float32 in exactly this order, as TF's kernel does. The
+    differences ``a[k + 1] - a[k]`` are taken once per source pixel (then gathered), and the
+    horizontal pass runs once per source row, so every output pixel sees the same float32
+    operations on the same operands as the direct four-tap formula, at a fraction of the work.
 
     Parameters
     ----------
@@ -82,17 +90,21 @@ def resize_bilinear_tf1(x: torch.Tensor, size: int = INPUT_SIZE) -> torch.Tensor
             [20., 25., 30., 30.]])
     """
     _, _, h, w = x.shape
-    x0, x1, dx = _tf1_sampling(w, size, x.device)
-    left = x.index_select(3, x0)
-    rows = left + (x.index_select(3, x1) - left) * dx
-    y0, y1, dy = _tf1_sampling(h, size, x.device)
-    top = rows.index_select(2, y0)
-    return top + (rows.index_select(2, y1) - top) * dy.unsqueeze(1)
+    x0, dx = _tf1_sampling(w, size, x.device)
+    y0, dy = _tf1_sampling(h, size, x.device)
+    # horizontal pass with W leading the last dim, so the gathers take whole rows
+    xt = x.transpose(2, 3).contiguous()  # (N, C, W, H)
+    rows = xt.index_select(2, x0)
+    rows.add_(_next_minus_this(xt, 2).index_select(2, x0).mul_(dx.unsqueeze(1)))  # (N, C, size, H)
+    rows = rows.transpose(2, 3).contiguous()  # (N, C, H, size)
+    out = rows.index_select(2, y0)
+    out.add_(_next_minus_this(rows, 2).index_select(2, y0).mul_(dy.unsqueeze(1)))
+    return out
 
 
 def _tf(images: torch.Tensor) -> torch.Tensor:
     x = resize_bilinear_tf1(images.to(torch.float32), INPUT_SIZE)
-    return (x - 128) / 128
+    return x.sub_(128).mul_(1 / 128)  # == (x - 128) / 128 exactly (128 is a power of two)
 
 
 def _pytorch_fid(images: torch.Tensor) -> torch.Tensor:

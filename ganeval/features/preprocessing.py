@@ -63,9 +63,9 @@ def resize_bilinear_tf1(x: torch.Tensor, size: int = INPUT_SIZE) -> torch.Tensor
     (float32, no half-pixel shift), lower neighbours ``y0, x0``, upper ``y1 = min(y0 + 1, H - 1)``,
     ``x1 = min(x0 + 1, W - 1)`` and weights ``dy = y - y0``, ``dx = x - x0``:
 
-    .. math:: top = a_{y_0 x_0} + (a_{y_0 x_1} - a_{y_0 x_0})\,dx,\quad
-              bottom = a_{y_1 x_0} + (a_{y_1 x_1} - a_{y_1 x_0})\,dx,\quad
-              out = top + (bottom - top)\,dy
+    .. math:: top = a_{y_0 x_0} + (a_{y_0 x_1} - a_{y_0 x_0})\\,dx,\\quad
+              bottom = a_{y_1 x_0} + (a_{y_1 x_1} - a_{y_1 x_0})\\,dx,\\quad
+              out = top + (bottom - top)\\,dy
 
     each operation rounded to float32 in exactly this order, as TF's kernel does. The
     differences ``a[k + 1] - a[k]`` are taken once per source pixel (then gathered), and the

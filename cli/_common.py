@@ -26,10 +26,11 @@ def extraction_options(f: Callable) -> Callable:
     opts = [
         click.option("--extractor", default="auto", show_default=True,
                      help="Feature extractor for image inputs: inception (FID network), digits (embedded, "
-                          "offline) or auto (feature inputs as they are; images: inception). "
+                          "offline) or auto (builtin:digits: digits; other images: inception). "
                           "Feature inputs (.npy/.npz/.csv rows) are used as they are."),
         click.option("--weights", type=click.Path(dir_okay=False), default=None,
-                     help="FID Inception weights file (else $GANEVAL_INCEPTION_WEIGHTS, then the torch hub cache)."),
+                     help="Weights file of the extractor (inception: else $GANEVAL_INCEPTION_WEIGHTS, then the "
+                          "torch hub cache; digits: the shipped one)."),
         click.option("--preprocessing", type=click.Choice(["tf", "pytorch-fid", "clean"]), default="tf",
                      show_default=True, help="How images are resized for the Inception network."),
         click.option("--batch-size", type=click.IntRange(min=1), default=50, show_default=True,
@@ -38,7 +39,8 @@ def extraction_options(f: Callable) -> Callable:
                      help="Where the extractor runs; auto = CUDA when present."),
         click.option("--num-workers", type=click.IntRange(min=0), default=None,
                      help="Image decoding worker processes (default: min(4, CPU count))."),
-        click.option("--no-cache", is_flag=True, help="Do not read or write the feature cache."),
+        click.option("--no-cache", is_flag=True,
+                     help="Do not read or write the feature cache ($GANEVAL_CACHE_DIR, default ~/.cache/ganeval)."),
         click.option("--skip-invalid", is_flag=True, help="Skip unreadable images (counted in the result) instead of stopping."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
     ]

@@ -47,6 +47,17 @@ def reference_file(name: str) -> Path:
     return Path(str(importlib.resources.files("ganeval.reference_stats").joinpath(name)))
 
 
+def _manifest_sha256(weights: Path) -> str | None:
+    """The sha256 that ``manifest.json`` (next to ``weights``) records for it, if any."""
+    import json
+
+    manifest = weights.with_name("manifest.json")
+    try:
+        return json.loads(manifest.read_text())["files"][weights.name]["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def digits_images(split: str | None = None) -> np.ndarray:
     """scikit-learn's digits of ``split`` as uint8 images (n, 8, 8): ``round(v * 255 / 16)``.
 
@@ -85,14 +96,22 @@ class DigitsExtractor(ImageExtractor):
     cpu_threads = 1  # an 8x8 network: more CPU threads only add overhead
 
     def __init__(self, weights: str | Path | None = None):
+        self.shipped = weights is None
         self.path = Path(weights) if weights is not None else reference_file(DIGITS_WEIGHTS_FILE)
 
     def weights_sha256(self) -> str:
+        """sha256 of the weights file; the shipped file must match ``manifest.json``."""
         from .weights import file_sha256
 
         if not self.path.is_file():
             raise WeightsError(f"{self.path}: digits weights file does not exist")
-        return file_sha256(self.path)
+        digest = file_sha256(self.path)
+        if self.shipped:
+            expected = _manifest_sha256(self.path)
+            if expected is not None and digest != expected:
+                raise WeightsError(f"{self.path}: sha256 is {digest}, expected {expected} (manifest.json); "
+                                   "reinstall ganeval or rerun python -m ganeval.features.digits_train")
+        return digest
 
     def prepare(self, images: Any) -> Any:
         import torch

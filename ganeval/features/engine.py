@@ -118,6 +118,23 @@ def _batches(source: Any, extractor: Any, batch_size: int, num_workers: int, pin
             yield extractor.prepare(torch.from_numpy(np.ascontiguousarray(arr))), []
 
 
+_NETWORKS: dict[tuple, Any] = {}  # the last network built, reused by the next run
+
+
+def _network(extractor: Any, dev: Any) -> Any:
+    """``extractor.build(dev)``, reusing the last network when the extractor, its weights
+    hash and the device are the same (``ganeval fid real/ fake/`` loads the weights once)."""
+    sha = extractor.weights_sha256() if hasattr(extractor, "weights_sha256") else None
+    key = (getattr(extractor, "name", None), sha, str(dev))
+    if sha is not None and key in _NETWORKS:
+        return _NETWORKS[key]
+    net = extractor.build(dev)
+    _NETWORKS.clear()
+    if sha is not None:
+        _NETWORKS[key] = net
+    return net
+
+
 def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device: Any = "auto",
                    num_workers: int | None = None, progress: bool = False) -> tuple[np.ndarray, np.ndarray | None, int]:
     """Run ``extractor`` over every image of ``source``.
@@ -164,7 +181,7 @@ def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device:
         raise ParameterError(f"num_workers must be >= 0, got {num_workers}")
     if batch_size < 1:
         raise ParameterError(f"batch_size must be >= 1, got {batch_size}")
-    net = extractor.build(dev)
+    net = _network(extractor, dev)
     threads = getattr(extractor, "cpu_threads", None)
     saved_threads = torch.get_num_threads()
     if dev.type == "cpu" and threads:  # tiny networks run fastest on one thread

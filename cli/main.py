@@ -20,6 +20,7 @@ from ganeval.errors import GanevalError
 COMMAND_MODULES = [
     "ganeval_cli.feature_metrics",
     "ganeval_cli.sample_metrics",
+    "ganeval_cli.train",
 ]
 
 

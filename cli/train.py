@@ -1,0 +1,178 @@
+"""Commands for the reference generators: train, sample, datasets, modes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+import numpy as np
+
+from ganeval.errors import ParameterError
+
+from ._common import atomic_output_path, json_option, seed_option
+
+
+def _parse_hidden(text: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        raise ParameterError(f"--hidden must be comma-separated integers, got {text!r}") from None
+    if not widths or min(widths) < 1:
+        raise ParameterError(f"--hidden must list positive widths, got {text!r}")
+    return widths
+
+
+@click.command()
+@click.option("--data", required=True, help="Built-in data set: ring8, grid25, digits, wine, breast_cancer.")
+@click.option("--loss", default="wgan-gp", show_default=True,
+              help="minimax, non-saturating, wgan, wgan-gp, hinge or least-squares.")
+@click.option("--steps", type=int, default=3000, show_default=True, help="Generator updates (each after n_critic critic updates).")
+@click.option("--batch-size", type=int, default=256, show_default=True, help="Rows per batch.")
+@click.option("--out", "out", required=True, help="Output folder (checkpoint.pt, metrics.jsonl, samples.npy, samples.png).")
+@seed_option
+@click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pt (same model settings; --steps may grow).")
+@click.option("--overwrite", is_flag=True, help="Start afresh even if OUT holds a checkpoint.")
+@click.option("--lr", type=float, default=None, help="Learning rate (default: the loss's paper value).")
+@click.option("--n-critic", type=int, default=None, help="Critic updates per generator update (default: the loss's).")
+@click.option("--latent-dim", type=int, default=None, help="Size of z (default 8 for 2-D data, 32 otherwise).")
+@click.option("--hidden", default="128,128,128", show_default=True, help="Hidden widths of the MLPs.")
+@click.option("--width", type=int, default=32, show_default=True, help="Base channels of the digits DCGAN pair.")
+@click.option("--label-smoothing", type=float, default=0.0, show_default=True,
+              help="One-sided label smoothing: real target 1 - this (0.1 gives 0.9).")
+@click.option("--instance-noise", type=float, default=0.0, show_default=True,
+              help="Std of Gaussian noise added to both discriminator inputs.")
+@click.option("--smirnov", is_flag=True, help="End the generator in a Smirnov layer (real marginals).")
+@click.option("--conditional", is_flag=True, help="Condition G and D on the class label.")
+@click.option("--eval-every", type=int, default=None, help="Steps between evaluations (default steps/10; 0 = end only).")
+@click.option("--checkpoint-every", type=int, default=500, show_default=True, help="Steps between checkpoints.")
+@click.option("--samples", "n_samples", type=int, default=None,
+              help="Rows in samples.npy (default 2,500 for mixtures, the test split's size otherwise).")
+@click.option("--threads", type=int, default=None, help="Torch intra-op threads while training (default: as is).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@json_option
+def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, n_critic, latent_dim, hidden, width,
+          label_smoothing, instance_noise, smirnov, conditional, eval_every, checkpoint_every, n_samples, threads,
+          quiet, as_json):
+    """Train a reference GAN on a built-in data set, reproducibly on the CPU.
+
+    Writes OUT/checkpoint.pt (atomically, every --checkpoint-every steps and on exit),
+    OUT/metrics.jsonl (evaluations against builtin:DATA/test), OUT/samples.npy and a PNG.
+
+    \b
+    Example:
+      ganeval train --data ring8 --loss wgan-gp --steps 3000 --seed 0 --out runs/r
+      ganeval modes runs/r/samples.npy --data ring8
+      ganeval fid builtin:ring8/test runs/r/samples.npy
+    """
+    from ganeval.reference.trainer import TrainConfig, check_out_dir, train as run_training
+
+    config = TrainConfig(data=data, loss=loss, steps=steps, batch_size=batch_size, seed=seed, latent_dim=latent_dim,
+                         hidden=_parse_hidden(hidden), width=width, lr=lr, n_critic=n_critic,
+                         label_smoothing=label_smoothing, instance_noise=instance_noise, smirnov=smirnov,
+                         conditional=conditional, eval_every=eval_every, checkpoint_every=checkpoint_every,
+                         n_samples=n_samples).validated()
+    check_out_dir(out, resume=resume, overwrite=overwrite)
+    show = not (quiet or as_json) and sys.stderr.isatty()
+    if show:
+        with click.progressbar(length=config.steps, label="training", file=sys.stderr) as bar:
+            state = {"done": 0}
+
+            def progress(step: int, total: int) -> None:
+                bar.update(step - state["done"])
+                state["done"] = step
+
+            result = run_training(config, out, resume=resume, overwrite=overwrite, progress=progress, threads=threads)
+    else:
+        result = run_training(config, out, resume=resume, overwrite=overwrite, threads=threads)
+    payload = {"out": str(result.out), "steps": result.steps, "elapsed_s": round(result.elapsed_s, 3),
+               "samples": str(result.samples_path), "metrics": result.final_metrics}
+    if as_json:
+        click.echo(json.dumps(payload))
+    else:
+        metrics = ", ".join(f"{k} = {v:.6g}" if isinstance(v, float) else f"{k} = {v}"
+                            for k, v in result.final_metrics.items() if k not in ("step", "elapsed_s"))
+        click.echo(f"trained {config.loss} on {config.data} for {result.steps} steps in {result.elapsed_s:.1f} s: "
+                   f"{metrics}; samples in {result.samples_path}")
+
+
+@click.command()
+@click.argument("checkpoint")
+@click.option("-n", "n", type=int, default=1000, show_default=True, help="Rows to draw.")
+@click.option("-o", "--output", required=True, help="Output .npy file.")
+@click.option("--format", "fmt", type=click.Choice(["auto", "rows", "images"]), default="auto", show_default=True,
+              help="rows: 2-D float rows, the columns of builtin:DATA (digits: 64 pixels in [0, 1], as "
+                   "builtin:digits-pixels); images (digits only): uint8 (N, 8, 8, 1), as builtin:digits; "
+                   "auto: images for digits, rows otherwise.")
+@click.option("--labels-output", default=None, help="Also write the class of each row (.npy) for conditional models.")
+@click.option("--threads", type=int, default=None, help="Torch intra-op threads (default: as is).")
+@seed_option
+def sample(checkpoint, n, output, fmt, labels_output, threads, seed):
+    """Draw N rows from a trained CHECKPOINT into OUTPUT.npy, readable by every metric command."""
+    from ganeval.reference.trainer import digit_images, generate, load_checkpoint
+
+    if n < 1:
+        raise ParameterError(f"-n must be >= 1, got {n}")
+    out = atomic_output_path(output)
+    labels_out = atomic_output_path(labels_output) if labels_output else None
+    state = load_checkpoint(checkpoint)
+    if fmt == "images" and state.get("kind") != "image":
+        raise ParameterError(f"--format images: checkpoint {checkpoint} holds a {state.get('kind')} model, not images")
+    if fmt == "auto":
+        fmt = "images" if state.get("kind") == "image" else "rows"
+    rows, labels = generate(state, n, seed=seed, threads=threads)
+    arr = rows if fmt == "rows" else digit_images(rows)
+    _save_npy(out, arr)
+    if labels_out is not None:
+        if labels is None:
+            raise ParameterError(f"--labels-output: checkpoint {checkpoint} is not class-conditional")
+        _save_npy(labels_out, labels)
+    click.echo(f"wrote {arr.shape[0]} samples of shape {arr.shape[1:]} to {out}")
+
+
+def _save_npy(path, arr) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            np.save(fh, arr)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+@click.command()
+@json_option
+def datasets(as_json):
+    """List the built-in data sets (use them as builtin:NAME, builtin:NAME/train, builtin:NAME/test)."""
+    from ganeval.sources.builtin import builtin_names
+
+    names = builtin_names()
+    if as_json:
+        click.echo(json.dumps(names))
+        return
+    width = max(len(k) for k in names)
+    for name, text in names.items():
+        click.echo(f"{name.ljust(width)}  {text}")
+
+
+@click.command()
+@click.argument("fake")
+@click.option("--data", required=True, type=click.Choice(["ring8", "grid25"]), help="Which mixture FAKE imitates.")
+@click.option("--threshold", type=float, default=3.0, show_default=True, help="High quality: within this many std of a mode.")
+@click.option("--min-count", type=int, default=20, show_default=True, help="High-quality points a mode needs to count as covered.")
+@json_option
+def modes(fake, data, threshold, min_count, as_json):
+    """Mode metrics of FAKE (2-D rows) for a built-in mixture: modes covered, high-quality share, KL vs uniform."""
+    from ganeval.api import load_features
+    from ganeval.metrics.modes import mode_metrics
+    from ganeval.reference.datasets import mixture
+
+    mix = mixture(data)
+    feats = load_features(fake, extractor="identity")
+    r = mode_metrics(feats.need_rows("modes"), mix.centers, mix.std, threshold=threshold, min_count=min_count)
+    click.echo(r.to_json() if as_json else r.summary())
+
+
+COMMANDS = [train, sample, datasets, modes]

@@ -10,7 +10,8 @@ name            network                                                         
 ==============  ===================================================================  =======
 
 ``extractor="auto"`` picks the source's preferred extractor (``digits`` for
-``builtin:digits``), else ``inception``.
+``builtin:digits``), ``digits`` for in-memory 8x8 images (``.npy``/``.npz`` arrays, tensors),
+else ``inception``.
 """
 
 from __future__ import annotations
@@ -79,6 +80,15 @@ def get_extractor(name: str, *, weights: str | Path | None = None, preprocessing
     return _EXTRACTORS[name](weights=weights, preprocessing=preprocessing)
 
 
+def _auto_for(src: Any) -> str:
+    """``"auto"``: in-memory 8x8 images (e.g. samples of a digits generator) -> ``digits``;
+    anything else -> ``inception``."""
+    images = getattr(src, "images", None)
+    if images is not None and tuple(images.shape[2:]) == (8, 8):
+        return "digits"
+    return "inception"
+
+
 @dataclass
 class ExtractedFeatures:
     """Features of one image source: ``features`` (n, d) float64, ``logits`` (n, classes)
@@ -104,7 +114,7 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
     source : image source, path (folder, .zip), or uint8 array/tensor of images
     extractor : {"auto", "inception", "digits"}, default="auto"
         ``"auto"``: the source's preferred extractor (``digits`` for ``builtin:digits``),
-        else ``inception``.
+        ``digits`` for in-memory 8x8 images, else ``inception``.
     weights : str or Path, optional
         Weights file of the extractor (default: resolved for Inception, shipped for digits).
     preprocessing : {"tf", "pytorch-fid", "clean"}, default="tf"
@@ -146,7 +156,7 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
         raise ParameterError(f"extractor must be a name, got {type(extractor).__name__}")
     name = extractor
     if name == "auto":
-        name = getattr(src, "preferred_extractor", None) or "inception"
+        name = getattr(src, "preferred_extractor", None) or _auto_for(src)
     ext = get_extractor(name, weights=weights, preprocessing=preprocessing)
     dev = resolve_device(device)  # a DeviceError comes before any work or cache access
     sha = ext.weights_sha256()

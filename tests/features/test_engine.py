@@ -128,10 +128,15 @@ def test_extractor_choice():
         extract_features(np.zeros((2, 8, 8, 3), np.uint8), extractor="digits", batch_size=0, cache=False)
 
 
+def test_auto_on_8x8_arrays_is_digits():
+    out = extract_features(np.zeros((3, 8, 8, 1), np.uint8), cache=False)
+    assert out.info["extractor"] == "digits" and out.features.shape == (3, 64)
+
+
 def test_auto_on_other_images_is_inception(tmp_path, monkeypatch):
     monkeypatch.setenv("GANEVAL_INCEPTION_WEIGHTS", str(tmp_path / "missing.pth"))
     with pytest.raises(WeightsError, match=r"missing\.pth: weights file given by GANEVAL_INCEPTION_WEIGHTS"):
-        extract_features(np.zeros((2, 8, 8, 3), np.uint8), cache=False)
+        extract_features(np.zeros((2, 9, 9, 3), np.uint8), cache=False)
 
 
 # -- Inception on random weights ------------------------------------------------------------

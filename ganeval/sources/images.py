@@ -261,9 +261,10 @@ class FolderImageSource(ImageSource):
         return decode_image(self.path / self.files[index], self.item_name(index))
 
     def fingerprint(self) -> str:
-        """sha256 over every file's relative path, size and modification time (ns)."""
+        """sha256 over the folder's absolute path and every file's relative path, size and
+        modification time (ns)."""
         h = hashlib.sha256(b"folder\0")
-        h.update(f"skip_invalid={self.skip_invalid}\0".encode())
+        h.update(f"{self.path.resolve()}\0skip_invalid={self.skip_invalid}\0".encode("utf-8", "surrogateescape"))
         for rel in self.files:
             try:
                 st = os.stat(self.path / rel)

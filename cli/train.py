@@ -36,6 +36,8 @@ def _parse_hidden(text: str) -> tuple[int, ...]:
 @click.option("--overwrite", is_flag=True, help="Start afresh even if OUT holds a checkpoint.")
 @click.option("--lr", type=float, default=None, help="Learning rate (default: the loss's paper value).")
 @click.option("--n-critic", type=int, default=None, help="Critic updates per generator update (default: the loss's).")
+@click.option("--gp-lambda", type=float, default=None,
+              help="WGAN-GP penalty weight (default 10; 0.1 on the 2-D mixtures).")
 @click.option("--latent-dim", type=int, default=None, help="Size of z (default 8 for 2-D data, 32 otherwise).")
 @click.option("--hidden", default="128,128,128", show_default=True, help="Hidden widths of the MLPs.")
 @click.option("--width", type=int, default=32, show_default=True, help="Base channels of the digits DCGAN pair.")
@@ -52,7 +54,7 @@ def _parse_hidden(text: str) -> tuple[int, ...]:
 @click.option("--threads", type=int, default=None, help="Torch intra-op threads while training (default: as is).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @json_option
-def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, n_critic, latent_dim, hidden, width,
+def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, n_critic, gp_lambda, latent_dim, hidden, width,
           label_smoothing, instance_noise, smirnov, conditional, eval_every, checkpoint_every, n_samples, threads,
           quiet, as_json):
     """Train a reference GAN on a built-in data set, reproducibly on the CPU.
@@ -69,7 +71,7 @@ def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, n_cri
     from ganeval.reference.trainer import TrainConfig, check_out_dir, train as run_training
 
     config = TrainConfig(data=data, loss=loss, steps=steps, batch_size=batch_size, seed=seed, latent_dim=latent_dim,
-                         hidden=_parse_hidden(hidden), width=width, lr=lr, n_critic=n_critic,
+                         hidden=_parse_hidden(hidden), width=width, lr=lr, n_critic=n_critic, gp_lambda=gp_lambda,
                          label_smoothing=label_smoothing, instance_noise=instance_noise, smirnov=smirnov,
                          conditional=conditional, eval_every=eval_every, checkpoint_every=checkpoint_every,
                          n_samples=n_samples).validated()

@@ -263,7 +263,7 @@ class FIDInceptionV3(nn.Module):
                 tensors[key] = value.detach().to("cpu", torch.long).clone()
             else:
                 t = value.detach().to("cpu", torch.float32)
-                tensors[key] = t if fresh else t.clone()
+                tensors[key] = t.contiguous() if fresh else t.clone(memory_format=torch.contiguous_format)
         for key in optional - set(state_dict):
             tensors[key] = torch.zeros((), dtype=torch.long)
         self.load_state_dict(tensors, strict=True, assign=True)

@@ -186,7 +186,7 @@ def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device:
     saved_threads = torch.get_num_threads()
     if dev.type == "cpu" and threads:  # tiny networks run fastest on one thread
         torch.set_num_threads(threads)
-    total = len(source) if getattr(source, "random_access", False) or getattr(source, "count", None) else None
+    total = len(source) if getattr(source, "length_known", True) else None
     bar = None
     if progress:
         from tqdm import tqdm

@@ -461,6 +461,7 @@ class GeneratorImageSource(ImageSource):
         self.name = name
         self.fn = fn
         self.count = count
+        self.length_known = count is not None
         self._seen = 0
 
     def __len__(self) -> int:

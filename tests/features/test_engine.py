@@ -184,3 +184,12 @@ def test_inception_wrong_shapes_weights(tmp_path):
     torch.save({"fc.weight": torch.zeros(3, 3)}, bad)
     with pytest.raises(WeightsError, match=r"bad\.pth: not FID Inception v3 weights"):
         extract_features(np.zeros((2, 8, 8, 3), np.uint8), extractor="inception", weights=bad, cache=False)
+
+
+def test_progress_bar_only_when_asked(capsys):
+    arr = np.zeros((3, 4, 4, 3), np.uint8)
+    run_extraction(ArrayImageSource("quiet", arr), Pixels(), progress=False)
+    assert capsys.readouterr().err == ""
+    run_extraction(ArrayImageSource("loud", arr), Pixels(), progress=True)
+    err = capsys.readouterr().err
+    assert "loud" in err and "/3" in err

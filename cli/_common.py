@@ -26,7 +26,7 @@ def extraction_options(f: Callable) -> Callable:
     opts = [
         click.option("--extractor", default="auto", show_default=True,
                      help="Feature extractor for image inputs: inception (FID network), digits (embedded, "
-                          "offline) or auto (builtin:digits: digits; other images: inception). "
+                          "offline) or auto (builtin:digits and 8x8 image arrays: digits; other images: inception). "
                           "Feature inputs (.npy/.npz/.csv rows) are used as they are."),
         click.option("--weights", type=click.Path(dir_okay=False), default=None,
                      help="Weights file of the extractor (inception: else $GANEVAL_INCEPTION_WEIGHTS, then the "

@@ -207,3 +207,22 @@ def test_random_weights_are_seeded_and_leave_global_rng_alone(ours):
         assert torch.equal(again.state_dict()[k], v), k
     other = _random_state_dict({"fc.weight": ours.fc.weight}, seed=1)
     assert not torch.equal(other["fc.weight"], _random_state_dict({"fc.weight": ours.fc.weight}, seed=0)["fc.weight"])
+
+
+def test_end_to_end_equals_pytorch_fid_on_uint8_images(ours, pytorch_fid_inception):
+    """preprocess(x, "pytorch-fid") + ours == pytorch-fid's InceptionV3 (resize + normalise inside)
+    on the x / 255 its fid_score feeds it."""
+    from ganeval.features.preprocessing import preprocess
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(pfi, "fid_inception_v3", lambda: pytorch_fid_inception)
+    try:
+        model = pfi.InceptionV3([3], resize_input=True, normalize_input=True).eval()
+    finally:
+        mp.undo()
+    g = torch.Generator().manual_seed(11)
+    x = torch.randint(0, 256, (2, 3, 40, 56), generator=g, dtype=torch.uint8)
+    with torch.inference_mode():
+        ref = model(x.float() / 255)[0].flatten(1)
+        out = ours(preprocess(x, "pytorch-fid"))["pool3"]
+    torch.testing.assert_close(out, ref, rtol=0, atol=1e-5)

@@ -423,13 +423,19 @@ def digit_images(rows: np.ndarray) -> np.ndarray:
     return np.clip(np.round(np.asarray(rows) * 255.0), 0, 255).astype(np.uint8).reshape(-1, 8, 8, 1)
 
 
+_DIGITS_TEST_FEATURES: dict[str, Any] = {}
+
+
 def _digits_network_metrics(test: np.ndarray, samples: np.ndarray, seed: int) -> dict[str, Any]:
-    """FID / KID on the embedded digits network's features."""
+    """FID / KID on the embedded digits network's features (the test split's are computed once)."""
     import ganeval
 
-    res = ganeval.evaluate(digit_images(test), digit_images(samples), ["fid", "kid"], extractor="digits",
-                           options={"kid": {"subsets": 20, "seed": seed}}, cache=False, progress=False,
-                           device="cpu", batch_size=500)
+    opts = dict(extractor="digits", cache=False, progress=False, device="cpu", batch_size=500)
+    key = str(test.shape)
+    if key not in _DIGITS_TEST_FEATURES:
+        _DIGITS_TEST_FEATURES[key] = ganeval.load_features(digit_images(test), **opts)
+    res = ganeval.evaluate(_DIGITS_TEST_FEATURES[key], digit_images(samples), ["fid", "kid"],
+                           options={"kid": {"subsets": 20, "seed": seed}}, **opts)
     return {"fid_digits": res["fid"].value, "kid_digits": res["kid"].value}
 
 
@@ -611,14 +617,18 @@ def _trim_metrics_log(path: Path, step: int, keep_equal: bool = True) -> None:
 
 
 def check_out_dir(out: str | os.PathLike, *, resume: bool = False, overwrite: bool = False) -> Path:
-    """Validate the output folder before any work: not a file; no checkpoint unless resuming."""
+    """Validate the output folder before any work: not a file (nor under one); no checkpoint
+    unless resuming or overwriting. Missing folders are created by :func:`train`."""
     p = Path(out)
     if p.exists() and not p.is_dir():
         raise ParameterError(f"out {p}: is a file, not a folder")
     if (p / CHECKPOINT).exists() and not (resume or overwrite):
         raise ParameterError(f"out {p}: holds a checkpoint already; resume it (--resume) or replace it (--overwrite)")
-    if not p.exists() and not p.parent.is_dir():
-        raise ParameterError(f"out {p}: parent folder {p.parent} does not exist")
+    for parent in p.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ParameterError(f"out {p}: {parent} is a file, not a folder")
+            break
     return p
 
 
@@ -664,7 +674,7 @@ def train(config: TrainConfig, out: str | os.PathLike, *, resume: bool = False, 
     """
     config = config.validated()
     out = check_out_dir(out, resume=resume, overwrite=overwrite)
-    out.mkdir(exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     ckpt = out / CHECKPOINT
     metrics_log = out / "metrics.jsonl"
     if resume and ckpt.exists():

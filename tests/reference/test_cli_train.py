@@ -145,3 +145,13 @@ def test_corrupt_checkpoint(ring_run, tmp_path):
     assert result.exit_code == 2 and "not a readable checkpoint" in _error_line(result)
     result = invoke("sample", tmp_path / "missing.pt", "-n", 5, "-o", tmp_path / "o.npy")
     assert result.exit_code == 2 and "no such file" in _error_line(result)
+
+
+def test_out_parents_are_created_and_file_parents_refused(tmp_path):
+    result = invoke("train", "--data", "ring8", "--loss", "hinge", "--steps", "1", "--out", tmp_path / "a" / "b" / "r",
+                    *FAST)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "a" / "b" / "r" / "samples.npy").exists()
+    (tmp_path / "f").write_text("x")
+    result = invoke("train", "--data", "ring8", "--steps", "1", "--out", tmp_path / "f" / "r", *FAST)
+    assert result.exit_code == 2 and "is a file" in _error_line(result)

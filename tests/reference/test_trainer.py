@@ -82,9 +82,10 @@ def test_resume_equals_uninterrupted_run(loss, data, tmp_path):
 
 def test_killed_run_leaves_a_readable_checkpoint(tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "ganeval", "train", "--data", "ring8", "--loss", "hinge", "--steps", "1000000",
-           "--batch-size", "16", "--hidden", "8", "--eval-every", "0", "--checkpoint-every", "1", "--out", str(out),
-           "--threads", "1", "-q"]
+    code = ("import sys; from ganeval.reference.trainer import TrainConfig, train; "
+            "train(TrainConfig(data='ring8', loss='hinge', steps=10**6, batch_size=16, hidden=(8,), eval_every=0, "
+            "checkpoint_every=1), sys.argv[1], threads=1)")
+    cmd = [sys.executable, "-c", code, str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60

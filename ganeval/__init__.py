@@ -13,6 +13,12 @@ from .metrics.inception_score import inception_score  # noqa: E402
 from .metrics.kid import kernel_inception_distance  # noqa: E402
 from .metrics.mmd import maximum_mean_discrepancy  # noqa: E402
 from .metrics.prdc import prdc  # noqa: E402
+from .metrics.ecdf import ecdf_distance  # noqa: E402
+from .metrics.c2st import classifier_two_sample_test  # noqa: E402
+from .metrics.nested_f1 import nested_model_f1  # noqa: E402
+from .metrics.wasserstein import wasserstein_distance  # noqa: E402
+from .metrics.modes import mode_metrics  # noqa: E402
+from . import divergences  # noqa: E402
 from .api import Features, evaluate, load_features  # noqa: E402
 
 __all__ = [
@@ -21,5 +27,7 @@ __all__ = [
     "MetricResult", "FeatureStats",
     "frechet_distance", "fid_from_features", "fid_from_stats",
     "inception_score", "kernel_inception_distance", "maximum_mean_discrepancy", "prdc",
+    "ecdf_distance", "classifier_two_sample_test", "nested_model_f1", "wasserstein_distance", "mode_metrics",
+    "divergences",
     "Features", "evaluate", "load_features",
 ]

@@ -42,6 +42,7 @@ class Features:
     logits: np.ndarray | None = None
     stats: FeatureStats | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    columns: tuple[str, ...] | None = None  # names of the rows' columns (tables)
 
     @property
     def n(self) -> int:
@@ -103,7 +104,8 @@ def features_of(source: Source, *, extractor: str = "auto", **extract_options: A
         arr = as_features(source.array, source.name, min_samples=1)
         if source.kind == "logits":
             return Features(source.name, logits=arr, info={"extractor": None})
-        return Features(source.name, rows=arr, info={"extractor": "identity"})
+        columns = tuple(source.columns) if getattr(source, "columns", None) is not None else None
+        return Features(source.name, rows=arr, info={"extractor": "identity"}, columns=columns)
     if source.kind == "images":
         if extractor == "identity":
             raise ParameterError(f"{source.name}: holds images; extractor 'identity' applies to feature rows only")
@@ -173,6 +175,16 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
 
 
 def _check_compatible(real: Features, fake: Features) -> None:
+    """Same feature dimension; named columns (tables) are matched by name, in any order."""
+    if real.columns is not None and fake.columns is not None and real.rows is not None and fake.rows is not None:
+        if set(real.columns) != set(fake.columns) or len(set(real.columns)) != len(real.columns):
+            only_r = sorted(set(real.columns) - set(fake.columns))
+            only_f = sorted(set(fake.columns) - set(real.columns))
+            raise DataError(f"columns differ: only in {real.name}: {only_r or '-'}; only in {fake.name}: {only_f or '-'}")
+        if real.columns != fake.columns:
+            order = [fake.columns.index(c) for c in real.columns]
+            fake.rows = fake.rows[:, order]
+            fake.columns = real.columns
     dims = {}
     for f in (real, fake):
         if f.rows is not None:

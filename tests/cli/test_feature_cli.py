@@ -150,3 +150,17 @@ def test_python_dash_m_entry_point(tmp_path):
     assert r.returncode == 2 and r.stderr.strip().startswith("error: ") and r.stdout == ""
     r = subprocess.run([sys.executable, "-m", "ganeval", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "fid" in r.stdout
+
+
+def test_csv_columns_are_matched_by_name(tmp_path, rng):
+    data = rng.normal(size=(40, 2))
+    (tmp_path / "ab.csv").write_text("a,b\n" + "\n".join(f"{x},{y}" for x, y in data))
+    (tmp_path / "ba.csv").write_text("b,a\n" + "\n".join(f"{y},{x}" for x, y in data))
+    (tmp_path / "ac.csv").write_text("a,c\n" + "\n".join(f"{x},{y}" for x, y in data))
+    from ganeval import maximum_mean_discrepancy
+
+    mmd = json.loads(run("mmd", str(tmp_path / "ab.csv"), str(tmp_path / "ba.csv"), "--json").stdout)
+    assert mmd["value"] == pytest.approx(maximum_mean_discrepancy(data, data).value, rel=1e-6)
+    fid_same = json.loads(run("fid", str(tmp_path / "ab.csv"), str(tmp_path / "ba.csv"), "--json").stdout)
+    assert fid_same["value"] == pytest.approx(0.0, abs=1e-9)
+    assert "columns differ" in _error(run("fid", str(tmp_path / "ab.csv"), str(tmp_path / "ac.csv")))

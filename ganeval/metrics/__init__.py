@@ -32,7 +32,7 @@ from .kid import kernel_inception_distance
 from .mmd import maximum_mean_discrepancy
 from .modes import mode_metrics
 from .nested_f1 import nested_model_f1
-from .prdc import prdc
+from .prdc import prdc as _prdc  # not `prdc`: that name is the submodule
 from .wasserstein import wasserstein_distance
 
 __all__ = ["MetricSpec", "TWO_SAMPLE_METRICS", "OTHER_METRICS", "get_metric"]
@@ -78,7 +78,7 @@ TWO_SAMPLE_METRICS: dict[str, MetricSpec] = {
         MetricSpec("kid", kernel_inception_distance, "value", False, False, None, False, seeded=True,
                    test_options={"subsets": 10, "subset_size": 20}),
         MetricSpec("mmd", maximum_mean_discrepancy, "value", False, True, None, True, seeded=True),
-        MetricSpec("prdc", prdc, "precision", True, False, 1.0, True, test_options={"k": 3}),
+        MetricSpec("prdc", _prdc, "precision", True, False, 1.0, True, test_options={"k": 3}),
         MetricSpec("ecdf", ecdf_distance, "value", False, True, 0.0, True),
         MetricSpec("c2st", classifier_two_sample_test, "accuracy", False, False, None, False, seeded=True,
                    test_options={"folds": 3}),

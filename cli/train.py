@@ -51,9 +51,9 @@ def _parse_hidden(text: str) -> tuple[int, ...]:
 @click.option("--checkpoint-every", type=int, default=500, show_default=True, help="Steps between checkpoints.")
 @click.option("--samples", "n_samples", type=int, default=None,
               help="Rows in samples.npy (default 2,500 for mixtures, the test split's size otherwise).")
-@click.option("--threads", type=click.IntRange(min=0), default=1, show_default=True,
-              help="Torch intra-op threads while training (0 = leave torch's setting). The nets are small: "
-                   "one thread is fastest, many times faster than two on a busy machine.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Torch intra-op threads while training (default: torch's setting). On a busy machine "
+                   "--threads 1 is many times faster.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @json_option
 def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, n_critic, gp_lambda, latent_dim, hidden, width,
@@ -88,9 +88,9 @@ def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, n_cri
                 state["done"] = step
 
             result = run_training(config, out, resume=resume, overwrite=overwrite, progress=progress,
-                                  threads=threads or None)
+                                  threads=threads)
     else:
-        result = run_training(config, out, resume=resume, overwrite=overwrite, threads=threads or None)
+        result = run_training(config, out, resume=resume, overwrite=overwrite, threads=threads)
     payload = {"out": str(result.out), "steps": result.steps, "elapsed_s": round(result.elapsed_s, 3),
                "samples": str(result.samples_path), "metrics": result.final_metrics}
     if as_json:
@@ -111,8 +111,7 @@ def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, n_cri
                    "builtin:digits-pixels); images (digits only): uint8 (N, 8, 8, 1), as builtin:digits; "
                    "auto: images for digits, rows otherwise.")
 @click.option("--labels-output", default=None, help="Also write the class of each row (.npy) for conditional models.")
-@click.option("--threads", type=click.IntRange(min=0), default=1, show_default=True,
-              help="Torch intra-op threads (0 = leave torch's setting).")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Torch intra-op threads (default: torch's setting).")
 @seed_option
 def sample(checkpoint, n, output, fmt, labels_output, threads, seed):
     """Draw N rows from a trained CHECKPOINT into OUTPUT.npy, readable by every metric command."""
@@ -127,7 +126,7 @@ def sample(checkpoint, n, output, fmt, labels_output, threads, seed):
         raise ParameterError(f"--format images: checkpoint {checkpoint} holds a {state.get('kind')} model, not images")
     if fmt == "auto":
         fmt = "images" if state.get("kind") == "image" else "rows"
-    rows, labels = generate(state, n, seed=seed, threads=threads or None)
+    rows, labels = generate(state, n, seed=seed, threads=threads)
     arr = rows if fmt == "rows" else digit_images(rows)
     _save_npy(out, arr)
     if labels_out is not None:

@@ -96,6 +96,8 @@ def test_datasets_lists_builtin_sets():
     (["--data", "ring8", "--steps", "-5"], "steps must be >= 1, got -5"),
     (["--data", "ring8", "--loss", "wgan", "--label-smoothing", "0.1"], "label_smoothing"),
     (["--data", "ring8", "--hidden", "a,b"], "--hidden"),
+    (["--data", "ring8", "--loss", "hinge", "--gp-lambda", "1"], "gp_lambda applies to loss 'wgan-gp' only"),
+    (["--data", "ring8", "--batch-size", "1"], "batch_size must be >= 2"),
 ])
 def test_bad_train_options(args, needle, tmp_path):
     result = invoke("train", *args, "--out", tmp_path / "x", "-q")

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +16,7 @@ from ganeval.metrics.mmd import maximum_mean_discrepancy
 from ganeval.reference.datasets import mixture, training_set
 from ganeval.reference.losses import LOSSES
 from ganeval.reference.trainer import (
-    CHECKPOINT, TrainConfig, _build, _sample_rows, deterministic, generate, load_checkpoint, train,
+    CHECKPOINT, TrainConfig, _build, _sample_rows, generate, load_checkpoint, train,
 )
 
 TINY = dict(batch_size=32, hidden=(16, 16), eval_every=0, n_samples=200, checkpoint_every=1000)

@@ -44,7 +44,8 @@ from .losses import LOSSES, discriminator_loss, generator_loss, gradient_penalty
 from .models import DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator
 from .smirnov import SmirnovLayer
 
-__all__ = ["TrainConfig", "TrainResult", "train", "load_checkpoint", "generate", "CHECKPOINT", "FORMAT"]
+__all__ = ["TrainConfig", "TrainResult", "train", "load_checkpoint", "generate", "evaluate_samples", "digit_images",
+           "check_out_dir", "deterministic", "CHECKPOINT", "FORMAT"]
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +204,18 @@ class TrainResult:
 @contextlib.contextmanager
 def deterministic(threads: int | None = None) -> Iterator[None]:
     """Run the body with ``torch.use_deterministic_algorithms(True)`` (and ``threads`` intra-op
-    threads when given); restore both settings afterwards."""
+    threads when given); restore both settings afterwards.
+
+    Examples
+    --------
+    >>> import torch
+    >>> before = torch.get_num_threads()
+    >>> with deterministic(threads=1):
+    ...     torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    (1, True)
+    >>> torch.get_num_threads() == before
+    True
+    """
     was = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
     old_threads = torch.get_num_threads()
@@ -484,6 +496,13 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 
     Raises :class:`~ganeval.errors.InputError` when the file is missing, corrupt or not a
     ganeval reference checkpoint.
+
+    Examples
+    --------
+    >>> load_checkpoint("no/such/checkpoint.pt")
+    Traceback (most recent call last):
+    ...
+    ganeval.errors.InputError: checkpoint no/such/checkpoint.pt: no such file
     """
     p = Path(path)
     if not p.is_file():
@@ -548,6 +567,17 @@ def generate(checkpoint: str | os.PathLike | dict[str, Any], n: int, *, seed: in
         Same columns as ``builtin:DATA`` (digits: 64 pixels in [0, 1], row-major 8x8).
     labels : ndarray of shape (n,) or None
         The class of each row for a conditional model.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> cfg = TrainConfig(data="wine", loss="hinge", steps=2, batch_size=8, hidden=(8,), eval_every=0)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = train(cfg, d)
+    ...     a, _ = generate(d + "/checkpoint.pt", 5, seed=1)
+    ...     b, _ = generate(d + "/checkpoint.pt", 5, seed=1)
+    >>> a.shape, bool(np.array_equal(a, b))
+    ((5, 14), True)
     """
     path = Path(checkpoint) if not isinstance(checkpoint, dict) else Path("<checkpoint>")
     state = load_checkpoint(checkpoint) if not isinstance(checkpoint, dict) else checkpoint
@@ -618,7 +648,17 @@ def _trim_metrics_log(path: Path, step: int, keep_equal: bool = True) -> None:
 
 def check_out_dir(out: str | os.PathLike, *, resume: bool = False, overwrite: bool = False) -> Path:
     """Validate the output folder before any work: not a file (nor under one); no checkpoint
-    unless resuming or overwriting. Missing folders are created by :func:`train`."""
+    unless resuming or overwriting. Missing folders are created by :func:`train`.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.NamedTemporaryFile() as f:
+    ...     check_out_dir(f.name)
+    Traceback (most recent call last):
+    ...
+    ganeval.errors.ParameterError: out ...: is a file, not a folder
+    """
     p = Path(out)
     if p.exists() and not p.is_dir():
         raise ParameterError(f"out {p}: is a file, not a folder")

@@ -7,12 +7,6 @@ Binkowski et al. 2018, "Demystifying MMD GANs", arXiv:1801.01401. Each subset ta
 ``subset_size`` rows from each set without replacement, drawn from a generator seeded by
 ``seed``; the result is the mean and the (population) standard deviation over subsets.
 
-Two exact ways to the same numbers, chosen by cost:
-
-- per subset: three ``subset_size x subset_size`` kernel matrices per subset;
-- shared: when the whole-set Gram matrices are cheaper than the per-subset products and fit
-  in :data:`GRAM_MEMORY_BYTES`, they are computed once and every subset reads its rows.
-
 Inner products run in the features' precision (float32 features: a float32 matrix product,
 as the KID reference code and torch-fidelity do); kernel values and sums are float64.
 """
@@ -26,10 +20,7 @@ import numpy as np
 from .._validation import as_features, check_int, check_same_dim, resolve_seed
 from ..errors import ParameterError
 from ..results import MetricResult
-from .mmd import Kernel, make_kernel, mmd2_from_grams, mmd2_unbiased
-
-#: largest memory the shared whole-set Gram matrices may take
-GRAM_MEMORY_BYTES = 1 << 30
+from .mmd import make_kernel, mmd2_unbiased
 
 __all__ = ["kernel_inception_distance"]
 
@@ -83,29 +74,13 @@ def kernel_inception_distance(real: Any, fake: Any, *, subsets: int = 100, subse
             )
     kernel = make_kernel("poly", x.shape[1], degree=degree, gamma=gamma, coef0=coef0)
     rng = resolve_seed(seed)
-    draws = [(rng.choice(x.shape[0], subset_size, replace=False), rng.choice(y.shape[0], subset_size, replace=False))
-             for _ in range(subsets)]
-    if _shared_grams_pay_off(x.shape[0], y.shape[0], subsets, subset_size):
-        scores = _scores_shared(x, y, draws, kernel)
-    else:
-        scores = np.array([mmd2_unbiased(x[ix], y[iy], kernel) for ix, iy in draws])
+    scores = np.empty(subsets)
+    for s in range(subsets):
+        ix = rng.choice(x.shape[0], subset_size, replace=False)
+        iy = rng.choice(y.shape[0], subset_size, replace=False)
+        scores[s] = mmd2_unbiased(x[ix], y[iy], kernel)
     settings = {**kernel.settings(), "subsets": subsets, "subset_size": subset_size,
                 "seed": seed if isinstance(seed, int) else None}
     return MetricResult("kid", {"value": float(scores.mean()), "std": float(scores.std())},
                         settings, n_real=x.shape[0], n_fake=y.shape[0])
 
-
-def _shared_grams_pay_off(nx: int, ny: int, subsets: int, m: int) -> bool:
-    """Whole-set Gram matrices: fewer multiply-adds than per-subset ones, and they fit."""
-    whole = nx * nx / 2 + nx * ny + ny * ny / 2  # x x^T and y y^T are symmetric products
-    per_subset = subsets * 2 * m * m
-    return whole < per_subset and 8 * (nx * nx + nx * ny + ny * ny) <= GRAM_MEMORY_BYTES
-
-
-def _scores_shared(x: np.ndarray, y: np.ndarray, draws, kernel: Kernel) -> np.ndarray:
-    x_sq, y_sq = (x * x).sum(1), (y * y).sum(1)
-    kxx = kernel.from_products(x @ x.T, x_sq, x_sq)
-    kyy = kernel.from_products(y @ y.T, y_sq, y_sq)
-    kxy = kernel.from_products(x @ y.T, x_sq, y_sq)
-    return np.array([mmd2_from_grams(kxx[np.ix_(ix, ix)], kyy[np.ix_(iy, iy)], kxy[np.ix_(ix, iy)])
-                     for ix, iy in draws])

@@ -7,9 +7,12 @@ and exit status 2, with no traceback unless ``--debug``; click's own usage error
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import sys
+import warnings
+from typing import Iterator
 
 import click
 
@@ -24,12 +27,26 @@ COMMAND_MODULES = [
 ]
 
 
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Show the library's warnings as one ``warning: ...`` line each on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            for w in caught:
+                if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)):
+                    click.echo(f"warning: {w.message}", err=True)
+
+
 class GanevalGroup(click.Group):
-    """Turns library errors into the CLI's one-line error contract."""
+    """Turns library errors into the CLI's one-line error contract, warnings into lines."""
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with _warnings_as_lines():
+                return super().invoke(ctx)
         except GanevalError as exc:
             if ctx.meta.get("ganeval.debug"):
                 raise

@@ -7,10 +7,7 @@ Inputs are read with :func:`ganeval.sources.tabular.load_table_pair` (``.csv``, 
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import warnings
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import click
 
@@ -26,31 +23,8 @@ from ganeval.sources.tabular import TablePair, load_labelled_tables, load_table_
 from ._common import emit, json_option, seed_option
 
 
-@contextlib.contextmanager
-def _warnings_as_lines() -> Iterator[None]:
-    """Show the library's warnings as one ``warning: ...`` line each on stderr."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            yield
-        finally:
-            for w in caught:
-                if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)):
-                    click.echo(f"warning: {w.message}", err=True)
-
-
-def _echo_warnings(f: Callable) -> Callable:
-    @functools.wraps(f)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with _warnings_as_lines():
-            return f(*args, **kwargs)
-
-    return wrapper
-
-
 def table_options(f: Callable) -> Callable:
-    """--columns, --categorical and --skip-invalid (and library warnings as lines)."""
-    f = _echo_warnings(f)
+    """--columns, --categorical and --skip-invalid."""
     opts = [
         click.option("--columns", default=None, help="Comma-separated columns to use (default: all)."),
         click.option("--categorical", default=None,

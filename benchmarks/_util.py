@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 import time
 
 
 def run_child(code: str, timeout: float = 3600) -> dict:
-    """Run ``code`` in a fresh Python; it must print one JSON line last. Adds ``peak_rss_mb``
-    (the child's peak resident memory) to what it printed."""
+    """Run ``code`` in a fresh Python (start it with :data:`CHILD_PRELUDE` for ``rss_mb()``, the
+    child's peak resident memory); it must print one JSON line last, which is returned."""
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["killed"])[-1], "returncode": proc.returncode}
@@ -47,5 +46,3 @@ def machine_line() -> str:
         blas = "?"
     return f"python {platform.python_version()}, {os.cpu_count()} CPUs, BLAS {blas}"
 
-
-_ = resource  # re-exported for scripts

@@ -9,9 +9,6 @@ from ganeval.errors import ParameterError
 
 from ._common import atomic_output_path, emit, emit_many, extraction_kwargs, extraction_options, json_option, seed_option
 
-INPUT = click.argument
-
-
 def _run_one(metric: str, real, fake, as_json: bool, kw: dict, options: dict) -> None:
     ex = extraction_kwargs(kw, as_json)
     results = evaluate(real, fake, [metric], options={metric: options}, **ex)

@@ -155,7 +155,8 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     real_f = load(real) if needs_real else None
     fake_f = load(fake)
     if real_f is not None:
-        _check_compatible(real_f, fake_f)
+        _align_columns(real_f, fake_f)
+        _check_dims(real_f, fake_f)
 
     results: dict[str, MetricResult] = {}
     for m in metrics:
@@ -174,17 +175,21 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     return results
 
 
-def _check_compatible(real: Features, fake: Features) -> None:
-    """Same feature dimension; named columns (tables) are matched by name, in any order."""
-    if real.columns is not None and fake.columns is not None and real.rows is not None and fake.rows is not None:
-        if set(real.columns) != set(fake.columns) or len(set(real.columns)) != len(real.columns):
-            only_r = sorted(set(real.columns) - set(fake.columns))
-            only_f = sorted(set(fake.columns) - set(real.columns))
-            raise DataError(f"columns differ: only in {real.name}: {only_r or '-'}; only in {fake.name}: {only_f or '-'}")
-        if real.columns != fake.columns:
-            order = [fake.columns.index(c) for c in real.columns]
-            fake.rows = fake.rows[:, order]
-            fake.columns = real.columns
+def _align_columns(real: Features, fake: Features) -> None:
+    """Named columns (tables) are matched by name: reorder ``fake``'s to ``real``'s order."""
+    if real.columns is None or fake.columns is None or real.rows is None or fake.rows is None:
+        return
+    if set(real.columns) != set(fake.columns) or len(set(real.columns)) != len(real.columns):
+        only_r = sorted(set(real.columns) - set(fake.columns))
+        only_f = sorted(set(fake.columns) - set(real.columns))
+        raise DataError(f"columns differ: only in {real.name}: {only_r or '-'}; only in {fake.name}: {only_f or '-'}")
+    if real.columns != fake.columns:
+        fake.rows = fake.rows[:, [fake.columns.index(c) for c in real.columns]]
+        fake.columns = real.columns
+
+
+def _check_dims(real: Features, fake: Features) -> None:
+    """Both inputs have the same feature dimension."""
     dims = {}
     for f in (real, fake):
         if f.rows is not None:
@@ -202,12 +207,12 @@ def _with_inputs(r: MetricResult, real: Features | None, fake: Features) -> Metr
     settings["fake"] = fake.name
     if real is not None:
         settings["real"] = real.name
-    info = {k: v for k, v in fake.info.items() if k in ("extractor", "preprocessing", "weights_sha256", "skipped")}
-    if real is not None and real.info.get("skipped"):
-        settings["real_skipped"] = real.info["skipped"]
-    if "skipped" in info:
-        settings["fake_skipped"] = info.pop("skipped")
-    settings.update({k: v for k, v in info.items() if v is not None})
+    for key in ("extractor", "preprocessing", "weights_sha256"):
+        if fake.info.get(key) is not None:
+            settings[key] = fake.info[key]
+    for side, f in (("real", real), ("fake", fake)):
+        if f is not None and f.info.get("skipped") is not None:
+            settings[f"{side}_skipped"] = f.info["skipped"]
     n_real = r.n_real if r.n_real is not None else (real.n if real is not None and r.metric != "is" else None)
     n_fake = r.n_fake if r.n_fake is not None else fake.n
     return MetricResult(r.metric, r.values, settings, n_real=n_real, n_fake=n_fake)

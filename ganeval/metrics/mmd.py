@@ -47,12 +47,9 @@ class Kernel:
         The inner products are computed in the inputs' precision (float32 inputs: a float32
         matrix product, as the KID reference code does); the kernel values are float64.
         """
-        xy = (x @ y.T).astype(np.float64)
         if self.name == "poly":
-            return (self.gamma * xy + self.coef0) ** self.degree
-        x_sq = (x * x).sum(1).astype(np.float64)
-        y_sq = (y * y).sum(1).astype(np.float64)
-        sq = np.maximum(x_sq[:, None] + y_sq[None, :] - 2.0 * xy, 0.0)
+            return (self.gamma * (x @ y.T).astype(np.float64) + self.coef0) ** self.degree
+        sq = _squared_distances(x.astype(np.float64, copy=False), y.astype(np.float64, copy=False))
         return np.exp(-sq / (2.0 * self.bandwidth**2))
 
     def sum_over(self, x: np.ndarray, y: np.ndarray, *, same: bool = False) -> float:

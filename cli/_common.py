@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import click
 
-from ganeval.errors import ParameterError
+from ganeval.atomic import check_output_path
 from ganeval.results import MetricResult
 
 __all__ = ["json_option", "seed_option", "extraction_options", "extraction_kwargs", "emit", "emit_many",
@@ -82,14 +81,7 @@ def emit_many(results: dict[str, MetricResult], as_json: bool, **header: Any) ->
             click.echo(r.summary())
 
 
-def atomic_output_path(path: str) -> Path:
-    """Validate an output path before any work is done (its folder must exist)."""
-    p = Path(path)
-    if p.is_dir():
-        raise ParameterError(f"output {p}: is a directory; give a file name")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise ParameterError(f"output {p}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise ParameterError(f"output {p}: folder {parent} is not writable")
-    return p
+def atomic_output_path(path: str, what: str = "--output") -> Path:
+    """Validate an output path before any work is done and return the file that will be
+    written (symlinks resolved; folders, FIFOs and devices refused; see :mod:`ganeval.atomic`)."""
+    return check_output_path(path, what)

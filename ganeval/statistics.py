@@ -161,17 +161,13 @@ class FeatureStats:
     # -- files --------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
         """Write an ``.npz`` with ``mu``, ``sigma`` (read by pytorch-fid and clean-fid), ``n``
-        and ``metadata`` (a JSON string). The write is atomic."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        try:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, mu=self.mean, sigma=self.cov, n=np.int64(self.n),
-                         metadata=np.array(json.dumps(self.metadata, sort_keys=True)))
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        and ``metadata`` (a JSON string). The write is atomic and goes through a symlink to its
+        target; a path that is a folder, FIFO or device is refused (:mod:`ganeval.atomic`)."""
+        from .atomic import atomic_write
+
+        mu, sigma = self.mean, self.cov
+        atomic_write(path, lambda fh: np.savez(fh, mu=mu, sigma=sigma, n=np.int64(self.n),
+                                               metadata=np.array(json.dumps(self.metadata, sort_keys=True))))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "FeatureStats":

@@ -20,7 +20,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -95,30 +94,20 @@ def load_entry(key: str) -> dict[str, Any] | None:
 def store_entry(key: str, features: np.ndarray, logits: np.ndarray | None, skipped: int,
                 info: dict[str, Any]) -> Path | None:
     """Write entry ``key`` atomically; return its path, or None (logged) if it could not be written."""
+    from ..atomic import atomic_write
+    from ..errors import ParameterError
+
     folder = cache_dir()
-    tmp = None
+    arrays: dict[str, Any] = {
+        "features": np.asarray(features, dtype=np.float64),
+        "skipped": np.array(int(skipped)),
+        "info": np.array(json.dumps(info, sort_keys=True, default=str)),
+    }
+    if logits is not None:
+        arrays["logits"] = np.asarray(logits, dtype=np.float64)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".features-", suffix=".npz.tmp", dir=folder)
-        arrays: dict[str, Any] = {
-            "features": np.asarray(features, dtype=np.float64),
-            "skipped": np.array(int(skipped)),
-            "info": np.array(json.dumps(info, sort_keys=True, default=str)),
-        }
-        if logits is not None:
-            arrays["logits"] = np.asarray(logits, dtype=np.float64)
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        path = _entry_path(key)
-        os.replace(tmp, path)
-        tmp = None
-        return path
-    except OSError as exc:
+        return atomic_write(_entry_path(key), lambda fh: np.savez(fh, **arrays), what="feature cache entry")
+    except (OSError, ParameterError) as exc:
         log.warning("could not write the feature cache in %s (%s); continuing without it", folder, exc)
         return None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass

@@ -22,9 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -87,17 +85,16 @@ def _sha256(path: Path) -> str:
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(obj, fh, indent=2, sort_keys=True)
-        fh.write("\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    from ..atomic import atomic_write
+
+    atomic_write(path, lambda fh: fh.write(json.dumps(obj, indent=2, sort_keys=True) + "\n"), mode="w",
+                 encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     import torch
 
+    from ..atomic import atomic_write
     from ..statistics import FeatureStats
     from . import extract_features
     from .digits import DIGITS_WEIGHTS_FILE
@@ -116,9 +113,8 @@ def main(argv: list[str] | None = None) -> int:
 
     net, acc = train_digits_cnn(seed=args.seed, epochs=args.epochs)
     weights = out / DIGITS_WEIGHTS_FILE
-    tmp = weights.with_name(weights.name + ".tmp")
-    torch.save({k: v.detach().clone().contiguous() for k, v in net.state_dict().items()}, tmp)
-    os.replace(tmp, weights)
+    state = {k: v.detach().clone().contiguous() for k, v in net.state_dict().items()}
+    atomic_write(weights, lambda fh: torch.save(state, fh))
 
     entries: dict[str, Any] = {
         DIGITS_WEIGHTS_FILE: {"sha256": _sha256(weights), "command": command.strip(),

@@ -154,10 +154,16 @@ def download_weights(
     dest = Path(dest) if dest is not None else hub_cache_path()
     sha256 = sha256 or FID_WEIGHTS_SHA256
     fetch = fetch or _urllib_fetch
+    from ..atomic import check_output_path
+    from ..errors import ParameterError
+
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
+        dest = check_output_path(dest, "weights file")  # through a symlink; never over a device
         fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
         os.close(fd)
+    except ParameterError as exc:
+        raise WeightsError(str(exc)) from None
     except OSError as exc:
         raise WeightsError(f"{dest}: cannot write the downloaded weights there ({exc.strerror or exc})") from None
     tmp = Path(tmp_name)
@@ -178,6 +184,9 @@ def download_weights(
                 f"download of {url} has sha256 {got.hexdigest()}, expected {sha256}; nothing was saved"
             )
         try:
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)
             os.replace(tmp, dest)
         except OSError as exc:
             raise WeightsError(f"{dest}: cannot move the downloaded weights into place ({exc.strerror or exc})") from None

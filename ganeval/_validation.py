@@ -16,6 +16,7 @@ from .errors import DataError, ParameterError
 __all__ = [
     "as_features",
     "check_same_dim",
+    "check_moments",
     "check_int",
     "check_positive",
     "check_choice",
@@ -69,6 +70,67 @@ def as_features(x: Any, name: str, *, min_samples: int = 2, dtype=np.float64) ->
             f"column {bad[1]}"
         )
     return arr
+
+
+def check_moments(mu: Any, sigma: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return a mean and covariance as float64 ``(d,)`` and symmetric ``(d, d)`` arrays, or
+    raise :class:`DataError` naming ``name``.
+
+    Checked: numeric, shapes ``(d,)`` and ``(d, d)`` with ``d >= 1``, finite, symmetric up to
+    round-off (``max |S - S^T| <= 1e-6 max |S|``; float32 files round each entry on their
+    own), and positive semi-definite up to round-off: the smallest eigenvalue must be at
+    least ``-tol * max(eigenvalue)`` with ``tol = max(10 d eps, 1e-9)``, ``eps`` the machine
+    epsilon of the stored dtype (a Cholesky factorisation of ``S + tol max(diag S) I``
+    decides; the eigenvalues are computed only to word the error). Anything else is not a
+    covariance and would give a silently wrong FID.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_moments([0.0, 0.0], [[1.0, 2.0], [2.0, 1.0]], "s.npz")
+    Traceback (most recent call last):
+    ...
+    ganeval.errors.DataError: s.npz: sigma is not a covariance matrix: it has a negative eigenvalue (-1, largest 3)
+    """
+    import scipy.linalg
+
+    try:
+        mu_in, sigma_in = np.asarray(mu), np.asarray(sigma)
+        mu_arr = np.atleast_1d(np.asarray(mu_in, dtype=np.float64))
+        sigma_arr = np.atleast_2d(np.asarray(sigma_in, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise DataError(f"{name}: mu and sigma must be numeric arrays (got dtypes "
+                        f"{np.asarray(mu).dtype} and {np.asarray(sigma).dtype})") from None
+    if mu_arr.ndim != 1 or mu_arr.size == 0 or sigma_arr.shape != (mu_arr.size, mu_arr.size):
+        raise DataError(f"{name}: mu must have shape (d,) and sigma (d, d) with d >= 1; "
+                        f"got {tuple(mu_arr.shape)} and {tuple(sigma_arr.shape)}")
+    bad_mu, bad_sigma = int((~np.isfinite(mu_arr)).sum()), int((~np.isfinite(sigma_arr)).sum())
+    if bad_mu or bad_sigma:
+        raise DataError(f"{name}: contains non-finite values (NaN or Inf): {bad_mu} in mu, {bad_sigma} in sigma")
+    scale = float(np.abs(sigma_arr).max())
+    asym = float(np.abs(sigma_arr - sigma_arr.T).max())
+    if asym > 1e-6 * scale:
+        raise DataError(f"{name}: sigma is not symmetric (max |sigma - sigma^T| = {asym:.3g}, entries up to "
+                        f"{scale:.3g}); not a covariance matrix")
+    sigma_arr = (sigma_arr + sigma_arr.T) / 2
+    d = mu_arr.size
+    stored = sigma_in.dtype if sigma_in.dtype.kind == "f" else np.dtype(np.float64)
+    tol = max(10 * d * float(np.finfo(stored).eps), 1e-9)
+    diag = np.diag(sigma_arr)
+    if (diag < -tol * max(scale, 0.0)).any():
+        j = int(np.argmin(diag))
+        raise DataError(f"{name}: sigma is not a covariance matrix: variance {float(diag[j]):.6g} on the "
+                        f"diagonal (index {j}) is negative")
+    if scale > 0:
+        try:
+            scipy.linalg.cholesky(sigma_arr + tol * float(diag.max()) * np.eye(d), lower=True,
+                                  check_finite=False)
+        except np.linalg.LinAlgError:
+            w = np.linalg.eigvalsh(sigma_arr)
+            if w[0] < -tol * max(float(w[-1]), 0.0):
+                raise DataError(f"{name}: sigma is not a covariance matrix: it has a negative eigenvalue "
+                                f"({float(w[0]):.6g}, largest {float(w[-1]):.6g})") from None
+    return mu_arr, sigma_arr
 
 
 def check_same_dim(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ._validation import as_features
+from ._validation import as_features, check_moments
 from .errors import DataError, InputError
 
 __all__ = ["FeatureStats", "load_stats_file"]
@@ -143,19 +143,22 @@ class FeatureStats:
     def from_moments(cls, mu: Any, sigma: Any, n: int = 0,
                      metadata: Mapping[str, Any] | None = None,
                      name: str = "statistics") -> "FeatureStats":
-        """Statistics given only by a mean and covariance (e.g. a pytorch-fid ``.npz``)."""
-        mu = np.asarray(mu, dtype=np.float64)
-        sigma = np.asarray(sigma, dtype=np.float64)
-        if mu.ndim != 1 or sigma.shape != (mu.shape[0], mu.shape[0]):
-            raise DataError(
-                f"{name}: mu must have shape (d,) and sigma (d, d); got {mu.shape} and {sigma.shape}"
-            )
-        if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
-            raise DataError(f"{name}: mu or sigma contains NaN or Inf")
+        """Statistics given only by a mean and covariance (e.g. a pytorch-fid ``.npz``).
+
+        The moments are validated (:func:`ganeval._validation.check_moments`: shapes, finite,
+        symmetric, positive semi-definite up to round-off); a :class:`DataError` names ``name``.
+        """
+        mu, sigma = check_moments(mu, sigma, name)
+        try:
+            ok = not isinstance(n, bool) and float(n).is_integer() and float(n) >= 0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise DataError(f"{name}: sample count n must be a whole number >= 0, got {n!s}")
         s = cls(mu.shape[0], metadata)
         s.n = int(n)
         s._mean = mu
-        s._fixed_sigma = (sigma + sigma.T) / 2
+        s._fixed_sigma = sigma
         return s
 
     # -- files --------------------------------------------------------------------------
@@ -189,8 +192,10 @@ def load_stats_file(path: str | os.PathLike) -> FeatureStats:
             if not {"mu", "sigma"} <= keys:
                 raise InputError(f"{p}: not a statistics file (needs arrays 'mu' and 'sigma', has {sorted(keys)})")
             mu, sigma = data["mu"], data["sigma"]
-            n = int(data["n"]) if "n" in keys else 0
+            n = data["n"].item() if "n" in keys and data["n"].size == 1 else (-1 if "n" in keys else 0)
             meta = json.loads(str(data["metadata"])) if "metadata" in keys else {}
+            if not isinstance(meta, dict):
+                raise ValueError("metadata is not a JSON object")
     except InputError:
         raise
     except Exception as exc:  # zipfile.BadZipFile, ValueError (pickled), OSError

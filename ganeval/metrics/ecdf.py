@@ -7,6 +7,9 @@ Per feature (González-Prieto et al., the Smirnov-transform GAN papers; DESIGN.m
 computed exactly: both ECDFs are step functions that only change at the pooled sample
 points ``z_1 < ... < z_K``, so the integral is ``sum_k |F_X(z_k) - F_Y(z_k)|^p (z_{k+1} - z_k)``
 (one sort of the pooled sample per feature, all features at once).
+Large ``p`` is computed stably: the largest difference is factored out before the power
+(``0.14 ** 500`` underflows to 0), and widths are measured in units of the largest
+``|value|`` of the column, so values near the float64 limit do not overflow.
 ``p = inf`` gives ``sup_t |F_X - F_Y|``, the Kolmogorov-Smirnov statistic; ``p = 1`` is the 1-D
 Wasserstein distance; ``sqrt(2) d_2`` is the energy distance (Székely & Rizzo).
 
@@ -25,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_features, check_positive, check_same_dim
+from ..errors import DataError
 from ..results import MetricResult
 
 __all__ = ["ecdf_distance", "ecdf_lp_1d", "ecdf_lp_columns", "joint_ecdf_distance"]
@@ -59,14 +63,23 @@ def ecdf_lp_columns(x: np.ndarray, y: np.ndarray, p: float) -> np.ndarray:
     zs = np.take_along_axis(z, order, axis=1)
     from_x = order < n
     diff = np.abs(np.cumsum(from_x, axis=1) / n - np.cumsum(~from_x, axis=1) / m)
-    widths = np.diff(zs, axis=1)
+    # widths in units of each column's largest |value|, so huge values cannot overflow
+    scale = np.maximum(np.abs(zs[:, 0]), np.abs(zs[:, -1]))
+    scale = np.where(scale > 0, scale, 1.0)
+    widths = np.diff(zs / scale[:, None], axis=1)
     if math.isinf(p):
         last_of_ties = np.ones(diff.shape, dtype=bool)
         last_of_ties[:, :-1] = widths > 0
         return np.where(last_of_ties, diff, 0.0).max(axis=1)
-    head = diff[:, :-1] if p == 1 else diff[:, :-1] ** p
-    integral = np.einsum("ij,ij->i", head, widths)
-    return integral ** (1.0 / p)
+    head = diff[:, :-1]
+    # |F - G|^p for large p underflows (0.14 ** 500 == 0.0): factor out the largest difference,
+    # (sum d^p w)^(1/p) = d_max (sum (d / d_max)^p w)^(1/p)
+    d_max = head.max(axis=1, initial=0.0)
+    safe = np.where(d_max > 0, d_max, 1.0)
+    ratio = head / safe[:, None]
+    integral = np.einsum("ij,ij->i", ratio if p == 1 else ratio ** p, widths)
+    with np.errstate(over="ignore"):
+        return d_max * integral ** (1.0 / p) * scale ** (1.0 / p)
 
 
 def ecdf_lp_1d(x: np.ndarray, y: np.ndarray, p: float) -> float:
@@ -149,9 +162,10 @@ def joint_ecdf_distance(x: np.ndarray, y: np.ndarray, p: float) -> float:
     fx = _dominance_counts(rx, ranks) / x.shape[0]
     fy = _dominance_counts(ry, ranks) / y.shape[0]
     diff = np.abs(fx - fy)
-    if math.isinf(p):
-        return float(diff.max())
-    return float(np.mean(diff**p) ** (1.0 / p))
+    d_max = float(diff.max())
+    if math.isinf(p) or d_max == 0.0:
+        return d_max
+    return float(d_max * np.mean((diff / d_max) ** p) ** (1.0 / p))  # scaled: no underflow for large p
 
 
 def ecdf_distance(real: Any, fake: Any, *, p: float | str = 1, multivariate: bool = False,
@@ -200,6 +214,12 @@ def ecdf_distance(real: Any, fake: Any, *, p: float | str = 1, multivariate: boo
     if multivariate:
         values = {"value": joint_ecdf_distance(x, y, p)}
     else:
-        per = ecdf_lp_columns(x, y, p).tolist()
+        per_arr = ecdf_lp_columns(x, y, p)
+        if not np.isfinite(per_arr).all():
+            j = int(np.argmax(~np.isfinite(per_arr)))
+            name = columns[j] if columns is not None and j < len(columns) else f"column {j}"
+            raise DataError(f"ecdf: the distance of feature {name} overflows float64 (values up to "
+                            f"{float(np.abs(np.concatenate([x[:, j], y[:, j]])).max()):.3g}); rescale the data")
+        per = per_arr.tolist()
         values = {"value": float(np.mean(per)), "per_feature": per}
     return MetricResult("ecdf", values, settings, n_real=x.shape[0], n_fake=y.shape[0])

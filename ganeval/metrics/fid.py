@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from .._validation import as_features, check_same_dim
+from .._validation import as_features, check_moments, check_same_dim
 from ..errors import DataError, ParameterError
 from ..results import MetricResult
 from ..statistics import FeatureStats
@@ -30,13 +30,7 @@ __all__ = ["frechet_distance", "trace_sqrt_product", "fid_from_stats", "fid_from
 
 
 def _check_moments(mu: Any, sigma: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
-    mu = np.atleast_1d(np.asarray(mu, dtype=np.float64))
-    sigma = np.atleast_2d(np.asarray(sigma, dtype=np.float64))
-    if mu.ndim != 1 or sigma.shape != (mu.size, mu.size):
-        raise DataError(f"{name}: mean must have shape (d,) and covariance (d, d); got {mu.shape} and {sigma.shape}")
-    if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
-        raise DataError(f"{name}: mean or covariance contains NaN or Inf")
-    return mu, (sigma + sigma.T) / 2
+    return check_moments(mu, sigma, name)
 
 
 def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:

@@ -12,12 +12,16 @@ import click
 from ganeval.atomic import check_output_path
 from ganeval.results import MetricResult
 
-__all__ = ["json_option", "seed_option", "extraction_options", "extraction_kwargs", "emit", "emit_many",
+__all__ = ["json_option", "mismatch_option", "seed_option", "extraction_options", "extraction_kwargs", "emit", "emit_many",
            "atomic_output_path"]
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a human line.")
 seed_option = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
                            help="Seed of every random draw; same inputs and seed give the same numbers.")
+mismatch_option = click.option(
+    "--allow-mismatch", is_flag=True,
+    help="Compare inputs whose features were made by different extractors, preprocessing or weights "
+         "(refused by default; both sides are recorded in the result).")
 
 
 def extraction_options(f: Callable) -> Callable:
@@ -51,7 +55,8 @@ def extraction_options(f: Callable) -> Callable:
 def extraction_kwargs(kw: dict[str, Any], as_json: bool = False) -> dict[str, Any]:
     """Pop the extraction options out of a command's keyword arguments for the API."""
     quiet = kw.pop("quiet") or as_json
-    return {
+    extra = {"allow_mismatch": kw.pop("allow_mismatch")} if "allow_mismatch" in kw else {}
+    return {**extra,
         "extractor": kw.pop("extractor"),
         "weights": kw.pop("weights"),
         "preprocessing": kw.pop("preprocessing"),

@@ -7,7 +7,8 @@ import click
 from ganeval.api import FEATURE_METRICS, evaluate, load_features
 from ganeval.errors import ParameterError
 
-from ._common import atomic_output_path, emit, emit_many, extraction_kwargs, extraction_options, json_option, seed_option
+from ._common import (atomic_output_path, emit, emit_many, extraction_kwargs, extraction_options, json_option,
+                      mismatch_option, seed_option)
 
 def _run_one(metric: str, real, fake, as_json: bool, kw: dict, options: dict) -> None:
     ex = extraction_kwargs(kw, as_json)
@@ -20,6 +21,7 @@ def _run_one(metric: str, real, fake, as_json: bool, kw: dict, options: dict) ->
 @click.argument("fake")
 @click.option("--eps", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Added to both covariance diagonals (only to compare with codes that do).")
+@mismatch_option
 @extraction_options
 @json_option
 def fid(real, fake, eps, as_json, **kw):
@@ -41,6 +43,7 @@ def fid(real, fake, eps, as_json, **kw):
 @click.option("--gamma", type=float, default=None, help="Kernel scale (default 1/d).")
 @click.option("--coef0", type=float, default=1.0, show_default=True, help="Kernel offset.")
 @seed_option
+@mismatch_option
 @extraction_options
 @json_option
 def kid(real, fake, subsets, subset_size, degree, gamma, coef0, seed, as_json, **kw):
@@ -68,6 +71,7 @@ def inception_score_cmd(fake, splits, as_json, **kw):
 @click.argument("real")
 @click.argument("fake")
 @click.option("--k", "k", type=click.IntRange(min=1), default=5, show_default=True, help="Nearest-neighbour count.")
+@mismatch_option
 @extraction_options
 @json_option
 def prdc_cmd(real, fake, k, as_json, **kw):
@@ -97,6 +101,7 @@ def _bandwidth(value: str):
 @click.option("--gamma", type=float, default=None, help="poly kernel scale (default 1/d).")
 @click.option("--coef0", type=float, default=1.0, show_default=True, help="poly kernel offset.")
 @seed_option
+@mismatch_option
 @extraction_options
 @json_option
 def mmd(real, fake, kernel, bandwidth, degree, gamma, coef0, seed, as_json, **kw):
@@ -120,6 +125,7 @@ def mmd(real, fake, kernel, bandwidth, degree, gamma, coef0, seed, as_json, **kw
 @click.option("--k", "k", type=click.IntRange(min=1), default=5, show_default=True, help="prdc neighbour count.")
 @click.option("--splits", type=click.IntRange(min=1), default=10, show_default=True, help="is splits.")
 @seed_option
+@mismatch_option
 @extraction_options
 @json_option
 def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, seed, as_json, **kw):

@@ -118,7 +118,7 @@ def features_of(source: Source, *, extractor: str = "auto", **extract_options: A
 
 def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extractor: str = "auto",
              options: Mapping[str, Mapping[str, Any]] | None = None,
-             source_options: Mapping[str, Any] | None = None,
+             source_options: Mapping[str, Any] | None = None, allow_mismatch: bool = False,
              **extract_options: Any) -> dict[str, MetricResult]:
     """Compute several metrics between ``real`` and ``fake``, reading each input once.
 
@@ -129,6 +129,11 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     metrics : iterable of {"fid", "kid", "is", "prdc", "mmd"}
     options : mapping of metric name to keyword options
         e.g. ``{"kid": {"subsets": 50}, "prdc": {"k": 3}}``.
+    allow_mismatch : bool, default=False
+        Compare inputs whose features were made by different extractors, preprocessing
+        modes or weights (e.g. a statistics file against freshly extracted images). By
+        default that is a :class:`DataError` naming both sides; allowed, the result's
+        settings record both sides (``real_extractor``, ``fake_extractor``, ...).
 
     Examples
     --------
@@ -157,6 +162,7 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     if real_f is not None:
         _align_columns(real_f, fake_f)
         _check_dims(real_f, fake_f)
+        _check_provenance(real_f, fake_f, allow_mismatch)
 
     results: dict[str, MetricResult] = {}
     for m in metrics:
@@ -198,7 +204,32 @@ def _check_dims(real: Features, fake: Features) -> None:
             dims[f.name] = f.stats.dim
     if len(set(dims.values())) > 1:
         (a, da), (b, db) = dims.items()
+        ea, eb = real.info.get("extractor"), fake.info.get("extractor")
+        if ea and eb and ea != eb and "identity" not in (ea, eb):
+            raise DataError(f"feature dimensions differ: {a} has {da} ({ea} features), {b} has {db} ({eb} features); "
+                            f"--extractor auto chose a different extractor for each input: pass --extractor "
+                            f"{eb} (or {ea}) to use one for both")
         raise DataError(f"feature dimensions differ: {a} has {da}, {b} has {db}")
+
+
+#: what says how features were made; two inputs must agree on each (when both record it)
+_PROVENANCE = ("extractor", "preprocessing", "weights_sha256")
+
+
+def _provenance(f: Features) -> dict[str, Any]:
+    """The known settings that made ``f``'s features ('identity' rows: unknown)."""
+    return {k: f.info[k] for k in _PROVENANCE if f.info.get(k) not in (None, "identity")}
+
+
+def _check_provenance(real: Features, fake: Features, allow_mismatch: bool) -> None:
+    """Features made by different extractors, preprocessing or weights are not comparable."""
+    pr, pf = _provenance(real), _provenance(fake)
+    differ = [k for k in _PROVENANCE if k in pr and k in pf and pr[k] != pf[k]]
+    if differ and not allow_mismatch:
+        what = "; ".join(f"{k.replace('_', ' ')} {pr[k]!r} vs {pf[k]!r}" for k in differ)
+        raise DataError(f"{real.name} and {fake.name} were made differently ({what}); their features are not "
+                        f"comparable: use the same settings for both, or pass --allow-mismatch "
+                        f"(allow_mismatch=True) to compare them anyway")
 
 
 def _with_inputs(r: MetricResult, real: Features | None, fake: Features) -> MetricResult:
@@ -207,9 +238,15 @@ def _with_inputs(r: MetricResult, real: Features | None, fake: Features) -> Metr
     settings["fake"] = fake.name
     if real is not None:
         settings["real"] = real.name
-    for key in ("extractor", "preprocessing", "weights_sha256"):
+    for key in _PROVENANCE:
         if fake.info.get(key) is not None:
             settings[key] = fake.info[key]
+        elif real is not None and real.info.get(key) is not None:
+            settings[key] = real.info[key]
+        sides = {s: f.info.get(key) for s, f in (("real", real), ("fake", fake)) if f is not None}
+        if len(sides) == 2 and len(set(map(str, sides.values()))) > 1:  # both sides, when they differ
+            for side, v in sides.items():
+                settings[f"{side}_{key}"] = v
     for side, f in (("real", real), ("fake", fake)):
         if f is not None and f.info.get("skipped") is not None:
             settings[f"{side}_skipped"] = f.info["skipped"]

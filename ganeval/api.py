@@ -112,7 +112,8 @@ def features_of(source: Source, *, extractor: str = "auto", **extract_options: A
         from .features import extract_features
 
         out = extract_features(source, extractor=extractor, **extract_options)
-        return Features(source.name, rows=out.features, logits=out.logits, info=dict(out.info))
+        return Features(source.name, rows=out.features, logits=out.logits,
+                        info={**getattr(source, "walk_info", {}), **out.info})
     raise DataError(f"{source.name}: unknown kind of input {source.kind!r}")  # pragma: no cover
 
 
@@ -250,6 +251,8 @@ def _with_inputs(r: MetricResult, real: Features | None, fake: Features) -> Metr
     for side, f in (("real", real), ("fake", fake)):
         if f is not None and f.info.get("skipped") is not None:
             settings[f"{side}_skipped"] = f.info["skipped"]
+        if f is not None and f.info.get("linked_folders"):
+            settings[f"{side}_linked_folders"] = f.info["linked_folders"]
     n_real = r.n_real if r.n_real is not None else (real.n if real is not None and r.metric != "is" else None)
     n_fake = r.n_fake if r.n_fake is not None else fake.n
     return MetricResult(r.metric, r.values, settings, n_real=n_real, n_fake=n_fake)

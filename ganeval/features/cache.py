@@ -3,9 +3,13 @@
 An entry is one ``.npz`` (``features``, optional ``logits``, ``skipped``, ``info`` as a JSON
 string; no pickles) in the cache folder, named by the sha256 of
 
-    source fingerprint (the folder, files' relative paths, sizes and mtimes; zip members' names, sizes
-    and CRCs; array bytes) + extractor name + weights sha256 + preprocessing mode
-    + cache format version.
+    source fingerprint (the folder, files' relative paths, sizes, mtimes, inode numbers and
+    ctimes; zip members' names, sizes and CRCs; array bytes) + extractor name + weights sha256
+    + preprocessing mode + cache format version.
+
+A file edited in place keeps its inode but gets a new ctime (which no user can set back), so
+the key changes even when its size and mtime were restored; docs/outputs-and-cache.md says
+what the key does and does not notice.
 
 The folder is ``$GANEVAL_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/ganeval``, else
 ``~/.cache/ganeval``. Entries are written atomically (a temporary file in the same folder,
@@ -31,7 +35,7 @@ __all__ = ["cache_dir", "cache_key", "load_entry", "store_entry", "CACHE_VERSION
 log = logging.getLogger(__name__)
 
 #: bumped whenever the meaning of a cached entry changes
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: folder fingerprints include inode and ctime
 
 
 def cache_dir() -> Path:

@@ -65,6 +65,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: zip members up to this declared size are read into memory at once; larger ones are streamed
+ZIP_READ_WHOLE_BYTES = 16 << 20
+
 #: file name endings read as images (compared case-insensitively)
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
@@ -107,8 +110,9 @@ def to_rgb_array(img: Any) -> np.ndarray:
     return np.array(img.convert("RGB"), dtype=np.uint8)
 
 
-def decode_image(data: bytes | str | os.PathLike, name: str) -> np.ndarray:
-    """Decode one image file (a path or its bytes) to RGB ``uint8`` (H, W, 3).
+def decode_image(data: bytes | str | os.PathLike | io.IOBase, name: str) -> np.ndarray:
+    """Decode one image file (a path, its bytes or an open binary stream) to RGB ``uint8``
+    (H, W, 3).
 
     Raises :class:`~ganeval.errors.InputError` naming ``name`` when the file is empty,
     truncated, not an image, too large (decompression bomb) or in an unsupported mode.
@@ -131,6 +135,8 @@ def decode_image(data: bytes | str | os.PathLike, name: str) -> np.ndarray:
         if len(data) == 0:
             raise InputError(f"{name}: file is empty (0 bytes)")
         fh: Any = io.BytesIO(data)
+    elif hasattr(data, "read"):  # an open binary stream (a zip member): PIL reads what it needs
+        fh = data
     else:
         try:
             if os.path.getsize(data) == 0:
@@ -205,7 +211,9 @@ class FolderImageSource(ImageSource):
     """Every image file under a folder, recursively (class sub-folders are fine).
 
     Files are read in sorted order of their relative paths, so the order (and any
-    subsetting) is the same on every machine. Extensions are matched case-insensitively:
+    subsetting) is the same on every machine. Symlinked sub-folders are followed (counted in
+    ``walk_info["linked_folders"]``); a folder reached twice (a link loop, two links to one
+    folder) is read once. Extensions are matched case-insensitively:
     png, jpg, jpeg, bmp, webp, tif, tiff. Other files are ignored (logged).
 
     Examples
@@ -231,8 +239,33 @@ class FolderImageSource(ImageSource):
             raise InputError(f"{self.path}: not a folder")
         files: list[str] = []
         others = 0
-        for root, dirs, names in os.walk(self.path):
-            dirs[:] = sorted(d for d in dirs if not _is_hidden(d))
+        linked = 0
+        # symlinked sub-folders are followed; a folder already walked (by any path: a link
+        # loop, or two links to one folder) is walked once, so there are no loops and no
+        # duplicates
+        root_st = os.stat(self.path)
+        seen = {(root_st.st_dev, root_st.st_ino)}
+
+        def on_error(exc: OSError) -> None:
+            log.warning("%s: cannot list %s (%s)", self.path, exc.filename, exc.strerror)
+
+        for root, dirs, names in os.walk(self.path, followlinks=True, onerror=on_error):
+            keep = []
+            for d in sorted(d for d in dirs if not _is_hidden(d)):
+                full = os.path.join(root, d)
+                try:
+                    st = os.stat(full)
+                except OSError:
+                    continue
+                key = (st.st_dev, st.st_ino)
+                if key in seen:
+                    log.info("%s: not walking %s again (already read through another path)", self.path, full)
+                    continue
+                seen.add(key)
+                if os.path.islink(full):
+                    linked += 1
+                keep.append(d)
+            dirs[:] = keep
             for n in names:
                 if _is_hidden(n):
                     continue
@@ -248,7 +281,11 @@ class FolderImageSource(ImageSource):
                              f"expected extensions {', '.join(e[1:] for e in IMAGE_EXTENSIONS)}")
         if others:
             log.info("%s: ignored %d file(s) that are not images", self.path, others)
+        if linked:
+            log.info("%s: followed %d symlinked folder(s)", self.path, linked)
         self.files = sorted(files, key=lambda r: r.replace(os.sep, "/"))
+        #: how the folder was walked, recorded with the features (``linked_folders``)
+        self.walk_info = {"linked_folders": linked} if linked else {}
 
     def __len__(self) -> int:
         return len(self.files)
@@ -261,14 +298,19 @@ class FolderImageSource(ImageSource):
         return decode_image(self.path / self.files[index], self.item_name(index))
 
     def fingerprint(self) -> str:
-        """sha256 over the folder's absolute path and every file's relative path, size and
-        modification time (ns)."""
+        """sha256 over the folder's absolute path and every file's relative path, size,
+        modification time (ns), inode number and status-change time (ns).
+
+        As git's index does, the inode and ctime catch a file rewritten in place with its
+        size and mtime kept (``touch -r``, ``os.utime``): the ctime cannot be set back by a
+        user. Symlinks are followed (the target file's values)."""
         h = hashlib.sha256(b"folder\0")
         h.update(f"{self.path.resolve()}\0skip_invalid={self.skip_invalid}\0".encode("utf-8", "surrogateescape"))
         for rel in self.files:
             try:
                 st = os.stat(self.path / rel)
-                h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
+                h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\0{st.st_ctime_ns}\0"
+                         .encode("utf-8", "surrogateescape"))
             except OSError:
                 h.update(f"{rel}\0missing\0".encode("utf-8", "surrogateescape"))
         return h.hexdigest()
@@ -335,13 +377,26 @@ class ZipImageSource(ImageSource):
         return self._zip
 
     def read(self, index: int) -> np.ndarray:
-        """Decode member ``index`` to RGB uint8 (H, W, 3); :class:`InputError` if unreadable."""
-        member = self.members[index][0]
+        """Decode member ``index`` to RGB uint8 (H, W, 3); :class:`InputError` if unreadable.
+
+        A member is read whole only when its declared (uncompressed) size is at most
+        :data:`ZIP_READ_WHOLE_BYTES`; a larger one is streamed, so PIL's decompression-bomb
+        check on the image header runs before the pixels are decompressed. The zip reader
+        never returns more than the declared size.
+        """
+        member, size, _ = self.members[index]
+        name = self.item_name(index)
+        if size == 0:
+            raise InputError(f"{name}: file is empty (0 bytes)")
         try:
-            data = self._handle().read(member)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-            raise InputError(f"{self.item_name(index)}: cannot be read from the zip ({exc})") from None
-        return decode_image(data, self.item_name(index))
+            if size <= ZIP_READ_WHOLE_BYTES:
+                return decode_image(self._handle().read(member), name)
+            with self._handle().open(member) as fh:
+                return decode_image(fh, name)
+        except InputError:
+            raise
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
+            raise InputError(f"{name}: cannot be read from the zip ({exc})") from None
 
     def fingerprint(self) -> str:
         """sha256 over every image member's name, size and CRC-32."""

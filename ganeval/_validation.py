@@ -21,10 +21,19 @@ __all__ = [
     "check_positive",
     "check_choice",
     "resolve_seed",
+    "column_scale",
+    "show",
+    "check_memory",
+    "MAX_ABS_FEATURE",
 ]
 
+#: default bound on |feature value|: beyond it, squares and pairwise squared distances of a
+#: few million entries overflow float64 (1.8e308) and a metric would come out NaN or Inf
+MAX_ABS_FEATURE = 1e150
 
-def as_features(x: Any, name: str, *, min_samples: int = 2, dtype=np.float64) -> np.ndarray:
+
+def as_features(x: Any, name: str, *, min_samples: int = 2, dtype=np.float64,
+                max_abs: float | None = MAX_ABS_FEATURE) -> np.ndarray:
     """Return ``x`` as a finite 2-D float array of shape (n_samples, n_features).
 
     Parameters
@@ -38,6 +47,9 @@ def as_features(x: Any, name: str, *, min_samples: int = 2, dtype=np.float64) ->
     dtype : numpy dtype or None, default=float64
         Target dtype. ``None`` keeps float32 input as float32 (no copy) and makes anything
         else float64.
+    max_abs : float or None, default=MAX_ABS_FEATURE (1e150)
+        Largest ``|value|`` accepted (the squares of larger values overflow float64); None:
+        no bound (for metrics that rescale their input first).
     """
     if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch tensor, without importing torch
         x = x.detach().cpu().numpy()
@@ -69,7 +81,87 @@ def as_features(x: Any, name: str, *, min_samples: int = 2, dtype=np.float64) ->
             f"{name}: contains {n_bad} non-finite value(s) (NaN or Inf), first at row {bad[0]}, "
             f"column {bad[1]}"
         )
+    if max_abs is not None and arr.size:
+        big = np.abs(arr).max()
+        if big > max_abs:
+            i, j = np.unravel_index(int(np.argmax(np.abs(arr))), arr.shape)
+            raise DataError(
+                f"{name}: value {show(arr[i, j])} at row {i}, column {j} is too large (|value| > {max_abs:g}): "
+                f"squared distances would overflow float64; rescale the features"
+            )
     return arr
+
+
+def column_scale(*arrays: np.ndarray) -> np.ndarray:
+    """Per column, the largest ``|value|`` over all ``arrays`` (1 where a column is all 0).
+
+    Dividing by it makes huge but finite values safe for scale-free computations
+    (standardised classifiers, trees, optimal transport with a rescaled result).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> column_scale(np.array([[1e300, 0.0]]), np.array([[-2e300, 0.0]])).tolist()
+    [2e+300, 1.0]
+    """
+    scale = np.max([np.abs(a).max(axis=0) for a in arrays], axis=0)
+    return np.where(scale > 0, scale, 1.0)
+
+
+def show(value: Any) -> str:
+    """``repr`` of a value as the user wrote it: NumPy scalars as plain Python numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> show(np.float64(np.inf)), show(np.int64(3)), show("a")
+    ('inf', '3', "'a'")
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return repr(value) if np.isfinite(value) else str(value)
+    return repr(value)
+
+
+def check_memory(n_bytes: float, what: str, *, limit: float | None = None) -> None:
+    """Refuse, before allocating, work whose memory estimate exceeds ``limit`` (default: the
+    memory available now, or 64 GiB where that is unknown), with the estimate in the message.
+
+    Examples
+    --------
+    >>> check_memory(1e6, "--bins 10")
+    >>> check_memory(1e18, "--bins 1e17")
+    Traceback (most recent call last):
+    ...
+    ganeval.errors.ParameterError: --bins 1e17: needs about 888 PiB of memory...
+    """
+    if limit is None:
+        limit = available_memory()
+    if n_bytes > limit:
+        raise ParameterError(f"{what}: needs about {format_bytes(n_bytes)} of memory, more than the "
+                             f"{format_bytes(limit)} available; use a smaller value")
+
+
+def available_memory() -> float:
+    """Bytes of memory available now (``MemAvailable``; 64 GiB where unknown)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return float(64 << 30)
+
+
+def format_bytes(n: float) -> str:
+    """``1536`` -> ``'1.5 KiB'``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024:
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} PiB"
 
 
 def check_moments(mu: Any, sigma: Any, name: str) -> tuple[np.ndarray, np.ndarray]:

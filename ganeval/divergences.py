@@ -43,7 +43,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._validation import as_features, check_choice, check_int, check_positive
+from ._validation import as_features, check_choice, check_int, check_memory, check_positive, show
 from .errors import DataError, ParameterError
 
 __all__ = [
@@ -418,15 +418,41 @@ def shared_histograms(x: Any, y: Any, bins: int | str = "auto") -> tuple[np.ndar
     xs = _sample_1d(x, "x")
     ys = _sample_1d(y, "y")
     if not isinstance(bins, str):
-        bins = check_int(bins, "bins", minimum=1)
+        bins = _check_bins(bins)
     pooled = np.concatenate([xs, ys])
+    # bins are scale-free: huge finite values are divided by a power of two (exact) so the
+    # pooled range cannot overflow
+    big = float(np.abs(pooled).max())
+    if big > 1e100:
+        scale = 2.0 ** math.frexp(big)[1]
+        xs, ys, pooled = xs / scale, ys / scale, pooled / scale
+    else:
+        scale = 1.0
     try:
         edges = np.histogram_bin_edges(pooled, bins=bins)
-    except ValueError as exc:
-        raise ParameterError(f"bins: {bins!r} is not a bin count or a numpy rule ({exc})") from None
+    except (ValueError, MemoryError) as exc:
+        why = "too many bins" if isinstance(exc, MemoryError) else str(exc)
+        raise ParameterError(f"bins (--bins) {show(bins)}: not usable on this sample ({why}); "
+                             f"give a bin count") from None
+    if edges.size - 1 > MAX_BINS:
+        raise ParameterError(f"bins (--bins) {show(bins)}: the rule gives {edges.size - 1} bins, more than "
+                             f"{MAX_BINS}; give a bin count")
     cx, _ = np.histogram(xs, edges)
     cy, _ = np.histogram(ys, edges)
-    return cx, cy, edges
+    return cx, cy, edges * scale
+
+
+#: most bins per feature (a histogram with more bins than this is refused up front)
+MAX_BINS = 10_000_000
+
+
+def _check_bins(bins: Any) -> int:
+    bins = check_int(bins, "bins (--bins)", minimum=1)
+    if bins > MAX_BINS:
+        raise ParameterError(f"bins (--bins) {bins}: more than {MAX_BINS} bins per feature "
+                             f"(about {24 * bins / 2**30:.3g} GiB per feature); use fewer bins")
+    check_memory(24.0 * bins, f"bins (--bins) {bins}")
+    return bins
 
 
 def _sample_1d(x: Any, name: str) -> np.ndarray:
@@ -435,7 +461,7 @@ def _sample_1d(x: Any, name: str) -> np.ndarray:
         arr = arr[:, 0]
     if arr.ndim != 1:
         raise DataError(f"{name}: expected a 1-D sample, got shape {arr.shape}")
-    return as_features(arr[:, None], name, min_samples=1)[:, 0]
+    return as_features(arr[:, None], name, min_samples=1, max_abs=None)[:, 0]
 
 
 def divergence_from_samples(real: Any, fake: Any, divergence: str = "js", *, bins: int | str = "auto",
@@ -472,6 +498,8 @@ def divergence_from_samples(real: Any, fake: Any, divergence: str = "js", *, bin
     y = _as_2d(fake, "fake")
     if x.shape[1] != y.shape[1]:
         raise DataError(f"feature dimensions differ: real has {x.shape[1]}, fake has {y.shape[1]}")
+    if not isinstance(bins, str):
+        bins = _check_bins(bins)
     fn = HISTOGRAM_DIVERGENCES[divergence]
     values, nbins = [], []
     for j in range(x.shape[1]):
@@ -485,4 +513,4 @@ def _as_2d(x: Any, name: str) -> np.ndarray:
     arr = np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x, dtype=np.float64)
     if arr.ndim == 1:
         arr = arr[:, None]
-    return as_features(arr, name, min_samples=1)
+    return as_features(arr, name, min_samples=1, max_abs=None)

@@ -3,7 +3,9 @@
 Real rows get label 1 and fake rows label 0. The larger set is subsampled (seeded) to the
 size of the smaller one, so the two classes are balanced and chance accuracy is 1/2. A
 classifier is cross-validated with ``folds`` stratified folds (shuffled with the seed); the
-features are standardised with a scaler fitted inside each training fold only. Every row
+features are standardised with a scaler fitted inside each training fold only (after each
+column is divided by its largest ``|value|``, which changes no classifier's result but keeps
+huge finite values from overflowing). Every row
 gets an out-of-fold probability ``D(x)`` of being real, from which:
 
 - ``accuracy``: fraction of rows with ``(D(x) > 1/2) == label``;
@@ -29,7 +31,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import binom
 
-from .._validation import as_features, check_choice, check_int, check_same_dim, resolve_seed
+from .._validation import as_features, check_choice, check_int, check_same_dim, column_scale, resolve_seed
 from ..errors import DataError, ParameterError
 from ..results import MetricResult
 from .classifier_divergence import js_lower_bound, kl_from_probabilities, log_loss
@@ -127,9 +129,13 @@ def classifier_two_sample_test(real: Any, fake: Any, *, classifier: str = "logre
     seed = check_int(seed, "seed", minimum=0)
     folds = check_int(folds, "folds", minimum=2)
     permutations = check_int(permutations, "permutations", minimum=0)
-    x = as_features(real, "real")
-    y = as_features(fake, "fake")
+    x = as_features(real, "real", max_abs=None)
+    y = as_features(fake, "fake", max_abs=None)
     check_same_dim(x, y, "real", "fake")
+    # every classifier here is invariant to a positive scale per column (standardised, or
+    # trees): dividing by the largest |value| keeps huge but finite values from overflowing
+    scale = column_scale(x, y)
+    x, y = x / scale, y / scale
     n_real, n_fake = x.shape[0], y.shape[0]
     n = min(n_real, n_fake)
     if folds > n:

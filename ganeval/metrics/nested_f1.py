@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_features, check_choice, check_int, check_same_dim
+from .._validation import as_features, check_choice, check_int, check_same_dim, column_scale, show
 from ..errors import DataError, DegenerateWarning, ParameterError
 from ..results import MetricResult
 
@@ -53,9 +53,40 @@ def _labels(y: Any, name: str, n_rows: int) -> np.ndarray:
         arr = arr.reshape(-1) if arr.size == n_rows else arr
     if arr.ndim != 1 or arr.shape[0] != n_rows:
         raise DataError(f"{name}: expected {n_rows} labels, got shape {np.asarray(y).shape}")
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        raise DataError(f"{name}: labels contain NaN or Inf")
-    return arr
+    if arr.dtype.kind in "biu":
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "f":
+        if not np.isfinite(arr).all():
+            bad = arr[~np.isfinite(arr)][0]
+            raise DataError(f"{name}: labels contain {show(bad)} at row {int(np.argmax(~np.isfinite(arr)))}")
+        if np.all(arr == np.round(arr)):
+            return arr.astype(np.int64)
+        return arr
+    # text, or a mix of text and numbers: compare every label as text (1.0 and "1" alike)
+    return np.array([_label_text(v) for v in arr], dtype=object).astype(str)
+
+
+def _label_text(v: Any) -> str:
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _check_classes(labels: np.ndarray, name: str) -> None:
+    """Refuse a continuous target: float labels that are not whole numbers."""
+    if labels.dtype.kind == "f":
+        frac = labels[labels != np.round(labels)]
+        raise DataError(f"{name}: the target labels are continuous (e.g. {show(frac[0])}; {np.unique(labels).size} distinct "
+                        f"values); nested-f1 needs class labels: give a class column as the target")
+
+
+def _same_label_type(*labels: np.ndarray) -> list[np.ndarray]:
+    """Numbers on one side and text on another are all compared as text."""
+    if len({a.dtype.kind for a in labels}) > 1:
+        return [np.array([_label_text(v) for v in a], dtype=object).astype(str) for a in labels]
+    return list(labels)
 
 
 def nested_model_f1(real_train: Any, real_train_labels: Any, fake_train: Any, fake_train_labels: Any,
@@ -105,18 +136,33 @@ def nested_model_f1(real_train: Any, real_train_labels: Any, fake_train: Any, fa
 
     check_choice(model, "model", MODELS)
     seed = check_int(seed, "seed", minimum=0)
-    xr = as_features(real_train, "real_train")
+    xr = as_features(real_train, "real_train", max_abs=None)
     yr = _labels(real_train_labels, "real_train labels", xr.shape[0])
-    xf = as_features(fake_train, "fake_train")
+    xf = as_features(fake_train, "fake_train", max_abs=None)
     yf = _labels(fake_train_labels, "fake_train labels", xf.shape[0])
     check_same_dim(xr, xf, "real_train", "fake_train")
+    if real_test is not None:
+        xt = as_features(real_test, "real_test", min_samples=1, max_abs=None)
+        yt = _labels(real_test_labels, "real_test labels", xt.shape[0])
+        check_same_dim(xr, xt, "real_train", "real_test")
+        _check_classes(yt, "real_test")
+    _check_classes(yr, "real_train")
+    _check_classes(yf, "fake_train")
+    if real_test is not None:
+        yr, yf, yt = _same_label_type(yr, yf, yt)
+    else:
+        yr, yf = _same_label_type(yr, yf)
+    # models are invariant to a positive scale per column (trees; standardised otherwise):
+    # dividing by the largest |value| keeps huge finite values from overflowing (trees use float32)
+    scale = column_scale(xr, xf, *([xt] if real_test is not None else []))
+    xr, xf = xr / scale, xf / scale
     held_out = "given"
     if real_test is None:
         if not 0.0 < float(test_fraction) < 1.0:
             raise ParameterError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
         classes, counts = np.unique(yr, return_counts=True)
         if counts.min() < 2:
-            raise DataError(f"real_train: class {classes[np.argmin(counts)]!r} has {counts.min()} row; "
+            raise DataError(f"real_train: class {show(classes[np.argmin(counts)])} has {counts.min()} row; "
                             f"a stratified hold-out needs >= 2 per class (or give REAL_TEST)")
         try:
             xr, xt, yr, yt = train_test_split(xr, yr, test_size=float(test_fraction), stratify=yr, random_state=seed)
@@ -124,19 +170,17 @@ def nested_model_f1(real_train: Any, real_train_labels: Any, fake_train: Any, fa
             raise DataError(f"real_train: cannot hold out a stratified test part ({exc})") from None
         held_out = f"stratified {test_fraction:g} of real_train"
     else:
-        xt = as_features(real_test, "real_test", min_samples=1)
-        yt = _labels(real_test_labels, "real_test labels", xt.shape[0])
-        check_same_dim(xr, xt, "real_train", "real_test")
+        xt = xt / scale
     for name, labels in (("real_train", yr), ("fake_train", yf)):
         if np.unique(labels).size < 2:
-            raise DataError(f"{name}: the target has one class ({np.unique(labels)[0]!r}); a classifier needs >= 2")
+            raise DataError(f"{name}: the target has one class ({show(np.unique(labels)[0])}); a classifier needs >= 2")
     classes = np.unique(np.concatenate([yr, yt]))
     if classes.size > 2:
         kwargs: dict[str, Any] = {"average": "macro", "labels": classes}
         average = "macro"
     else:
         kwargs = {"average": "binary", "pos_label": classes[-1]}
-        average = f"binary (positive class {classes[-1]!r})"
+        average = f"binary (positive class {show(classes[-1])})"
     scores = []
     for x, y in ((xr, yr), (xf, yf)):
         clf = _make_model(model, seed)

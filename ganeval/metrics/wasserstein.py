@@ -32,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_features, check_choice, check_int, check_positive, check_same_dim, resolve_seed
+from .._validation import (as_features, check_choice, check_int, check_memory, check_positive, check_same_dim,
+                           resolve_seed, show)
 from ..errors import DataError, DegenerateWarning, ParameterError
 from ..results import MetricResult
 
@@ -40,6 +41,7 @@ __all__ = ["wasserstein_distance", "wasserstein_1d", "sliced_wasserstein", "rand
            "exact_wasserstein", "ConvergenceError"]
 
 _BYTES_PER_CELL = 24  # cost matrix + transport plan + one temporary, float64
+_MAX_SLICED_WORK = 1e11  # projections x rows x (features + log rows): beyond it, refused as absurd
 
 
 class ConvergenceError(DataError):
@@ -237,13 +239,27 @@ def wasserstein_distance(real: Any, fake: Any, *, p: float = 1, sliced: bool = F
     if p < 1:
         raise ParameterError(f"p must be >= 1 for a Wasserstein distance, got {p!r}")
     check_choice(on_nonconvergence, "on_nonconvergence", ("error", "flag"))
-    x = as_features(real, "real", min_samples=1)
-    y = as_features(fake, "fake", min_samples=1)
+    x = as_features(real, "real", min_samples=1, max_abs=None)
+    y = as_features(fake, "fake", min_samples=1, max_abs=None)
     check_same_dim(x, y, "real", "fake")
+    # W_p(sX, sY) = s W_p(X, Y): computed on data scaled to |value| <= 1 so huge finite
+    # values cannot overflow the cost matrix, then scaled back
+    # (only when needed, and by a power of two: exact)
+    big = float(max(np.abs(x).max(), np.abs(y).max()))
+    scale = 2.0 ** math.frexp(big)[1] if big > 1e100 else 1.0
+    x, y = x / scale, y / scale
     settings: dict[str, Any] = {"p": p, "ground_metric": "euclidean", "sliced": bool(sliced)}
     values: dict[str, Any] = {}
     if sliced:
-        projections = check_int(projections, "projections", minimum=1)
+        projections = check_int(projections, "projections (--projections)", minimum=1)
+        n_rows, d = x.shape[0] + y.shape[0], x.shape[1]
+        check_memory(8.0 * d * projections + 8.0 * 3 * n_rows * min(projections, max(1, (1 << 24) // n_rows)),
+                     f"projections (--projections) {projections}")
+        work = float(projections) * n_rows * (d + math.log2(n_rows + 1))
+        if work > _MAX_SLICED_WORK:
+            raise ParameterError(f"projections (--projections) {projections}: about {work:.2g} operations on "
+                                 f"{n_rows} rows of {d} features (too much work; the bound is {_MAX_SLICED_WORK:.0e}); "
+                                 f"use fewer projections (500 is the default)")
         directions = random_directions(x.shape[1], projections, seed)
         values["value"] = sliced_wasserstein(x, y, p, directions)
         settings.update(projections=projections, seed=seed if isinstance(seed, int) else None)
@@ -255,6 +271,12 @@ def wasserstein_distance(real: Any, fake: Any, *, p: float = 1, sliced: bool = F
         settings.update(max_iter=max_iter, solver="ot.emd2")
     if per_feature:
         values["per_feature"] = wasserstein_1d(x, y, p).tolist()
+    with np.errstate(over="ignore"):
+        values["value"] = float(values["value"] * scale)
+        if per_feature:
+            values["per_feature"] = [float(v * scale) for v in values["per_feature"]]
+    if not np.isfinite(values["value"]) or not np.isfinite(values.get("per_feature", [0.0])).all():
+        raise DataError(f"wasserstein: the distance overflows float64 (values up to {show(scale)}); rescale the data")
     if columns is not None:
         settings["columns"] = list(columns)
     return MetricResult("wasserstein", values, settings, n_real=x.shape[0], n_fake=y.shape[0])

@@ -32,6 +32,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from .._validation import show
 from ..errors import DataError, InputError, ParameterError
 from .base import ArraySource
 
@@ -445,7 +446,7 @@ def load_labelled_tables(specs: Sequence[Any], target: str, *, columns: str | Se
         rows, _ = enc.transform(sub)
         labels = _target_labels(t, target, keep)
         if i < 2 and np.unique(labels).size < 2:  # the two training sets
-            raise DataError(f"{t.name}: target column {target!r} has one class ({labels[0]!r}); "
+            raise DataError(f"{t.name}: target column {target!r} has one class ({show(labels[0])}); "
                             f"a classifier needs >= 2")
         out.append(LabelledTable(t.name, rows, labels))
     return out, enc.feature_names

@@ -8,8 +8,11 @@ and exit status 2, with no traceback unless ``--debug``; click's own usage error
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
+import io
 import logging
+import os
 import sys
 import warnings
 from typing import Iterator
@@ -29,35 +32,115 @@ COMMAND_MODULES = [
 
 @contextlib.contextmanager
 def _warnings_as_lines() -> Iterator[None]:
-    """Show the library's warnings as one ``warning: ...`` line each on stderr."""
+    """Show the library's warnings as one ``warning: ...`` line each on stderr; a warning
+    repeated (the same text) is shown once, with the repeat count."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             yield
         finally:
+            counts: dict[str, int] = {}
             for w in caught:
                 if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)):
-                    click.echo(f"warning: {w.message}", err=True)
+                    text = _one_line(str(w.message))
+                    counts[text] = counts.get(text, 0) + 1
+            for text, n in counts.items():
+                _echo_err(f"warning: {text}" + (f" (repeated {n} times)" if n > 1 else ""))
+
+
+def _one_line(text: str) -> str:
+    """Messages are one line: newlines and runs of spaces collapse to one space."""
+    return " ".join(str(text).split()) or "(no message)"
+
+
+def _echo_err(text: str) -> None:
+    """Write a line to stderr; a closed or full stderr is not an error of its own."""
+    try:
+        click.echo(text, err=True)
+    except (OSError, ValueError):
+        pass
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the interpreter's final flush
+    cannot raise again (the usual Python recipe for BrokenPipeError)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass
+
+
+def _os_error_message(exc: OSError) -> str:
+    """``error:`` text for an environment failure (full disk, broken pipe, I/O error)."""
+    if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
+        return "output closed before everything was written (broken pipe)"
+    where = exc.filename if exc.filename is not None else ("standard output" if exc.errno == errno.ENOSPC else None)
+    what = exc.strerror or type(exc).__name__
+    return f"{where}: {what}" if where else f"{what} ({type(exc).__name__})"
+
+
+def _has_option(ctx: click.Context, name: str) -> bool:
+    sub = ctx.command.get_command(ctx, ctx.invoked_subcommand) if ctx.invoked_subcommand else None
+    return sub is not None and any(p.name == name for p in sub.params)
 
 
 class GanevalGroup(click.Group):
-    """Turns library errors into the CLI's one-line error contract, warnings into lines."""
+    """The error boundary: every failure of a command becomes one ``error: ...`` line.
+
+    ==========================================  =========  =========================================
+    failure                                     exit code  line
+    ==========================================  =========  =========================================
+    bad input (:class:`GanevalError`)           2          the library's message (names the input)
+    out of memory (``MemoryError``)             2          the command and what to make smaller
+    environment (``OSError``: full disk,        1          the file and the system's reason
+    broken pipe, I/O error)
+    interrupted (Ctrl-C)                        130        ``interrupted``
+    anything else (a bug)                       1          ``internal error ...`` (``--debug``
+                                                           shows the traceback)
+    ==========================================  =========  =========================================
+    """
 
     def invoke(self, ctx: click.Context):
         try:
             with _warnings_as_lines():
                 return super().invoke(ctx)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise
+        except click.exceptions.Abort:
+            raise
         except GanevalError as exc:
             if ctx.meta.get("ganeval.debug"):
                 raise
-            click.echo(f"error: {exc}", err=True)
+            _echo_err(f"error: {_one_line(str(exc))}")
             ctx.exit(2)
-        except (MemoryError, KeyboardInterrupt) as exc:
+        except MemoryError:
             if ctx.meta.get("ganeval.debug"):
                 raise
-            msg = "interrupted" if isinstance(exc, KeyboardInterrupt) else "out of memory; try smaller inputs or --batch-size"
-            click.echo(f"error: {msg}", err=True)
-            ctx.exit(130 if isinstance(exc, KeyboardInterrupt) else 2)
+            hint = "smaller inputs or a smaller --batch-size" if _has_option(ctx, "batch_size") else "smaller inputs or option values"
+            _echo_err(f"error: out of memory in '{ctx.invoked_subcommand}'; try {hint}")
+            ctx.exit(2)
+        except KeyboardInterrupt:
+            if ctx.meta.get("ganeval.debug"):
+                raise
+            _echo_err("error: interrupted")
+            ctx.exit(130)
+        except OSError as exc:
+            if ctx.meta.get("ganeval.debug"):
+                raise
+            if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
+                _silence_stdout()
+            _echo_err(f"error: {_one_line(_os_error_message(exc))}")
+            ctx.exit(1)
+        except Exception as exc:  # a bug: still one line, the traceback with --debug
+            if ctx.meta.get("ganeval.debug"):
+                raise
+            _echo_err(f"error: internal error in '{ctx.invoked_subcommand}' ({type(exc).__name__}: "
+                      f"{_one_line(str(exc))[:300]}); rerun with --debug for the traceback and please report it")
+            ctx.exit(1)
 
 
 @click.group(cls=GanevalGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -96,23 +179,32 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI (``ganeval`` and ``python -m ganeval``).
 
     Usage errors (unknown option, bad option value, missing argument) are reported like
-    library errors: one line ``error: ...`` naming the option, exit status 2.
+    library errors: one line ``error: ...`` naming the option, exit status 2. A failure to
+    write the output (a closed pipe, a full disk: ``ganeval ... > /dev/full``) is one
+    ``error:`` line and exit status 1, never a traceback.
     """
     try:
-        rv = cli.main(args=argv, prog_name="ganeval", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as exc:  # bare `ganeval`: show help
-        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
-        sys.exit(0)
-    except click.UsageError as exc:
-        hint = f" (see 'ganeval {exc.ctx.info_name} --help')" if exc.ctx and exc.ctx.parent else " (see 'ganeval --help')"
-        click.echo(f"error: {exc.format_message()}{hint}", err=True)
-        sys.exit(2)
-    except click.ClickException as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("error: aborted", err=True)
-        sys.exit(130)
+        try:
+            rv = cli.main(args=argv, prog_name="ganeval", standalone_mode=False)
+        except click.exceptions.NoArgsIsHelpError as exc:  # bare `ganeval`: show help
+            click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+            rv = 0
+        except click.UsageError as exc:
+            hint = f" (see 'ganeval {exc.ctx.info_name} --help')" if exc.ctx and exc.ctx.parent else " (see 'ganeval --help')"
+            _echo_err(f"error: {_one_line(exc.format_message())}{hint}")
+            sys.exit(2)
+        except click.ClickException as exc:
+            _echo_err(f"error: {_one_line(exc.format_message())}")
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            _echo_err("error: aborted")
+            sys.exit(130)
+        sys.stdout.flush()  # a write error (full disk, closed pipe) shows here, not at exit
+    except OSError as exc:  # --help or --version output that could not be written
+        if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
+            _silence_stdout()
+        _echo_err(f"error: {_one_line(_os_error_message(exc))}")
+        sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)
 
 

@@ -239,10 +239,10 @@ def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
         if isinstance(value, numbers.Real) and float(value).is_integer():
             value = int(value)
         else:
-            raise ParameterError(f"{name} must be an integer, got {value!r}")
+            raise ParameterError(f"{name} must be an integer, got {show(value)}")
     value = int(value)
     if minimum is not None and value < minimum:
-        raise ParameterError(f"{name} must be >= {minimum}, got {value}")
+        raise ParameterError(f"{name} must be >= {minimum}, got {show(value)}")
     return value
 
 
@@ -251,9 +251,9 @@ def check_positive(value: Any, name: str, *, allow_inf: bool = False) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ParameterError(f"{name} must be a positive number, got {value!r}") from None
+        raise ParameterError(f"{name} must be a positive number, got {show(value)}") from None
     if np.isnan(v) or v <= 0 or (np.isinf(v) and not allow_inf):
-        raise ParameterError(f"{name} must be a positive {'' if allow_inf else 'finite '}number, got {value!r}")
+        raise ParameterError(f"{name} must be a positive {'' if allow_inf else 'finite '}number, got {show(value)}")
     return v
 
 
@@ -261,7 +261,7 @@ def check_choice(value: Any, name: str, choices) -> Any:
     """Raise :class:`ParameterError` unless ``value`` is one of ``choices``."""
     if value not in choices:
         options = ", ".join(repr(c) for c in choices)
-        raise ParameterError(f"{name} must be one of {options}; got {value!r}")
+        raise ParameterError(f"{name} must be one of {options}; got {show(value)}")
     return value
 
 

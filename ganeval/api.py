@@ -169,7 +169,7 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     for m in metrics:
         opts = options.get(m, {})
         if m == "fid":
-            r = fid_from_stats(real_f.need_stats(), fake_f.need_stats(), **opts)
+            r = fid_from_stats(real_f.need_stats(), fake_f.need_stats(), names=(real_f.name, fake_f.name), **opts)
         elif m == "kid":
             r = kernel_inception_distance(real_f.need_rows("kid"), fake_f.need_rows("kid"), **opts)
         elif m == "prdc":

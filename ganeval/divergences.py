@@ -69,10 +69,10 @@ def _histograms(p: Any, q: Any) -> tuple[np.ndarray, np.ndarray]:
             raise DataError(f"histogram {name}: contains NaN or Inf (first at bin {int(np.argmin(np.isfinite(arr)))})")
         if (arr < 0).any():
             i = int(np.argmax(arr < 0))
-            raise DataError(f"histogram {name}: has a negative entry {arr[i]!r} at bin {i}")
+            raise DataError(f"histogram {name}: has a negative entry {show(arr[i])} at bin {i}")
         total = arr.sum()
         if not total > 0 or not np.isfinite(total):
-            raise DataError(f"histogram {name}: cannot be normalised (sum {total!r})")
+            raise DataError(f"histogram {name}: cannot be normalised (sum {show(total)})")
         out.append(arr / total)
     if out[0].shape != out[1].shape:
         raise DataError(f"histograms have different numbers of bins: p has {out[0].size}, q has {out[1].size}")

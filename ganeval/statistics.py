@@ -199,5 +199,7 @@ def load_stats_file(path: str | os.PathLike) -> FeatureStats:
     except InputError:
         raise
     except Exception as exc:  # zipfile.BadZipFile, ValueError (pickled), OSError
-        raise InputError(f"{p}: cannot be read as an .npz statistics file ({type(exc).__name__}: {exc})") from None
+        why = ("holds Python objects (pickled); ganeval never unpickles" if "pickle" in str(exc).lower()
+               else f"{type(exc).__name__}: {' '.join(str(exc).split())}")
+        raise InputError(f"{p}: cannot be read as an .npz statistics file ({why})") from None
     return FeatureStats.from_moments(mu, sigma, n=n, metadata=meta, name=str(p))

@@ -63,7 +63,8 @@ def _drop_roundoff(eigenvalues: np.ndarray) -> np.ndarray:
     return np.where(eigenvalues > tol, eigenvalues, 0.0)
 
 
-def frechet_distance(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any, *, eps: float = 0.0) -> float:
+def frechet_distance(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any, *, eps: float = 0.0,
+                     names: tuple[str, str] = ("first distribution", "second distribution")) -> float:
     """Fréchet (2-Wasserstein) distance squared between N(mu1, sigma1) and N(mu2, sigma2).
 
     .. math:: \\lVert \\mu_1-\\mu_2\\rVert^2 + \\operatorname{tr}\\Sigma_1 + \\operatorname{tr}\\Sigma_2
@@ -78,6 +79,10 @@ def frechet_distance(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any, *, eps: float
     eps : float, default=0.0
         Added to both diagonals before the trace term (a regulariser some codes use for
         singular covariances; not needed here, kept for comparisons).
+    names : (str, str), optional
+        What the two distributions are called in error messages. The moments are checked
+        (:func:`ganeval._validation.check_moments`): a sigma that is not symmetric positive
+        semi-definite up to round-off is a :class:`DataError`, not a silently wrong distance.
 
     Returns
     -------
@@ -95,10 +100,10 @@ def frechet_distance(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any, *, eps: float
     >>> frechet_distance(np.zeros(2), np.eye(2), np.ones(2), np.eye(2))
     2.0
     """
-    mu1, sigma1 = _check_moments(mu1, sigma1, "first distribution")
-    mu2, sigma2 = _check_moments(mu2, sigma2, "second distribution")
+    mu1, sigma1 = _check_moments(mu1, sigma1, names[0])
+    mu2, sigma2 = _check_moments(mu2, sigma2, names[1])
     if mu1.size != mu2.size:
-        raise DataError(f"feature dimensions differ: {mu1.size} and {mu2.size}")
+        raise DataError(f"feature dimensions differ: {names[0]} has {mu1.size}, {names[1]} has {mu2.size}")
     eps = float(eps)
     if not np.isfinite(eps) or eps < 0:
         raise ParameterError(f"eps must be a finite number >= 0, got {eps!r}")
@@ -112,11 +117,19 @@ def frechet_distance(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any, *, eps: float
 
 
 def fid_from_stats(real: FeatureStats, fake: FeatureStats, *, eps: float = 0.0,
-                   settings: dict | None = None) -> MetricResult:
-    """FID between two :class:`~ganeval.statistics.FeatureStats` as a :class:`MetricResult`."""
+                   settings: dict | None = None, names: tuple[str, str] = ("real", "fake")) -> MetricResult:
+    """FID between two :class:`~ganeval.statistics.FeatureStats` as a :class:`MetricResult`.
+
+    ``names`` are what the two inputs are called in error messages (file names).
+    """
     if real.dim != fake.dim:
-        raise DataError(f"feature dimensions differ: real has {real.dim}, fake has {fake.dim}")
-    value = frechet_distance(real.mean, real.cov, fake.mean, fake.cov, eps=eps)
+        raise DataError(f"feature dimensions differ: {names[0]} has {real.dim}, {names[1]} has {fake.dim}")
+    moments = []
+    for st, name in zip((real, fake), names):
+        if st._fixed_sigma is None and st.n < 2:
+            raise DataError(f"{name}: FID needs a covariance, which needs at least 2 samples; {name} has {st.n}")
+        moments += [st.mean, st.cov]
+    value = frechet_distance(*moments[:2], *moments[2:], eps=eps, names=names)
     return MetricResult("fid", {"value": value}, {"eps": eps, **(settings or {})},
                         n_real=real.n or None, n_fake=fake.n or None)
 

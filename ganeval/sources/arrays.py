@@ -35,11 +35,44 @@ def array_source(name: str, arr: np.ndarray, kind: str | None = None) -> Source:
     )
 
 
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _head(path: Path, n: int) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(n)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _describe(head: bytes) -> str:
+    """What a file that is not the format its name says seems to be (for messages)."""
+    if head.startswith(_ZIP_MAGIC):
+        return "a zip archive (an .npz?)"
+    if head.startswith(_NPY_MAGIC):
+        return "a .npy array"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "binary data of another format"
+    if all(ch.isprintable() or ch in "\r\n\t" for ch in text):
+        return "a text file (a .csv?)" if "," in text else "a text file"
+    return "binary data of another format"
+
+
 def open_npy(path: Path) -> Source:
+    head = _head(path, 64)
+    if not head.startswith(_NPY_MAGIC):
+        raise InputError(f"{path}: not a .npy file (no NumPy header; it looks like {_describe(head)})")
     try:
         arr = np.load(path, allow_pickle=False)
     except ValueError as exc:
-        raise InputError(f"{path}: cannot be read as .npy without unpickling ({exc})") from None
+        if "pickle" in str(exc).lower():
+            raise InputError(f"{path}: holds Python objects (a pickled array); ganeval never unpickles: "
+                             f"save a numeric array") from None
+        raise InputError(f"{path}: not a readable .npy file ({' '.join(str(exc).split())})") from None
     except (OSError, EOFError) as exc:
         raise InputError(f"{path}: not a readable .npy file ({exc})") from None
     if not isinstance(arr, np.ndarray):
@@ -48,6 +81,9 @@ def open_npy(path: Path) -> Source:
 
 
 def open_npz(path: Path) -> Source:
+    head = _head(path, 64)
+    if not head.startswith(_ZIP_MAGIC):
+        raise InputError(f"{path}: not a .npz file (an .npz is a zip archive; it looks like {_describe(head)})")
     try:
         with np.load(path, allow_pickle=False) as data:
             keys = list(data.files)
@@ -60,7 +96,12 @@ def open_npz(path: Path) -> Source:
                 return array_source(f"{path}[{keys[0]}]", data[keys[0]])
     except InputError:
         raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise InputError(f"{path}: holds Python objects (pickled arrays); ganeval never unpickles: "
+                             f"save numeric arrays") from None
+        raise InputError(f"{path}: not a readable .npz file ({' '.join(str(exc).split())})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise InputError(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc})") from None
     raise InputError(
         f"{path}: .npz has arrays {keys}; expected 'mu' and 'sigma', or one of 'features', 'logits', 'images'"

@@ -267,8 +267,12 @@ class TableEncoder:
             categories[c] = sorted({_category_key(v) for v in values}, key=_sort_key)
         return cls(chosen, categories)
 
-    def transform(self, table: Table, *, skip_invalid: bool = False) -> tuple[np.ndarray, list[str]]:
-        """The encoded float64 rows of ``table`` and the feature names."""
+    def transform(self, table: Table, *, skip_invalid: bool = False,
+                  text_hint: str | None = None) -> tuple[np.ndarray, list[str]]:
+        """The encoded float64 rows of ``table`` and the feature names.
+
+        ``text_hint`` ends the error for a text column that is not categorical ("{c}" is
+        replaced by the column name); the default names the tabular commands' options."""
         _require_columns(table, self.columns, "columns")
         keep = _valid_rows(table, self.columns, skip_invalid)
         if not keep.any():
@@ -289,16 +293,37 @@ class TableEncoder:
                 blocks.append(block)
             else:
                 if col.dtype == object:
-                    example = next(v for v in col if v is not None)
-                    raise DataError(f"{table.name}: column {c!r} is not numeric (value {example!r}); "
-                                    f"pass --categorical {c} to one-hot encode it, or leave it out with --columns")
+                    row, bad = _first_text(col)
+                    hint = (text_hint or TABULAR_TEXT_HINT).replace("{c}", c)
+                    raise DataError(f"{table.name}: column {c!r} is not numeric (value {bad!r} at data row "
+                                    f"{row + 1}); {hint}")
                 blocks.append(col[:, None])
         rows = np.hstack(blocks).astype(np.float64)
         if not np.isfinite(rows).all():
             i, j = np.argwhere(~np.isfinite(rows))[0]
-            raise DataError(f"{table.name}: value {rows[i, j]!r} at data row {i + 1}, column "
+            raise DataError(f"{table.name}: value {show(rows[i, j])} at data row {i + 1}, column "
                             f"{self.feature_names[j]!r} is not finite")
         return rows, self.feature_names
+
+
+#: how to fix a text column, for the commands that have --categorical and --columns
+TABULAR_TEXT_HINT = "pass --categorical {c} to one-hot encode it, or leave it out with --columns"
+#: the same for inputs read as feature rows (fid, kid, ...: numeric columns only)
+FEATURE_TEXT_HINT = ("feature inputs must be numeric: remove the column, or encode it "
+                     "(the tabular commands ecdf, c2st, ... one-hot encode it with --categorical {c})")
+
+
+def _first_text(col: np.ndarray) -> tuple[int, Any]:
+    """Row and value of the first entry of a text column that is not a number."""
+    for i, v in enumerate(col):
+        if v is None:
+            continue
+        try:
+            float(v)
+        except (TypeError, ValueError):
+            return i, v
+    i = next(i for i, v in enumerate(col) if v is not None)  # pragma: no cover - all numeric
+    return i, col[i]
 
 
 def _sort_key(k: str) -> tuple:
@@ -486,7 +511,7 @@ def frame_source(frame: Any, *, name: str | None = None, columns: str | Sequence
 
 def _table_source(table: Table, columns, categorical, skip_invalid) -> ArraySource:
     enc = TableEncoder.fit(table, columns=columns, categorical=categorical, skip_invalid=skip_invalid)
-    rows, names = enc.transform(table, skip_invalid=skip_invalid)
+    rows, names = enc.transform(table, skip_invalid=skip_invalid, text_hint=FEATURE_TEXT_HINT)
     meta: dict[str, Any] = {"categories": enc.categories} if enc.categories else {}
     if table.metadata.get("skipped_rows"):
         meta["skipped"] = table.metadata["skipped_rows"]

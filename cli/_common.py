@@ -16,7 +16,7 @@ __all__ = ["json_option", "mismatch_option", "seed_option", "extraction_options"
            "atomic_output_path"]
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a human line.")
-seed_option = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+seed_option = click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=0, show_default=True,
                            help="Seed of every random draw; same inputs and seed give the same numbers.")
 mismatch_option = click.option(
     "--allow-mismatch", is_flag=True,

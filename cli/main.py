@@ -117,9 +117,11 @@ class GanevalGroup(click.Group):
                 raise
             _echo_err(f"error: {_one_line(str(exc))}")
             ctx.exit(2)
-        except MemoryError:
+        except (MemoryError, RuntimeError) as exc:
             if ctx.meta.get("ganeval.debug"):
                 raise
+            if isinstance(exc, RuntimeError) and not _is_allocation_failure(exc):
+                return self._internal_error(ctx, exc)
             hint = "smaller inputs or a smaller --batch-size" if _has_option(ctx, "batch_size") else "smaller inputs or option values"
             _echo_err(f"error: out of memory in '{ctx.invoked_subcommand}'; try {hint}")
             ctx.exit(2)
@@ -138,9 +140,20 @@ class GanevalGroup(click.Group):
         except Exception as exc:  # a bug: still one line, the traceback with --debug
             if ctx.meta.get("ganeval.debug"):
                 raise
-            _echo_err(f"error: internal error in '{ctx.invoked_subcommand}' ({type(exc).__name__}: "
-                      f"{_one_line(str(exc))[:300]}); rerun with --debug for the traceback and please report it")
-            ctx.exit(1)
+            self._internal_error(ctx, exc)
+
+    @staticmethod
+    def _internal_error(ctx: click.Context, exc: BaseException) -> None:
+        _echo_err(f"error: internal error in '{ctx.invoked_subcommand}' ({type(exc).__name__}: "
+                  f"{_one_line(str(exc))[:300]}); rerun with --debug for the traceback and please report it")
+        ctx.exit(1)
+
+
+def _is_allocation_failure(exc: BaseException) -> bool:
+    """torch reports a failed allocation as RuntimeError (CPU: "can't allocate memory";
+    CUDA: torch.cuda.OutOfMemoryError, "out of memory")."""
+    text = str(exc).lower()
+    return "can't allocate memory" in text or "out of memory" in text or type(exc).__name__ == "OutOfMemoryError"
 
 
 @click.group(cls=GanevalGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

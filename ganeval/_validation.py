@@ -233,8 +233,12 @@ def check_same_dim(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> No
         )
 
 
-def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
-    """Return ``value`` as an int, checking it is integral and at least ``minimum``."""
+#: largest seed accepted: scikit-learn's and NumPy's legacy seeding take 32-bit seeds
+MAX_SEED = 2**32 - 1
+
+
+def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return ``value`` as an int, checking it is integral and within [minimum, maximum]."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         if isinstance(value, numbers.Real) and float(value).is_integer():
             value = int(value)
@@ -243,6 +247,8 @@ def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
     value = int(value)
     if minimum is not None and value < minimum:
         raise ParameterError(f"{name} must be >= {minimum}, got {show(value)}")
+    if maximum is not None and value > maximum:
+        raise ParameterError(f"{name} must be <= {maximum}, got {show(value)}")
     return value
 
 
@@ -273,4 +279,4 @@ def resolve_seed(seed: Any, name: str = "seed") -> np.random.Generator:
     """
     if isinstance(seed, np.random.Generator):
         return seed
-    return np.random.default_rng(check_int(seed, name, minimum=0))
+    return np.random.default_rng(check_int(seed, name, minimum=0, maximum=MAX_SEED))

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from .._validation import as_features, check_moments, check_same_dim
+from .._validation import as_features, check_moments, check_same_dim, show
 from ..errors import DataError, ParameterError
 from ..results import MetricResult
 from ..statistics import FeatureStats
@@ -104,16 +104,30 @@ def frechet_distance(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any, *, eps: float
     mu2, sigma2 = _check_moments(mu2, sigma2, names[1])
     if mu1.size != mu2.size:
         raise DataError(f"feature dimensions differ: {names[0]} has {mu1.size}, {names[1]} has {mu2.size}")
-    eps = float(eps)
-    if not np.isfinite(eps) or eps < 0:
-        raise ParameterError(f"eps must be a finite number >= 0, got {eps!r}")
+    try:
+        eps = float(eps)
+    except (TypeError, ValueError):
+        raise ParameterError(f"eps (--eps) must be a number >= 0, got {eps!r}") from None
+    if not np.isfinite(eps) or eps < 0 or eps > _MAX_EPS:
+        raise ParameterError(f"eps (--eps) must be a number in [0, {_MAX_EPS:g}], got {show(eps)}")
     if eps:
         sigma1 = sigma1 + eps * np.eye(mu1.size)
         sigma2 = sigma2 + eps * np.eye(mu2.size)
     diff = mu1 - mu2
-    tr_covmean = trace_sqrt_product(sigma1, sigma2)
-    value = float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * tr_covmean)
+    with np.errstate(over="ignore", invalid="ignore"):
+        try:
+            tr_covmean = trace_sqrt_product(sigma1, sigma2)
+        except (np.linalg.LinAlgError, ValueError) as exc:
+            raise DataError(f"{names[0]} and {names[1]}: the trace term cannot be computed ({exc}); "
+                            f"the covariances are too large or ill-conditioned") from None
+        value = float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * tr_covmean)
+    if not np.isfinite(value):
+        raise DataError(f"{names[0]} and {names[1]}: the Fréchet distance overflows float64; rescale the features")
     return max(value, 0.0)
+
+
+#: largest eps accepted: beyond it, products of covariances overflow float64
+_MAX_EPS = 1e100
 
 
 def fid_from_stats(real: FeatureStats, fake: FeatureStats, *, eps: float = 0.0,

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_features, check_choice, check_int, check_same_dim, column_scale, show
+from .._validation import MAX_SEED, as_features, check_choice, check_int, check_same_dim, column_scale, show
 from ..errors import DataError, DegenerateWarning, ParameterError
 from ..results import MetricResult
 
@@ -135,7 +135,7 @@ def nested_model_f1(real_train: Any, real_train_labels: Any, fake_train: Any, fa
     from sklearn.model_selection import train_test_split
 
     check_choice(model, "model", MODELS)
-    seed = check_int(seed, "seed", minimum=0)
+    seed = check_int(seed, "seed", minimum=0, maximum=MAX_SEED)
     xr = as_features(real_train, "real_train", max_abs=None)
     yr = _labels(real_train_labels, "real_train labels", xr.shape[0])
     xf = as_features(fake_train, "fake_train", max_abs=None)

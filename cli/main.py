@@ -13,6 +13,7 @@ import importlib
 import io
 import logging
 import os
+import re
 import sys
 import warnings
 from typing import Iterator
@@ -81,6 +82,41 @@ def _os_error_message(exc: OSError) -> str:
     return f"{where}: {what}" if where else f"{what} ({type(exc).__name__})"
 
 
+_OPTION_RE = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
+
+
+def _command_options(ctx: click.Context) -> set[str] | None:
+    """The option strings (``--batch-size``, ``-o``...) of the command being run."""
+    sub = ctx.command.get_command(ctx, ctx.invoked_subcommand) if ctx.invoked_subcommand else None
+    if sub is None:
+        return None
+    return {o for p in sub.params if isinstance(p, click.Option) for o in (*p.opts, *p.secondary_opts)} | {
+        "--debug", "--help", "--version", "--verbose"}
+
+
+def _drop_foreign_suggestions(message: str, options: set[str] | None) -> str:
+    """Library messages suggest options by their CLI names; a command without that option
+    must not suggest it. Clauses (``; ...``) and parentheses naming an option the command
+    does not have are dropped (the first clause, which says what is wrong, is kept).
+
+    >>> _drop_foreign_suggestions("x: bad row 2; fill it, or drop such rows (--skip-invalid)", {"--json"})
+    'x: bad row 2'
+    >>> _drop_foreign_suggestions("x: too big (use --sliced)", {"--sliced"})
+    'x: too big (use --sliced)'
+    """
+    if options is None:
+        return message
+
+    def foreign(text: str) -> bool:
+        return any(o not in options for o in _OPTION_RE.findall(text))
+
+    if not foreign(message):
+        return message
+    head, *rest = message.split("; ")
+    message = "; ".join([head] + [c for c in rest if not foreign(c)])
+    return re.sub(r"\s*\([^()]*\)", lambda m: "" if foreign(m.group(0)) else m.group(0), message)
+
+
 def _has_option(ctx: click.Context, name: str) -> bool:
     sub = ctx.command.get_command(ctx, ctx.invoked_subcommand) if ctx.invoked_subcommand else None
     return sub is not None and any(p.name == name for p in sub.params)
@@ -115,7 +151,7 @@ class GanevalGroup(click.Group):
         except GanevalError as exc:
             if ctx.meta.get("ganeval.debug"):
                 raise
-            _echo_err(f"error: {_one_line(str(exc))}")
+            _echo_err(f"error: {_drop_foreign_suggestions(_one_line(str(exc)), _command_options(ctx))}")
             ctx.exit(2)
         except (MemoryError, RuntimeError) as exc:
             if ctx.meta.get("ganeval.debug"):

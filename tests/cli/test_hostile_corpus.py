@@ -23,6 +23,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import signal
 import stat
 import zipfile
@@ -221,7 +222,11 @@ def _reject_constant(token):
     raise AssertionError(f"JSON output holds the non-standard token {token}")
 
 
-def run_case(label: str, argv: list[str], corpus, scratch: Path, allowed: set[str]):
+GLOBAL_OPTIONS = {"--debug", "--help", "-h", "--version", "-v", "--verbose"}
+
+
+def run_case(label: str, argv: list[str], corpus, scratch: Path, allowed: set[str],
+             options: set[str] | None = None):
     """Run one command line in-process and return a failure description, or None."""
     before = _snapshot(corpus["dir"])
     old = signal.signal(signal.SIGALRM, _alarm)
@@ -249,6 +254,11 @@ def run_case(label: str, argv: list[str], corpus, scratch: Path, allowed: set[st
         others = [line for line in stderr.splitlines() if line.strip() and not line.startswith(("error:", "warning:"))]
         if len(errors) != 1 or others:
             problems.append(f"expected exactly one error: line, got stderr {stderr!r}")
+        if options is not None:  # suggestions name only options this command has
+            named = set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", stderr))
+            foreign = named - options - GLOBAL_OPTIONS
+            if foreign:
+                problems.append(f"message names option(s) the command does not have: {sorted(foreign)}")
     elif "--json" in argv and stdout.strip():
         try:
             payload = json.loads(stdout, parse_constant=_reject_constant)
@@ -317,12 +327,13 @@ def test_hostile_corpus(name, corpus, checkpoint, tmp_path, monkeypatch):
     base = [*name.split(), *BASE_ARGS[name]]
     failures: list[str] = []
     counter = iter(range(10**6))
+    options = {o for p in cmd.params if isinstance(p, click.Option) for o in (*p.opts, *p.secondary_opts)}
 
     def case(label: str, args: list[str], allowed=()):
         scratch = tmp_path / f"s{next(counter)}"
         scratch.mkdir()
         argv = _fill(args, corpus, checkpoint, scratch)
-        f = run_case(f"[{name}] {label}", argv, corpus, scratch, {str(a) for a in allowed})
+        f = run_case(f"[{name}] {label}", argv, corpus, scratch, {str(a) for a in allowed}, options)
         if f:
             failures.append(f)
 

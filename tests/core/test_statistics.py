@@ -1,11 +1,12 @@
 """FeatureStats: streaming moments, merging, files read by pytorch-fid and clean-fid."""
 
 import json
+import os
 
 import numpy as np
 import pytest
 
-from ganeval import DataError, FeatureStats, InputError
+from ganeval import DataError, FeatureStats, InputError, ParameterError
 
 
 def test_matches_numpy_for_any_batching(rng):
@@ -113,3 +114,47 @@ def test_metadata_is_json_not_pickle(tmp_path):
     s.save(tmp_path / "s.npz")
     with np.load(tmp_path / "s.npz", allow_pickle=False) as f:
         assert json.loads(str(f["metadata"])) == {"k": [1, 2]}
+
+
+# -- moments are validated when loaded (no silent wrong FID) ------------------------------
+
+@pytest.mark.parametrize("sigma, needle", [
+    (np.array([[1.0, 2.0, 0], [2.0, 1.0, 0], [0, 0, 1.0]]), "negative eigenvalue"),
+    (np.array([[1.0, 0.9, 0], [0.0, 1.0, 0], [0, 0, 1.0]]), "not symmetric"),
+    (np.diag([1.0, -0.5, 1.0]), "negative"),
+    (np.eye(4), "shape"),
+    (np.array([[1.0, np.nan, 0], [np.nan, 1.0, 0], [0, 0, 1.0]]), "non-finite"),
+])
+def test_bad_moments_in_a_file_name_the_file(tmp_path, sigma, needle):
+    path = tmp_path / "bad_stats.npz"
+    np.savez(path, mu=np.zeros(3), sigma=sigma)
+    with pytest.raises(DataError, match=needle) as info:
+        FeatureStats.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_negative_count_refused(tmp_path):
+    np.savez(tmp_path / "s.npz", mu=np.zeros(2), sigma=np.eye(2), n=np.int64(-3))
+    with pytest.raises(DataError, match="whole number"):
+        FeatureStats.load(tmp_path / "s.npz")
+
+
+def test_roundoff_is_not_an_error(rng):
+    # fewer samples than dimensions: a singular covariance with eigenvalues ~ -1e-15, and
+    # the same stored in float32 (each entry rounded on its own)
+    x = rng.normal(size=(10, 40)) * 100.0
+    cov = np.cov(x, rowvar=False)
+    FeatureStats.from_moments(x.mean(0), cov)
+    FeatureStats.from_moments(x.mean(0).astype(np.float32), cov.astype(np.float32))
+
+
+def test_save_writes_through_symlink_and_refuses_fifo(tmp_path):
+    s = FeatureStats.from_features(np.eye(3))
+    target = tmp_path / "t.npz"
+    target.write_bytes(b"")
+    os.symlink(target, tmp_path / "l.npz")
+    s.save(tmp_path / "l.npz")
+    assert (tmp_path / "l.npz").is_symlink() and FeatureStats.load(target).n == 3
+    os.mkfifo(tmp_path / "f.npz")
+    with pytest.raises(ParameterError, match="FIFO"):
+        s.save(tmp_path / "f.npz")

@@ -115,3 +115,31 @@ def test_bad_inputs(rng):
         fid_from_features(rng.normal(size=(1, 3)), rng.normal(size=(5, 3)))
     with pytest.raises(DataError, match="feature dimensions differ"):
         fid_from_features(rng.normal(size=(4, 3)), rng.normal(size=(5, 2)))
+
+
+def test_non_covariance_sigma_is_refused_not_zero():
+    # a "sigma" with eigenvalues 3 and -1 used to give FID 0.0 with exit 0
+    bad = np.array([[1.0, 2.0], [2.0, 1.0]])
+    with pytest.raises(DataError, match="negative eigenvalue"):
+        frechet_distance(np.zeros(2), bad, np.zeros(2), np.eye(2))
+    with pytest.raises(DataError, match="real.npz.*not symmetric"):
+        frechet_distance(np.zeros(2), np.array([[1.0, 0.5], [0.0, 1.0]]), np.zeros(2), np.eye(2),
+                         names=("real.npz", "fake.npz"))
+
+
+def test_absurd_eps_refused_and_overflow_never_returned(rng):
+    x = rng.normal(size=(50, 3))
+    with pytest.raises(ParameterError, match="eps"):
+        frechet_distance(x.mean(0), np.cov(x, rowvar=False), x.mean(0), np.eye(3), eps=1e308)
+    with pytest.raises(DataError, match="overflows"):
+        frechet_distance(np.full(3, 1e200), np.eye(3), -np.full(3, 1e200), np.eye(3))
+
+
+def test_covariance_error_names_the_input():
+    from ganeval.metrics.fid import fid_from_stats
+    from ganeval.statistics import FeatureStats
+
+    one = FeatureStats.from_features(np.zeros((1, 2)))
+    two = FeatureStats.from_features(np.eye(2))
+    with pytest.raises(DataError, match="gen.npy: FID needs a covariance"):
+        fid_from_stats(two, one, names=("real.npy", "gen.npy"))

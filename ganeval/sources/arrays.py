@@ -66,6 +66,7 @@ def open_npy(path: Path) -> Source:
     head = _head(path, 64)
     if not head.startswith(_NPY_MAGIC):
         raise InputError(f"{path}: not a .npy file (no NumPy header; it looks like {_describe(head)})")
+    _check_npy_size(path)
     try:
         arr = np.load(path, allow_pickle=False)
     except ValueError as exc:
@@ -78,6 +79,36 @@ def open_npy(path: Path) -> Source:
     if not isinstance(arr, np.ndarray):
         raise InputError(f"{path}: not a .npy array")
     return array_source(str(path), arr)
+
+
+def _check_npy_size(path: Path) -> None:
+    """Compare the shape the header declares with the bytes present, before allocating: a
+    truncated file, or a tiny file whose header claims terabytes, is refused up front."""
+    from numpy.lib import format as npy_format
+
+    try:
+        with open(path, "rb") as fh:
+            version = npy_format.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = npy_format.read_array_header_1_0(fh)
+            elif version in ((2, 0), (3, 0)):
+                shape, fortran, dtype = npy_format.read_array_header_2_0(fh)
+            else:  # a newer format: leave it to np.load
+                return
+            offset = fh.tell()
+    except ValueError as exc:
+        if "pickle" in str(exc).lower() or "object" in str(exc).lower():
+            return  # np.load words this case
+        raise InputError(f"{path}: not a readable .npy file (bad header: {' '.join(str(exc).split())})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if dtype.hasobject:
+        return  # refused by np.load(allow_pickle=False) with its own message
+    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    present = path.stat().st_size - offset
+    if declared > present:
+        raise InputError(f"{path}: truncated or corrupt .npy: the header declares shape {tuple(shape)} of "
+                         f"{dtype} ({declared} bytes) but the file holds {present} bytes of data")
 
 
 def open_npz(path: Path) -> Source:

@@ -142,6 +142,15 @@ def corpus(tmp_path_factory):
     bad["1-D array"] = d / "vector.npy"
     np.save(d / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     bad["pickled .npy"] = d / "objects.npy"
+    from numpy.lib import format as npy_format
+
+    with open(d / "claims_terabytes.npy", "wb") as fh:
+        npy_format.write_array_header_1_0(fh, {"descr": "<f8", "fortran_order": False, "shape": (10**12, 3)})
+        fh.write(b"\0" * 64)
+    bad["header claiming 24 TB"] = d / "claims_terabytes.npy"
+    np.save(d / "trunc.npy", rng.normal(size=(60, 3)))
+    (d / "trunc.npy").write_bytes((d / "trunc.npy").read_bytes()[:-40])
+    bad["truncated .npy"] = d / "trunc.npy"
     (d / "empty.npy").write_bytes(b"")
     bad["empty file"] = d / "empty.npy"
     np.savez(d / "bad_sigma.npz", mu=np.zeros(3), sigma=np.array([[1.0, 2, 0], [2, 1, 0], [0, 0, 1]]))

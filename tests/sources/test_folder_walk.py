@@ -116,3 +116,21 @@ def test_zip_member_with_zero_declared_size(tmp_path):
         zf.writestr("empty.png", b"")
     with pytest.raises(InputError, match="empty"):
         ZipImageSource(z).read(0)
+
+
+def test_npy_header_checked_before_allocating(tmp_path):
+    from numpy.lib import format as npy_format
+
+    from ganeval.sources import open_source
+
+    p = tmp_path / "claim.npy"
+    with open(p, "wb") as fh:
+        npy_format.write_array_header_1_0(fh, {"descr": "<f8", "fortran_order": False, "shape": (10**12, 3)})
+        fh.write(b"\0" * 64)
+    with pytest.raises(InputError, match=r"declares shape \(1000000000000, 3\).*64 bytes"):
+        open_source(p)
+    t = tmp_path / "t.npy"
+    t.write_text("x,y\n1,2\n")
+    with pytest.raises(InputError, match="not a .npy file.*text file") as info:
+        open_source(t)
+    assert "pickled" not in str(info.value)

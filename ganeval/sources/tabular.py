@@ -310,7 +310,8 @@ class TableEncoder:
 TABULAR_TEXT_HINT = "pass --categorical {c} to one-hot encode it, or leave it out with --columns"
 #: the same for inputs read as feature rows (fid, kid, ...: numeric columns only)
 FEATURE_TEXT_HINT = ("feature inputs must be numeric: remove the column or encode it as numbers "
-                     "(the tabular commands ecdf, c2st, wasserstein, ... can one-hot encode it)")
+                     "(the tabular commands ecdf, c2st, wasserstein, ... can one-hot encode it, as can "
+                     "source_options={'categorical': [...]} in Python)")
 
 
 def _first_text(col: np.ndarray) -> tuple[int, Any]:

@@ -70,8 +70,10 @@ def test_missing_values(tmp_path):
 
 def test_text_column_is_an_error_naming_it(tmp_path):
     f = write(tmp_path / "t.csv", "a,colour\n1,red\n2,blue\n")
-    with pytest.raises(DataError, match="column 'colour' is not numeric .*--categorical colour"):
+    with pytest.raises(DataError, match="column 'colour' is not numeric .*'red' at data row 1.*one-hot"):
         open_source(f)
+    with pytest.raises(DataError, match="column 'colour' is not numeric .*--categorical colour"):
+        load_table_pair(f, f)
 
 
 def test_different_columns(tmp_path):

@@ -114,7 +114,8 @@ class FeatureStats:
         if self._fixed_sigma is not None:
             return self._fixed_sigma.copy()
         if self.n < 2:
-            raise DataError(f"a covariance needs at least 2 samples, these statistics have {self.n}")
+            what = self.metadata.get("source") or "these statistics"
+            raise DataError(f"{what}: a covariance needs at least 2 samples, got {self.n}")
         cov = self._m2 / (self.n - 1)
         return (cov + cov.T) / 2
 

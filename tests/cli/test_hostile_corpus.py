@@ -11,7 +11,8 @@ in-process on its valid base arguments, then with
 - each option given an absurd value (huge or negative integers, NaN/inf floats, junk text).
 
 Asserted for every run: exit status 0, 1 or 2; when non-zero exactly one ``error:`` line, no
-traceback and no "internal error" (a bug caught by the boundary); no file of the corpus
+traceback, no "internal error" (a bug caught by the boundary), no NumPy repr and no
+suggestion of an option the command does not have; no file of the corpus
 changed except the run's own output (a symlink's target); no temporary file left next to
 the output; no NaN/Infinity token and no "nan" value in JSON output; no run longer than
 :data:`RUN_TIMEOUT_S` seconds.
@@ -263,6 +264,8 @@ def run_case(label: str, argv: list[str], corpus, scratch: Path, allowed: set[st
         others = [line for line in stderr.splitlines() if line.strip() and not line.startswith(("error:", "warning:"))]
         if len(errors) != 1 or others:
             problems.append(f"expected exactly one error: line, got stderr {stderr!r}")
+        if re.search(r"\bnp\.\w+\(|\barray\(", stderr):
+            problems.append("NumPy repr in the message (np.float64(...), array(...))")
         if options is not None:  # suggestions name only options this command has
             named = set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", stderr))
             foreign = named - options - GLOBAL_OPTIONS

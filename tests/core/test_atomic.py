@@ -134,3 +134,37 @@ def test_disk_full_names_the_target(tmp_path, monkeypatch):
 def test_numpy_writer(tmp_path):
     atomic_write(tmp_path / "x.npy", lambda fh: np.save(fh, np.arange(4)))
     assert np.load(tmp_path / "x.npy").tolist() == [0, 1, 2, 3]
+
+
+def test_weights_download_writes_through_symlink_and_refuses_fifo(tmp_path):
+    import hashlib
+
+    from ganeval.errors import WeightsError
+    from ganeval.features.weights import download_weights
+
+    data = b"weights"
+    sha = hashlib.sha256(data).hexdigest()
+
+    def fetch(url, path):
+        open(path, "wb").write(data)
+
+    target = tmp_path / "store" / "w.pth"
+    target.parent.mkdir()
+    os.symlink(target, tmp_path / "w.pth")
+    assert download_weights(tmp_path / "w.pth", sha256=sha, fetch=fetch) == target
+    assert target.read_bytes() == data and (tmp_path / "w.pth").is_symlink()
+    os.mkfifo(tmp_path / "fifo.pth")
+    with pytest.raises(WeightsError, match="FIFO"):
+        download_weights(tmp_path / "fifo.pth", sha256=sha, fetch=fetch)
+    assert stat.S_ISFIFO(os.lstat(tmp_path / "fifo.pth").st_mode)
+
+
+def test_feature_cache_entry_never_replaces_a_fifo(tmp_path, monkeypatch):
+    from ganeval.features import cache
+
+    monkeypatch.setenv("GANEVAL_CACHE_DIR", str(tmp_path))
+    key = "a" * 64
+    os.mkfifo(tmp_path / f"features-{key}.npz")
+    assert cache.store_entry(key, np.zeros((2, 3)), None, 0, {}) is None  # logged, not raised
+    assert stat.S_ISFIFO(os.lstat(tmp_path / f"features-{key}.npz").st_mode)
+    assert not _leftovers(tmp_path)

@@ -218,8 +218,9 @@ def ecdf_distance(real: Any, fake: Any, *, p: float | str = 1, multivariate: boo
         if not np.isfinite(per_arr).all():
             j = int(np.argmax(~np.isfinite(per_arr)))
             name = columns[j] if columns is not None and j < len(columns) else f"column {j}"
-            raise DataError(f"ecdf: the distance of feature {name} overflows float64 (values up to "
-                            f"{float(np.abs(np.concatenate([x[:, j], y[:, j]])).max()):.3g}); rescale the data")
+            raise DataError(f"ecdf: the distance of feature {name} for p={p:g} overflows float64 (values up to "
+                            f"{float(np.abs(np.concatenate([x[:, j], y[:, j]])).max()):.3g}); rescale the data "
+                            f"or use a p nearer 1")
         per = per_arr.tolist()
         values = {"value": float(np.mean(per)), "per_feature": per}
     return MetricResult("ecdf", values, settings, n_real=x.shape[0], n_fake=y.shape[0])

@@ -392,6 +392,10 @@ def test_hostile_corpus(name, corpus, checkpoint, tmp_path, monkeypatch):
         if a in INPUT_PLACEHOLDERS:
             for bad_name, bad_path in corpus["bad"].items():
                 case(f"input {a} = {bad_name}", base[:i] + [str(bad_path)] + base[i + 1:])
+                if "--extractor" in options and (bad_path.is_dir() or bad_path.suffix == ".zip"):
+                    # image inputs through the offline extractor, so decoding itself is exercised
+                    case(f"input {a} = {bad_name} (--extractor digits)", base[:i] + [str(bad_path)] + base[i + 1:]
+                         + ["--extractor", "digits", "--num-workers", "0"])
     # each output replaced by each bad output
     for i, a in enumerate(base):
         if a == "{OUT}":

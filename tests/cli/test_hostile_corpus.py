@@ -21,7 +21,6 @@ the output; no NaN/Infinity token and no "nan" value in JSON output; no run long
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import re

@@ -93,12 +93,6 @@ def test_stats_output_disk_full_is_exit_1_and_target_kept(tmp_path, rows, monkey
 
 # -- 3. no traceback: stdout write errors, allocation failures, bugs ----------------------
 
-def _ganeval(*args, **kw):
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "ganeval", *map(str, args)], env=env, capture_output=True,
-                          text=True, timeout=120, **kw)
-
-
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
 def test_stdout_full_is_one_error_line_exit_1(rows):
     with open("/dev/full", "w") as full:

@@ -38,6 +38,9 @@ from ganeval_cli.main import cli, main
 
 RUN_TIMEOUT_S = 30
 
+pytestmark = pytest.mark.skipif(not (hasattr(os, "mkfifo") and hasattr(signal, "SIGALRM")),
+                                reason="the corpus needs POSIX FIFOs and SIGALRM")
+
 #: valid base arguments of every command. Placeholders: {A} {B} feature rows (60 x 3), {L}
 #: logits, {T} a table with a class column t, {R} 2-D rows, {CKPT} a trained checkpoint,
 #: {OUT} a fresh output file, {OUTDIR} a fresh output folder. A NEW COMMAND NEEDS AN ENTRY.

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -103,6 +104,10 @@ def verify_report(folder: str | os.PathLike, *, rtol: float | None = None, atol:
     from .engine import plan_size
 
     report = read_report(folder)
+    if report.get("suite") == "reference":
+        return _verify_reference_suite(Path(folder), report, rtol, atol, progress)
+    if report.get("suite") == "sanity":
+        return _verify_sanity(report, rtol, atol, progress)
     text = report.get("spec_text")
     if not text:
         raise InputError(f"{folder}: report.json records no spec text; it cannot be recomputed")
@@ -142,7 +147,8 @@ def verify_report(folder: str | os.PathLike, *, rtol: float | None = None, atol:
         sub = copy.copy(spec)
         sub.candidates = keep
         on_step = progress(plan_size(sub)) if progress is not None else None
-        with tempfile.TemporaryDirectory(prefix="ganeval-verify-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="ganeval-verify-") as tmp, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the skipped metrics were reported when the report was made
             new = run_spec(sub, runs_dir=Path(tmp) / "runs", on_step=on_step, spec_text=text)
         new_by_name = {c["name"]: c for c in new["candidates"]}
         for c_rec in report["candidates"]:
@@ -200,3 +206,38 @@ def _compare_candidate(rec: dict[str, Any], new: dict[str, Any], rtol: float, at
                 if not _close(s.get(key), s_new.get(key), rtol, atol):
                     result.lines.append(f"candidate {name!r}: summary {col_id} {key} recorded {s.get(key)!r}, "
                                         f"recomputed {s_new.get(key)!r}")
+
+
+def _verify_reference_suite(folder: Path, report: dict[str, Any], rtol: float | None, atol: float | None,
+                            progress: Any) -> VerifyResult:
+    out = VerifyResult(ok=True)
+    for sub in report.get("reports", []):
+        r = verify_report(folder / sub, rtol=rtol, atol=atol, progress=progress)
+        out.lines += [f"{sub}: {line}" for line in r.lines]
+        out.compared += r.compared
+        out.exact, out.rtol, out.atol = r.exact, r.rtol, r.atol
+    out.ok = not out.lines
+    return out
+
+
+def _verify_sanity(report: dict[str, Any], rtol: float | None, atol: float | None, progress: Any) -> VerifyResult:
+    from .sanity import compute_sanity
+
+    same = machine_key(environment(1, "cpu")) == machine_key(report.get("provenance", {}))
+    tol = TOLERANCE["same_machine" if same else "other_machine"]
+    rt = tol["rtol"] if rtol is None else float(rtol)
+    at = tol["atol"] if atol is None else float(atol)
+    dists = tuple(report.get("disturbances", []))
+    on_step = progress(1 + 5 * len(dists)) if progress is not None else None
+    new = compute_sanity(seed=int(report.get("seed", 0)), disturbances=dists, on_step=on_step)
+    out = VerifyResult(ok=True, exact=(rt == 0 and at == 0), rtol=rt, atol=at)
+    for d, metrics in report.get("table", {}).items():
+        for m, vals in metrics.items():
+            for level, v in enumerate(vals):
+                out.compared += 1
+                w = new["table"].get(d, {}).get(m, [])
+                nv = w[level] if level < len(w) else None
+                if not _close(v, nv, rt, at):
+                    out.lines.append(f"sanity {d} level {level}: {m} recorded {v!r}, recomputed {nv!r}")
+    out.ok = not out.lines
+    return out

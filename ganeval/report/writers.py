@@ -22,6 +22,8 @@ _ARROW = {"higher": "↑", "lower": "↓", "0.5": "→0.5"}
 def _fmt(v: float | None) -> str:
     if v is None:
         return "–"
+    if float(v).is_integer() and abs(v) < 1e5:
+        return str(int(v))
     if v == 0 or 1e-3 <= abs(v) < 1e5:
         return f"{v:.4g}" if abs(v) >= 1 else f"{v:.4f}"
     return f"{v:.3e}"

@@ -133,7 +133,9 @@ seeds = [3, 4]
 def test_generator_candidate(tmp_path):
     pytest.importorskip("ganeval.sources.generator")
     mod = tmp_path / "gen_mod_for_report.py"
-    mod.write_text("import torch\n\ndef make():\n    return lambda z: torch.tanh(z[:, :3, None, None].expand(-1, 3, 8, 8))\n")
+    # the factory contract of ganeval.sources.generator: a callable fn(batch_size, generator)
+    mod.write_text("import torch\n\ndef make():\n"
+                   "    return lambda batch_size, generator: torch.rand(batch_size, 3, 8, 8, generator=generator) * 2 - 1\n")
     import sys
 
     sys.path.insert(0, str(tmp_path))

@@ -144,10 +144,10 @@ def parse_spec(text: str, *, base: str | os.PathLike = ".", name: str = "spec") 
     ...                '[[candidates]]\\ninput = "builtin:ring8/test"')
     >>> s.candidates[0].name, list(s.metrics)
     ('builtin:ring8/test', ['fid'])
-    >>> parse_spec('[real]\\ninput = "x"\\nmetrics = 1\\n[metrcs]')
+    >>> parse_spec('[real]\\ninput = "x"\\n[metrcs]')
     Traceback (most recent call last):
     ...
-    ganeval.errors.InputError: spec [real]: unknown key 'metrics'; known: input, name, target, test
+    ganeval.errors.InputError: spec: unknown key 'metrcs' (did you mean 'metrics'?); known: title, ...
     """
     try:
         raw = tomllib.loads(text)

@@ -110,7 +110,7 @@ def curves_png(curves_by_seed: dict[int, list[dict[str, Any]]], title: str) -> b
         ax.tick_params(labelsize=6)
         if i == 0:
             ax.legend(fontsize=6)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, y=1.04)
     return _png(fig)
 
 

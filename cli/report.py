@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from typing import Callable
 
@@ -91,6 +92,7 @@ def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, overwri
     if (steps is not None or seeds is not None or data is not None) and suite != "reference":
         raise ParameterError("--steps, --seeds and --data apply to --suite reference only")
     progress = _progress(quiet or as_json)
+    old_term = _term_as_interrupt()
     try:
         if verify_dir is not None:
             from ganeval.report import verify_report
@@ -149,6 +151,19 @@ def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, overwri
         return 0
     finally:
         _close(progress)
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _term_as_interrupt():
+    """Treat SIGTERM like Ctrl-C while a report is written, so the temporary folder is removed."""
+    def handler(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        return None
 
 
 def _ints(text: str, option: str) -> list[int]:

@@ -9,9 +9,9 @@ except ImportError:  # pragma: no cover - older layout: the names live in the tr
     from ganeval.reference.trainer import TrainConfig, digit_images, generate, load_checkpoint, train
 
 try:
-    from ganeval.reference import LOSSES, TRAINABLE  # type: ignore[attr-defined]
+    from ganeval.reference import LOSSES, TRAINABLE, mixture  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover
-    from ganeval.reference.datasets import TRAINABLE
+    from ganeval.reference.datasets import TRAINABLE, mixture
     from ganeval.reference.losses import LOSSES
 
-__all__ = ["TrainConfig", "train", "generate", "load_checkpoint", "digit_images", "TRAINABLE", "LOSSES"]
+__all__ = ["TrainConfig", "train", "generate", "load_checkpoint", "digit_images", "TRAINABLE", "LOSSES", "mixture"]

@@ -192,7 +192,7 @@ def _generator(c: CandidateSpec, spec: ReportSpec, seed: int) -> Sample:
     return _load(src, spec, c.name, seed, fp)
 
 
-def _train(c: CandidateSpec, spec: ReportSpec, seed: int, runs_dir: Path) -> tuple[Path, dict[str, Any]]:
+def _train(c: CandidateSpec, spec: ReportSpec, seed: int, runs_dir: Path, slug: str) -> tuple[Path, dict[str, Any]]:
     import json
 
     from ._reference import TrainConfig, train
@@ -205,7 +205,7 @@ def _train(c: CandidateSpec, spec: ReportSpec, seed: int, runs_dir: Path) -> tup
         config = TrainConfig(**cfg_kw).validated()
     except TypeError as exc:
         raise InputError(f"candidate {c.name!r}: bad train table ({exc})") from None
-    out = runs_dir / f"{_slug(c.name)}-seed{seed}"
+    out = runs_dir / f"{slug}-seed{seed}"
     t0 = time.perf_counter()
     train(config, out, overwrite=True, threads=spec.threads)
     curves = []
@@ -221,7 +221,28 @@ def _train(c: CandidateSpec, spec: ReportSpec, seed: int, runs_dir: Path) -> tup
 def _slug(text: str) -> str:
     import re
 
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "candidate"
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_.") or "candidate"
+
+
+def unique_slugs(names: list[str]) -> dict[str, str]:
+    """File-name-safe, distinct slugs of the candidate names.
+
+    Examples
+    --------
+    >>> unique_slugs(["a b", "a_b", "c"])
+    {'a b': 'a_b', 'a_b': 'a_b-2', 'c': 'c'}
+    """
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for n in names:
+        base = _slug(n)
+        s, k = base, 1
+        while s.lower() in used:
+            k += 1
+            s = f"{base}-{k}"
+        used.add(s.lower())
+        out[n] = s
+    return out
 
 
 # -- metrics ---------------------------------------------------------------------------------
@@ -231,12 +252,10 @@ def _mixture_of(real_input: str) -> Any:
     if not real_input.startswith("builtin:"):
         return None
     name = real_input.split(":", 1)[1].partition("/")[0]
-    from ._reference import TRAINABLE
+    from ._reference import TRAINABLE, mixture
 
     if TRAINABLE.get(name) != "mixture":
         return None
-    from ganeval.reference.datasets import mixture
-
     return mixture(name)
 
 
@@ -341,12 +360,13 @@ def run_spec(spec: ReportSpec, *, runs_dir: Path, on_step: Callable[[str], None]
                      lambda: _open_input(spec.real["input"], spec, spec.real.get("name", spec.real["input"]), None))
         cands_out = []
         samples: dict[str, list[Sample]] = {}
+        slugs = unique_slugs([c.name for c in spec.candidates])
         for c in spec.candidates:
             runs = []
             samples[c.name] = []
             for seed in c.seeds:
                 if c.kind == "train":
-                    path, tinfo = timed(f"train {c.name} seed {seed}", lambda: _train(c, spec, seed, runs_dir))
+                    path, tinfo = timed(f"train {c.name} seed {seed}", lambda: _train(c, spec, seed, runs_dir, slugs[c.name]))
                     sample = timed(f"read {c.name} seed {seed}",
                                    lambda: _sample_of_run(path, c, spec, seed, tinfo))
                 elif c.kind == "checkpoint":

@@ -66,7 +66,7 @@ def leaderboard_rows(report: dict[str, Any]) -> list[tuple[str, list[tuple[str, 
 
 def _figures(report: dict[str, Any]) -> list[tuple[str, str, bytes]]:
     """``[(file name, caption, png bytes)]`` for every figure of the report."""
-    from .engine import _slug
+    from .engine import _slug, unique_slugs
     from .figures import curves_png, image_grid_png, metric_family_png, scatter_png
 
     out: list[tuple[str, str, bytes]] = []
@@ -75,6 +75,7 @@ def _figures(report: dict[str, Any]) -> list[tuple[str, str, bytes]]:
         out.append((f"metric_{_slug(fam)}.png", f"{fam}: mean over seeds, error bars = std over seeds "
                     "(one seed: the metric's own std)", metric_family_png(fam, report["columns"], report["candidates"])))
     samples = report.get("_samples", {})
+    slugs = unique_slugs(["real", *samples.get("candidates", {})])
     real = samples.get("real")
     if real is not None and real.images is not None:
         out.append(("samples_real.png", f"real: {real.name}", image_grid_png(real.images, f"real: {real.name}")))
@@ -83,17 +84,17 @@ def _figures(report: dict[str, Any]) -> list[tuple[str, str, bytes]]:
             continue
         first = ss[0]
         if first.images is not None:
-            out.append((f"samples_{_slug(name)}.png", f"samples of {name} (seed {first.seed})",
+            out.append((f"samples_{slugs[name]}.png", f"samples of {name} (seed {first.seed})",
                         image_grid_png(first.images, f"{name} (seed {first.seed})")))
         elif first.points is not None:
             ref = real.points if real is not None else None
-            out.append((f"scatter_{_slug(name)}.png", f"samples of {name} (seed {first.seed}) over the real points",
+            out.append((f"scatter_{slugs[name]}.png", f"samples of {name} (seed {first.seed}) over the real points",
                         scatter_png(first.points, ref, f"{name} (seed {first.seed})")))
         curves = {s.seed: s.train["curves"] for s in ss if s.train is not None and s.train.get("curves")}
         if curves:
             png = curves_png(curves, f"training curves: {name}")
             if png is not None:
-                out.append((f"curves_{_slug(name)}.png", f"training curves of {name} (metrics.jsonl)", png))
+                out.append((f"curves_{slugs[name]}.png", f"training curves of {name} (metrics.jsonl)", png))
     return out
 
 

@@ -1,6 +1,5 @@
 """ganeval.compare: the library entry of the tabular metrics equals the metric functions."""
 
-import numpy as np
 import pytest
 
 import ganeval

@@ -9,6 +9,7 @@ from typing import Callable
 
 import click
 
+from ganeval import __version__
 from ganeval.errors import ParameterError
 
 from ._common import json_option
@@ -101,7 +102,8 @@ def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, overwri
             _close(progress)
             if as_json:
                 click.echo(json.dumps({"metric": "verify", "ok": res.ok, "compared": res.compared,
-                                       "differences": res.lines, "rtol": res.rtol, "atol": res.atol}))
+                                       "differences": res.lines, "rtol": res.rtol, "atol": res.atol,
+                                       "version": __version__}))
             else:
                 for line in res.lines:
                     click.echo(line)
@@ -117,7 +119,7 @@ def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, overwri
             _close(progress)
             if as_json:
                 click.echo(json.dumps({"metric": "sanity", "out": res["out"], "results": res["results"],
-                                       "wall_s": res["wall_s"]}))
+                                       "wall_s": res["wall_s"], "version": __version__}))
             else:
                 click.echo(sanity_markdown(res))
                 click.echo(f"wrote {res['out']}/report.html ({res['wall_s']:.0f} s)")
@@ -131,7 +133,8 @@ def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, overwri
                                       progress=progress)
             _close(progress)
             if as_json:
-                click.echo(json.dumps({k: v for k, v in res.items() if k != "subreports"}))
+                click.echo(json.dumps({"metric": "reference-suite", **{k: v for k, v in res.items() if k != "subreports"},
+                                       "version": __version__}))
             else:
                 click.echo(open(f"{res['out']}/report.md", encoding="utf-8").read())
                 click.echo(f"wrote {res['out']}/report.html")

@@ -1,8 +1,9 @@
 """Commands on raw feature vectors (tabular data): ecdf, c2st, nested-f1, wasserstein, divergence.
 
-Inputs are read with :func:`ganeval.sources.tabular.load_table_pair` (``.csv``, ``.npy``,
-``.npz``, ``builtin:wine/train`` ...): REAL and FAKE must hold the same columns, and
-``--categorical`` columns are one-hot encoded with categories fitted on REAL.
+Each command calls :func:`ganeval.compare` (the library entry of the tabular metrics), which
+reads REAL and FAKE together (``.csv``, ``.npy``, ``.npz``, ``builtin:wine/train`` ...): they
+must hold the same columns, and ``--categorical`` columns are one-hot encoded with categories
+fitted on REAL.
 """
 
 from __future__ import annotations
@@ -11,14 +12,11 @@ from typing import Any, Callable
 
 import click
 
-from ganeval.divergences import HISTOGRAM_DIVERGENCES, divergence_from_samples
+from ganeval.compare import compare
+from ganeval.divergences import HISTOGRAM_DIVERGENCES
 from ganeval.errors import ParameterError
-from ganeval.metrics.c2st import CLASSIFIERS, classifier_two_sample_test
-from ganeval.metrics.ecdf import ecdf_distance
-from ganeval.metrics.nested_f1 import MODELS, nested_model_f1
-from ganeval.metrics.wasserstein import wasserstein_distance
-from ganeval.results import MetricResult
-from ganeval.sources.tabular import TablePair, load_labelled_tables, load_table_pair
+from ganeval.metrics.c2st import CLASSIFIERS
+from ganeval.metrics.nested_f1 import MODELS
 
 from ._common import emit, json_option, seed_option
 
@@ -36,17 +34,12 @@ def table_options(f: Callable) -> Callable:
     return f
 
 
-def _pair(real: str, fake: str, kw: dict[str, Any]) -> TablePair:
-    return load_table_pair(real, fake, columns=kw.pop("columns"), categorical=kw.pop("categorical"),
-                           skip_invalid=kw.pop("skip_invalid"))
-
-
-def _with_inputs(r: MetricResult, real: str, fake: str, pair: TablePair | None = None, **extra: Any) -> MetricResult:
-    settings = dict(r.settings)
-    settings.update(real=real, fake=fake, **extra)
-    if pair is not None and pair.skipped:
-        settings["skipped_rows"] = pair.skipped
-    return MetricResult(r.metric, r.values, settings, n_real=r.n_real, n_fake=r.n_fake)
+def _run(metric: str, real: str, fake: str, kw: dict[str, Any], as_json: bool, **options: Any) -> None:
+    """Compute one metric through :func:`ganeval.compare` and print it."""
+    results = compare(real, fake, [metric], options={metric: options}, columns=kw.pop("columns"),
+                      categorical=kw.pop("categorical"), skip_invalid=kw.pop("skip_invalid"),
+                      target=kw.pop("target", None), real_test=kw.pop("real_test", None))
+    emit(results[metric], as_json)
 
 
 def _parse_p(value: str) -> float:
@@ -75,10 +68,7 @@ def ecdf(real, fake, p, multivariate, as_json, **kw):
     Per feature (integral |F_real - F_fake|^p dt)^(1/p), exact; value = mean over features.
     p=1 is the 1-D Wasserstein distance, p=inf the Kolmogorov-Smirnov statistic.
     """
-    p = _parse_p(p)
-    pair = _pair(real, fake, kw)
-    r = ecdf_distance(pair.real, pair.fake, p=p, multivariate=multivariate, columns=pair.columns)
-    emit(_with_inputs(r, real, fake, pair), as_json)
+    _run("ecdf", real, fake, kw, as_json, p=_parse_p(p), multivariate=multivariate)
 
 
 @click.command()
@@ -98,10 +88,7 @@ def c2st(real, fake, classifier, folds, permutations, seed, as_json, **kw):
     accuracy > 1/2, and classifier-based divergence estimates (kl: plug-in estimate,
     js_lower_bound: a lower bound on JS).
     """
-    pair = _pair(real, fake, kw)
-    r = classifier_two_sample_test(pair.real, pair.fake, classifier=classifier, folds=folds, seed=seed,
-                                   permutations=permutations, columns=pair.columns)
-    emit(_with_inputs(r, real, fake, pair), as_json)
+    _run("c2st", real, fake, kw, as_json, classifier=classifier, folds=folds, seed=seed, permutations=permutations)
 
 
 @click.command(name="nested-f1")
@@ -122,17 +109,8 @@ def nested_f1(real_train, fake_train, real_test, target, model, test_fraction, s
     Macro F1 for more than two classes. Without REAL_TEST, a stratified --test-fraction of
     REAL_TRAIN is held out (seeded).
     """
-    specs = [real_train, fake_train] + ([real_test] if real_test else [])
-    tables, names = load_labelled_tables(specs, target, columns=kw.pop("columns"),
-                                         categorical=kw.pop("categorical"), skip_invalid=kw.pop("skip_invalid"))
-    test = tables[2] if real_test else None
-    r = nested_model_f1(tables[0].rows, tables[0].labels, tables[1].rows, tables[1].labels,
-                        None if test is None else test.rows, None if test is None else test.labels,
-                        model=model, seed=seed, test_fraction=test_fraction, columns=names)
-    extra = {"target": target}
-    if real_test:
-        extra["real_test"] = real_test
-    emit(_with_inputs(r, real_train, fake_train, **extra), as_json)
+    kw.update(target=target, real_test=real_test or None)
+    _run("nested-f1", real_train, fake_train, kw, as_json, model=model, seed=seed, test_fraction=test_fraction)
 
 
 @click.command()
@@ -155,11 +133,8 @@ def wasserstein(real, fake, p, sliced, projections, per_feature, max_iter, allow
 
     Exact optimal transport (POT ot.emd2) by default; --sliced for large inputs.
     """
-    pair = _pair(real, fake, kw)
-    r = wasserstein_distance(pair.real, pair.fake, p=p, sliced=sliced, projections=projections, seed=seed,
-                             per_feature=per_feature, max_iter=max_iter,
-                             on_nonconvergence="flag" if allow_nonconverged else "error", columns=pair.columns)
-    emit(_with_inputs(r, real, fake, pair), as_json)
+    _run("wasserstein", real, fake, kw, as_json, p=p, sliced=sliced, projections=projections, seed=seed,
+         per_feature=per_feature, max_iter=max_iter, on_nonconvergence="flag" if allow_nonconverged else "error")
 
 
 def _bins(value: str):
@@ -182,13 +157,7 @@ def divergence(real, fake, divergence, bins, as_json, **kw):
 
     value = mean over features; KL-type values are inf where a bin is empty on one side.
     """
-    pair = _pair(real, fake, kw)
-    out = divergence_from_samples(pair.real, pair.fake, divergence, bins=_bins(bins))
-    r = MetricResult("divergence", {"value": out["value"], "per_feature": out["per_feature"]},
-                     {"divergence": divergence, "bins": _bins(bins), "bins_per_feature": out["bins"],
-                      "columns": pair.columns},
-                     n_real=pair.real.shape[0], n_fake=pair.fake.shape[0])
-    emit(_with_inputs(r, real, fake, pair), as_json)
+    _run("divergence", real, fake, kw, as_json, divergence=divergence, bins=_bins(bins))
 
 
 COMMANDS = [ecdf, c2st, nested_f1, wasserstein, divergence]

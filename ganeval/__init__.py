@@ -20,6 +20,7 @@ from .metrics.wasserstein import wasserstein_distance  # noqa: E402
 from .metrics.modes import mode_metrics  # noqa: E402
 from . import divergences  # noqa: E402
 from .api import Features, evaluate, load_features  # noqa: E402
+from .compare import compare  # noqa: E402
 from .streaming import StreamingFID, StreamingIS, StreamingKID, StreamingPRDC  # noqa: E402
 
 __all__ = [
@@ -30,6 +31,6 @@ __all__ = [
     "inception_score", "kernel_inception_distance", "maximum_mean_discrepancy", "prdc",
     "ecdf_distance", "classifier_two_sample_test", "nested_model_f1", "wasserstein_distance", "mode_metrics",
     "divergences",
-    "Features", "evaluate", "load_features",
+    "Features", "evaluate", "load_features", "compare",
     "StreamingFID", "StreamingKID", "StreamingPRDC", "StreamingIS",
 ]

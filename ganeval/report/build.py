@@ -1,0 +1,56 @@
+"""Build a report folder from a spec: run the engine, write the files, rename into place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from .engine import plan_size, run_spec
+from .files import ReportFolder
+from .spec import ReportSpec, load_spec
+from .writers import write_report
+
+__all__ = ["build_report", "build_from_spec"]
+
+
+def build_report(spec_path: str | os.PathLike, out: str | os.PathLike, *, overwrite: bool = False,
+                 progress: Callable[[int], Callable[[str], None]] | None = None) -> dict[str, Any]:
+    """Run the spec file ``spec_path`` and write the report into ``out``.
+
+    Parameters
+    ----------
+    spec_path : path of a TOML spec (see :mod:`ganeval.report.spec`)
+    out : folder to write (missing, empty, or a previous report; else ``overwrite``)
+    progress : callable, optional
+        ``progress(total_steps)`` returns ``on_step(description)``, called after each step.
+
+    Returns
+    -------
+    dict
+        The report (what ``report.json`` holds) with ``out`` and ``files``.
+    """
+    spec = load_spec(spec_path)
+    text = Path(spec_path).read_text(encoding="utf-8")
+    return build_from_spec(spec, out, overwrite=overwrite, progress=progress, spec_text=text)
+
+
+def build_from_spec(spec: ReportSpec, out: str | os.PathLike, *, overwrite: bool = False,
+                    progress: Callable[[int], Callable[[str], None]] | None = None,
+                    spec_text: str | None = None) -> dict[str, Any]:
+    """:func:`build_report` for an already parsed spec."""
+    folder = ReportFolder(out, overwrite=overwrite)
+    try:
+        on_step = progress(plan_size(spec) + 1) if progress is not None else None
+        report = run_spec(spec, runs_dir=folder.path("runs"), on_step=on_step, spec_text=spec_text)
+        files = write_report(report, folder.tmp)
+        if on_step is not None:
+            on_step("write report")
+        folder.commit()
+    except BaseException:
+        folder.discard()
+        raise
+    report = {k: v for k, v in report.items() if not k.startswith("_")}
+    report["out"] = str(folder.out)
+    report["files"] = files
+    return report

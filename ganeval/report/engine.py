@@ -1,0 +1,506 @@
+"""Run a report spec: read every input once, compute every metric, aggregate over seeds.
+
+:func:`run_spec` returns the report as a plain dictionary (what ``report.json`` holds) plus
+the pictures the writers draw (sample images, 2-D points, training curves). It writes
+nothing itself except the training runs a spec asks for (into ``runs_dir``).
+
+The metrics go through the library's two entries: :func:`ganeval.evaluate` (FID, KID, IS,
+PRDC, MMD on feature rows) and :func:`ganeval.compare` (ECDF, C2ST, Wasserstein,
+divergence, nested F1), plus :func:`ganeval.metrics.modes.mode_metrics` on the 2-D mixtures.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import DataError, InputError
+from .provenance import array_sha256, environment, file_sha256, input_fingerprint
+from .spec import CandidateSpec, ReportSpec
+
+__all__ = ["run_spec", "Sample", "COLUMNS", "Column", "plan_size", "summarize"]
+
+log = logging.getLogger(__name__)
+
+FEATURE_METRICS = ("fid", "kid", "is", "prdc", "mmd")
+ROW_METRICS = ("ecdf", "c2st", "wasserstein", "divergence")
+SEEDED = ("kid", "mmd", "c2st", "nested-f1")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One leaderboard column: ``metric``'s value ``key``, how to read it."""
+
+    metric: str
+    key: str
+    label: str
+    better: str  # "higher" | "lower" | "0.5"
+    interval: str | None = None  # the value that is the metric's own spread (KID std, IS std)
+
+    @property
+    def id(self) -> str:
+        return f"{self.metric}.{self.key}"
+
+
+COLUMNS = (
+    Column("fid", "value", "FID", "lower"),
+    Column("kid", "value", "KID", "lower", "std"),
+    Column("is", "value", "IS", "higher", "std"),
+    Column("prdc", "precision", "Precision", "higher"),
+    Column("prdc", "recall", "Recall", "higher"),
+    Column("prdc", "density", "Density", "higher"),
+    Column("prdc", "coverage", "Coverage", "higher"),
+    Column("mmd", "value", "MMD^2", "lower"),
+    Column("ecdf", "value", "ECDF L^p", "lower"),
+    Column("c2st", "accuracy", "C2ST acc.", "0.5"),
+    Column("c2st", "auc", "C2ST AUC", "0.5"),
+    Column("wasserstein", "value", "Wasserstein", "lower"),
+    Column("divergence", "value", "Divergence", "lower"),
+    Column("nested-f1", "value", "Nested F1", "higher"),
+    Column("modes", "modes_covered", "Modes", "higher"),
+    Column("modes", "high_quality", "High quality", "higher"),
+    Column("modes", "kl_uniform", "KL(modes)", "lower"),
+)
+
+
+@dataclass
+class Sample:
+    """One input as read: features, and what the figures show of it."""
+
+    name: str
+    seed: int | None
+    features: Any  # ganeval.api.Features
+    fingerprint: dict[str, Any]
+    images: np.ndarray | None = None  # up to 64 uint8 (n, H, W, 3)
+    points: np.ndarray | None = None  # up to 2,000 2-D rows
+    table_input: str | None = None  # the input spec, for nested-f1
+    train: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def plan_size(spec: ReportSpec) -> int:
+    """Number of progress steps :func:`run_spec` takes (inputs, training runs, metrics)."""
+    n = 1
+    for c in spec.candidates:
+        per = 1 + (1 if c.kind == "train" else 0) + len(spec.metrics)
+        n += per * len(c.seeds)
+    return n
+
+
+def _extract_options(spec: ReportSpec) -> dict[str, Any]:
+    return {"batch_size": spec.batch_size, "device": spec.device, "cache": spec.cache, "progress": False,
+            "num_workers": 0}
+
+
+def _load(source: Any, spec: ReportSpec, name: str, seed: int | None, fingerprint: dict[str, Any],
+          table_input: str | None = None) -> Sample:
+    """Features of an opened source, and the images / points for the figures."""
+    from ..api import features_of
+
+    feats = features_of(source, extractor=spec.extractor, **_extract_options(spec))
+    images = points = None
+    if getattr(source, "kind", None) == "images":
+        images = _first_images(source)
+    if feats.rows is not None and feats.rows.shape[1] == 2:
+        points = feats.rows[:2000]
+    return Sample(name, seed, feats, fingerprint, images=images, points=points, table_input=table_input)
+
+
+def _first_images(source: Any, n: int = 64) -> np.ndarray | None:
+    arr = getattr(source, "images", None)
+    if isinstance(arr, np.ndarray):
+        return np.moveaxis(arr[:n], 1, -1)
+    if getattr(source, "random_access", False):
+        return np.stack([source.read(i) for i in range(min(n, len(source)))])
+    return None
+
+
+def _open_input(value: str, spec: ReportSpec, name: str, seed: int | None,
+                disturb: dict[str, Any] | None = None) -> Sample:
+    from ..sources import open_source
+
+    resolved = spec.resolve(value)
+    if disturb is not None:
+        return _disturbed(resolved, spec, name, seed, disturb)
+    src = open_source(resolved)
+    return _load(src, spec, name, seed, input_fingerprint(resolved, src), table_input=resolved)
+
+
+def _disturbed(value: str, spec: ReportSpec, name: str, seed: int | None, disturb: dict[str, Any]) -> Sample:
+    from ..features.digits import digits_images
+    from ..sources.builtin import load_builtin
+    from ..sources.images import ArrayImageSource
+    from .disturb import disturb_digits
+
+    if not value.startswith("builtin:digits") or value.startswith("builtin:digits-"):
+        raise InputError(f"candidate {name!r}: disturb applies to builtin:digits[/train|/test] only, got {value!r}")
+    split = value.partition("/")[2] or None
+    data, idx = load_builtin("digits", split)
+    imgs, info = disturb_digits(digits_images(split), data.labels[idx], disturb["kind"], int(disturb.get("level", 1)),
+                                seed=int(disturb.get("seed", 0)), train_images=digits_images("train"))
+    src = ArrayImageSource(f"{value} ({info['kind']} level {info['level']})", imgs, preferred_extractor="digits",
+                           cacheable=False)
+    fp = {"input": value, "kind": "data", "sha256": array_sha256(imgs), "disturb": info}
+    return _load(src, spec, name, seed, fp)
+
+
+def _rows_source(name: str, rows: np.ndarray, data: str):
+    """Generated rows of reference data set ``data`` as a source (digits: images)."""
+    from ..sources.base import ArraySource
+    from ..sources.images import ArrayImageSource
+    from ._reference import TRAINABLE, digit_images
+
+    if TRAINABLE.get(data) == "image":
+        return ArrayImageSource(name, digit_images(rows), preferred_extractor="digits", cacheable=False)
+    from ..sources import open_source
+
+    columns = getattr(open_source(f"builtin:{data}"), "columns", None)
+    return ArraySource(name, np.asarray(rows, dtype=np.float64), kind="features",
+                       columns=list(columns) if columns is not None and len(columns) == rows.shape[1] else None)
+
+
+def _checkpoint(c: CandidateSpec, spec: ReportSpec, seed: int) -> Sample:
+    from ._reference import generate, load_checkpoint
+
+    path = Path(spec.resolve(c.value))
+    if not path.is_file():
+        raise InputError(f"candidate {c.name!r}: checkpoint {path} does not exist")
+    state = load_checkpoint(path)
+    data = state.get("config", {}).get("data")
+    rows, _ = generate(state, c.num_samples, seed=seed, threads=spec.threads)
+    src = _rows_source(f"{c.name} (seed {seed})", rows, data)
+    fp = {"input": str(path), "kind": "file", "sha256": file_sha256(path), "samples_sha256": array_sha256(rows)}
+    return _load(src, spec, c.name, seed, fp)
+
+
+def _generator(c: CandidateSpec, spec: ReportSpec, seed: int) -> Sample:
+    try:
+        from ..sources.generator import open_generator  # type: ignore[import-not-found]
+    except ImportError:
+        raise InputError(f"candidate {c.name!r}: generator candidates need ganeval.sources.generator, "
+                         "which this ganeval does not have") from None
+    src = open_generator(c.value, num_samples=c.num_samples, seed=seed, batch_size=c.batch_size,
+                         value_range=c.value_range, device=spec.device)
+    fp = {"input": c.value, "kind": "generator", "sha256": None}
+    return _load(src, spec, c.name, seed, fp)
+
+
+def _train(c: CandidateSpec, spec: ReportSpec, seed: int, runs_dir: Path, slug: str) -> tuple[Path, dict[str, Any]]:
+    import json
+
+    from ._reference import TrainConfig, train
+
+    cfg_kw = {k: v for k, v in c.value.items() if k != "seeds"}
+    if "hidden" in cfg_kw and isinstance(cfg_kw["hidden"], list):
+        cfg_kw["hidden"] = tuple(cfg_kw["hidden"])
+    cfg_kw["seed"] = seed
+    try:
+        config = TrainConfig(**cfg_kw).validated()
+    except TypeError as exc:
+        raise InputError(f"candidate {c.name!r}: bad train table ({exc})") from None
+    out = runs_dir / f"{slug}-seed{seed}"
+    t0 = time.perf_counter()
+    train(config, out, overwrite=True, threads=spec.threads)
+    curves = []
+    log_path = out / "metrics.jsonl"
+    if log_path.exists():
+        curves = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+    samples = out / "samples.npy"
+    info = {"dir": out, "config": config.to_dict(), "curves": curves, "train_s": round(time.perf_counter() - t0, 3),
+            "samples_sha256": file_sha256(samples)}
+    return samples, info
+
+
+def _slug(text: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_.") or "candidate"
+
+
+def unique_slugs(names: list[str]) -> dict[str, str]:
+    """File-name-safe, distinct slugs of the candidate names.
+
+    Examples
+    --------
+    >>> unique_slugs(["a b", "a_b", "c"])
+    {'a b': 'a_b', 'a_b': 'a_b-2', 'c': 'c'}
+    """
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for n in names:
+        base = _slug(n)
+        s, k = base, 1
+        while s.lower() in used:
+            k += 1
+            s = f"{base}-{k}"
+        used.add(s.lower())
+        out[n] = s
+    return out
+
+
+# -- metrics ---------------------------------------------------------------------------------
+
+def _mixture_of(real_input: str) -> Any:
+    """The reference mixture behind ``builtin:ring8`` / ``builtin:grid25`` (else None)."""
+    if not real_input.startswith("builtin:"):
+        return None
+    name = real_input.split(":", 1)[1].partition("/")[0]
+    from ._reference import TRAINABLE, mixture
+
+    if TRAINABLE.get(name) != "mixture":
+        return None
+    return mixture(name)
+
+
+def applicable(metric: str, real: Sample, cand: Sample, spec: ReportSpec) -> str | None:
+    """Why ``metric`` does not apply to this pair (None: it applies)."""
+    rf, cf = real.features, cand.features
+    if metric == "fid":
+        for s in (rf, cf):
+            if s.rows is None and s.stats is None:
+                return f"{s.name} holds no feature rows or statistics"
+        return None
+    if metric == "is":
+        if cf.logits is None and not (cf.rows is not None and cf.info.get("extractor") in (None, "identity")):
+            return f"{cand.name} has no class logits (extractor {cf.info.get('extractor')!r})"
+        return None
+    if metric == "modes":
+        if _mixture_of(spec.real["input"]) is None:
+            return "mode metrics need a reference mixture as the real input (builtin:ring8 or builtin:grid25)"
+        if cf.rows is None or cf.rows.shape[1] != 2:
+            return f"{cand.name} holds no 2-D points"
+        return None
+    if metric == "nested-f1":
+        if not spec.real.get("target"):
+            return "nested-f1 needs [real] target = \"COLUMN\" (the class column)"
+        if cand.table_input is None or cf.info.get("extractor") not in (None, "identity"):
+            return f"{cand.name} is not a table input with the target column"
+        return None
+    for s in (rf, cf):
+        if s.rows is None:
+            what = "statistics (mu/sigma)" if s.stats is not None else "logits"
+            return f"{s.name} holds only {what}; {metric} needs feature rows"
+    return None
+
+
+def _options(metric: str, spec: ReportSpec) -> dict[str, Any]:
+    opts = dict(spec.metrics.get(metric, {}))
+    if metric in SEEDED and "seed" not in opts:
+        opts["seed"] = spec.seed
+    if metric == "wasserstein" and opts.get("sliced") and "seed" not in opts:
+        opts["seed"] = spec.seed
+    return opts
+
+
+def compute_metric(metric: str, real: Sample, cand: Sample, spec: ReportSpec) -> dict[str, Any]:
+    """One metric between the real sample and a candidate, as a plain dictionary."""
+    import ganeval
+
+    opts = _options(metric, spec)
+    if metric in FEATURE_METRICS:
+        r = ganeval.evaluate(real.features, cand.features, [metric], options={metric: opts})[metric]
+    elif metric in ROW_METRICS:
+        rows_r, rows_c = real.features.rows, cand.features.rows
+        if rows_r.shape[1] != rows_c.shape[1]:
+            raise DataError(f"feature dimensions differ: {real.name} has {rows_r.shape[1]}, "
+                            f"{cand.name} has {rows_c.shape[1]}")
+        r = ganeval.compare(rows_r, rows_c, [metric], options={metric: opts}, names=(real.name, cand.name))[metric]
+    elif metric == "nested-f1":
+        test = spec.real.get("test")
+        r = ganeval.compare(real.table_input, cand.table_input, ["nested-f1"], options={"nested-f1": opts},
+                            target=spec.real["target"], real_test=spec.resolve(test) if test else None)["nested-f1"]
+    else:  # modes
+        from ..metrics.modes import mode_metrics
+
+        mix = _mixture_of(spec.real["input"])
+        rows = cand.features.rows
+        kw = {"min_count": max(1, round(20 * rows.shape[0] / 2500)), **opts}
+        r = mode_metrics(rows, mix.centers, mix.std, **kw)
+    out = r.to_dict()
+    out.pop("version", None)
+    out.pop("per_feature", None)  # per-feature lists stay out of the report (they can be long)
+    return out
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+def run_spec(spec: ReportSpec, *, runs_dir: Path, on_step: Callable[[str], None] | None = None,
+             spec_text: str | None = None) -> dict[str, Any]:
+    """Run ``spec``; return the report dictionary, with ``_samples`` (the :class:`Sample`
+    objects, for the figures) attached.
+
+    ``on_step(description)`` is called after each step of :func:`plan_size`.
+    """
+    from ._reference import TRAINABLE  # noqa: F401 - fail early if the reference package is broken
+    import torch
+
+    step = on_step or (lambda desc: None)
+    timings: list[dict[str, Any]] = []
+    skipped: list[dict[str, str]] = []
+    t_start = time.perf_counter()
+
+    def timed(desc: str, fn: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter()
+        out = fn()
+        timings.append({"step": desc, "wall_s": round(time.perf_counter() - t0, 3)})
+        step(desc)
+        return out
+
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(spec.threads)
+    try:
+        real = timed(f"read {spec.real['input']}",
+                     lambda: _open_input(spec.real["input"], spec, spec.real.get("name", spec.real["input"]), None))
+        cands_out = []
+        samples: dict[str, list[Sample]] = {}
+        slugs = unique_slugs([c.name for c in spec.candidates])
+        for c in spec.candidates:
+            runs = []
+            samples[c.name] = []
+            for seed in c.seeds:
+                if c.kind == "train":
+                    path, tinfo = timed(f"train {c.name} seed {seed}", lambda: _train(c, spec, seed, runs_dir, slugs[c.name]))
+                    sample = timed(f"read {c.name} seed {seed}",
+                                   lambda: _sample_of_run(path, c, spec, seed, tinfo))
+                elif c.kind == "checkpoint":
+                    sample = timed(f"generate {c.name} seed {seed}", lambda: _checkpoint(c, spec, seed))
+                elif c.kind == "generator":
+                    sample = timed(f"generate {c.name} seed {seed}", lambda: _generator(c, spec, seed))
+                else:
+                    sample = timed(f"read {c.name}", lambda: _open_input(c.value, spec, c.name, seed, c.disturb))
+                samples[c.name].append(sample)
+                results: dict[str, Any] = {}
+                for m in spec.metrics:
+                    reason = applicable(m, real, sample, spec)
+                    if reason is not None:
+                        if spec.on_inapplicable == "error":
+                            raise InputError(f"metric {m} does not apply to candidate {c.name!r}: {reason} "
+                                             "(set on_inapplicable = \"skip\" to skip it)")
+                        if seed == c.seeds[0]:
+                            skipped.append({"candidate": c.name, "metric": m, "reason": reason})
+                            warnings.warn(f"{m} skipped for {c.name!r}: {reason}", stacklevel=2)
+                        step(f"{m} {c.name} (skipped)")
+                        continue
+                    results[m] = timed(f"{m} {c.name} seed {seed}", lambda: compute_metric(m, real, sample, spec))
+                run = {"seed": seed, "n": sample.features.n, "fingerprint": sample.fingerprint, "results": results}
+                if sample.train is not None:
+                    run["train"] = {k: v for k, v in sample.train.items() if k != "dir"}
+                    run["train"]["dir"] = str(Path("runs") / Path(sample.train["dir"]).name)
+                runs.append(run)
+            cands_out.append({"name": c.name, "kind": c.kind, "seeds": list(c.seeds), "runs": runs,
+                              "summary": summarize(runs)})
+    finally:
+        torch.set_num_threads(old_threads)
+    from .. import __version__
+    from .files import FORMAT, FORMAT_VERSION
+
+    columns = [c for c in COLUMNS if any(c.id in cand["summary"] for cand in cands_out)]
+    report = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "ganeval_version": __version__,
+        "title": spec.title,
+        "spec": spec.raw, "spec_text": spec_text, "spec_dir": str(spec.base),
+        "real": {"name": real.name, "input": spec.real["input"], "n": real.features.n,
+                 "fingerprint": real.fingerprint, "features": _feature_info(real)},
+        "candidates": cands_out,
+        "columns": [{"id": c.id, "metric": c.metric, "key": c.key, "label": c.label, "better": c.better,
+                     "best": best_of(c, cands_out)} for c in columns],
+        "skipped": skipped,
+        "provenance": {**environment(spec.threads, spec.device), "seed": spec.seed,
+                       "steps": timings, "total_wall_s": round(time.perf_counter() - t_start, 3),
+                       "extractor": _feature_info(real),
+                       "tolerance": TOLERANCE},
+    }
+    report["_samples"] = {"real": real, "candidates": samples}
+    return report
+
+
+#: what --verify accepts: exact on the same machine and thread count; across machines
+TOLERANCE = {"same_machine": {"rtol": 0.0, "atol": 0.0},
+             "other_machine": {"rtol": 1e-6, "atol": 1e-9,
+                               "note": "metrics of fixed inputs; training runs and generators may differ "
+                                       "more across CPUs and torch versions (see docs/report.md)"}}
+
+
+def _feature_info(s: Sample) -> dict[str, Any]:
+    info = s.features.info
+    return {k: info.get(k) for k in ("extractor", "preprocessing", "weights_sha256") if info.get(k) is not None}
+
+
+def _sample_of_run(path: Path, c: CandidateSpec, spec: ReportSpec, seed: int, tinfo: dict[str, Any]) -> Sample:
+    from ..sources import open_source
+
+    data = c.value["data"]
+    arr = np.load(path, allow_pickle=False)
+    if arr.ndim == 2:
+        src = _rows_source(f"{c.name} (seed {seed})", arr, data)
+    else:
+        src = open_source(str(path), name=f"{c.name} (seed {seed})")
+        if hasattr(src, "name"):
+            src.name = f"{c.name} (seed {seed})"
+    fp = {"input": f"train:{data}/{c.value['loss']}", "kind": "train", "sha256": tinfo["samples_sha256"]}
+    sample = _load(src, spec, c.name, seed, fp)
+    sample.train = tinfo
+    return sample
+
+
+def _numbers(results: dict[str, Any]) -> dict[str, float]:
+    out = {}
+    for m, r in results.items():
+        for k, v in r.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ("n_real", "n_fake"):
+                out[f"{m}.{k}"] = float(v)
+    return out
+
+
+def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Mean and std over seeds of every number, and the metric's own interval when one seed.
+
+    Examples
+    --------
+    >>> s = summarize([{"results": {"fid": {"value": 1.0}}}, {"results": {"fid": {"value": 3.0}}}])
+    >>> s["fid.value"]["mean"], s["fid.value"]["std"], s["fid.value"]["n"]
+    (2.0, 1.4142135623730951, 2)
+    """
+    values: dict[str, list[float]] = {}
+    for run in runs:
+        for k, v in _numbers(run["results"]).items():
+            values.setdefault(k, []).append(v)
+    out = {}
+    for k, vs in values.items():
+        arr = np.asarray(vs, dtype=np.float64)
+        if not np.all(np.isfinite(arr)):
+            out[k] = {"mean": None, "std": None, "n": len(vs), "values": [_finite(v) for v in vs]}
+            continue
+        out[k] = {"mean": float(arr.mean()), "std": float(arr.std(ddof=1)) if len(vs) > 1 else None, "n": len(vs),
+                  "values": vs}
+    for c in COLUMNS:
+        if c.interval and c.id in out and f"{c.metric}.{c.interval}" in out:
+            out[c.id]["interval_std"] = out[f"{c.metric}.{c.interval}"]["mean"]
+    return out
+
+
+def _finite(v: float) -> Any:
+    return v if math.isfinite(v) else ("inf" if v > 0 else ("-inf" if v < 0 else "nan"))
+
+
+def best_of(col: Column, cands: list[dict[str, Any]]) -> list[str]:
+    """Names of the candidates best in ``col`` (ties share)."""
+    scored = []
+    for c in cands:
+        s = c["summary"].get(col.id)
+        if s is None or s.get("mean") is None:
+            continue
+        m = s["mean"]
+        score = -m if col.better == "higher" else (abs(m - 0.5) if col.better == "0.5" else m)
+        scored.append((score, c["name"]))
+    if not scored:
+        return []
+    top = min(sc for sc, _ in scored)
+    return [n for sc, n in scored if sc == top]

@@ -1,0 +1,255 @@
+"""Report specs: a TOML file naming the real input, the candidates, the metrics and the seeds.
+
+.. code-block:: toml
+
+    title = "digits"
+    seed = 0                     # seed of every seeded metric (KID subsets, MMD, C2ST)
+    threads = 1                  # intra-op threads (results are exact for a given count)
+    extractor = "auto"           # auto | digits | inception | identity
+    on_inapplicable = "skip"     # a metric that does not apply to an input: skip | error
+
+    [real]
+    input = "builtin:digits/train"
+
+    [metrics]
+    fid = {}
+    kid = {subsets = 50, subset_size = 500}
+    prdc = {k = 5}
+
+    [[candidates]]
+    name = "test split"
+    input = "builtin:digits/test"
+
+    [[candidates]]
+    name = "hinge GAN"
+    train = {data = "digits", loss = "hinge", steps = 200, seeds = [0, 1]}
+
+A candidate is exactly one of ``input`` (any input ganeval reads), ``checkpoint`` (a
+reference trainer checkpoint, with ``num_samples`` and ``seeds``), ``generator``
+(``"pkg.mod:factory"``, with ``num_samples``) or ``train`` (a reference training run per
+seed). Paths are relative to the spec file's folder.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+__all__ = ["ReportSpec", "CandidateSpec", "load_spec", "parse_spec", "METRICS", "DISTURBANCES"]
+
+#: every metric a report can compute
+METRICS = ("fid", "kid", "is", "prdc", "mmd", "ecdf", "c2st", "wasserstein", "divergence", "nested-f1", "modes")
+#: disturbances a candidate may apply to image inputs (see :mod:`ganeval.report.disturb`)
+DISTURBANCES = ("gaussian_noise", "gaussian_blur", "black_rectangles", "salt_and_pepper", "swirl",
+                "mode_dropping", "mode_collapse", "memorisation", "mixing")
+
+_TOP = ("title", "seed", "threads", "device", "extractor", "on_inapplicable", "cache", "batch_size", "real",
+        "metrics", "candidates", "version")
+_REAL = ("input", "name", "target", "test")
+_CANDIDATE = ("name", "input", "checkpoint", "generator", "train", "num_samples", "seeds", "value_range",
+              "batch_size", "disturb")
+_SOURCES = ("input", "checkpoint", "generator", "train")
+_DISTURB = ("kind", "level", "seed", "train")
+_TRAIN_EXTRA = ("seeds",)
+
+
+@dataclass
+class CandidateSpec:
+    """One candidate: where its samples come from, and the seeds."""
+
+    name: str
+    kind: str  # input | checkpoint | generator | train
+    value: Any  # the input spec, checkpoint path, factory string, or the train table
+    seeds: list[int] = field(default_factory=lambda: [0])
+    num_samples: int | None = None
+    value_range: tuple[float, float] = (-1.0, 1.0)
+    batch_size: int = 50
+    disturb: dict[str, Any] | None = None
+
+
+@dataclass
+class ReportSpec:
+    """A parsed, validated report spec (``raw`` is the TOML table as read)."""
+
+    raw: dict[str, Any]
+    base: Path
+    title: str
+    real: dict[str, Any]
+    metrics: dict[str, dict[str, Any]]
+    candidates: list[CandidateSpec]
+    seed: int = 0
+    threads: int = 1
+    device: str = "cpu"
+    extractor: str = "auto"
+    on_inapplicable: str = "skip"
+    cache: bool = False
+    batch_size: int = 50
+
+    def resolve(self, value: str) -> str:
+        """A path of the spec made absolute against the spec's folder (``builtin:``/``ref:``
+        names and absolute paths are returned as they are)."""
+        if not isinstance(value, str) or value.startswith(("builtin:", "ref:")) or os.path.isabs(value):
+            return value
+        return str(self.base / value)
+
+
+def _check_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    unknown = [k for k in table if k not in allowed]
+    if unknown:
+        parts = []
+        for k in unknown:
+            close = difflib.get_close_matches(k, allowed, n=1)
+            parts.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise InputError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(parts)}; "
+                         f"known: {', '.join(allowed)}")
+
+
+def _int(value: Any, where: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InputError(f"{where}: expected an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def load_spec(path: str | os.PathLike) -> ReportSpec:
+    """Read and validate a report spec file (:class:`InputError` naming the problem)."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"spec {p}: no such file")
+    if p.is_dir():
+        raise InputError(f"spec {p}: is a folder, expected a .toml file")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"spec {p}: cannot be read ({exc})") from None
+    return parse_spec(text, base=p.resolve().parent, name=str(p))
+
+
+def parse_spec(text: str, *, base: str | os.PathLike = ".", name: str = "spec") -> ReportSpec:
+    """Parse TOML text into a :class:`ReportSpec`.
+
+    Examples
+    --------
+    >>> s = parse_spec('[real]\\ninput = "builtin:ring8/train"\\n[metrics]\\nfid = {}\\n'
+    ...                '[[candidates]]\\ninput = "builtin:ring8/test"')
+    >>> s.candidates[0].name, list(s.metrics)
+    ('builtin:ring8/test', ['fid'])
+    >>> parse_spec('[real]\\ninput = "x"\\n[metrcs]')
+    Traceback (most recent call last):
+    ...
+    ganeval.errors.InputError: spec: unknown key 'metrcs' (did you mean 'metrics'?); known: title, ...
+    """
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{name}: not valid TOML ({exc})") from None
+    _check_keys(raw, _TOP, name)
+    version = raw.get("version", 1)
+    if version != 1:
+        raise InputError(f"{name}: spec version {version!r} is not supported (this ganeval reads version 1)")
+    real = raw.get("real")
+    if not isinstance(real, dict) or "input" not in real:
+        raise InputError(f"{name}: needs a [real] table with input = \"...\" (the real data)")
+    _check_keys(real, _REAL, f"{name} [real]")
+    metrics_raw = raw.get("metrics")
+    if not isinstance(metrics_raw, dict) or not metrics_raw:
+        raise InputError(f"{name}: needs a [metrics] table naming at least one metric, e.g. fid = {{}}")
+    _check_keys(metrics_raw, METRICS, f"{name} [metrics]")
+    metrics = {}
+    for m, opts in metrics_raw.items():
+        if not isinstance(opts, dict):
+            raise InputError(f"{name} [metrics] {m}: expected a table of options, e.g. {m} = {{}}")
+        metrics[m] = dict(opts)
+    cands_raw = raw.get("candidates")
+    if not isinstance(cands_raw, list) or not cands_raw:
+        raise InputError(f"{name}: needs at least one [[candidates]] entry")
+    candidates = []
+    for i, c in enumerate(cands_raw):
+        where = f"{name} candidate {i + 1}"
+        if not isinstance(c, dict):
+            raise InputError(f"{where}: expected a table")
+        _check_keys(c, _CANDIDATE, where)
+        given = [k for k in _SOURCES if k in c]
+        if len(given) != 1:
+            raise InputError(f"{where}: give exactly one of {', '.join(_SOURCES)} (got {', '.join(given) or 'none'})")
+        kind = given[0]
+        value = c[kind]
+        seeds = c.get("seeds", [0])
+        if kind == "train":
+            if not isinstance(value, dict):
+                raise InputError(f"{where}: train must be a table, e.g. {{data = \"ring8\", loss = \"hinge\"}}")
+            _check_train_keys(value, where)
+            seeds = value.get("seeds", [value.get("seed", 0)])
+        elif not isinstance(value, str):
+            raise InputError(f"{where}: {kind} must be a string, got {value!r}")
+        if not isinstance(seeds, list) or not seeds:
+            raise InputError(f"{where}: seeds must be a non-empty list of integers, got {seeds!r}")
+        seeds = [_int(s, f"{where} seeds") for s in seeds]
+        if len(set(seeds)) != len(seeds):
+            raise InputError(f"{where}: seeds repeat: {seeds}")
+        num = c.get("num_samples")
+        if kind in ("checkpoint", "generator") and num is None:
+            raise InputError(f"{where}: {kind} needs num_samples = N")
+        if num is not None:
+            num = _int(num, f"{where} num_samples", 2)
+        disturb = c.get("disturb")
+        if disturb is not None:
+            if not isinstance(disturb, dict):
+                raise InputError(f"{where}: disturb must be a table, e.g. {{kind = \"gaussian_noise\", level = 2}}")
+            _check_keys(disturb, _DISTURB, f"{where} disturb")
+            if disturb.get("kind") not in DISTURBANCES:
+                close = difflib.get_close_matches(str(disturb.get("kind")), DISTURBANCES, n=1)
+                raise InputError(f"{where} disturb: kind must be one of {', '.join(DISTURBANCES)}; got "
+                                 f"{disturb.get('kind')!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            _int(disturb.get("level", 1), f"{where} disturb level", 0)
+            if disturb.get("level", 1) > 5:
+                raise InputError(f"{where} disturb: level must be 0..5, got {disturb['level']!r}")
+        vr = c.get("value_range", [-1, 1])
+        if not (isinstance(vr, list) and len(vr) == 2 and all(isinstance(v, (int, float)) for v in vr) and vr[0] < vr[1]):
+            raise InputError(f"{where}: value_range must be [low, high] with low < high, got {vr!r}")
+        default_name = value if isinstance(value, str) else f"{value.get('data', '?')}/{value.get('loss', '?')}"
+        cname = c.get("name", default_name)
+        if not isinstance(cname, str) or not cname.strip():
+            raise InputError(f"{where}: name must be a non-empty string")
+        candidates.append(CandidateSpec(cname, kind, value, seeds, num, (float(vr[0]), float(vr[1])),
+                                        _int(c.get("batch_size", 50), f"{where} batch_size", 1), disturb))
+    names = [c.name for c in candidates]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InputError(f"{name}: candidate names repeat: {', '.join(dup)} (give each a distinct name)")
+    on = raw.get("on_inapplicable", "skip")
+    if on not in ("skip", "error"):
+        raise InputError(f"{name}: on_inapplicable must be 'skip' or 'error', got {on!r}")
+    ext = raw.get("extractor", "auto")
+    if not isinstance(ext, str):
+        raise InputError(f"{name}: extractor must be a name, got {ext!r}")
+    device = raw.get("device", "cpu")
+    if device not in ("cpu", "cuda", "auto"):
+        raise InputError(f"{name}: device must be cpu, cuda or auto, got {device!r}")
+    title = raw.get("title", Path(name).stem)
+    return ReportSpec(raw=raw, base=Path(base), title=str(title), real=dict(real), metrics=metrics,
+                      candidates=candidates, seed=_int(raw.get("seed", 0), f"{name} seed"),
+                      threads=_int(raw.get("threads", 1), f"{name} threads", 1), device=device, extractor=ext,
+                      on_inapplicable=on, cache=bool(raw.get("cache", False)),
+                      batch_size=_int(raw.get("batch_size", 50), f"{name} batch_size", 1))
+
+
+def _check_train_keys(table: dict[str, Any], where: str) -> None:
+    from ._reference import TrainConfig
+
+    import dataclasses
+
+    allowed = tuple(f.name for f in dataclasses.fields(TrainConfig)) + _TRAIN_EXTRA
+    _check_keys(table, allowed, f"{where} train")
+    if "data" not in table or "loss" not in table:
+        raise InputError(f"{where} train: needs data = \"...\" and loss = \"...\"")

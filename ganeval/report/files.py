@@ -2,7 +2,7 @@
 
 A report is built in a temporary folder beside ``DIR`` (``.DIR.partial-PID``) and renamed to
 ``DIR`` at the end, so an interrupted run (Ctrl-C, an error) leaves ``DIR`` as it was: no
-half-written report. Each file is written to a temporary name and ``os.replace``-d.
+half-written report. Each file goes through :func:`ganeval.atomic.atomic_write`.
 """
 
 from __future__ import annotations
@@ -32,19 +32,12 @@ def write_file(path: str | os.PathLike, data: bytes | str) -> Path:
     >>> p.read_text()
     'hi'
     """
+    from ..atomic import atomic_write
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_write(path, lambda fh: fh.write(raw), what="report file")
     return path
 
 

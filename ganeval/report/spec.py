@@ -128,6 +128,10 @@ def load_spec(path: str | os.PathLike) -> ReportSpec:
         raise InputError(f"spec {p}: no such file")
     if p.is_dir():
         raise InputError(f"spec {p}: is a folder, expected a .toml file")
+    if not p.is_file():
+        raise InputError(f"spec {p}: not a regular file (a FIFO, socket or device), expected a .toml file")
+    if p.stat().st_size > 16 * 2**20:
+        raise InputError(f"spec {p}: {p.stat().st_size / 2**20:.0f} MiB is too large for a report spec")
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -62,6 +62,7 @@ BASE_ARGS: dict[str, list[str]] = {
     "sample": ["{CKPT}", "-n", "10", "-o", "{OUT}"],
     "datasets": ["--json"],
     "modes": ["{R}", "--data", "ring8", "--json"],
+    "report": ["{SPEC}", "--out", "{OUTDIR}", "-q", "--json"],
 }
 
 #: options whose absurd values are legitimate requests for long work (not checked for time)
@@ -81,7 +82,7 @@ KNOWN_ELSEWHERE: dict[tuple[str, str], str] = {
     ("train", "out="): "train --out '' writes into a non-empty working folder (NAME=reference's part of issue 12)",
 }
 
-INPUT_PLACEHOLDERS = ("{A}", "{B}", "{L}", "{T}", "{R}", "{CKPT}")
+INPUT_PLACEHOLDERS = ("{A}", "{B}", "{L}", "{T}", "{R}", "{CKPT}", "{SPEC}")
 OUTPUT_OPTIONS = {"output", "labels_output"}
 OUTDIR_OPTIONS = {"out"}
 
@@ -123,6 +124,9 @@ def corpus(tmp_path_factory):
         fh.write("x,y,t\n")
         for (x, y), t in zip(rng.normal(size=(60, 2)), labels):
             fh.write(f"{x},{y},{t}\n")
+    a_path, b_path = d / "a.npy", d / "b.npy"
+    (d / "spec.toml").write_text(f'seed = 0\n[real]\ninput = "{a_path}"\n[metrics]\nfid = {{}}\n'
+                                 f'[[candidates]]\nname = "b"\ninput = "{b_path}"\n')
     bad: dict[str, Path] = {}
     bad["missing"] = d / "missing.npy"
     (d / "empty_dir").mkdir()
@@ -325,7 +329,7 @@ def run_case(label: str, argv: list[str], corpus, scratch: Path, allowed: set[st
 def _fill(args: list[str], corpus, checkpoint_path, scratch: Path) -> list[str]:
     d = corpus["dir"]
     table = {"{A}": d / "a.npy", "{B}": d / "b.npy", "{L}": d / "logits.npy", "{T}": d / "table.csv",
-             "{R}": d / "rows2d.npy", "{CKPT}": checkpoint_path, "{OUT}": scratch / "out.npz",
+             "{R}": d / "rows2d.npy", "{CKPT}": checkpoint_path, "{SPEC}": d / "spec.toml", "{OUT}": scratch / "out.npz",
              "{OUTDIR}": scratch / "run"}
     return [str(table[a]) if a in table else a for a in args]
 

@@ -48,7 +48,7 @@ from .extractors import ImageExtractor
 from .preprocessing import CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD
 
 __all__ = [
-    "ViTSpec", "DINOV2_ARCHS", "CLIP_ARCHS", "DINOv2Extractor", "CLIPExtractor", "EXTRA_HINT",
+    "ViTSpec", "DINOV2_ARCHS", "CLIP_ARCHS", "DINOv2Extractor", "CLIPExtractor", "EXTRA_HINT", "swiglu_hidden",
     "require_timm", "convert_dinov2_state_dict", "convert_clip_state_dict", "build_vit",
     "random_original_state_dict",
 ]
@@ -119,6 +119,17 @@ def require_timm(extractor: str) -> None:
         ) from None
 
 
+def swiglu_hidden(dim: int) -> int:
+    """Hidden width of DINOv2's SwiGLU MLP: 2/3 of ``4 dim``, rounded up to a multiple of 8 (4096 for ViT-g).
+
+    Examples
+    --------
+    >>> swiglu_hidden(1536)
+    4096
+    """
+    return (int(4 * dim * 2 / 3) + 7) // 8 * 8
+
+
 def build_vit(family: str, spec: ViTSpec) -> nn.Module:
     """timm's ``VisionTransformer`` for ``spec``, on the meta device (no initialisation run).
 
@@ -135,8 +146,9 @@ def build_vit(family: str, spec: ViTSpec) -> nn.Module:
                   weight_init="skip", device="meta")
     if family == "dinov2":
         extra: dict[str, Any] = dict(init_values=1.0, num_classes=0, norm_layer=partial(nn.LayerNorm, eps=1e-6))
-        if spec.swiglu:
-            extra.update(mlp_ratio=2.66667 * 2, mlp_layer=SwiGLUPacked, act_layer=nn.SiLU)
+        if spec.swiglu:  # timm packs both SwiGLU halves in fc1: 2 x hidden outputs
+            extra.update(mlp_ratio=(2 * swiglu_hidden(spec.dim) + 0.5) / spec.dim, mlp_layer=SwiGLUPacked,
+                         act_layer=nn.SiLU)
         return VisionTransformer(**common, **extra)
     return VisionTransformer(**common, pre_norm=True, num_classes=spec.out_dim, act_layer="quick_gelu",
                              norm_layer=partial(nn.LayerNorm, eps=1e-5))
@@ -349,7 +361,7 @@ def random_original_state_dict(family: str, arch: str, seed: int = 0) -> dict[st
         sd["mask_token"] = torch.zeros(1, d)
         sd["patch_embed.proj.weight"] = torch.randn(d, 3, spec.patch, spec.patch, generator=gen) / math.sqrt(3 * spec.patch**2)
         sd["patch_embed.proj.bias"] = small(d)
-        hidden = 4096 if spec.swiglu else 4 * d
+        hidden = swiglu_hidden(d) if spec.swiglu else 4 * d
         for i in range(spec.depth):
             p = f"blocks.{i}."
             norm(p + "norm1", sd)

@@ -97,14 +97,14 @@ DINOV2_ARCHS: dict[str, ViTSpec] = {
 
 CLIP_ARCHS: dict[str, ViTSpec] = {
     s.arch: s for s in [
-        ViTSpec("vit-b-32", 224, 32, 768, 12, 12, 512, hf_timm="timm/vit_base_patch32_clip_224.openai",
-                hf_original="openai/clip-vit-base-patch32"),
-        ViTSpec("vit-b-16", 224, 16, 768, 12, 12, 512, hf_timm="timm/vit_base_patch16_clip_224.openai",
-                hf_original="openai/clip-vit-base-patch16"),
-        ViTSpec("vit-l-14", 224, 14, 1024, 24, 16, 768, hf_timm="timm/vit_large_patch14_clip_224.openai",
-                hf_original="openai/clip-vit-large-patch14"),
         ViTSpec("vit-l-14-336", 336, 14, 1024, 24, 16, 768, hf_timm="timm/vit_large_patch14_clip_336.openai",
                 hf_original="openai/clip-vit-large-patch14-336"),
+        ViTSpec("vit-l-14", 224, 14, 1024, 24, 16, 768, hf_timm="timm/vit_large_patch14_clip_224.openai",
+                hf_original="openai/clip-vit-large-patch14"),
+        ViTSpec("vit-b-16", 224, 16, 768, 12, 12, 512, hf_timm="timm/vit_base_patch16_clip_224.openai",
+                hf_original="openai/clip-vit-base-patch16"),
+        ViTSpec("vit-b-32", 224, 32, 768, 12, 12, 512, hf_timm="timm/vit_base_patch32_clip_224.openai",
+                hf_original="openai/clip-vit-base-patch32"),
     ]
 }
 

@@ -143,15 +143,17 @@ def build_vit(family: str, spec: ViTSpec) -> nn.Module:
 
     common = dict(img_size=spec.img_size, patch_size=spec.patch, embed_dim=spec.dim, depth=spec.depth,
                   num_heads=spec.heads, global_pool="token", class_token=True, qkv_bias=True,
-                  weight_init="skip", device="meta")
+                  weight_init="skip")
     if family == "dinov2":
         extra: dict[str, Any] = dict(init_values=1.0, num_classes=0, norm_layer=partial(nn.LayerNorm, eps=1e-6))
         if spec.swiglu:  # timm packs both SwiGLU halves in fc1: 2 x hidden outputs
             extra.update(mlp_ratio=(2 * swiglu_hidden(spec.dim) + 0.5) / spec.dim, mlp_layer=SwiGLUPacked,
                          act_layer=nn.SiLU)
+    else:
+        extra = dict(pre_norm=True, num_classes=spec.out_dim, act_layer="quick_gelu",
+                     norm_layer=partial(nn.LayerNorm, eps=1e-5))
+    with torch.device("meta"):  # no memory and no random initialisation: every tensor comes from the weights
         return VisionTransformer(**common, **extra)
-    return VisionTransformer(**common, pre_norm=True, num_classes=spec.out_dim, act_layer="quick_gelu",
-                             norm_layer=partial(nn.LayerNorm, eps=1e-5))
 
 
 # ------------------------------------------------------------------ checkpoint layouts

@@ -7,10 +7,10 @@ name            network                                                         
                 1008 bias-free logits (:mod:`ganeval.features.inception`)             weights
 ``digits``      embedded digits CNN: 64-D features, 10 logits                        yes
                 (:mod:`ganeval.features.digits`)
-``dinov2``      DINOv2 ViT (``dinov2[:vits14|vitb14|vitl14|vitg14]``, default        needs
-                vitl14): CLS token after the final norm (:mod:`ganeval.features.vit`)  weights
-``clip``        OpenAI CLIP image tower (``clip[:vit-l-14-336|vit-l-14|vit-b-16|      needs
-                vit-b-32]``, default ViT-L/14@336): projected, L2-normalised          weights
+``dinov2``      DINOv2 ViT, ``dinov2[:vits14|vitb14|vitl14|vitg14]`` (default        needs
+                vitl14): CLS token after the final norm (:mod:`.vit`)                weights
+``clip``        OpenAI CLIP image tower, ``clip[:vit-l-14-336|vit-l-14|vit-b-16|``   needs
+                ``vit-b-32]`` (default ViT-L/14@336): projected, L2-normalised       weights
 ==============  ===================================================================  =======
 
 ``dinov2`` and ``clip`` need the optional extra ``pip install "ganeval[extractors]"`` (timm);

@@ -32,7 +32,6 @@ the weights are loaded, so the features equal those of the ``torch.hub`` model.
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass
 from functools import partial
@@ -52,8 +51,6 @@ __all__ = [
     "require_timm", "convert_dinov2_state_dict", "convert_clip_state_dict", "build_vit",
     "random_original_state_dict",
 ]
-
-log = logging.getLogger(__name__)
 
 EXTRA_HINT = 'pip install "ganeval[extractors]"'
 DINOV2_INPUT = 224

@@ -51,15 +51,19 @@ def _digits(weights: Any = None, preprocessing: str | None = None):
 
 
 def _dinov2(weights: Any = None, preprocessing: str | None = None, arch: str | None = None):
-    from .vit import DINOv2Extractor
+    from .vit import DINOv2Extractor, require_timm
 
-    return DINOv2Extractor(arch, weights, preprocessing)
+    ext = DINOv2Extractor(arch, weights, preprocessing)
+    require_timm(ext.name)  # the optional extra: say which one before any work
+    return ext
 
 
 def _clip(weights: Any = None, preprocessing: str | None = None, arch: str | None = None):
-    from .vit import CLIPExtractor
+    from .vit import CLIPExtractor, require_timm
 
-    return CLIPExtractor(arch, weights, preprocessing)
+    ext = CLIPExtractor(arch, weights, preprocessing)
+    require_timm(ext.name)
+    return ext
 
 
 _EXTRACTORS: dict[str, Callable[..., Any]] = {"inception": _inception, "digits": _digits,

@@ -135,6 +135,7 @@ def build_vit(family: str, spec: ViTSpec) -> nn.Module:
     bias, CLS token after the final norm, then the projection (a bias-free linear map; timm's
     head bias is set to 0).
     """
+    require_timm(f"{family}:{spec.arch}")
     from timm.layers import SwiGLUPacked
     from timm.models.vision_transformer import VisionTransformer
 
@@ -425,7 +426,6 @@ class _ViTExtractor(ImageExtractor):
             raise ParameterError(f"preprocessing for extractor {self.family!r} must be one of "
                                  f"{', '.join(map(repr, self.modes))}; got {mode!r}")
         self.preprocessing = mode
-        require_timm(self.name)
         self._weights = weights
         self._state_dict = state_dict
         self._path: Path | None = None

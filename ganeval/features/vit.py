@@ -300,8 +300,12 @@ def _clip_from_transformers(sd: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _load_checked(net: nn.Module, sd: Mapping[str, Any], source: str, what: str) -> nn.Module:
-    """Fill ``net`` (on meta) from ``sd`` (our layout) after checking keys and shapes."""
+def _load_checked(net: nn.Module, sd: Mapping[str, Any], source: str, what: str, *, fresh: bool = False) -> nn.Module:
+    """Fill ``net`` (on meta) from ``sd`` (our layout) after checking keys and shapes.
+
+    ``fresh``: the tensors were just read from a file and belong to nobody else, so they are
+    used in place (no second copy of a multi-GB checkpoint); otherwise they are copied.
+    """
     expected = net.state_dict()
     missing = sorted(set(expected) - set(sd))
     unexpected = sorted(set(sd) - set(expected))
@@ -319,7 +323,8 @@ def _load_checked(net: nn.Module, sd: Mapping[str, Any], source: str, what: str)
         if tuple(value.shape) != tuple(expected[key].shape):
             raise WeightsError(f"{source}: wrong shape for {key!r}: {tuple(value.shape)}, expected "
                                f"{tuple(expected[key].shape)} for {what} (another architecture's weights?)")
-        tensors[key] = value.detach().to("cpu", torch.float32).clone(memory_format=torch.contiguous_format)
+        t = value.detach().to("cpu", torch.float32)
+        tensors[key] = t.contiguous() if fresh else t.clone(memory_format=torch.contiguous_format)
     net.load_state_dict(tensors, strict=True, assign=True)
     return net.eval().requires_grad_(False)
 
@@ -465,6 +470,7 @@ class _ViTExtractor(ImageExtractor):
 
     def network(self) -> nn.Module:
         """The network on the CPU, in eval mode, with the weights loaded."""
+        net = build_vit(self.family, self.spec)  # first: without timm, say so before reading GBs
         if self._state_dict is not None:
             sd, source = self._state_dict, "state_dict"
         else:
@@ -472,8 +478,8 @@ class _ViTExtractor(ImageExtractor):
 
             path = self._resolved()
             sd, source = load_state_dict_file(path), str(path)
-        return _load_checked(build_vit(self.family, self.spec), self._convert(sd, source), source,
-                             f"{self.label} {self.spec.arch}")
+        return _load_checked(net, self._convert(sd, source), source, f"{self.label} {self.spec.arch}",
+                             fresh=self._state_dict is None)
 
     def build(self, device: Any) -> Any:
         return self.network().to(device)

@@ -370,3 +370,13 @@ def test_vitl14_matches_the_reference():
     ref = reference_dinov2(sd, ext.prepare(x), heads=16)
     assert ours.shape == (2, 1024)
     assert torch.allclose(ours.double(), ref, rtol=1e-4, atol=1e-4 * float(ref.abs().max()))
+
+
+@pytest.mark.gpu
+def test_cuda_features_match_cpu(meta_sd, images):
+    ext = DINOv2Extractor("vits14", state_dict=meta_sd)
+    cpu = _features(ext, images)
+    net = ext.build("cuda")
+    with torch.inference_mode():
+        gpu = net(ext.prepare(images).cuda()).cpu()
+    assert torch.allclose(gpu, cpu, rtol=1e-3, atol=1e-3 * float(cpu.abs().max()))  # TF32 matmuls allowed

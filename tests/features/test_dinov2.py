@@ -359,6 +359,15 @@ def test_fid_dinov2_json_records_extractor_and_hash(tmp_path, monkeypatch, meta_
               "--weights", str(weights), "--num-workers", "0", "-q"])
     with np.load(tmp_path / "s.npz") as st:
         assert st["mu"].shape == (384,) and st["sigma"].shape == (384, 384)
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["eval", str(tmp_path / "real"), str(tmp_path / "fake"), "--extractor", "dinov2:vits14",
+              "--weights", str(weights), "--metrics", "fid,kid,prdc,cmmd", "--kid-subset-size", "3",
+              "--k", "2", "--num-workers", "0", "--json"])
+    ev = json.loads(capsys.readouterr().out)["results"]
+    assert sorted(ev) == ["cmmd", "fid", "kid", "prdc"]
+    assert ev["fid"]["value"] == pytest.approx(out["value"], rel=1e-12)  # the cached features, same FID
+    assert all(r["settings"]["extractor"] == "dinov2:vits14" for r in ev.values())
 
 
 @pytest.mark.slow

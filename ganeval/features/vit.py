@@ -21,8 +21,9 @@ be in any of the layouts users already have, converted here:
 
 - DINOv2: Meta's ``dinov2_vitl14_pretrain.pth`` (torch hub; dgm-eval), timm's
   ``vit_large_patch14_dinov2.lvd142m``, Hugging Face transformers' ``facebook/dinov2-large``;
-- CLIP: OpenAI / open_clip (``visual.conv1.weight``, ...), Hugging Face transformers'
-  ``openai/clip-vit-large-patch14-336`` (CMMD-pytorch), timm's ``vit_large_patch14_clip_336.openai``.
+- CLIP: OpenAI / open_clip (``visual.conv1.weight``, ...), OpenAI's TorchScript ``.pt`` files
+  (read without running them), Hugging Face transformers' ``openai/clip-vit-large-patch14-336``
+  (CMMD-pytorch), timm's ``vit_large_patch14_clip_336.openai``.
 
 DINOv2 checkpoints hold position embeddings for 518x518 inputs (37x37 patches). At 224x224
 the DINOv2 code interpolates them bicubically with a scale factor of ``(16 + 0.1) / 37``
@@ -73,6 +74,8 @@ class ViTSpec:
     hf_timm: str = ""  # timm's Hugging Face repo of the weights
     hf_original: str = ""  # the authors' Hugging Face (transformers) repo
     hub_file: str = ""  # file name in the torch hub cache
+    openai_name: str = ""  # OpenAI's CLIP file name (TorchScript archive), e.g. "ViT-L-14-336px"
+    openai_sha256: str = ""  # its sha256 (in OpenAI's download URL; torch-fidelity's cache name)
 
     @property
     def grid(self) -> int:
@@ -95,13 +98,21 @@ DINOV2_ARCHS: dict[str, ViTSpec] = {
 CLIP_ARCHS: dict[str, ViTSpec] = {
     s.arch: s for s in [
         ViTSpec("vit-l-14-336", 336, 14, 1024, 24, 16, 768, hf_timm="timm/vit_large_patch14_clip_336.openai",
-                hf_original="openai/clip-vit-large-patch14-336"),
+                hf_original="openai/clip-vit-large-patch14-336",
+                openai_name="ViT-L-14-336px",
+                openai_sha256="3035c92b350959924f9f00213499208652fc7ea050643e8b385c2dac08641f02"),
         ViTSpec("vit-l-14", 224, 14, 1024, 24, 16, 768, hf_timm="timm/vit_large_patch14_clip_224.openai",
-                hf_original="openai/clip-vit-large-patch14"),
+                hf_original="openai/clip-vit-large-patch14",
+                openai_name="ViT-L-14",
+                openai_sha256="b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836"),
         ViTSpec("vit-b-16", 224, 16, 768, 12, 12, 512, hf_timm="timm/vit_base_patch16_clip_224.openai",
-                hf_original="openai/clip-vit-base-patch16"),
+                hf_original="openai/clip-vit-base-patch16",
+                openai_name="ViT-B-16",
+                openai_sha256="5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f"),
         ViTSpec("vit-b-32", 224, 32, 768, 12, 12, 512, hf_timm="timm/vit_base_patch32_clip_224.openai",
-                hf_original="openai/clip-vit-base-patch32"),
+                hf_original="openai/clip-vit-base-patch32",
+                openai_name="ViT-B-32",
+                openai_sha256="40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af"),
     ]
 }
 
@@ -439,13 +450,16 @@ class _ViTExtractor(ImageExtractor):
     def _candidates(self) -> tuple[list[tuple[str, str]], list[str]]:  # pragma: no cover - overridden
         return [], []
 
+    def _other_files(self) -> list[Path]:
+        return []
+
     def _resolved(self) -> Path:
         if self._path is None:
             from .weights import resolve_model_weights
 
             hf, hub = self._candidates()
             self._path = resolve_model_weights(self._weights, what=f"{self.label} ({self.name})", env_var=self.env_var,
-                                               hf_files=hf, hub_files=hub)
+                                               hf_files=hf, hub_files=hub, other_files=self._other_files())
         return self._path
 
     def weights_sha256(self) -> str | None:
@@ -537,8 +551,9 @@ class CLIPExtractor(_ViTExtractor):
     arch : {"vit-l-14-336", "vit-l-14", "vit-b-16", "vit-b-32"}, default="vit-l-14-336"
         768-D (ViT-L) or 512-D (ViT-B) features.
     weights : str or Path, optional
-        Checkpoint (OpenAI/open_clip, transformers or timm layout); default
-        ``$GANEVAL_CLIP_WEIGHTS``, then the Hugging Face hub cache.
+        Checkpoint (OpenAI/open_clip state dict or TorchScript ``.pt``, transformers or timm
+        layout); default ``$GANEVAL_CLIP_WEIGHTS``, then the Hugging Face hub cache, then
+        OpenAI's ``.pt`` in the torch hub cache (torch-fidelity) or ``~/.cache/clip`` (clip package).
     preprocessing : {"cmmd", "tf"}, default="cmmd"
         Centre crop + PIL bicubic (CMMD), or TF1 bilinear without crop (torch-fidelity).
     state_dict : mapping, optional
@@ -565,7 +580,12 @@ class CLIPExtractor(_ViTExtractor):
         hf = [(s.hf_original, "model.safetensors"), (s.hf_original, "pytorch_model.bin"),
               (s.hf_timm, "open_clip_model.safetensors"), (s.hf_timm, "open_clip_pytorch_model.bin"),
               (s.hf_timm, "model.safetensors")]
-        return hf, []
+        # OpenAI's TorchScript files, as torch-fidelity and OpenAI's clip package cache them
+        hub = [f"clip-{s.openai_name.lower()}-{s.openai_sha256}.pt"]
+        return hf, hub
+
+    def _other_files(self) -> list[Path]:
+        return [Path("~/.cache/clip") / f"{self.spec.openai_name}.pt"]
 
     def _convert(self, sd, source):
         return convert_clip_state_dict(sd, source)

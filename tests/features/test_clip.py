@@ -231,3 +231,54 @@ def test_vit_l_14_336_matches_openai_clip_image_tower():
         ref = _openai_visual(sd)(ext.prepare(x)).double()
     ref = ref / ref.norm(dim=1, keepdim=True)
     assert ours.shape == (2, 768) and torch.allclose(ours, ref, atol=2e-5)
+
+
+def test_openai_torchscript_archive_is_read_without_running_it(tmp_path, monkeypatch, openai_sd, images):
+    """OpenAI's CLIP .pt files are TorchScript archives: their tensors are read by a restricted
+    unpickler (no code loaded) and give the same features; torch-fidelity's cache name is found."""
+    import warnings
+
+    from ganeval.features.weights import read_torchscript_state_dict
+
+    class Wrapper(torch.nn.Module):  # OpenAI's archive: the CLIP module with a `visual` tower
+        def __init__(self, visual):
+            super().__init__()
+            self.visual = visual
+            self.logit_scale = torch.nn.Parameter(torch.tensor(4.6))
+
+        def forward(self, x):
+            return self.visual(x)
+
+    model = Wrapper(_openai_visual(openai_sd).half())
+    spec = CLIP_ARCHS["vit-b-32"]
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.delenv("GANEVAL_CLIP_WEIGHTS", raising=False)
+    path = tmp_path / "torch" / "hub" / "checkpoints" / f"clip-vit-b-32-{spec.openai_sha256}.pt"
+    path.parent.mkdir(parents=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.jit is deprecated; OpenAI's files were made with it
+        torch.jit.trace(model.float(), torch.zeros(1, 3, 224, 224)).half().save(str(path))
+        ref = torch.jit.load(str(path)).state_dict()
+    sd = read_torchscript_state_dict(path)
+    assert sorted(sd) == sorted(ref) and all(torch.equal(sd[k], ref[k]) and sd[k].dtype == ref[k].dtype for k in ref)
+    ext = get_extractor("clip:vit-b-32")
+    assert ext._resolved() == path
+    want = _features(CLIPExtractor("vit-b-32", state_dict=openai_sd), images)
+    assert torch.equal(_features(ext, images), want)
+
+
+def test_torchscript_reader_refuses_other_globals(tmp_path):
+    import pickle
+    import zipfile
+
+    from ganeval.features.weights import read_torchscript_state_dict
+
+    path = tmp_path / "evil.pt"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("m/data.pkl", pickle.dumps(print, protocol=2))  # a global outside the allowed few
+        z.writestr("m/code/__torch__.py", "")
+    with pytest.raises(WeightsError, match=r"refused global (__builtin__|builtins)\.print"):
+        read_torchscript_state_dict(path)
+    with pytest.raises(WeightsError, match="refused global"):
+        get_extractor("clip:vit-b-32", weights=path).network()

@@ -173,11 +173,14 @@ def test_defaults_and_choices():
 def test_absent_weights_list_every_place_looked(tmp_path, monkeypatch):
     monkeypatch.delenv("GANEVAL_CLIP_WEIGHTS", raising=False)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("HOME", str(tmp_path))
     with pytest.raises(WeightsError) as err:
         get_extractor("clip").weights_sha256()
     msg = str(err.value)
     assert "GANEVAL_CLIP_WEIGHTS" in msg and "models--openai--clip-vit-large-patch14-336" in msg
     assert "models--timm--vit_large_patch14_clip_336.openai" in msg and "nothing is downloaded" in msg
+    assert "checkpoints/clip-vit-l-14-336px-3035c92b" in msg and ".cache/clip/ViT-L-14-336px.pt" in msg
 
 
 def test_hf_cache_snapshot_is_found(tmp_path, monkeypatch, openai_sd):

@@ -29,13 +29,21 @@ def extraction_options(f: Callable) -> Callable:
     opts = [
         click.option("--extractor", default="auto", show_default=True,
                      help="Feature extractor for image inputs: inception (FID network), digits (embedded, "
-                          "offline) or auto (builtin:digits and 8x8 image arrays: digits; other images: inception). "
+                          "offline), dinov2[:vits14|vitb14|vitl14|vitg14] (default vitl14; FD_DINOv2 with fid), "
+                          "clip[:vit-l-14-336|vit-l-14|vit-b-16|vit-b-32] (default vit-l-14-336, as CMMD) "
+                          "or auto (builtin:digits and 8x8 image arrays: digits; other images: inception). "
+                          "dinov2 and clip need: pip install \"ganeval[extractors]\" and their weights "
+                          "(--weights, $GANEVAL_DINOV2_WEIGHTS / $GANEVAL_CLIP_WEIGHTS, or the Hugging Face / "
+                          "torch hub cache; never downloaded). "
                           "Feature inputs (.npy/.npz/.csv rows) are used as they are."),
         click.option("--weights", type=click.Path(dir_okay=False), default=None,
                      help="Weights file of the extractor (inception: else $GANEVAL_INCEPTION_WEIGHTS, then the "
                           "torch hub cache; digits: the shipped one)."),
-        click.option("--preprocessing", type=click.Choice(["tf", "pytorch-fid", "clean"]), default="tf",
-                     show_default=True, help="How images are resized for the Inception network."),
+        click.option("--preprocessing", type=click.Choice(["tf", "pytorch-fid", "clean", "dgm-eval", "cmmd"]),
+                     default=None,
+                     help="How images are resized for the extractor (default: the extractor's own). inception: "
+                          "tf (default), pytorch-fid, clean; dinov2: dgm-eval (default), clean, tf; "
+                          "clip: cmmd (default), tf."),
         click.option("--batch-size", type=click.IntRange(min=1), default=50, show_default=True,
                      help="Images per forward pass."),
         click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,

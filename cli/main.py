@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "ganeval_cli.sample_metrics",
     "ganeval_cli.train",
     "ganeval_cli.report",
+    "ganeval_cli.extractor_metrics",
 ]
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from ._validation import as_features, check_choice
 from .errors import DataError, ParameterError
+from .metrics.cmmd import cmmd_from_features
 from .metrics.fid import fid_from_stats
 from .metrics.inception_score import inception_score
 from .metrics.kid import kernel_inception_distance
@@ -30,7 +31,7 @@ from .statistics import FeatureStats
 __all__ = ["Features", "load_features", "evaluate", "FEATURE_METRICS"]
 
 #: metrics computed from feature rows (or, for FID, their moments); "is" from logits
-FEATURE_METRICS = ("fid", "kid", "is", "prdc", "mmd")
+FEATURE_METRICS = ("fid", "kid", "is", "prdc", "mmd", "cmmd")
 
 
 @dataclass
@@ -127,7 +128,7 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     ----------
     real, fake : inputs accepted by :func:`load_features` (or :class:`Features`)
         ``real`` may be ``None`` when only ``"is"`` is asked for.
-    metrics : iterable of {"fid", "kid", "is", "prdc", "mmd"}
+    metrics : iterable of {"fid", "kid", "is", "prdc", "mmd", "cmmd"}
     options : mapping of metric name to keyword options
         e.g. ``{"kid": {"subsets": 50}, "prdc": {"k": 3}}``.
     allow_mismatch : bool, default=False
@@ -176,6 +177,8 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
             r = prdc(real_f.need_rows("prdc"), fake_f.need_rows("prdc"), **opts)
         elif m == "mmd":
             r = maximum_mean_discrepancy(real_f.need_rows("mmd"), fake_f.need_rows("mmd"), **opts)
+        elif m == "cmmd":
+            r = cmmd_from_features(real_f.need_rows("cmmd"), fake_f.need_rows("cmmd"), **opts)
         else:
             r = inception_score(fake_f.need_logits(), **opts)
         results[m] = _with_inputs(r, real_f, fake_f)

@@ -7,7 +7,14 @@ name            network                                                         
                 1008 bias-free logits (:mod:`ganeval.features.inception`)             weights
 ``digits``      embedded digits CNN: 64-D features, 10 logits                        yes
                 (:mod:`ganeval.features.digits`)
+``dinov2``      DINOv2 ViT, ``dinov2[:vits14|vitb14|vitl14|vitg14]`` (default        needs
+                vitl14): CLS token after the final norm (:mod:`.vit`)                weights
+``clip``        OpenAI CLIP image tower, ``clip[:vit-l-14-336|vit-l-14|vit-b-16|``   needs
+                ``vit-b-32]`` (default ViT-L/14@336): projected, L2-normalised       weights
 ==============  ===================================================================  =======
+
+``dinov2`` and ``clip`` need the optional extra ``pip install "ganeval[extractors]"`` (timm);
+without it, asking for them raises a :class:`~ganeval.errors.ParameterError` that says so.
 
 ``extractor="auto"`` picks the source's preferred extractor (``digits`` for
 ``builtin:digits``), ``digits`` for in-memory 8x8 images (``.npy``/``.npz`` arrays, tensors),
@@ -31,23 +38,42 @@ __all__ = ["extract_features", "ExtractedFeatures", "get_extractor", "register_e
 log = logging.getLogger(__name__)
 
 
-def _inception(weights: Any = None, preprocessing: str = "tf"):
+def _inception(weights: Any = None, preprocessing: str | None = None):
     from .extractors import InceptionExtractor
 
-    return InceptionExtractor(weights, preprocessing)
+    return InceptionExtractor(weights, preprocessing or "tf")
 
 
-def _digits(weights: Any = None, preprocessing: str = "tf"):
+def _digits(weights: Any = None, preprocessing: str | None = None):
     from .digits import DigitsExtractor
 
     return DigitsExtractor(weights)  # the digits network has a single fixed preprocessing
 
 
-_EXTRACTORS: dict[str, Callable[..., Any]] = {"inception": _inception, "digits": _digits}
+def _dinov2(weights: Any = None, preprocessing: str | None = None, arch: str | None = None):
+    from .vit import DINOv2Extractor, require_timm
+
+    ext = DINOv2Extractor(arch, weights, preprocessing)
+    require_timm(ext.name)  # the optional extra: say which one before any work
+    return ext
+
+
+def _clip(weights: Any = None, preprocessing: str | None = None, arch: str | None = None):
+    from .vit import CLIPExtractor, require_timm
+
+    ext = CLIPExtractor(arch, weights, preprocessing)
+    require_timm(ext.name)
+    return ext
+
+
+_EXTRACTORS: dict[str, Callable[..., Any]] = {"inception": _inception, "digits": _digits,
+                                              "dinov2": _dinov2, "clip": _clip}
+_WITH_ARCH = {"dinov2", "clip"}  # names that take ":ARCH"
 
 
 def register_extractor(name: str, factory: Callable[..., Any]) -> None:
-    """Register ``factory(weights=None, preprocessing="tf") -> ImageExtractor`` as ``name``."""
+    """Register ``factory(weights=None, preprocessing=None) -> ImageExtractor`` as ``name``
+    (``preprocessing=None``: the extractor's default)."""
     _EXTRACTORS[name] = factory
 
 
@@ -57,13 +83,17 @@ def extractor_names() -> list[str]:
     Examples
     --------
     >>> extractor_names()
-    ['digits', 'inception']
+    ['clip', 'digits', 'dinov2', 'inception']
     """
     return sorted(_EXTRACTORS)
 
 
-def get_extractor(name: str, *, weights: str | Path | None = None, preprocessing: str = "tf"):
+def get_extractor(name: str, *, weights: str | Path | None = None, preprocessing: str | None = None):
     """The extractor registered as ``name`` (the network is only built when it runs).
+
+    ``dinov2`` and ``clip`` take an architecture after a colon (``dinov2:vits14``,
+    ``clip:vit-b-32``); the name with its architecture is the extractor's ``name``, recorded
+    in results and in the feature-cache key. ``preprocessing=None`` is the extractor's default.
 
     Examples
     --------
@@ -72,12 +102,15 @@ def get_extractor(name: str, *, weights: str | Path | None = None, preprocessing
     >>> get_extractor("vgg")
     Traceback (most recent call last):
     ...
-    ganeval.errors.ParameterError: extractor must be one of 'auto', 'digits', 'inception'; got 'vgg'
+    ganeval.errors.ParameterError: extractor must be one of 'auto', 'clip', 'digits', 'dinov2', 'inception'; got 'vgg'
     """
-    if name not in _EXTRACTORS:
+    base, sep, arch = name.partition(":") if isinstance(name, str) else (name, "", "")
+    if base not in _EXTRACTORS or (sep and base not in _WITH_ARCH):
         options = ", ".join(repr(n) for n in ["auto", *extractor_names()])
         raise ParameterError(f"extractor must be one of {options}; got {name!r}")
-    return _EXTRACTORS[name](weights=weights, preprocessing=preprocessing)
+    if base in _WITH_ARCH:
+        return _EXTRACTORS[base](weights=weights, preprocessing=preprocessing, arch=arch.lower() or None)
+    return _EXTRACTORS[base](weights=weights, preprocessing=preprocessing)
 
 
 def _auto_for(src: Any) -> str:
@@ -100,7 +133,7 @@ class ExtractedFeatures:
 
 
 def extract_features(source: Any, *, extractor: str = "auto", weights: str | Path | None = None,
-                     preprocessing: str = "tf", batch_size: int = 50, device: Any = "auto",
+                     preprocessing: str | None = None, batch_size: int = 50, device: Any = "auto",
                      num_workers: int | None = None, cache: bool = True, progress: bool = False,
                      **source_options: Any) -> ExtractedFeatures:
     """Features (and logits) of every image of ``source``, from the cache when possible.
@@ -112,13 +145,16 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
     Parameters
     ----------
     source : image source, path (folder, .zip), or uint8 array/tensor of images
-    extractor : {"auto", "inception", "digits"}, default="auto"
+    extractor : {"auto", "inception", "digits", "dinov2[:ARCH]", "clip[:ARCH]"}, default="auto"
         ``"auto"``: the source's preferred extractor (``digits`` for ``builtin:digits``),
         ``digits`` for in-memory 8x8 images, else ``inception``.
     weights : str or Path, optional
-        Weights file of the extractor (default: resolved for Inception, shipped for digits).
-    preprocessing : {"tf", "pytorch-fid", "clean"}, default="tf"
-        Inception input resizing (ignored by ``digits``, which has one fixed way).
+        Weights file of the extractor (default: resolved for Inception, DINOv2 and CLIP,
+        shipped for digits).
+    preprocessing : str, optional
+        Input resizing; default the extractor's own: ``"tf"`` for Inception (or
+        ``"pytorch-fid"``, ``"clean"``), ``"dgm-eval"`` for DINOv2 (or ``"clean"``, ``"tf"``),
+        ``"cmmd"`` for CLIP (or ``"tf"``); ignored by ``digits``, which has one fixed way.
     batch_size : int, default=50
     device : {"auto", "cpu", "cuda"}, default="auto"
     num_workers : int, optional

@@ -28,7 +28,8 @@ from PIL import Image
 
 from ..errors import DataError, ParameterError
 
-__all__ = ["PREPROCESSING", "preprocess", "resize_bilinear_tf1", "DEFAULT_MODE", "INPUT_SIZE"]
+__all__ = ["PREPROCESSING", "preprocess", "resize_bilinear_tf1", "DEFAULT_MODE", "INPUT_SIZE",
+           "preprocess_vit", "resize_pil_bicubic", "VIT_MODES", "IMAGENET_MEAN", "IMAGENET_STD", "CLIP_MEAN", "CLIP_STD"]
 
 INPUT_SIZE = 299
 DEFAULT_MODE = "tf"
@@ -113,9 +114,9 @@ def _pytorch_fid(images: torch.Tensor) -> torch.Tensor:
     return 2 * x - 1
 
 
-def _pil_bicubic_channel(channel: np.ndarray) -> np.ndarray:
+def _pil_bicubic_channel(channel: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
     img = Image.fromarray(channel.astype(np.float32))  # mode "F": 32-bit float, no quantisation
-    img = img.resize((INPUT_SIZE, INPUT_SIZE), resample=Image.Resampling.BICUBIC)
+    img = img.resize((size, size), resample=Image.Resampling.BICUBIC)
     return np.asarray(img, dtype=np.float32).clip(0, 255)
 
 
@@ -180,3 +181,106 @@ def preprocess(images: torch.Tensor, mode: str = DEFAULT_MODE) -> torch.Tensor:
             f"images must be a uint8 tensor of shape (N, 3, H, W), got {images.dtype} of shape {tuple(images.shape)}"
         )
     return fn(images)
+
+
+# --- inputs of the ViT extractors (DINOv2, CLIP): resize to the network's size, then mean/std ---
+
+#: ImageNet mean/std (DINOv2, as dgm-eval and torch-fidelity normalise)
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+#: OpenAI CLIP mean/std
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+VIT_MODES = ("dgm-eval", "cmmd", "clean", "tf")
+"""Resize modes of :func:`preprocess_vit` (each extractor accepts a subset)."""
+
+
+def resize_pil_bicubic(images: torch.Tensor, size: int, *, center_crop: bool = False) -> torch.Tensor:
+    """PIL bicubic resize of each uint8 RGB image to ``size`` x ``size``, output uint8.
+
+    Each image becomes a PIL ``RGB`` image (8 bits per channel), optionally cropped to its
+    centred square (``l = min(w, h)``, box ``((w - l) // 2, (h - l) // 2)`` + ``l``, as CMMD's
+    reader does), and resized with ``Image.BICUBIC`` (PIL antialiases when it shrinks), which
+    rounds back to uint8: torchvision's ``Resize(BICUBIC)`` on a PIL image (dgm-eval) and
+    CMMD's ``_center_crop_and_resize`` do exactly this.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.zeros(2, 3, 10, 20, dtype=torch.uint8)
+    >>> resize_pil_bicubic(x, 7, center_crop=True).shape
+    torch.Size([2, 3, 7, 7])
+    """
+    arr = images.detach().cpu().permute(0, 2, 3, 1).contiguous().numpy()
+    out = np.empty((arr.shape[0], size, size, 3), dtype=np.uint8)
+    for i in range(arr.shape[0]):
+        img = Image.fromarray(arr[i])  # (H, W, 3) uint8 -> an 8-bit RGB image
+        if center_crop:
+            w, h = img.size
+            side = min(w, h)
+            left, top = (w - side) // 2, (h - side) // 2
+            img = img.crop((left, top, left + side, top + side))
+        out[i] = np.asarray(img.resize((size, size), resample=Image.Resampling.BICUBIC), dtype=np.uint8)
+    return torch.from_numpy(out).permute(0, 3, 1, 2).to(images.device)
+
+
+def _normalise(x: torch.Tensor, mean: tuple, std: tuple, scale: float = 1.0) -> torch.Tensor:
+    """``(x - scale * mean) / (scale * std)`` per channel, in float32 (torchvision's ``normalize``)."""
+    m = torch.as_tensor([scale * v for v in mean], dtype=torch.float32, device=x.device).view(-1, 1, 1)
+    s = torch.as_tensor([scale * v for v in std], dtype=torch.float32, device=x.device).view(-1, 1, 1)
+    return x.sub(m).div_(s)
+
+
+def preprocess_vit(images: torch.Tensor, mode: str, size: int, mean: tuple, std: tuple) -> torch.Tensor:
+    """uint8 images -> float32 (N, 3, size, size) ViT input, normalised with ``mean``/``std``.
+
+    ============  ===========================================================  ===================
+    mode          resize, then scale                                           matches
+    ============  ===========================================================  ===================
+    ``dgm-eval``  PIL bicubic on the uint8 RGB image (rounded to uint8),        dgm-eval (DINOv2)
+                  ``x / 255``
+    ``cmmd``      centre square crop, then as ``dgm-eval``                      CMMD (CLIP)
+    ``clean``     PIL bicubic on each channel as float32 (no rounding),         dgm-eval
+                  clipped to [0, 255], ``x / 255``                              ``--clean_resize``
+    ``tf``        TF1 bilinear (:func:`resize_bilinear_tf1`) on 0..255 floats,  torch-fidelity
+                  normalised with ``255 * mean``, ``255 * std``
+    ============  ===========================================================  ===================
+
+    Then ``(x - mean) / std`` per channel. Stein et al. 2023 (dgm-eval), arXiv:2306.04675;
+    Jayasumana et al. 2024 (CMMD), arXiv:2401.09603.
+
+    Parameters
+    ----------
+    images : Tensor of shape (N, 3, H, W), dtype uint8
+    mode : {"dgm-eval", "cmmd", "clean", "tf"}
+    size : int
+        The network's input size (224 for DINOv2, 336 for CLIP ViT-L/14@336).
+    mean, std : tuple of 3 floats
+        Per-channel statistics on the [0, 1] scale.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.full((1, 3, 5, 9), 255, dtype=torch.uint8)
+    >>> y = preprocess_vit(x, "cmmd", 4, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
+    >>> y.shape, float(y.min()), float(y.max())
+    (torch.Size([1, 3, 4, 4]), 1.0, 1.0)
+    """
+    if not isinstance(mode, str) or mode not in VIT_MODES:
+        raise ParameterError(f"preprocessing must be one of {', '.join(map(repr, VIT_MODES))}; got {mode!r}")
+    if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8 or images.ndim != 4 or images.shape[1] != 3:
+        got = f"{images.dtype} of shape {tuple(images.shape)}" if isinstance(images, torch.Tensor) else type(images).__name__
+        raise DataError(f"images must be a uint8 tensor of shape (N, 3, H, W), got {got}")
+    if mode == "tf":
+        return _normalise(resize_bilinear_tf1(images.to(torch.float32), size), mean, std, scale=255.0)
+    if mode == "clean":
+        arr = images.detach().cpu().numpy()
+        out = np.empty((arr.shape[0], 3, size, size), dtype=np.float32)
+        for i in range(arr.shape[0]):
+            for c in range(3):
+                out[i, c] = _pil_bicubic_channel(arr[i, c], size)
+        x = torch.from_numpy(out).to(images.device) / 255
+    else:
+        x = resize_pil_bicubic(images, size, center_crop=(mode == "cmmd")).to(torch.float32) / 255
+    return _normalise(x, mean, std)

@@ -38,6 +38,12 @@ __all__ = [
     "download_weights",
     "file_sha256",
     "load_weights_file",
+    "hf_hub_cache_dir",
+    "hf_cached_file",
+    "resolve_model_weights",
+    "load_state_dict_file",
+    "is_torchscript_archive",
+    "read_torchscript_state_dict",
 ]
 
 logger = logging.getLogger(__name__)
@@ -290,3 +296,243 @@ def load_weights_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise WeightsError(f"{p}: expected a state dict (a mapping of names to tensors), got {type(obj).__name__}")
     return obj
+
+
+# --- weights of the optional ViT extractors (DINOv2, CLIP): found on disk, never downloaded ---
+
+
+def hf_hub_cache_dir() -> Path:
+    """The Hugging Face hub cache folder, as ``huggingface_hub`` chooses it (read only here).
+
+    ``$HF_HUB_CACHE``, else ``$HF_HOME/hub``, else ``$XDG_CACHE_HOME/huggingface/hub``, else
+    ``~/.cache/huggingface/hub``.
+
+    Examples
+    --------
+    >>> hf_hub_cache_dir().name
+    'hub'
+    """
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    if os.environ.get("HF_HOME"):
+        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "huggingface" / "hub"
+
+
+def hf_cached_file(repo_id: str, filename: str, cache: Path | None = None) -> tuple[Path, Path | None]:
+    """Where the hub cache would hold ``filename`` of model ``repo_id``, and the file if it is there.
+
+    The hub cache layout is ``models--ORG--NAME/snapshots/<commit>/<filename>`` with
+    ``refs/main`` naming the commit; the snapshot of ``refs/main`` is preferred, else the
+    newest snapshot holding the file. Nothing is downloaded and no network is touched.
+
+    Returns
+    -------
+    (folder looked in, file or None)
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     snap = pathlib.Path(d) / "models--org--net" / "snapshots" / "abc"
+    ...     snap.mkdir(parents=True)
+    ...     _ = (snap / "model.safetensors").write_bytes(b"x")
+    ...     hf_cached_file("org/net", "model.safetensors", pathlib.Path(d))[1].parent.name
+    'abc'
+    """
+    root = (cache if cache is not None else hf_hub_cache_dir()) / ("models--" + repo_id.replace("/", "--"))
+    snapshots = root / "snapshots"
+    ref = root / "refs" / "main"
+    try:
+        commit = ref.read_text().strip() if ref.is_file() else None
+        if commit and (snapshots / commit / filename).is_file():
+            return snapshots / "<main>", snapshots / commit / filename
+        candidates = [s / filename for s in snapshots.iterdir() if (s / filename).is_file()] if snapshots.is_dir() else []
+    except OSError:
+        candidates = []
+    if candidates:
+        return snapshots, max(candidates, key=lambda p: p.stat().st_mtime_ns)
+    return snapshots / "*", None
+
+
+def resolve_model_weights(path: str | Path | None, *, what: str, env_var: str,
+                          hf_files: list[tuple[str, str]] = (), hub_files: list[str] = (),
+                          other_files: list[Path] = ()) -> Path:
+    """The weights file of an optional extractor, found on disk in the documented order.
+
+    1. ``path`` (``--weights``), else the environment variable ``env_var``: used as given
+       (it must exist; converted or fine-tuned weights are fine; the sha256 is recorded);
+    2. the Hugging Face hub cache: each ``(repo_id, filename)`` of ``hf_files`` in turn
+       (see :func:`hf_cached_file`);
+    3. the torch hub cache ``<torch.hub.get_dir()>/checkpoints/<name>`` for each of ``hub_files``
+       (where ``torch.hub.load`` users, e.g. dgm-eval's, have the file), then ``other_files``;
+    4. otherwise one :class:`WeightsError` listing every place looked in.
+
+    Nothing is ever downloaded.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = pathlib.Path(d) / "w.pth"
+    ...     _ = p.write_bytes(b"x")
+    ...     resolve_model_weights(p, what="DINOv2", env_var="NOPE") == p
+    True
+    """
+    explicit, origin = (path, "--weights") if path is not None else (os.environ.get(env_var) or None, env_var)
+    if explicit is not None:
+        p = Path(explicit).expanduser()
+        if not p.is_file():
+            state = "does not exist" if not p.exists() else "is not a file"
+            raise WeightsError(f"{p}: {what} weights file given by {origin} {state}")
+        return p
+    looked = ["--weights (not given)", f"${env_var} (not set)"]
+    for repo_id, filename in hf_files:
+        where, found = hf_cached_file(repo_id, filename)
+        if found is not None:
+            logger.info("%s weights from the Hugging Face hub cache: %s", what, found)
+            return found
+        looked.append(str(where / filename))
+    for name in hub_files:
+        p = Path(torch.hub.get_dir()) / "checkpoints" / name
+        if p.is_file():
+            logger.info("%s weights from the torch hub cache: %s", what, p)
+            return p
+        looked.append(str(p))
+    for p in other_files:
+        p = Path(p).expanduser()
+        if p.is_file():
+            logger.info("%s weights: %s", what, p)
+            return p
+        looked.append(str(p))
+    raise WeightsError(f"{what} weights not found (nothing is downloaded); looked in: {'; '.join(looked)}")
+
+
+def load_state_dict_file(path: str | Path) -> dict[str, Any]:
+    """A state dict from a ``.safetensors`` file, a TorchScript archive or a torch file.
+
+    Torch files are read with ``weights_only=True``; TorchScript archives (OpenAI's CLIP
+    ``.pt``) with :func:`read_torchscript_state_dict`, which runs no code. A torch file
+    holding ``{"state_dict": ...}`` or ``{"model": ...}`` is unwrapped.
+    Errors are :class:`WeightsError` naming the file.
+    """
+    p = Path(path)
+    if p.suffix == ".safetensors":
+        try:
+            from safetensors.torch import load_file
+        except ImportError:  # pragma: no cover - safetensors comes with timm
+            raise WeightsError(f"{p}: reading .safetensors needs the safetensors package (pip install safetensors)") from None
+        try:
+            return dict(load_file(str(p), device="cpu"))
+        except Exception as exc:  # safetensors raises its own error types
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise WeightsError(f"{p}: cannot be read as a safetensors file ({first[:200]})") from None
+    if p.is_file() and is_torchscript_archive(p):  # OpenAI's CLIP .pt files (clip package, torch-fidelity)
+        return read_torchscript_state_dict(p)
+    obj = load_weights_file(p)
+    for key in ("state_dict", "model"):
+        if set(obj) == {key} and isinstance(obj[key], dict):
+            return obj[key]
+    return obj
+
+
+# --- TorchScript archives (OpenAI's CLIP .pt files): tensors read without running any code ---
+
+_STORAGE_DTYPES = {
+    "FloatStorage": torch.float32, "HalfStorage": torch.float16, "BFloat16Storage": torch.bfloat16,
+    "DoubleStorage": torch.float64, "LongStorage": torch.int64, "IntStorage": torch.int32,
+    "ShortStorage": torch.int16, "CharStorage": torch.int8, "ByteStorage": torch.uint8, "BoolStorage": torch.bool,
+}
+
+
+class _ScriptObject:
+    """Stand-in for a TorchScript module object: only its attributes are kept (no code)."""
+
+    def __init__(self, *args: Any) -> None:
+        self.attributes: dict[str, Any] = {}
+
+    def __setstate__(self, state: Any) -> None:
+        self.attributes = dict(state) if isinstance(state, dict) else {}
+
+
+def _rebuild_tensor(flat: torch.Tensor, offset: int, size: Any, stride: Any, *rest: Any) -> torch.Tensor:
+    return torch.as_strided(flat, tuple(size), tuple(stride), int(offset)).clone()
+
+
+def is_torchscript_archive(path: str | Path) -> bool:
+    """Whether ``path`` is a TorchScript archive (a zip with ``*/data.pkl`` and ``*/code/``)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return any(n.endswith("/data.pkl") for n in names) and any("/code/" in n for n in names)
+
+
+def read_torchscript_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """The named tensors of a TorchScript archive (e.g. OpenAI's ``ViT-L-14-336px.pt``), read safely.
+
+    The archive's ``data.pkl`` is unpickled with a restricted unpickler that accepts only
+    TorchScript module objects (kept as plain attribute dicts: no TorchScript code is loaded
+    or run), ``OrderedDict``, storage types and the tensor rebuild function; tensor bytes are
+    read from the archive's ``data/`` records. Names follow the module tree
+    (``visual.conv1.weight``, ...), as ``torch.jit.load(path).state_dict()`` gives them.
+    """
+    import io
+    import pickle
+    import sys
+    import zipfile
+    from collections import OrderedDict
+
+    p = Path(path)
+    if sys.byteorder != "little":  # pragma: no cover - every current platform is little-endian
+        raise WeightsError(f"{p}: reading TorchScript archives needs a little-endian machine")
+    try:
+        z = zipfile.ZipFile(p)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise WeightsError(f"{p}: cannot be read as a TorchScript archive ({exc})") from None
+    with z:
+        pkl = next((n for n in z.namelist() if n.endswith("/data.pkl")), None)
+        if pkl is None:
+            raise WeightsError(f"{p}: not a TorchScript archive (no data.pkl)")
+        root = pkl[: -len("data.pkl")]
+
+        class _Unpickler(pickle.Unpickler):
+            def find_class(self, module: str, name: str) -> Any:
+                if module == "__torch__" or module.startswith("__torch__."):
+                    return _ScriptObject
+                if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
+                    return _rebuild_tensor
+                if (module, name) == ("collections", "OrderedDict"):
+                    return OrderedDict
+                if module == "torch" and name in _STORAGE_DTYPES:
+                    return _STORAGE_DTYPES[name]
+                raise pickle.UnpicklingError(f"refused global {module}.{name}")
+
+            def persistent_load(self, pid: Any) -> torch.Tensor:
+                if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"):
+                    raise pickle.UnpicklingError(f"unexpected persistent id {pid!r}")
+                dtype, key = pid[1], str(pid[2])
+                raw = bytearray(z.read(f"{root}data/{key}"))
+                return torch.frombuffer(raw, dtype=dtype) if raw else torch.empty(0, dtype=dtype)
+
+        try:
+            obj = _Unpickler(io.BytesIO(z.read(pkl))).load()
+        except Exception as exc:  # a refused global, a damaged record, a missing member
+            raise WeightsError(f"{p}: cannot read the TorchScript archive's tensors ({str(exc)[:200]})") from None
+    out: dict[str, torch.Tensor] = {}
+
+    def walk(o: Any, prefix: str) -> None:
+        for k, v in o.attributes.items():
+            if isinstance(v, torch.Tensor):
+                out[prefix + k] = v
+            elif isinstance(v, _ScriptObject):
+                walk(v, prefix + k + ".")
+
+    if not isinstance(obj, _ScriptObject):
+        raise WeightsError(f"{p}: the TorchScript archive holds no module")
+    walk(obj, "")
+    return out

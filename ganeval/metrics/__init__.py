@@ -9,6 +9,7 @@ name                function                                module
 fid                 :func:`fid_from_features`               :mod:`.fid`
 kid                 :func:`kernel_inception_distance`       :mod:`.kid`
 mmd                 :func:`maximum_mean_discrepancy`        :mod:`.mmd`
+cmmd                :func:`cmmd_from_features`              :mod:`.cmmd`
 prdc                :func:`prdc`                            :mod:`.prdc`
 is                  :func:`inception_score` (one sample)    :mod:`.inception_score`
 ecdf                :func:`ecdf_distance`                   :mod:`.ecdf`
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .c2st import classifier_two_sample_test
+from .cmmd import cmmd_from_features
 from .ecdf import ecdf_distance
 from .fid import fid_from_features
 from .inception_score import inception_score
@@ -78,6 +80,7 @@ TWO_SAMPLE_METRICS: dict[str, MetricSpec] = {
         MetricSpec("kid", kernel_inception_distance, "value", False, False, None, False, seeded=True,
                    test_options={"subsets": 10, "subset_size": 20}),
         MetricSpec("mmd", maximum_mean_discrepancy, "value", False, True, None, True, seeded=True),
+        MetricSpec("cmmd", cmmd_from_features, "value", False, True, 0.0, True),
         MetricSpec("prdc", _prdc, "precision", True, False, 1.0, True, test_options={"k": 3}),
         MetricSpec("ecdf", ecdf_distance, "value", False, True, 0.0, True),
         MetricSpec("c2st", classifier_two_sample_test, "accuracy", False, False, None, False, seeded=True,

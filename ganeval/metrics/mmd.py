@@ -126,8 +126,8 @@ def mmd2_unbiased(x: np.ndarray, y: np.ndarray, kernel: Kernel) -> float:
 def maximum_mean_discrepancy(real: Any, fake: Any, *, kernel: str = "rbf",
                              bandwidth: float | str = "median", degree: int = 3,
                              gamma: float | None = None, coef0: float = 1.0,
-                             seed: Any = 0) -> MetricResult:
-    """Unbiased squared MMD between two sets of rows.
+                             seed: Any = 0, estimator: str = "unbiased") -> MetricResult:
+    """Unbiased (or biased) squared MMD between two sets of rows.
 
     Parameters
     ----------
@@ -140,11 +140,14 @@ def maximum_mean_discrepancy(real: Any, fake: Any, *, kernel: str = "rbf",
         defaults to 1/d.
     seed : int, default=0
         Seed of the subsample used by the median heuristic.
+    estimator : {"unbiased", "biased"}, default="unbiased"
+        ``"biased"``: the V-statistic, which keeps the diagonal terms ``k(x_i, x_i)``:
+        ``mean(K_xx) + mean(K_yy) - 2 mean(K_xy)`` (never negative; used by CMMD).
 
     Returns
     -------
     MetricResult
-        ``value`` is the unbiased MMD^2 (may be slightly negative for equal laws).
+        ``value`` is the MMD^2 estimate (the unbiased one may be slightly negative for equal laws).
 
     Examples
     --------
@@ -157,10 +160,16 @@ def maximum_mean_discrepancy(real: Any, fake: Any, *, kernel: str = "rbf",
     x = as_features(real, "real")
     y = as_features(fake, "fake")
     check_same_dim(x, y, "real", "fake")
+    estimator = check_choice(estimator, "estimator", ("unbiased", "biased"))
     k = make_kernel(kernel, x.shape[1], degree=degree, gamma=gamma, coef0=coef0,
                     bandwidth=bandwidth, x=x, y=y, seed=seed)
-    value = mmd2_unbiased(x, y, k)
+    if estimator == "unbiased":
+        value = mmd2_unbiased(x, y, k)
+    else:
+        m, n = x.shape[0], y.shape[0]
+        value = float(k.sum_over(x, x) / (m * m) + k.sum_over(y, y) / (n * n) - 2.0 * k.sum_over(x, y) / (m * n))
     settings = k.settings()
+    settings["estimator"] = estimator
     if kernel == "rbf":
         settings["bandwidth_rule"] = bandwidth if isinstance(bandwidth, str) else "given"
         settings["seed"] = seed if isinstance(seed, int) else None

@@ -119,7 +119,7 @@ def test_extractor_choice():
     digits = open_source("builtin:digits/test")
     assert digits.kind == "images" and digits.preferred_extractor == "digits"
     assert get_extractor("inception").name == "inception"
-    with pytest.raises(ParameterError, match="extractor must be one of 'auto', 'digits', 'inception'; got 'vgg'"):
+    with pytest.raises(ParameterError, match="extractor must be one of 'auto', 'clip', 'digits', 'dinov2', 'inception'; got 'vgg'"):
         extract_features(np.zeros((2, 8, 8, 3), np.uint8), extractor="vgg", cache=False)
     with pytest.raises(ParameterError, match="preprocessing must be one of"):
         extract_features(np.zeros((2, 8, 8, 3), np.uint8), extractor="inception", preprocessing="bicubic",

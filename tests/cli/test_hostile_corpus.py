@@ -63,6 +63,7 @@ BASE_ARGS: dict[str, list[str]] = {
     "datasets": ["--json"],
     "modes": ["{R}", "--data", "ring8", "--json"],
     "report": ["{SPEC}", "--out", "{OUTDIR}", "-q", "--json"],
+    "cmmd": ["{A}", "{B}", "--json"],
 }
 
 #: options whose absurd values are legitimate requests for long work (not checked for time)

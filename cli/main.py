@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "ganeval_cli.feature_metrics",
     "ganeval_cli.sample_metrics",
     "ganeval_cli.train",
+    "ganeval_cli.extra_metrics",
 ]
 
 

@@ -119,6 +119,7 @@ def features_of(source: Source, *, extractor: str = "auto", **extract_options: A
 def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extractor: str = "auto",
              options: Mapping[str, Mapping[str, Any]] | None = None,
              source_options: Mapping[str, Any] | None = None,
+             ci: float | None = None, bootstrap: int = 200, seed: int = 0,
              **extract_options: Any) -> dict[str, MetricResult]:
     """Compute several metrics between ``real`` and ``fake``, reading each input once.
 
@@ -129,6 +130,9 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     metrics : iterable of {"fid", "kid", "is", "prdc", "mmd"}
     options : mapping of metric name to keyword options
         e.g. ``{"kid": {"subsets": 50}, "prdc": {"k": 3}}``.
+    ci : float in (0, 1), optional
+        Add a seeded bootstrap interval to every result (``ci_low``, ``ci_high``, ``se``;
+        see :mod:`ganeval.uncertainty`), with ``bootstrap`` replicates (>= 10) and ``seed``.
 
     Examples
     --------
@@ -159,6 +163,13 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
         _check_dims(real_f, fake_f)
 
     results: dict[str, MetricResult] = {}
+    if ci is not None:
+        from .uncertainty import intervals_for
+
+        for m, r in intervals_for(metrics, real_f, fake_f, options, ci=ci, bootstrap=bootstrap, seed=seed,
+                                  progress=bool(extract_options.get("progress"))).items():
+            results[m] = _with_inputs(r, real_f, fake_f)
+        return results
     for m in metrics:
         opts = options.get(m, {})
         if m == "fid":

@@ -272,36 +272,47 @@ def _weighted_moments(x: np.ndarray, weights: np.ndarray, mean: np.ndarray, xc: 
     return means, cov
 
 
-def _sqrt_psd(s: np.ndarray, inverse: bool = False) -> np.ndarray:
+def _eig_psd(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     w, v = np.linalg.eigh((s + s.T) / 2)
-    w = _drop_roundoff(w)
-    if inverse:
-        with np.errstate(divide="ignore"):
-            r = np.where(w > 0, 1.0 / np.sqrt(np.where(w > 0, w, 1.0)), 0.0)
-    else:
-        r = np.sqrt(w)
+    return _drop_roundoff(w), v
+
+
+def _power(w: np.ndarray, v: np.ndarray, p: float) -> np.ndarray:
+    """``V diag(w^p) V^T`` over the positive eigenvalues (a pseudo-inverse for p < 0)."""
+    r = np.zeros_like(w)
+    pos = w > 0
+    r[pos] = w[pos] ** p
     return (v * r) @ v.T
 
 
-def fid_influence(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def fid_influence(x: np.ndarray, y: np.ndarray, moments: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Influence values of FID for every real row and every fake row (trusted input).
 
-    ``FID(P_n + t (delta_x - P_n)) = FID + t IF(x) + O(t^2)``; see the module notes.
+    ``FID(P_n + t (delta_x - P_n)) = FID + t IF(x) + O(t^2)``; see the module notes. Two
+    symmetric eigendecompositions: of ``S1`` (for ``S1^{+-1/2}``) and of
+    ``M = S1^{1/2} S2 S1^{1/2}`` (for ``M^{+-1/2}``); ``T = S1^{-1/2} M^{1/2} S1^{-1/2}`` and
+    ``T^{-1} = S1^{1/2} M^{-1/2} S1^{1/2}``. ``moments`` = ``(mu1, S1, mu2, S2)`` if known.
     """
-    mu1, mu2 = x.mean(0), y.mean(0)
-    s1, s2 = np.cov(x, rowvar=False).reshape(x.shape[1], -1), np.cov(y, rowvar=False).reshape(y.shape[1], -1)
-    r1, r1i = _sqrt_psd(s1), _sqrt_psd(s1, inverse=True)
-    mid = _sqrt_psd(r1 @ s2 @ r1)
-    t12 = r1i @ mid @ r1i  # maps N(0, S1) to N(0, S2): T S1 T = S2
-    r2, r2i = _sqrt_psd(s2), _sqrt_psd(s2, inverse=True)
-    t21 = r2i @ _sqrt_psd(r2 @ s1 @ r2) @ r2i
+    if moments is None:
+        moments = (x.mean(0), np.atleast_2d(np.cov(x, rowvar=False)), y.mean(0),
+                   np.atleast_2d(np.cov(y, rowvar=False)))
+    mu1, s1, mu2, s2 = moments
+    w1, v1 = _eig_psd(s1)
+    r1, r1i = _power(w1, v1, 0.5), _power(w1, v1, -0.5)
+    wm, vm = _eig_psd(r1 @ s2 @ r1)
+    t12 = r1i @ _power(wm, vm, 0.5) @ r1i      # T: maps N(0, S1) to N(0, S2)
+    t21 = r1 @ _power(wm, vm, -0.5) @ r1       # T^{-1}
     diff = mu1 - mu2
     out = []
     for rows, mu, s, t, sign in ((x, mu1, s1, t12, 1.0), (y, mu2, s2, t21, -1.0)):
         rc = rows - mu
         g = np.eye(rows.shape[1]) - t
-        quad = np.einsum("ij,ij->i", rc @ g, rc)
-        out.append(sign * 2.0 * (rc @ diff) + quad - float(np.sum(g * s)))
+        # the quadratic form in float32: influence values need ~6 digits, not 15
+        rc32 = rc.astype(np.float32)
+        quad = np.einsum("ij,ij->i", rc32 @ g.astype(np.float32), rc32, dtype=np.float64)
+        # minus the quadratic form's mean (= tr(G S) with the 1/n covariance): the empirical
+        # influence values, which sum to 0
+        out.append(sign * 2.0 * (rc @ diff) + quad - quad.mean())
     return out[0], out[1]
 
 
@@ -328,14 +339,18 @@ def fid_interval(real: Any, fake: Any, *, ci: float = 0.95, bootstrap: int = 200
     >>> r.settings["method"], bool(r.ci_low < r.value < r.ci_high)
     ('exact', True)
     """
-    from .metrics.fid import fid_from_features
+    from .metrics.fid import fid_from_stats
+    from .statistics import FeatureStats
+    from ._validation import check_same_dim
 
     level, b = check_ci(ci, bootstrap)
     if method not in ("auto", "exact", "linear"):
         raise ParameterError(f"method must be 'auto', 'exact' or 'linear'; got {method!r}")
     x = as_features(real, "real")
     y = as_features(fake, "fake")
-    estimate = fid_from_features(x, y, eps=eps)
+    check_same_dim(x, y, "real", "fake")
+    st1, st2 = FeatureStats.from_features(x), FeatureStats.from_features(y)
+    estimate = fid_from_stats(st1, st2, eps=eps)
     n1, n2, d = x.shape[0], y.shape[0], x.shape[1]
     if method == "auto":
         flops = b * (2.0 * (n1 + n2) * d * d + 20.0 * d**3)
@@ -344,12 +359,13 @@ def fid_interval(real: Any, fake: Any, *, ci: float = 0.95, bootstrap: int = 200
     w1 = rng.multinomial(n1, np.full(n1, 1.0 / n1), size=b).astype(np.float64)
     w2 = rng.multinomial(n2, np.full(n2, 1.0 / n2), size=b).astype(np.float64)
     if method == "linear":
-        if1, if2 = fid_influence(x, y)
+        eye = eps * np.eye(x.shape[1])
+        if1, if2 = fid_influence(x, y, (st1.mean, st1.cov + eye, st2.mean, st2.cov + eye))
         reps = estimate.value + (w1 - 1.0) @ if1 / n1 + (w2 - 1.0) @ if2 / n2
         if progress is not None:
             progress(b)
     else:
-        mu1, mu2 = x.mean(0), y.mean(0)
+        mu1, mu2 = st1.mean, st2.mean
         m1, cov1 = _weighted_moments(x, w1, mu1, x - mu1)
         m2, cov2 = _weighted_moments(y, w2, mu2, y - mu2)
         reps = np.empty(b)

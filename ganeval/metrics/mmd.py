@@ -111,6 +111,8 @@ class Kernel:
         return total
 
     def _block_sum(self, xb: np.ndarray, y: np.ndarray) -> float:
+        if self.name == "linear":  # sum_ij x_i.y_j = (sum_i x_i).(sum_j y_j): no matrix at all
+            return float(xb.sum(0, dtype=np.float64) @ y.sum(0, dtype=np.float64))
         if self.name != "poly":
             return float(self.gram(xb, y).sum())
         base = (xb @ y.T).astype(np.float64)

@@ -288,32 +288,57 @@ def _power(w: np.ndarray, v: np.ndarray, p: float) -> np.ndarray:
 def fid_influence(x: np.ndarray, y: np.ndarray, moments: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Influence values of FID for every real row and every fake row (trusted input).
 
-    ``FID(P_n + t (delta_x - P_n)) = FID + t IF(x) + O(t^2)``; see the module notes. Two
-    symmetric eigendecompositions: of ``S1`` (for ``S1^{+-1/2}``) and of
-    ``M = S1^{1/2} S2 S1^{1/2}`` (for ``M^{+-1/2}``); ``T = S1^{-1/2} M^{1/2} S1^{-1/2}`` and
-    ``T^{-1} = S1^{1/2} M^{-1/2} S1^{1/2}``. ``moments`` = ``(mu1, S1, mu2, S2)`` if known.
+    ``FID(P_n + t (delta_x - P_n)) = FID + t IF(x) + O(t^2)``; see the module notes. With the
+    Cholesky factor ``S1 = L L^T`` and the eigendecomposition ``L^T S2 L = U diag(w) U^T``,
+    the transport map is ``T = B B^T`` with ``B = L^{-T} U w^{1/4}`` and its inverse
+    ``T^{-1} = C C^T`` with ``C = L U w^{-1/4}``, so the quadratic forms are
+    ``x^T (I - T) x = |x|^2 - |B^T x|^2``: one Cholesky, one symmetric eigendecomposition and
+    no d x d inverse. ``moments`` = ``(mu1, S1, mu2, S2)`` if known.
     """
+    import scipy.linalg
+
     if moments is None:
         moments = (x.mean(0), np.atleast_2d(np.cov(x, rowvar=False)), y.mean(0),
                    np.atleast_2d(np.cov(y, rowvar=False)))
     mu1, s1, mu2, s2 = moments
-    w1, v1 = _eig_psd(s1)
-    r1, r1i = _power(w1, v1, 0.5), _power(w1, v1, -0.5)
-    wm, vm = _eig_psd(r1 @ s2 @ r1)
-    t12 = r1i @ _power(wm, vm, 0.5) @ r1i      # T: maps N(0, S1) to N(0, S2)
-    t21 = r1 @ _power(wm, vm, -0.5) @ r1       # T^{-1}
+    try:
+        lower = scipy.linalg.cholesky(s1, lower=True, check_finite=False)
+    except np.linalg.LinAlgError:  # singular S1 (n <= d): pseudo-inverse square roots
+        lower = None
+    if lower is not None:
+        m = lower.T @ s2 @ lower
+        w, u = _eig_psd(m)
+        quarter = np.zeros_like(w)
+        quarter[w > 0] = w[w > 0] ** 0.25
+        inv_quarter = np.zeros_like(w)
+        inv_quarter[w > 0] = 1.0 / quarter[w > 0]
+        b_fac = scipy.linalg.solve_triangular(lower.T, u * quarter, lower=False, check_finite=False)
+        c_fac = lower @ (u * inv_quarter)
+    else:
+        w1, v1 = _eig_psd(s1)
+        r1, r1i = _power(w1, v1, 0.5), _power(w1, v1, -0.5)
+        wm, vm = _eig_psd(r1 @ s2 @ r1)
+        b_fac = r1i @ (vm * np.where(wm > 0, wm, 0.0) ** 0.25)
+        c_fac = r1 @ (vm * _inv_quarter(wm))
     diff = mu1 - mu2
     out = []
-    for rows, mu, s, t, sign in ((x, mu1, s1, t12, 1.0), (y, mu2, s2, t21, -1.0)):
+    for rows, mu, fac, sign in ((x, mu1, b_fac, 1.0), (y, mu2, c_fac, -1.0)):
         rc = rows - mu
-        g = np.eye(rows.shape[1]) - t
-        # the quadratic form in float32: influence values need ~6 digits, not 15
+        # the quadratic forms in float32: influence values need ~6 digits, not 15
         rc32 = rc.astype(np.float32)
-        quad = np.einsum("ij,ij->i", rc32 @ g.astype(np.float32), rc32, dtype=np.float64)
-        # minus the quadratic form's mean (= tr(G S) with the 1/n covariance): the empirical
-        # influence values, which sum to 0
+        proj = rc32 @ fac.astype(np.float32)
+        quad = np.einsum("ij,ij->i", rc32, rc32, dtype=np.float64) - np.einsum("ij,ij->i", proj, proj,
+                                                                                 dtype=np.float64)
+        # minus the quadratic form's mean (= tr((I - T) S) with the 1/n covariance): the
+        # empirical influence values, which sum to 0
         out.append(sign * 2.0 * (rc @ diff) + quad - quad.mean())
     return out[0], out[1]
+
+
+def _inv_quarter(w: np.ndarray) -> np.ndarray:
+    r = np.zeros_like(w)
+    r[w > 0] = w[w > 0] ** -0.25
+    return r
 
 
 def fid_interval(real: Any, fake: Any, *, ci: float = 0.95, bootstrap: int = 200, seed: Any = 0,

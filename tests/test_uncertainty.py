@@ -214,3 +214,19 @@ def test_coverage_of_the_fid_infinity_interval():
         r = fid_infinity(x, y, seed=rep, ci=0.95, bootstrap=100)
         covered += r.ci_low <= population <= r.ci_high
     assert 0.85 <= covered / reps <= 1.0, covered
+
+
+def test_influence_cholesky_and_pseudo_inverse_routes_agree():
+    from unittest import mock
+
+    import scipy.linalg
+
+    g = np.random.default_rng(8)
+    x, y = g.normal(size=(300, 6)), g.normal(size=(300, 6)) * 1.3
+    a, b = fid_influence(x, y)
+    with mock.patch.object(scipy.linalg, "cholesky", side_effect=np.linalg.LinAlgError):
+        a2, b2 = fid_influence(x, y)
+    np.testing.assert_allclose(a, a2, atol=1e-5)
+    np.testing.assert_allclose(b, b2, atol=1e-5)
+    small = fid_interval(x[:5], y[:5], bootstrap=10, method="linear")  # singular covariances: n < d
+    assert np.isfinite(small.se)

@@ -13,9 +13,10 @@ is your Synthetic Data? Sample-level Metrics for Evaluating and Auditing Generat
 (arXiv:2102.08921), in the form dgm-eval's ``AuthPct`` computes it (Stein et al. 2023,
 arXiv:2306.04675), as a share instead of a percentage. Exact copies (``d = 0``) are always
 flagged. The share is *not* 1 for fresh samples from the training law: a fresh sample falls
-inside its nearest training point's nearest-neighbour distance quite often (about 0.5 on
-Gaussians, see docs/feature-metrics.md), so compare shares between models, or with a held-out
-real set, rather than with 1.
+inside its nearest training point's nearest-neighbour distance quite often. Measured on
+standard Gaussians (5,000 training, 2,000 fresh samples): 0.38 at d = 2, 0.55 at d = 8, 0.84 at
+d = 64, 0.90 at d = 512 (docs/feature-metrics.md). Compare shares between models, or with a
+held-out real set scored the same way, rather than with 1.
 
 Exact Euclidean distances in float64, a block of generated rows at a time (no n x m matrix).
 """

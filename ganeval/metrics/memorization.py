@@ -28,12 +28,27 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_features, check_int, check_same_dim
+from ..errors import DataError
 from ..results import MetricResult
 from .prdc import knn_radii
 
 __all__ = ["memorization"]
 
 _BLOCK_BYTES = 64 * 2**20
+_MAX_ABS = 1e150  # squared distances of larger values overflow float64
+
+
+def check_magnitude(arr: np.ndarray, name: str) -> None:
+    """Refuse feature values whose squared distances would overflow float64 (one clear line).
+
+    Examples
+    --------
+    >>> check_magnitude(np.ones((2, 2)), "train")
+    """
+    peak = float(np.abs(arr).max(initial=0.0))
+    if peak > _MAX_ABS:
+        raise DataError(f"{name}: values up to {peak:.3g} overflow squared distances in float64; "
+                        f"rescale the features (|x| <= 1e150)")
 
 
 def nearest_training_rows(train: np.ndarray, fake: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -85,6 +100,8 @@ def memorization(train: Any, fake: Any, *, top: int = 10) -> MetricResult:
     t = as_features(train, "train", min_samples=2)
     f = as_features(fake, "fake", min_samples=1)
     check_same_dim(t, f, "train", "fake")
+    check_magnitude(t, "train")
+    check_magnitude(f, "fake")
     top = check_int(top, "top", minimum=0)
     train_nn = knn_radii(t, 1)
     idx, dist = nearest_training_rows(t, f)

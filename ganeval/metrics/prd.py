@@ -30,6 +30,7 @@ import numpy as np
 from .._validation import as_features, check_int, check_same_dim, resolve_seed
 from ..errors import ParameterError
 from ..results import MetricResult
+from .memorization import check_magnitude
 
 __all__ = ["prd", "prd_curve", "f_beta_max"]
 
@@ -98,6 +99,8 @@ def prd(real: Any, fake: Any, *, clusters: int = 20, angles: int = 1001, runs: i
     x = as_features(real, "real")
     y = as_features(fake, "fake")
     check_same_dim(x, y, "real", "fake")
+    check_magnitude(x, "real")
+    check_magnitude(y, "fake")
     clusters = check_int(clusters, "clusters", minimum=1)
     angles = check_int(angles, "angles", minimum=3)
     runs = check_int(runs, "runs", minimum=1)

@@ -29,6 +29,7 @@ import numpy as np
 from .._validation import as_features, check_choice
 from ..errors import DataError, ParameterError
 from ..results import MetricResult
+from .memorization import check_magnitude
 from .mmd import KERNELS, make_kernel, median_bandwidth
 
 __all__ = ["vendi_score"]
@@ -94,6 +95,7 @@ def vendi_score(samples: Any, *, q: float | str = 1.0, kernel: str = "linear", n
     1.0
     """
     x = as_features(samples, "samples", min_samples=2)
+    check_magnitude(x, "samples")
     q = _order(q)
     check_choice(kernel, "kernel", KERNELS)
     n, d = x.shape

@@ -61,3 +61,22 @@ def test_bad_input(rng):
         memorization(rng.normal(size=(10, 3)), rng.normal(size=(10, 4)))
     with pytest.raises(DataError, match="train: needs at least 2 samples"):
         memorization(rng.normal(size=(1, 3)), rng.normal(size=(10, 3)))
+
+
+def test_huge_values_are_refused_in_one_line(rng):
+    from ganeval import prd, vendi_score
+
+    huge = rng.normal(size=(30, 3)) * 1e300
+    with pytest.raises(DataError, match="train: values up to .* overflow"):
+        memorization(huge, rng.normal(size=(5, 3)))
+    with pytest.raises(DataError, match="samples: values up to"):
+        vendi_score(huge)
+    with pytest.raises(DataError, match="fake: values up to"):
+        prd(rng.normal(size=(30, 3)), huge, clusters=3)
+
+
+def test_row_order_of_fake_does_not_change_the_share(rng):
+    train, fake = rng.normal(size=(100, 3)), rng.normal(size=(60, 3))
+    perm = rng.permutation(60)
+    a, b = memorization(train, fake), memorization(train[rng.permutation(100)], fake[perm])
+    assert a.value == b.value and a.n_flagged == b.n_flagged

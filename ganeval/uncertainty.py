@@ -56,6 +56,7 @@ __all__ = ["bootstrap_interval", "fid_interval", "fid_infinity", "is_infinity", 
 NEAREST_NEIGHBOUR_METRICS = ("prdc", "memorization")
 INFINITY_SIZES = 15
 _EXACT_FID_FLOPS = 2e12  # above this the FID bootstrap is linearised
+_MAX_WEIGHT_BYTES = 4 * 2**30  # resampling weights of all FID replicates
 
 
 def check_ci(ci: Any, bootstrap: Any) -> tuple[float, int]:
@@ -380,6 +381,10 @@ def fid_interval(real: Any, fake: Any, *, ci: float = 0.95, bootstrap: int = 200
     if method == "auto":
         flops = b * (2.0 * (n1 + n2) * d * d + 20.0 * d**3)
         method = "exact" if flops <= _EXACT_FID_FLOPS else "linear"
+    need = 8.0 * b * (n1 + n2)
+    if need > _MAX_WEIGHT_BYTES:
+        raise ParameterError(f"bootstrap={b} with {n1} + {n2} rows needs {need / 2**30:.1f} GiB of resampling "
+                             f"weights (limit {_MAX_WEIGHT_BYTES / 2**30:.0f} GiB); pass a smaller --bootstrap")
     rng = resolve_seed(seed)
     w1 = rng.multinomial(n1, np.full(n1, 1.0 / n1), size=b).astype(np.float64)
     w2 = rng.multinomial(n2, np.full(n2, 1.0 / n2), size=b).astype(np.float64)

@@ -230,3 +230,8 @@ def test_influence_cholesky_and_pseudo_inverse_routes_agree():
     np.testing.assert_allclose(b, b2, atol=1e-5)
     small = fid_interval(x[:5], y[:5], bootstrap=10, method="linear")  # singular covariances: n < d
     assert np.isfinite(small.se)
+
+
+def test_absurd_bootstrap_is_refused_up_front(xy):
+    with pytest.raises(ParameterError, match="bootstrap=10000000 .* GiB of resampling weights"):
+        fid_interval(*xy, bootstrap=10**7)

@@ -35,6 +35,7 @@ from .memorization import check_magnitude
 __all__ = ["prd", "prd_curve", "f_beta_max"]
 
 _EPS = 1e-10
+_MAX_CURVE_BYTES = 2**30
 
 
 def prd_curve(real_hist: np.ndarray, fake_hist: np.ndarray, angles: int = 1001) -> tuple[np.ndarray, np.ndarray]:
@@ -108,6 +109,9 @@ def prd(real: Any, fake: Any, *, clusters: int = 20, angles: int = 1001, runs: i
     beta = float(beta)
     if not (math.isfinite(beta) and beta > 0):
         raise ParameterError(f"beta must be a positive number, got {beta!r}")
+    if 8.0 * angles * clusters > _MAX_CURVE_BYTES:
+        raise ParameterError(f"angles={angles} x clusters={clusters} needs {8.0 * angles * clusters / 2**30:.1f} GiB "
+                             f"for the curve (limit {_MAX_CURVE_BYTES / 2**30:.0f} GiB); pass fewer angles")
     for name, arr in (("real", x), ("fake", y)):
         if arr.shape[0] < clusters:
             raise ParameterError(f"PRD needs at least clusters={clusters} samples per set; {name} has {arr.shape[0]}")

@@ -74,3 +74,9 @@ def test_bad_input():
         prd(g.normal(size=(50, 2)), g.normal(size=(10, 2)))
     with pytest.raises(ParameterError, match="runs must be >= 1"):
         prd(g.normal(size=(50, 2)), g.normal(size=(50, 2)), runs=0)
+
+
+def test_absurd_sizes_are_refused_up_front():
+    g = np.random.default_rng(4)
+    with pytest.raises(ParameterError, match="angles=1000000000 x clusters=20 needs .* GiB"):
+        prd(g.normal(size=(50, 2)), g.normal(size=(50, 2)), angles=10**9)

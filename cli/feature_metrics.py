@@ -36,6 +36,8 @@ def fid(real, fake, eps, infinity, ci, bootstrap, seed, as_json, **kw):
     mu/sigma statistics files (ganeval, pytorch-fid and clean-fid .npz all work).
     """
     if infinity:
+        if eps:
+            raise ParameterError("--eps cannot be combined with --infinity (FID∞ uses the plain covariances)")
         return run_infinity("fid", real, fake, as_json, kw, seed=seed, ci=ci, bootstrap=bootstrap)
     _run_one("fid", real, fake, as_json, kw, {"eps": eps}, ci=ci, bootstrap=bootstrap, seed=seed)
 

@@ -55,7 +55,13 @@ def prd_curve(real_hist: np.ndarray, fake_hist: np.ndarray, angles: int = 1001) 
 
 
 def f_beta_max(precision: np.ndarray, recall: np.ndarray, beta: float) -> float:
-    """``max_lambda F_beta`` over a PRD curve (0 where precision and recall are both 0)."""
+    """``max_lambda F_beta`` over a PRD curve (0 where precision and recall are both 0).
+
+    Examples
+    --------
+    >>> f_beta_max(np.array([1.0, 0.5]), np.array([0.5, 1.0]), 1.0)
+    0.6666666666666666
+    """
     num = (1 + beta**2) * precision * recall
     den = beta**2 * precision + recall
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -121,6 +121,7 @@ def test_memorization_grid_png(tmp_path, rng):
 @pytest.mark.parametrize("args,fragment", [
     (["fid", "{d}/real.npy", "{d}/fake.npy", "--ci", "1.5"], "--ci must be in (0, 1)"),
     (["fid", "{d}/real.npy", "{d}/fake.npy", "--ci", "0"], "--ci must be in (0, 1)"),
+    (["fid", "{d}/real.npy", "{d}/fake.npy", "--infinity", "--eps", "0.1"], "--eps cannot be combined"),
     (["kid", "{d}/real.npy", "{d}/fake.npy", "--ci", "0.9", "--bootstrap", "5"], "--bootstrap must be >= 10"),
     (["fid", "{d}/small.npy", "{d}/fake.npy", "--infinity"], "needs at least 20 samples"),
     (["is", "{d}/small.npy", "--infinity"], "needs at least 20 samples"),

@@ -146,6 +146,10 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     for m in metrics:
         check_choice(m, "metric", FEATURE_METRICS)
     options = {k: dict(v) for k, v in (options or {}).items()}
+    if ci is not None:  # before any (possibly long) extraction
+        from .uncertainty import check_ci
+
+        check_ci(ci, bootstrap)
     unknown = set(options) - set(metrics)
     if unknown:
         raise ParameterError(f"options given for metrics not asked for: {sorted(unknown)}")

@@ -12,7 +12,7 @@ the raw percentile interval of FID can miss its own estimate.
   ``w_b`` and its moments are weighted sums, ``mu_b = W X / n`` for all replicates in one
   GEMM and ``S_b = (Xc^T diag(w_b) Xc - n d_b d_b^T) / (n - 1)`` with ``Xc = X - mu``,
   ``d_b = mu_b - mu``. When ``B (2 n d^2 + 20 d^3)`` exceeds a budget (d = 2048, n = 10,000
-  is far above it: the exact replicates would take about half an hour on two cores), the
+  is far above it: the exact replicates would take hours on two cores), the
   *linear bootstrap* is used instead: each replicate is the first-order expansion
   ``FID + sum_i (w_i / n - 1 / n) IF(x_i)`` with the exact influence function of FID,
   ``IF_real(x) = 2 (mu_r - mu_f).(x - mu_r) + (x - mu_r)^T (I - T) (x - mu_r) - tr((I - T) S_r)``,

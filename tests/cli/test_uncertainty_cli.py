@@ -69,6 +69,12 @@ def test_ci_on_other_metrics(files, cmd, extra):
         assert out["ci_low"] <= out["value"] <= out["ci_high"]
 
 
+def test_human_line_shows_per_number_intervals(files):
+    d, _, _ = files
+    r = run("prdc", d / "real.npy", d / "fake.npy", "--k", "3", "--ci", "0.9", "--bootstrap", "10")
+    assert r.exit_code == 0 and "ci_low = (precision " in r.stdout and "se = (precision " in r.stdout
+
+
 def test_is_and_eval_ci(files):
     d, _, _ = files
     out = ok_json("is", d / "fake.npy", "--ci", "0.9", "--bootstrap", "10", "--splits", "2")

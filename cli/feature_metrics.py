@@ -9,10 +9,14 @@ from ganeval.errors import ParameterError
 
 from ._common import (atomic_output_path, emit, emit_many, extraction_kwargs, extraction_options, json_option,
                       mismatch_option, seed_option)
+from .extra_metrics import check_interval_args, infinity_option, interval_options, run_infinity
 
-def _run_one(metric: str, real, fake, as_json: bool, kw: dict, options: dict) -> None:
+
+def _run_one(metric: str, real, fake, as_json: bool, kw: dict, options: dict, *, ci=None, bootstrap=200,
+             seed=0) -> None:
+    check_interval_args(ci, bootstrap)
     ex = extraction_kwargs(kw, as_json)
-    results = evaluate(real, fake, [metric], options={metric: options}, **ex)
+    results = evaluate(real, fake, [metric], options={metric: options}, ci=ci, bootstrap=bootstrap, seed=seed, **ex)
     emit(results[metric], as_json)
 
 
@@ -22,15 +26,22 @@ def _run_one(metric: str, real, fake, as_json: bool, kw: dict, options: dict) ->
 @click.option("--eps", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Added to both covariance diagonals (only to compare with codes that do).")
 @mismatch_option
+@infinity_option
+@interval_options
+@seed_option
 @extraction_options
 @json_option
-def fid(real, fake, eps, as_json, **kw):
+def fid(real, fake, eps, infinity, ci, bootstrap, seed, as_json, **kw):
     """Fréchet Inception Distance between REAL and FAKE (lower is better).
 
     ||mu_r - mu_f||^2 + tr(S_r + S_f - 2 (S_r S_f)^(1/2)) on feature rows, image features, or
     mu/sigma statistics files (ganeval, pytorch-fid and clean-fid .npz all work).
     """
-    _run_one("fid", real, fake, as_json, kw, {"eps": eps})
+    if infinity:
+        if eps:
+            raise ParameterError("--eps cannot be combined with --infinity (FID∞ uses the plain covariances)")
+        return run_infinity("fid", real, fake, as_json, kw, seed=seed, ci=ci, bootstrap=bootstrap)
+    _run_one("fid", real, fake, as_json, kw, {"eps": eps}, ci=ci, bootstrap=bootstrap, seed=seed)
 
 
 @click.command()
@@ -44,27 +55,34 @@ def fid(real, fake, eps, as_json, **kw):
 @click.option("--coef0", type=float, default=1.0, show_default=True, help="Kernel offset.")
 @seed_option
 @mismatch_option
+@interval_options
 @extraction_options
 @json_option
-def kid(real, fake, subsets, subset_size, degree, gamma, coef0, seed, as_json, **kw):
+def kid(real, fake, subsets, subset_size, degree, gamma, coef0, seed, ci, bootstrap, as_json, **kw):
     """Kernel Inception Distance: unbiased MMD^2, kernel (x.y/d + 1)^3, mean and std over subsets."""
     _run_one("kid", real, fake, as_json, kw, dict(subsets=subsets, subset_size=subset_size, degree=degree,
-                                                  gamma=gamma, coef0=coef0, seed=seed))
+                                                  gamma=gamma, coef0=coef0, seed=seed),
+             ci=ci, bootstrap=bootstrap, seed=seed)
 
 
 @click.command(name="is")
 @click.argument("fake")
 @click.option("--splits", type=click.IntRange(min=1), default=10, show_default=True, help="Consecutive splits.")
+@infinity_option
+@interval_options
+@seed_option
 @extraction_options
 @json_option
-def inception_score_cmd(fake, splits, as_json, **kw):
+def inception_score_cmd(fake, splits, infinity, ci, bootstrap, seed, as_json, **kw):
     """Inception Score of FAKE (higher is better).
 
     A 2-D array input (.npy, or .npz with 'logits') is read as class logits; images go
     through the extractor's classifier (1008 Inception logits without the fc bias, or 10
     digits logits).
     """
-    _run_one("is", None, fake, as_json, kw, {"splits": splits})
+    if infinity:
+        return run_infinity("is", None, fake, as_json, kw, seed=seed, ci=ci, bootstrap=bootstrap)
+    _run_one("is", None, fake, as_json, kw, {"splits": splits}, ci=ci, bootstrap=bootstrap, seed=seed)
 
 
 @click.command()
@@ -72,11 +90,13 @@ def inception_score_cmd(fake, splits, as_json, **kw):
 @click.argument("fake")
 @click.option("--k", "k", type=click.IntRange(min=1), default=5, show_default=True, help="Nearest-neighbour count.")
 @mismatch_option
+@interval_options
+@seed_option
 @extraction_options
 @json_option
-def prdc_cmd(real, fake, k, as_json, **kw):
+def prdc_cmd(real, fake, k, ci, bootstrap, seed, as_json, **kw):
     """Precision, recall, density and coverage of FAKE against REAL (k-NN balls, exact)."""
-    _run_one("prdc", real, fake, as_json, kw, {"k": k})
+    _run_one("prdc", real, fake, as_json, kw, {"k": k}, ci=ci, bootstrap=bootstrap, seed=seed)
 
 
 prdc_cmd.name = "prdc"
@@ -94,24 +114,31 @@ def _bandwidth(value: str):
 @click.command()
 @click.argument("real")
 @click.argument("fake")
-@click.option("--kernel", type=click.Choice(["rbf", "poly"]), default="rbf", show_default=True)
+@click.option("--kernel", type=click.Choice(["rbf", "poly", "linear"]), default="rbf", show_default=True,
+              help="rbf exp(-|x-y|^2 / (2 bandwidth^2)), poly (gamma x.y + coef0)^degree, linear x.y.")
 @click.option("--bandwidth", default="median", show_default=True,
               help="RBF length scale, or 'median' (median pairwise distance of the pooled sample).")
 @click.option("--degree", type=click.IntRange(min=1), default=3, show_default=True, help="poly kernel degree.")
 @click.option("--gamma", type=float, default=None, help="poly kernel scale (default 1/d).")
 @click.option("--coef0", type=float, default=1.0, show_default=True, help="poly kernel offset.")
+@click.option("--estimator", type=click.Choice(["unbiased", "biased"]), default="unbiased", show_default=True,
+              help="unbiased U-statistic, or the biased V-statistic that keeps k(x, x) (as CMMD).")
+@click.option("--block-size", type=click.IntRange(min=1), default=None,
+              help="Rows per block of kernel values (memory ~ 8 x block x n bytes; default ~32 MiB blocks).")
 @seed_option
 @mismatch_option
+@interval_options
 @extraction_options
 @json_option
-def mmd(real, fake, kernel, bandwidth, degree, gamma, coef0, seed, as_json, **kw):
-    """Unbiased squared maximum mean discrepancy between REAL and FAKE."""
-    opts = {"kernel": kernel, "seed": seed}
+def mmd(real, fake, kernel, bandwidth, degree, gamma, coef0, estimator, block_size, seed, ci, bootstrap, as_json,
+        **kw):
+    """Squared maximum mean discrepancy between REAL and FAKE (unbiased by default), in blocks."""
+    opts = {"kernel": kernel, "seed": seed, "estimator": estimator, "block_size": block_size}
     if kernel == "rbf":
         opts["bandwidth"] = _bandwidth(bandwidth)
-    else:
+    elif kernel == "poly":
         opts.update(degree=degree, gamma=gamma, coef0=coef0)
-    _run_one("mmd", real, fake, as_json, kw, opts)
+    _run_one("mmd", real, fake, as_json, kw, opts, ci=ci, bootstrap=bootstrap, seed=seed)
 
 
 @click.command(name="eval")
@@ -126,9 +153,10 @@ def mmd(real, fake, kernel, bandwidth, degree, gamma, coef0, seed, as_json, **kw
 @click.option("--splits", type=click.IntRange(min=1), default=10, show_default=True, help="is splits.")
 @seed_option
 @mismatch_option
+@interval_options
 @extraction_options
 @json_option
-def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, seed, as_json, **kw):
+def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, seed, ci, bootstrap, as_json, **kw):
     """Several metrics at once, reading (and extracting) each input only once.
 
     With --json, one object: {"metric": "eval", "results": {name: result, ...}, ...}.
@@ -137,8 +165,9 @@ def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, seed,
     opts = {"kid": {"subsets": kid_subsets, "subset_size": kid_subset_size, "seed": seed},
             "prdc": {"k": k}, "is": {"splits": splits}, "mmd": {"seed": seed}}
     opts = {m: o for m, o in opts.items() if m in names}
+    check_interval_args(ci, bootstrap)
     ex = extraction_kwargs(kw, as_json)
-    results = evaluate(real, fake, names, options=opts, **ex)
+    results = evaluate(real, fake, names, options=opts, ci=ci, bootstrap=bootstrap, seed=seed, **ex)
     emit_many(results, as_json, metric="eval", real=real, fake=fake)
 
 

@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "ganeval_cli.train",
     "ganeval_cli.report",
     "ganeval_cli.extractor_metrics",
+    "ganeval_cli.extra_metrics",
 ]
 
 

@@ -18,6 +18,10 @@ from .metrics.c2st import classifier_two_sample_test  # noqa: E402
 from .metrics.nested_f1 import nested_model_f1  # noqa: E402
 from .metrics.wasserstein import wasserstein_distance  # noqa: E402
 from .metrics.modes import mode_metrics  # noqa: E402
+from .metrics.vendi import vendi_score  # noqa: E402
+from .metrics.memorization import memorization  # noqa: E402
+from .metrics.prd import prd  # noqa: E402
+from . import uncertainty  # noqa: E402
 from . import divergences  # noqa: E402
 from .api import Features, evaluate, load_features  # noqa: E402
 from .compare import compare  # noqa: E402
@@ -33,4 +37,5 @@ __all__ = [
     "divergences",
     "Features", "evaluate", "load_features", "compare",
     "StreamingFID", "StreamingKID", "StreamingPRDC", "StreamingIS",
+    "vendi_score", "memorization", "prd", "uncertainty",
 ]

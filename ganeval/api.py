@@ -121,6 +121,7 @@ def features_of(source: Source, *, extractor: str = "auto", **extract_options: A
 def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extractor: str = "auto",
              options: Mapping[str, Mapping[str, Any]] | None = None,
              source_options: Mapping[str, Any] | None = None, allow_mismatch: bool = False,
+             ci: float | None = None, bootstrap: int = 200, seed: int = 0,
              **extract_options: Any) -> dict[str, MetricResult]:
     """Compute several metrics between ``real`` and ``fake``, reading each input once.
 
@@ -136,6 +137,9 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
         modes or weights (e.g. a statistics file against freshly extracted images). By
         default that is a :class:`DataError` naming both sides; allowed, the result's
         settings record both sides (``real_extractor``, ``fake_extractor``, ...).
+    ci : float in (0, 1), optional
+        Add a seeded bootstrap interval to every result (``ci_low``, ``ci_high``, ``se``;
+        see :mod:`ganeval.uncertainty`), with ``bootstrap`` replicates (>= 10) and ``seed``.
 
     Examples
     --------
@@ -149,6 +153,10 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     for m in metrics:
         check_choice(m, "metric", FEATURE_METRICS)
     options = {k: dict(v) for k, v in (options or {}).items()}
+    if ci is not None:  # before any (possibly long) extraction
+        from .uncertainty import check_ci
+
+        check_ci(ci, bootstrap)
     unknown = set(options) - set(metrics)
     if unknown:
         raise ParameterError(f"options given for metrics not asked for: {sorted(unknown)}")
@@ -167,6 +175,13 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
         _check_provenance(real_f, fake_f, allow_mismatch)
 
     results: dict[str, MetricResult] = {}
+    if ci is not None:
+        from .uncertainty import intervals_for
+
+        for m, r in intervals_for(metrics, real_f, fake_f, options, ci=ci, bootstrap=bootstrap, seed=seed,
+                                  progress=bool(extract_options.get("progress"))).items():
+            results[m] = _with_inputs(r, real_f, fake_f)
+        return results
     for m in metrics:
         opts = options.get(m, {})
         if m == "fid":

@@ -87,6 +87,9 @@ class MetricResult:
         for key, val in self.values.items():
             if isinstance(val, (int, float)) and not isinstance(val, bool):
                 parts.append(f"{key} = {val:.6g}")
+            elif isinstance(val, Mapping) and val and all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in val.values()):
+                parts.append(f"{key} = (" + ", ".join(f"{k} {v:.4g}" for k, v in val.items()) + ")")
         sizes = ", ".join(
             f"{k}={v}" for k, v in (("n_real", self.n_real), ("n_fake", self.n_fake)) if v is not None
         )

@@ -17,6 +17,9 @@ c2st                :func:`classifier_two_sample_test`      :mod:`.c2st`
 wasserstein         :func:`wasserstein_distance`            :mod:`.wasserstein`
 nested-f1           :func:`nested_model_f1` (labelled)      :mod:`.nested_f1`
 modes               :func:`mode_metrics` (toy mixtures)     :mod:`.modes`
+prd                 :func:`prd` (PRD curve, F_8, F_1/8)     :mod:`.prd`
+vendi               :func:`vendi_score` (one sample)        :mod:`.vendi`
+memorization        :func:`memorization` (train, fake)      :mod:`.memorization`
 ==================  ======================================  =====================
 """
 
@@ -31,10 +34,13 @@ from .ecdf import ecdf_distance
 from .fid import fid_from_features
 from .inception_score import inception_score
 from .kid import kernel_inception_distance
+from .memorization import memorization as _memorization  # not `memorization`: the submodule
 from .mmd import maximum_mean_discrepancy
 from .modes import mode_metrics
 from .nested_f1 import nested_model_f1
+from .prd import prd as _prd  # not `prd`: that name is the submodule
 from .prdc import prdc as _prdc  # not `prdc`: that name is the submodule
+from .vendi import vendi_score
 from .wasserstein import wasserstein_distance
 
 __all__ = ["MetricSpec", "TWO_SAMPLE_METRICS", "OTHER_METRICS", "get_metric"]
@@ -88,14 +94,19 @@ TWO_SAMPLE_METRICS: dict[str, MetricSpec] = {
         MetricSpec("wasserstein", wasserstein_distance, "value", False, True, 0.0, True),
         MetricSpec("sliced-wasserstein", lambda real, fake, **kw: wasserstein_distance(real, fake, sliced=True, **kw),
                    "value", False, True, 0.0, True, seeded=True, test_options={"projections": 50}),
+        MetricSpec("prd", _prd, "f8", True, False, 1.0, False, seeded=True,
+                   test_options={"clusters": 5, "runs": 2, "angles": 101}),
     ]
 }
 
-#: metrics with another call shape: one sample (is), labelled rows (nested-f1), mixtures (modes)
+#: metrics with another call shape: one sample (is, vendi), labelled rows (nested-f1), mixtures
+#: (modes), training set and generated set (memorization)
 OTHER_METRICS: dict[str, Callable[..., Any]] = {
     "is": inception_score,
     "nested-f1": nested_model_f1,
     "modes": mode_metrics,
+    "vendi": vendi_score,
+    "memorization": _memorization,
 }
 
 

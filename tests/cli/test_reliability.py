@@ -126,7 +126,7 @@ def test_out_of_memory_names_only_real_options(rows, monkeypatch, cmd, has_batch
 
     monkeypatch.setattr(ganeval.api, "evaluate", oom)
     monkeypatch.setattr("ganeval_cli.feature_metrics.evaluate", oom)
-    monkeypatch.setattr(ganeval_cli.sample_metrics, "ecdf_distance", oom)
+    monkeypatch.setattr(ganeval_cli.sample_metrics, "compare", oom)
     r = run(cmd, rows, rows)
     line = one_error(r)
     assert r.exit_code == 2 and "out of memory" in line

@@ -67,11 +67,11 @@ def test_huge_values_are_refused_in_one_line(rng):
     from ganeval import prd, vendi_score
 
     huge = rng.normal(size=(30, 3)) * 1e300
-    with pytest.raises(DataError, match="train: values up to .* overflow"):
+    with pytest.raises(DataError, match="train: .*overflow"):
         memorization(huge, rng.normal(size=(5, 3)))
-    with pytest.raises(DataError, match="samples: values up to"):
+    with pytest.raises(DataError, match="samples: .*overflow"):
         vendi_score(huge)
-    with pytest.raises(DataError, match="fake: values up to"):
+    with pytest.raises(DataError, match="fake: .*overflow"):
         prd(rng.normal(size=(30, 3)), huge, clusters=3)
 
 

@@ -21,6 +21,7 @@ from .metrics.modes import mode_metrics  # noqa: E402
 from . import divergences  # noqa: E402
 from .api import Features, evaluate, load_features  # noqa: E402
 from .streaming import StreamingFID, StreamingIS, StreamingKID, StreamingPRDC  # noqa: E402
+from .evaluator import Evaluator  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -31,5 +32,5 @@ __all__ = [
     "ecdf_distance", "classifier_two_sample_test", "nested_model_f1", "wasserstein_distance", "mode_metrics",
     "divergences",
     "Features", "evaluate", "load_features",
-    "StreamingFID", "StreamingKID", "StreamingPRDC", "StreamingIS",
+    "StreamingFID", "StreamingKID", "StreamingPRDC", "StreamingIS", "Evaluator",
 ]

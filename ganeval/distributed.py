@@ -58,38 +58,42 @@ def my_batches(n_batches: int, rank: int, world_size: int) -> list[int]:
 _GLOO_GROUPS: dict[Any, Any] = {}
 
 
-def _gloo_group(group: Any = None):
-    """A gloo group over the same ranks (for the monitored barrier); the main group itself
-    when it is gloo."""
+def _timeout(timeout_s: float | None) -> float:
+    return DEFAULT_TIMEOUT_S if timeout_s is None else float(timeout_s)
+
+
+def _gloo_group(group: Any = None, timeout_s: float | None = None):
+    """A gloo group over the same ranks whose operations time out after ``timeout_s``
+    (gloo enforces a group's timeout on every rank; the monitored barrier's own timeout
+    only binds rank 0)."""
     import torch.distributed as dist
 
-    if dist.get_backend(group) == "gloo":
-        return group
-    key = id(group)
+    t = _timeout(timeout_s)
+    key = (id(group), t)
     if key not in _GLOO_GROUPS:
-        _GLOO_GROUPS[key] = dist.new_group(backend="gloo") if group is None else \
-            dist.new_group(ranks=dist.get_process_group_ranks(group), backend="gloo")
+        ranks = None if group is None else dist.get_process_group_ranks(group)
+        _GLOO_GROUPS[key] = dist.new_group(ranks=ranks, backend="gloo", timeout=datetime.timedelta(seconds=t))
     return _GLOO_GROUPS[key]
 
 
-def prepare_group(group: Any = None) -> None:
+def prepare_group(group: Any = None, timeout_s: float | None = None) -> None:
     """Create the helper gloo group now (a collective: every rank calls it, e.g. when an
     :class:`~ganeval.Evaluator` is built), so :func:`barrier` never creates it alone."""
     if is_distributed():
-        _gloo_group(group)
+        _gloo_group(group, timeout_s)
 
 
 def barrier(what: str, *, timeout_s: float | None = None, group: Any = None) -> None:
     """Wait until every rank reaches this point; raise :class:`DistributedError` after
-    ``timeout_s`` (default ``$GANEVAL_DIST_TIMEOUT`` or 300 s) naming ``what`` and the
-    ranks that did not arrive, instead of hanging."""
+    ``timeout_s`` (default ``$GANEVAL_DIST_TIMEOUT`` or 300 s) naming ``what``, instead of
+    hanging (rank 0 also names the ranks that did not arrive)."""
     if not is_distributed():
         return
     import torch.distributed as dist
 
-    t = DEFAULT_TIMEOUT_S if timeout_s is None else float(timeout_s)
+    t = _timeout(timeout_s)
     try:
-        dist.monitored_barrier(group=_gloo_group(group), timeout=datetime.timedelta(seconds=t),
+        dist.monitored_barrier(group=_gloo_group(group, t), timeout=datetime.timedelta(seconds=t),
                                wait_all_ranks=True)
     except RuntimeError as exc:
         first = " ".join(str(exc).split())[:300]

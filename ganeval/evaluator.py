@@ -225,7 +225,7 @@ class Evaluator:
                           "preprocessing": getattr(self._extractor, "preprocessing", None), "weights_sha256": sha}
         if real is not None:
             self._set_real(real, weights=weights, preprocessing=preprocessing)
-        prepare_group()
+        prepare_group(timeout_s=sync_timeout_s)
 
     # -- state -----------------------------------------------------------------------------
     def _row_streams(self) -> list:

@@ -49,6 +49,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Iterable, Mapping
 
 import numpy as np
@@ -300,6 +301,22 @@ class Evaluator:
             self._net = _network(self._extractor, self.device)
         return self._net
 
+    @contextlib.contextmanager
+    def _threads(self):
+        """On the CPU, the extractor's thread count (1 for the tiny digits CNN) for the whole
+        update: small products on several threads cost more in wake-ups than they save."""
+        import torch
+
+        threads = getattr(self._extractor, "cpu_threads", None)
+        saved = torch.get_num_threads()
+        if self.device.type == "cpu" and threads and saved != threads:
+            torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            if torch.get_num_threads() != saved:
+                torch.set_num_threads(saved)
+
     def features(self, images: Any, name: str = "images"):
         """``(features, logits or None)`` of a batch of images on the device, as the
         extractor gives them (float32)."""
@@ -307,22 +324,18 @@ class Evaluator:
 
         x = images_to_uint8(images, name, self.value_range, self.device)
         net = self._network()
-        threads = getattr(self._extractor, "cpu_threads", None)
-        saved = torch.get_num_threads()
-        if self.device.type == "cpu" and threads and saved != threads:
-            torch.set_num_threads(threads)
-        try:
-            with torch.inference_mode():
-                prepared = self._extractor.prepare(x).to(self.device)
-                out = net(prepared.contiguous(memory_format=torch.channels_last))
-                return self._extractor.split_outputs(out)
-        finally:
-            if torch.get_num_threads() != saved:
-                torch.set_num_threads(saved)
+        with self._threads(), torch.inference_mode():
+            prepared = self._extractor.prepare(x).to(self.device)
+            out = net(prepared.contiguous(memory_format=torch.channels_last))
+            return self._extractor.split_outputs(out)
 
     def update(self, x: Any, real: bool = False, *, logits: Any = None) -> None:
         """Add a batch: images (through the extractor) or, with ``extractor=None``, feature
         rows (n, d) and optionally their class ``logits`` (for IS)."""
+        with self._threads():
+            self._update(x, real, logits)
+
+    def _update(self, x: Any, real: bool, logits: Any) -> None:
         side = "real" if real else "fake"
         if real and self._real_fixed:
             raise ParameterError(f"real= was given when the Evaluator was built ({self._real_name}); "

@@ -233,11 +233,13 @@ def _whole_gram_cost(n_x: int, n_y: int, d: int, subsets: int) -> float:
 
 
 def kid_core(x, y, *, subsets: int, subset_size: int, degree: int, gamma: float, coef0: float,
-             seed: Any = 0, method: str = "auto") -> np.ndarray:
+             seed: Any = 0, method: str = "auto", backend: str = "auto") -> np.ndarray:
     """KID of every subset, from torch rows ``x`` (n_x, d) and ``y`` (n_y, d) on one device.
 
     Trusted input (validated options, finite rows of one dtype). ``method``: ``"auto"``
-    (the cheaper in multiply-adds), ``"subsets"`` or ``"gram"``. Returns the float64 array
+    (the cheaper in multiply-adds), ``"subsets"`` or ``"gram"``. ``backend="auto"`` runs CPU
+    tensors through numpy (zero-copy) and GPU tensors through torch; ``"torch"`` runs the GPU
+    code on any device (tests). Returns the float64 array
     of per-subset unbiased MMD^2 values.
     """
     import torch
@@ -249,7 +251,7 @@ def kid_core(x, y, *, subsets: int, subset_size: int, degree: int, gamma: float,
         per_subset = subsets * 3.0 * m * m * d
         fits = subsets * max(n_x, n_y) * 8 <= _MEMBERSHIP_BYTES
         method = "gram" if fits and _whole_gram_cost(n_x, n_y, d, subsets) < per_subset else "subsets"
-    if x.device.type == "cpu":
+    if backend == "auto" and x.device.type == "cpu":
         x, y = x.numpy(), y.numpy()
     with torch.inference_mode():
         if method == "gram":

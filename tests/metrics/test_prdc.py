@@ -95,3 +95,15 @@ def test_absurd_sizes_are_refused_with_the_estimate(rng, monkeypatch):
     with pytest.raises(ParameterError, match="use fewer samples or a smaller k"):
         prdc(x, x + 1, k=3)
     assert prdc_memory_bytes(20, 20, 3, 3) > 1000
+
+
+def test_gpu_code_path_agrees_with_cpu_path(rng, monkeypatch):
+    """backend='torch' runs the code a GPU runs; float64 on both: the same four numbers."""
+    import torch
+
+    from ganeval.metrics.prdc import prdc_core
+
+    monkeypatch.setattr(prdc_module, "_SQUARE_BLOCK", 37)
+    real, fake = rng.normal(size=(130, 5)), rng.normal(size=(110, 5)) * 1.2
+    tr, tf = torch.from_numpy(real), torch.from_numpy(fake)
+    assert prdc_core(tr, tf, 4, backend="torch") == prdc_core(tr, tf, 4) == prdc(real, fake, k=4).values

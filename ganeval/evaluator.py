@@ -208,6 +208,7 @@ class Evaluator:
         self._row_dtype = torch.float64 if feature_dtype == "float64" else torch.float32
         self.sync_timeout_s = sync_timeout_s
         self._extractor = _resolve_extractor(extractor, weights, preprocessing)
+        self._extractor_name = ("inception" if extractor == "auto" else extractor) if isinstance(extractor, str) else None
         self._net = None
         if self._extractor is None and "is" in self.metrics:
             pass  # logits come with update(..., logits=)
@@ -238,16 +239,25 @@ class Evaluator:
             self._prdc._real, self._prdc._fake = self._kid._real, self._kid._fake
 
     def _set_real(self, real: Any, *, weights: Any, preprocessing: str) -> None:
-        from .api import Features, load_features
+        from .api import Features, features_of
+        from .sources import open_source
 
         if isinstance(real, FeatureStats):
             feats = Features("real statistics", stats=real)
         else:
-            ex = self._extractor
-            name = "identity" if ex is None else getattr(ex, "name", "auto")
-            kw = {} if ex is None else {"weights": weights, "preprocessing": preprocessing, "device": self.device,
-                                        "progress": False}
-            feats = load_features(real, extractor=name if isinstance(name, str) else "auto", **kw)
+            src = open_source(real, name="real")
+            if src.kind == "images" and self._extractor is None:
+                raise ParameterError(f"real={src.name!r} holds images; extractor=None takes feature rows only")
+            if src.kind == "images" and self._extractor_name is None:  # an extractor object: no cache
+                from .features.engine import run_extraction
+
+                rows, logits, _ = run_extraction(src, self._extractor, device=self.device)
+                feats = Features(src.name, rows=rows, logits=logits)
+            else:
+                kw = {} if self._extractor is None else {"weights": weights, "preprocessing": preprocessing,
+                                                         "device": self.device, "progress": False}
+                feats = features_of(src, extractor=(self._extractor_name or "auto") if src.kind == "images" else "auto",
+                                    **(kw if src.kind == "images" else {}))
         self._real_name = feats.name
         if feats.rows is None:
             needs_rows = [m for m in ("kid", "prdc") if m in self.metrics]
@@ -364,6 +374,24 @@ class Evaluator:
                 raise DataError("is: the Inception Score needs class logits; with extractor=None pass "
                                 "update(rows, logits=...), or leave 'is' out of metrics")
             self._is._rows.add_trusted(lg_rows, "logits batch")
+
+    def update_from(self, generator: Any, num_samples: int, *, seed: int = 0, batch_size: int = 50,
+                    real: bool = False) -> None:
+        """Add ``num_samples`` samples drawn from ``generator`` batch by batch (a
+        ``torch.nn.Module`` with ``latent_dim``, ``fn(batch_size, generator)``,
+        ``"pkg.module:factory"`` or a reference checkpoint; see
+        :func:`ganeval.sources.generator.open_generator`), on this Evaluator's device and
+        ``value_range``. The samples are never all held.
+        """
+        from .sources.generator import open_generator
+
+        src = open_generator(generator, num_samples=num_samples, seed=seed, batch_size=batch_size,
+                             value_range=self.value_range, device=self.device)
+        if src.kind == "images":
+            for batch in src.iter_batches(batch_size):
+                self.update(batch, real=real)
+        else:
+            self.update(src.array, real=real)
 
     def _check_width(self, rows: Any, side: str) -> None:
         widths = []

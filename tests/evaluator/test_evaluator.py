@@ -191,3 +191,15 @@ def test_update_overhead_is_the_network_only(digits):
     ev = Evaluator(("fid", "kid", "prdc", "is"), extractor="digits", device="cpu")
     f, lg = ev.features(fake[:16])
     assert f.shape == (16, 64) and lg.shape == (16, 10)
+
+
+def test_real_images_through_an_extractor_object(digits):
+    from ganeval.features import get_extractor
+
+    real, fake = digits
+    ev = Evaluator(("fid",), extractor=get_extractor("digits"), device="cpu", real=real)
+    ev.update(fake)
+    want = ganeval.evaluate(real, fake, ["fid"], **EXTRACT)["fid"].value
+    assert ev.compute()["fid"].value == pytest.approx(want, rel=1e-9)
+    with pytest.raises(ParameterError, match="holds images; extractor=None takes feature rows only"):
+        Evaluator(("fid",), extractor=None, real=real)

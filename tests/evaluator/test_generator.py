@@ -222,3 +222,22 @@ def test_cli_generator_bad_input(factory_module, tmp_path):
         r = _cli(*args, "--no-cache", "--num-workers", "0")
         assert r.exit_code == 2, (args, r.output)
         assert msg in r.output and r.output.strip().count("\n") == 0, r.output
+
+
+def test_evaluator_update_from_a_generator_equals_evaluate():
+    from ganeval.features.digits import digits_images
+
+    real = digits_images("test")[:100]
+    g = TinyG()
+    ev = ganeval.Evaluator(("fid", "kid"), extractor="digits", device="cpu", real=real,
+                           options={"kid": {"subsets": 4, "subset_size": 40}})
+    ev.update_from(g, 50, seed=3, batch_size=25)
+    got = ev.compute()
+    want = ganeval.evaluate(real, g, ["fid", "kid"], num_samples=50, generator_seed=3, extractor="digits",
+                            cache=False, device="cpu", num_workers=0, batch_size=25,
+                            options={"kid": {"subsets": 4, "subset_size": 40}})
+    assert got["fid"].value == pytest.approx(want["fid"].value, rel=1e-9)
+    assert got["kid"].values == want["kid"].values
+    rows = ganeval.Evaluator(("fid",), extractor=None, real=np.random.default_rng(0).normal(size=(30, 3)))
+    rows.update_from(lambda n, gen: torch.randn(n, 3, generator=gen, dtype=torch.float64), 20, batch_size=8)
+    assert rows.compute()["fid"].n_fake == 20

@@ -5,7 +5,12 @@ whole ``Evaluator.update`` with FID+KID+IS+PRDC (image checks, the same network 
 moments in float64, rows and logits kept). The two alternate ``--repeat`` times on the same
 uint8 batch; the best of each is compared.
 
-    python benchmarks/bench_evaluator.py [--extractor inception|digits] [--batch 256] [--repeat 3]
+``--split`` (for Inception on a slow CPU, where one pass over 256 images takes minutes):
+the bare call is timed ``--repeat`` times, and what update adds on top of it (the image
+check, the float64 moments, keeping rows and logits: an Evaluator fed the network's own
+outputs for that batch) is timed separately ``--inner`` times, best of each.
+
+    python benchmarks/bench_evaluator.py [--extractor inception|digits] [--batch 256] [--repeat 3] [--split]
 
 ``inception`` uses seeded random weights (the cost of the real network; no file needed).
 """
@@ -29,6 +34,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--size", type=int, default=64, help="side of the random images (inception resizes to 299)")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--split", action="store_true", help="time the bookkeeping apart from the network")
+    ap.add_argument("--inner", type=int, default=20)
     a = ap.parse_args()
     import torch
 
@@ -64,6 +71,28 @@ def main() -> None:
         finally:
             torch.set_num_threads(saved)
 
+    if a.split:
+        from ganeval.evaluator import images_to_uint8
+
+        t_bare = []
+        for _ in range(a.repeat):
+            t = time.perf_counter()
+            f, lg = bare()
+            t_bare.append(time.perf_counter() - t)
+        rows = ganeval.Evaluator(("fid", "kid", "is", "prdc"), extractor=None, device="cpu")
+        t_book = []
+        for _ in range(a.inner):
+            t = time.perf_counter()
+            images_to_uint8(x, "images", (-1.0, 1.0), "cpu")
+            rows.update(f, logits=lg)
+            t_book.append(time.perf_counter() - t)
+        b, k = min(t_bare), min(t_book)
+        print(f"{a.extractor} batch {a.batch} ({size}x{size} images), split timing:")
+        print(f"  bare extractor call     : {b * 1e3:10.2f} ms   (runs: {', '.join(f'{t * 1e3:.1f}' for t in t_bare)})")
+        print(f"  what update adds        : {k * 1e3:10.2f} ms   (best of {a.inner}; median "
+              f"{sorted(t_book)[len(t_book) // 2] * 1e3:.2f})")
+        print(f"  overhead                : {k / b * 100:+.3f} %")
+        return
     bare()  # warm-up
     ev.update(x)
     t_bare, t_upd = [], []

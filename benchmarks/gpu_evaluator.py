@@ -42,6 +42,7 @@ class _Head(torch.nn.Module):
     def __init__(self, extractor, net, key: str):
         super().__init__()
         self.extractor, self.net, self.key = extractor, net, key
+        self.num_features = 2048 if key == "pool3" else 1008  # torchmetrics then skips its CPU probe
 
     def forward(self, x):
         with torch.inference_mode():

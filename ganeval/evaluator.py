@@ -25,7 +25,9 @@ PNG and reading them back gives, and what :func:`ganeval.evaluate` does to float
 input size); feature widths may not.
 
 Under an initialised ``torch.distributed`` process group, ``compute()`` gathers every
-rank's rows and moments (rank order) and every rank gets the global result. Every rank
+rank's rows and moments (rows: the ranks' batches interleaved round-robin, so rank ``r``
+feeding batches ``r, r + W, ...`` of a stream gives that stream's order) and every rank gets
+the global result. Every rank
 must call ``compute()``; one that calls it alone gets a
 :class:`~ganeval.distributed.DistributedError` after ``sync_timeout_s`` instead of hanging.
 

@@ -90,11 +90,13 @@ def as_row_tensor(batch: Any, name: str, device: Any = None, *, dtype: Any = Non
 
 
 class _Rows:
-    """Growing list of row batches of one width, on one device."""
+    """Growing list of row batches of one width, on one device (``sizes``: the batch sizes
+    as added, which :meth:`gathered` uses to interleave the ranks' batches)."""
 
     def __init__(self, device: Any = None) -> None:
         self.device = _device(device)
         self.batches: list[Any] = []
+        self.sizes: list[int] = []
 
     @property
     def width(self) -> int | None:
@@ -117,6 +119,7 @@ class _Rows:
             self.batches = [b.to(torch.float64) for b in self.batches]
             t = t.to(torch.float64)
         self.batches.append(t)
+        self.sizes.append(int(t.shape[0]))
 
     def tensor(self):
         import torch
@@ -128,10 +131,17 @@ class _Rows:
         return self.batches[0]
 
     def gathered(self, group: Any = None) -> "_Rows":
+        """Every rank's rows, batches interleaved round-robin (batch 0 of rank 0, of rank 1,
+        ..., then batch 1 of each): when rank r fed batches r, r + W, r + 2W, ... of one
+        stream, the result is that stream in its order."""
+        parts = gather_rows(self.tensor(), group)
+        sizes = gather_objects(self.sizes, group)
+        chunks = [list(p.split(s)) if p is not None else [] for p, s in zip(parts, sizes)]
         rows = _Rows(self.device)
-        for t in gather_rows(self.tensor(), group):
-            if t is not None and t.shape[0]:
-                rows.add_trusted(t, "gathered rows")
+        for i in range(max((len(c) for c in chunks), default=0)):
+            for c in chunks:
+                if i < len(c) and c[i].shape[0]:
+                    rows.add_trusted(c[i], "gathered rows")
         return rows
 
 

@@ -64,7 +64,7 @@ def main() -> None:
     ap.add_argument("--json", dest="as_json", action="store_true", help="print one JSON object at the end")
     a = ap.parse_args()
     if a.tiny:
-        a.images, a.batch, a.size, a.prdc_n, a.prdc_d = 4, 2, 32, 300, 32
+        a.images, a.batch, a.size, a.prdc_n, a.prdc_d = 8, 4, 32, 300, 32
     device = torch.device(a.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SystemExit("no CUDA device: use --device cpu --tiny for a smoke run")

@@ -212,8 +212,6 @@ class Evaluator:
         self._extractor = _resolve_extractor(extractor, weights, preprocessing)
         self._extractor_name = ("inception" if extractor == "auto" else extractor) if isinstance(extractor, str) else None
         self._net = None
-        if self._extractor is None and "is" in self.metrics:
-            pass  # logits come with update(..., logits=)
         dev = self.device
         self._fid = StreamingFID(device=dev, **opts.get("fid", {})) if "fid" in self.metrics else None
         self._kid = StreamingKID(device=dev, **opts.get("kid", {})) if "kid" in self.metrics else None
@@ -348,6 +346,8 @@ class Evaluator:
             self._update(x, real, logits)
 
     def _update(self, x: Any, real: bool, logits: Any) -> None:
+        import torch
+
         side = "real" if real else "fake"
         if real and self._real_fixed:
             raise ParameterError(f"real= was given when the Evaluator was built ({self._real_name}); "
@@ -362,7 +362,7 @@ class Evaluator:
         rows = as_row_tensor(f, f"{side} batch", self.device, dtype=self._row_dtype)
         lg_rows = None
         if lg is not None and self._is is not None and not real:
-            lg_rows = as_row_tensor(lg, f"{side} logits", self.device, dtype=torch_float64())
+            lg_rows = as_row_tensor(lg, f"{side} logits", self.device, dtype=torch.float64)
             if lg_rows.shape[0] != rows.shape[0]:
                 raise DataError(f"{side} logits: {lg_rows.shape[0]} rows for {rows.shape[0]} samples")
         self._check_width(rows, side)
@@ -461,9 +461,3 @@ class Evaluator:
                 del settings["real"]
             results[m] = MetricResult(r.metric, r.values, settings, n_real=r.n_real, n_fake=r.n_fake)
         return results
-
-
-def torch_float64():
-    import torch
-
-    return torch.float64

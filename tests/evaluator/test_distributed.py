@@ -157,3 +157,28 @@ def test_torchrun_eval_prints_once_and_equals_one_process(tmp_path):
     # features, hence every number, are identical
     for m in ("fid", "kid", "prdc", "is"):
         assert {k: v for k, v in a[m].items() if k != "settings"} == {k: v for k, v in b[m].items() if k != "settings"}
+
+
+def test_torchrun_folder_inputs_shard_through_the_dataloader(tmp_path):
+    """File sources take the DataLoader path (batch_sampler of this rank's batches)."""
+    from PIL import Image
+
+    g = np.random.default_rng(5)
+    for name, n in (("a", 23), ("b", 18)):
+        (tmp_path / name).mkdir()
+        for i in range(n):
+            Image.fromarray(g.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(tmp_path / name / f"{i:02d}.png")
+    args = ["-m", "ganeval", "eval", str(tmp_path / "a"), str(tmp_path / "b"), "--metrics", "fid,prdc,kid",
+            "--kid-subset-size", "10", "--extractor", "digits", "--no-cache", "--json", "--num-workers", "1",
+            "--device", "cpu", "--batch-size", "4"]
+    env = {**os.environ, "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1"}
+    one = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, timeout=300)
+    assert one.returncode == 0, one.stderr
+    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                          "--master_port", str(_free_port()), *args],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert two.returncode == 0, two.stderr[-3000:]
+    a, b = json.loads(one.stdout)["results"], json.loads(two.stdout)["results"]
+    assert a["fid"]["n_real"] == b["fid"]["n_real"] == 23 and b["fid"]["n_fake"] == 18
+    for m in ("fid", "prdc", "kid"):
+        assert {k: v for k, v in a[m].items() if k != "settings"} == {k: v for k, v in b[m].items() if k != "settings"}

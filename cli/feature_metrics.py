@@ -141,9 +141,19 @@ def mmd(real, fake, kernel, bandwidth, degree, gamma, coef0, estimator, block_si
     _run_one("mmd", real, fake, as_json, kw, opts, ci=ci, bootstrap=bootstrap, seed=seed)
 
 
+def _value_range(text: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ParameterError(f"--value-range must be two numbers LOW,HIGH (e.g. -1,1), got {text!r}") from None
+    if not lo < hi:
+        raise ParameterError(f"--value-range must have LOW < HIGH, got {text!r}")
+    return lo, hi
+
+
 @click.command(name="eval")
 @click.argument("real")
-@click.argument("fake")
+@click.argument("fake", required=False)
 @click.option("--metrics", default="fid,kid,prdc", show_default=True,
               help=f"Comma-separated list from: {', '.join(FEATURE_METRICS)}.")
 @click.option("--kid-subsets", type=click.IntRange(min=1), default=100, show_default=True)
@@ -151,24 +161,61 @@ def mmd(real, fake, kernel, bandwidth, degree, gamma, coef0, estimator, block_si
               help="default: min(1000, n_real, n_fake)")
 @click.option("--k", "k", type=click.IntRange(min=1), default=5, show_default=True, help="prdc neighbour count.")
 @click.option("--splits", type=click.IntRange(min=1), default=10, show_default=True, help="is splits.")
+@click.option("--generator", "generator", default=None,
+              help="Draw FAKE from a generator instead: pkg.module:factory (returns a torch.nn.Module with "
+                   "latent_dim, or a callable fn(batch_size, generator)) or a reference checkpoint .pt "
+                   "(ganeval train). Needs --num-samples; latents are seeded with --seed.")
+@click.option("--num-samples", type=click.IntRange(min=1), default=None,
+              help="Samples to draw from --generator (required with it).")
+@click.option("--value-range", default="-1,1", show_default=True,
+              help="LOW,HIGH: the range of the generator's float images (uint8 images are 0..255).")
 @seed_option
 @mismatch_option
 @interval_options
 @extraction_options
 @json_option
-def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, seed, ci, bootstrap, as_json, **kw):
+def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, generator, num_samples, value_range,
+             seed, ci, bootstrap, as_json, **kw):
     """Several metrics at once, reading (and extracting) each input only once.
+
+    FAKE is a path/builtin input, or omitted with --generator. Under torchrun
+    (torchrun --nproc_per_node N -m ganeval eval ...) each process extracts its share of
+    the images, the features are gathered, and rank 0 alone prints the result (equal to
+    one process's).
 
     With --json, one object: {"metric": "eval", "results": {name: result, ...}, ...}.
     """
+    from ganeval.distributed import init_from_env, local_device, rank_and_world
+
+    if generator is not None and fake is not None:
+        raise ParameterError("give FAKE or --generator, not both")
+    if generator is None and fake is None:
+        raise ParameterError("missing FAKE (or --generator SPEC --num-samples N)")
+    if generator is None and num_samples is not None:
+        raise ParameterError("--num-samples applies to --generator only")
+    if generator is not None and num_samples is None:
+        raise ParameterError("--num-samples is required with --generator")
     names = [m.strip() for m in metrics.split(",") if m.strip()]
     opts = {"kid": {"subsets": kid_subsets, "subset_size": kid_subset_size, "seed": seed},
             "prdc": {"k": k}, "is": {"splits": splits}, "mmd": {"seed": seed}}
     opts = {m: o for m, o in opts.items() if m in names}
     check_interval_args(ci, bootstrap)
     ex = extraction_kwargs(kw, as_json)
-    results = evaluate(real, fake, names, options=opts, ci=ci, bootstrap=bootstrap, seed=seed, **ex)
-    emit_many(results, as_json, metric="eval", real=real, fake=fake)
+    started = init_from_env(ex["device"])
+    try:
+        ex["device"] = local_device(ex["device"])
+        gen_kw = {}
+        if generator is not None:
+            gen_kw = {"num_samples": num_samples, "generator_seed": seed, "value_range": _value_range(value_range)}
+        results = evaluate(real, fake if generator is None else generator, names, options=opts, ci=ci,
+                           bootstrap=bootstrap, seed=seed, **gen_kw, **ex)
+        if rank_and_world()[0] == 0:
+            emit_many(results, as_json, metric="eval", real=real, fake=fake if generator is None else generator)
+    finally:
+        if started:
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
 
 
 @click.command()

@@ -26,6 +26,7 @@ from . import divergences  # noqa: E402
 from .api import Features, evaluate, load_features  # noqa: E402
 from .compare import compare  # noqa: E402
 from .streaming import StreamingFID, StreamingIS, StreamingKID, StreamingPRDC  # noqa: E402
+from .evaluator import Evaluator  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -36,6 +37,6 @@ __all__ = [
     "ecdf_distance", "classifier_two_sample_test", "nested_model_f1", "wasserstein_distance", "mode_metrics",
     "divergences",
     "Features", "evaluate", "load_features", "compare",
-    "StreamingFID", "StreamingKID", "StreamingPRDC", "StreamingIS",
+    "StreamingFID", "StreamingKID", "StreamingPRDC", "StreamingIS", "Evaluator",
     "vendi_score", "memorization", "prd", "uncertainty",
 ]

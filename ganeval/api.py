@@ -122,6 +122,7 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
              options: Mapping[str, Mapping[str, Any]] | None = None,
              source_options: Mapping[str, Any] | None = None, allow_mismatch: bool = False,
              ci: float | None = None, bootstrap: int = 200, seed: int = 0,
+             num_samples: int | None = None, generator_seed: int = 0, value_range: Any = (-1, 1),
              **extract_options: Any) -> dict[str, MetricResult]:
     """Compute several metrics between ``real`` and ``fake``, reading each input once.
 
@@ -140,6 +141,15 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     ci : float in (0, 1), optional
         Add a seeded bootstrap interval to every result (``ci_low``, ``ci_high``, ``se``;
         see :mod:`ganeval.uncertainty`), with ``bootstrap`` replicates (>= 10) and ``seed``.
+    num_samples, generator_seed, value_range :
+        With ``num_samples``, ``fake`` is a generator (``"pkg.module:factory"``, a reference
+        checkpoint path, a ``torch.nn.Module`` with ``latent_dim`` or ``fn(batch_size,
+        generator)``): ``num_samples`` samples are drawn with ``generator_seed``, batch by
+        batch (:func:`ganeval.sources.generator.open_generator`).
+
+    Under an initialised ``torch.distributed`` process group, image inputs are extracted
+    in shards (batch ``b`` on rank ``b % world``) and gathered: every rank gets the
+    one-process result.
 
     Examples
     --------
@@ -166,6 +176,7 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
             return x
         return load_features(x, extractor=extractor, source_options=source_options, **extract_options)
 
+    fake = _generator_input(fake, num_samples, generator_seed, value_range, extract_options)
     needs_real = any(m != "is" for m in metrics)
     real_f = load(real) if needs_real else None
     fake_f = load(fake)
@@ -198,6 +209,21 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
             r = inception_score(fake_f.need_logits(), **opts)
         results[m] = _with_inputs(r, real_f, fake_f)
     return results
+
+
+def _generator_input(fake: Any, num_samples: int | None, seed: int, value_range: Any,
+                     extract_options: Mapping[str, Any]) -> Any:
+    """``fake`` opened as a generator source when ``num_samples`` is given."""
+    if num_samples is None:
+        if hasattr(fake, "latent_dim") and hasattr(fake, "forward"):
+            raise ParameterError("num_samples is required when fake is a generator")
+        return fake
+    from .features.engine import resolve_device
+    from .sources.generator import open_generator
+
+    device = resolve_device(extract_options.get("device", "auto"))
+    return open_generator(fake, num_samples=num_samples, seed=seed, batch_size=extract_options.get("batch_size", 50),
+                          value_range=value_range, device=device)
 
 
 def _align_columns(real: Features, fake: Features) -> None:

@@ -23,7 +23,42 @@ import numpy as np
 from ._validation import as_features, check_moments
 from .errors import DataError, InputError
 
-__all__ = ["FeatureStats", "load_stats_file"]
+__all__ = ["FeatureStats", "load_stats_file", "batch_moments", "combine_moments"]
+
+
+def batch_moments(x: Any) -> tuple[int, Any, Any]:
+    """``(n, mean, M2)`` of a float64 batch of rows (numpy array or torch tensor, on any
+    device): the one moment computation behind :class:`FeatureStats` and the on-device
+    accumulator of :class:`~ganeval.Evaluator`.
+
+    Examples
+    --------
+    >>> n, mean, m2 = batch_moments(np.array([[0.0, 1.0], [2.0, 3.0]]))
+    >>> n, mean.tolist(), m2.tolist()
+    (2, [1.0, 2.0], [[2.0, 2.0], [2.0, 2.0]])
+    """
+    n = int(x.shape[0])
+    mean = x.sum(0) / n
+    xc = x - mean
+    return n, mean, xc.T @ xc
+
+
+def combine_moments(n_a: int, mean_a: Any, m2_a: Any, n_b: int, mean_b: Any, m2_b: Any) -> tuple[int, Any, Any]:
+    """Exact pairwise merge of two ``(n, mean, M2)`` (Chan, Golub & LeVeque 1979), for numpy
+    arrays or torch tensors alike.
+
+    Examples
+    --------
+    >>> x = np.arange(10.0).reshape(5, 2)
+    >>> n, mean, m2 = combine_moments(*batch_moments(x[:2]), *batch_moments(x[2:]))
+    >>> bool(np.allclose(m2, batch_moments(x)[2]))
+    True
+    """
+    n = n_a + n_b
+    delta = mean_b - mean_a
+    mean = mean_a + delta * (n_b / n)
+    m2 = m2_a + m2_b + (delta[:, None] * delta[None, :]) * (n_a * n_b / n)
+    return n, mean, m2
 
 
 class FeatureStats:
@@ -65,9 +100,7 @@ class FeatureStats:
             self._m2 = np.zeros((self.dim, self.dim))
         elif x.shape[1] != self.dim:
             raise DataError(f"batch has {x.shape[1]} features, these statistics have {self.dim}")
-        mean_b = x.mean(axis=0)
-        xc = x - mean_b
-        self._combine(x.shape[0], mean_b, xc.T @ xc)
+        self._combine(*batch_moments(x))
 
     def merge(self, other: "FeatureStats") -> "FeatureStats":
         """Add the samples summarised by ``other`` into ``self`` (returns ``self``)."""
@@ -85,12 +118,7 @@ class FeatureStats:
         return self
 
     def _combine(self, n_b: int, mean_b: np.ndarray, m2_b: np.ndarray) -> None:
-        n_a = self.n
-        n = n_a + n_b
-        delta = mean_b - self._mean
-        self._mean = self._mean + delta * (n_b / n)
-        self._m2 = self._m2 + m2_b + np.outer(delta, delta) * (n_a * n_b / n)
-        self.n = n
+        self.n, self._mean, self._m2 = combine_moments(self.n, self._mean, self._m2, n_b, mean_b, m2_b)
 
     def _check_mutable(self) -> None:
         if self._fixed_sigma is not None:

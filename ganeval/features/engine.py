@@ -103,19 +103,41 @@ def _collate(items):
     return (torch.stack(good) if good else None), errors
 
 
-def _batches(source: Any, extractor: Any, batch_size: int, num_workers: int, pin: bool):
-    """Yield ``(prepared float batch or None, [error messages])``."""
+def _as_batch(arr: Any):
     import torch
 
+    if isinstance(arr, torch.Tensor):  # generator sources hand over tensors (maybe on the GPU)
+        return arr
+    return torch.from_numpy(np.ascontiguousarray(arr))
+
+
+def _batches(source: Any, extractor: Any, batch_size: int, num_workers: int, pin: bool,
+             rank: int = 0, world: int = 1):
+    """Yield ``(batch index, prepared float batch or None, [error messages])`` for the
+    batches this rank handles (``index % world == rank``; all of them for one process)."""
+    import torch
+
+    from ..distributed import my_batches
+
     if getattr(source, "random_access", False):
+        n = len(source)
+        mine = my_batches(-(-n // batch_size), rank, world)
         loader = torch.utils.data.DataLoader(
-            _DecodeDataset(source, extractor.prepare), batch_size=batch_size, shuffle=False,
+            _DecodeDataset(source, extractor.prepare),
+            batch_sampler=[list(range(b * batch_size, min(n, (b + 1) * batch_size))) for b in mine],
             num_workers=num_workers, collate_fn=_collate, pin_memory=pin,
         )
-        yield from loader
+        for b, (x, errors) in zip(mine, loader):
+            yield b, x, errors
+    elif world > 1 and getattr(source, "shardable", False):
+        per = getattr(source, "batch_size", batch_size)
+        mine = my_batches(-(-len(source) // per), rank, world)
+        for b, arr in zip(mine, source.iter_batches(batch_size, only=set(mine))):
+            yield b, extractor.prepare(_as_batch(arr)), []
     else:
-        for arr in source.iter_batches(batch_size):
-            yield extractor.prepare(torch.from_numpy(np.ascontiguousarray(arr))), []
+        for b, arr in enumerate(source.iter_batches(batch_size)):
+            if b % world == rank:
+                yield b, extractor.prepare(_as_batch(arr)), []
 
 
 _NETWORKS: dict[tuple, Any] = {}  # the last network built, reused by the next run
@@ -136,7 +158,7 @@ def _network(extractor: Any, dev: Any) -> Any:
 
 
 def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device: Any = "auto",
-                   num_workers: int | None = None, progress: bool = False) -> tuple[np.ndarray, np.ndarray | None, int]:
+                   num_workers: int | None = None, progress: bool = False, shard: bool | None = None) -> tuple[np.ndarray, np.ndarray | None, int]:
     """Run ``extractor`` over every image of ``source``.
 
     Parameters
@@ -152,7 +174,12 @@ def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device:
         Decoding worker processes for file sources (default ``min(4, CPUs)``; 0 decodes in
         the main process).
     progress : bool, default=False
-        Show a tqdm progress bar on stderr.
+        Show a tqdm progress bar on stderr (rank 0 only under ``torch.distributed``).
+    shard : bool, optional
+        Under an initialised ``torch.distributed`` process group (the default, None, means
+        "when there is one"), each rank extracts only the batches ``b % world == rank`` and
+        the features are gathered in batch order: every rank returns exactly what one
+        process would (:mod:`ganeval.distributed`).
 
     Returns
     -------
@@ -175,29 +202,34 @@ def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device:
     """
     import torch
 
+    from ..distributed import gather_objects, is_distributed, rank_and_world
+
     dev = resolve_device(device)
     workers = default_num_workers() if num_workers is None else int(num_workers)
     if workers < 0:
         raise ParameterError(f"num_workers must be >= 0, got {num_workers}")
     if batch_size < 1:
         raise ParameterError(f"batch_size must be >= 1, got {batch_size}")
+    rank, world = rank_and_world() if (shard or shard is None) and is_distributed() else (0, 1)
     net = _network(extractor, dev)
     threads = getattr(extractor, "cpu_threads", None)
     saved_threads = torch.get_num_threads()
     if dev.type == "cpu" and threads:  # tiny networks run fastest on one thread
         torch.set_num_threads(threads)
     total = len(source) if getattr(source, "length_known", True) else None
+    if total is not None and world > 1:
+        total = -(-total // world)
     bar = None
-    if progress:
+    if progress and rank == 0:
         from tqdm import tqdm
 
         bar = tqdm(total=total, unit="img", desc=str(source.name)[-40:], file=sys.stderr, leave=False)
-    feats: list[np.ndarray] = []
-    logits: list[np.ndarray] = []
+    parts: list[tuple[int, np.ndarray, np.ndarray | None]] = []
     skipped = 0
+    failure: str | None = None
     try:
         with torch.inference_mode():
-            for x, errors in _batches(source, extractor, batch_size, workers, dev.type == "cuda"):
+            for b, x, errors in _batches(source, extractor, batch_size, workers, dev.type == "cuda", rank, world):
                 if errors:
                     if not getattr(source, "skip_invalid", False):
                         raise InputError(errors[0])
@@ -207,16 +239,27 @@ def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device:
                 if x is not None:
                     x = x.to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last)
                     f, lg = extractor.split_outputs(net(x))
-                    feats.append(f.double().cpu().numpy())
-                    if lg is not None:
-                        logits.append(lg.double().cpu().numpy())
+                    parts.append((b, f.double().cpu().numpy(), None if lg is None else lg.double().cpu().numpy()))
                 if bar is not None:
                     bar.update(len(errors) + (0 if x is None else x.shape[0]))
+    except GanevalError as exc:
+        if world == 1:
+            raise
+        failure = str(exc)  # tell the other ranks before raising, so none waits forever
     finally:
         if bar is not None:
             bar.close()
         if torch.get_num_threads() != saved_threads:
             torch.set_num_threads(saved_threads)
+    if world > 1:
+        gathered = gather_objects((parts, skipped, failure))
+        errors_seen = [g[2] for g in gathered if g[2] is not None]
+        if errors_seen:
+            raise InputError(errors_seen[0])
+        parts = sorted((p for g in gathered for p in g[0]), key=lambda p: p[0])
+        skipped = sum(g[1] for g in gathered)
+    feats = [p[1] for p in parts]
+    logits = [p[2] for p in parts if p[2] is not None]
     if not feats:
         raise InputError(f"{source.name}: no readable images ({skipped} skipped as invalid)")
     features = np.concatenate(feats)

@@ -115,3 +115,76 @@ def test_float32_features_agree_with_float64(rng):
     r64 = kernel_inception_distance(x, y, subsets=5, subset_size=100)
     r32 = kernel_inception_distance(x.astype(np.float32), y.astype(np.float32), subsets=5, subset_size=100)
     assert r32.value == pytest.approx(r64.value, rel=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kid_whole_gram_path_equals_per_subset_path(rng, dtype, monkeypatch):
+    import ganeval.metrics.kid as kid_module
+
+    monkeypatch.setattr(kid_module, "_BLOCK", 64)  # several blocks, a ragged last one
+    x = np.abs(rng.normal(size=(300, 20))).astype(dtype)
+    y = (np.abs(rng.normal(size=(250, 20))) * 1.1).astype(dtype)
+    opts = kid_module.kid_options(20, 300, 250, subsets=15, subset_size=90)
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    whole = kid_module.kid_core(tx, ty, method="gram", seed=4, **opts)
+    per = kid_module.kid_core(tx, ty, method="subsets", seed=4, **opts)
+    # float32: the products are float32 in both paths, in different blockings
+    np.testing.assert_allclose(whole, per, rtol=1e-12 if dtype == np.float64 else 1e-5, atol=1e-9)
+    # and the slow definition on the same subsets
+    ix, iy = kid_module._draw_subsets(300, 250, 15, 90, 4)
+    a, b = x[ix[3]].astype(np.float64), y[iy[3]].astype(np.float64)
+    ref = _slow_mmd2(a[:90], b[:90], lambda p, q: (p @ q / 20 + 1) ** 3)
+    assert whole[3] == pytest.approx(ref, rel=1e-4 if dtype == np.float32 else 1e-10)
+
+
+def test_kid_auto_path_choice_gives_the_same_number(rng):
+    x, y = rng.normal(size=(400, 8)), rng.normal(size=(400, 8)) + 0.1
+    a = kernel_inception_distance(x, y, subsets=50, subset_size=100, seed=1)  # whole Gram is cheaper here
+    import ganeval.metrics.kid as kid_module
+
+    per = kid_module.kid_core(torch.from_numpy(x), torch.from_numpy(y), method="subsets", seed=1,
+                              **kid_module.kid_options(8, 400, 400, subsets=50, subset_size=100))
+    assert a.value == pytest.approx(per.mean(), rel=1e-12) and a.std == pytest.approx(per.std(), rel=1e-9)
+
+
+def test_kid_overflowing_kernel_is_refused_before_computing(rng, recwarn):
+    x = rng.normal(size=(50, 4))
+    with pytest.raises(ParameterError, match=r"gamma=1e\+200, degree=3: kernel values .* would overflow float64"):
+        kernel_inception_distance(x, x + 1, gamma=1e200, subset_size=20)
+    with pytest.raises(ParameterError, match="degree=400"):
+        kernel_inception_distance(x * 100, x, degree=400, subset_size=20)
+    r = kernel_inception_distance(x, x + 1, gamma=1e30, subset_size=20, subsets=3)  # large but finite
+    assert np.isfinite(r.value) and np.isfinite(r.std)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_kid_cli_overflow_is_one_error_line(tmp_path):
+    from click.testing import CliRunner
+
+    from ganeval_cli.main import main
+
+    np.save(tmp_path / "a.npy", np.random.default_rng(0).normal(size=(30, 3)))
+    import click
+
+    @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    @click.pass_context
+    def cmd(ctx):
+        main(list(ctx.args))
+
+    r = CliRunner().invoke(cmd, ["kid", str(tmp_path / "a.npy"), str(tmp_path / "a.npy"), "--gamma", "1e200"])
+    assert r.exit_code == 2
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: gamma=1e+200") and "nan" not in r.output.lower()
+
+
+@pytest.mark.parametrize("method", ["gram", "subsets"])
+def test_kid_gpu_code_path_agrees_with_cpu_path(rng, method):
+    """backend='torch' runs the code a GPU runs (torch ops, dense membership products)."""
+    import ganeval.metrics.kid as kid_module
+
+    x, y = rng.normal(size=(120, 10)), rng.normal(size=(100, 10)) + 0.2
+    opts = kid_module.kid_options(10, 120, 100, subsets=8, subset_size=40)
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    a = kid_module.kid_core(tx, ty, method=method, seed=2, **opts)
+    b = kid_module.kid_core(tx, ty, method=method, seed=2, backend="torch", **opts)
+    np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)

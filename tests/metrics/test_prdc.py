@@ -68,3 +68,42 @@ def test_bad_inputs(rng):
         prdc(x, rng.normal(size=(5, 3)), k=2)
     with pytest.raises(DataError, match="at least 2 samples"):
         prdc(x[:1], x, k=1)
+
+
+def test_torch_core_equals_numpy_entry_and_float32_rows(rng):
+    import torch
+
+    from ganeval.metrics.prdc import prdc_from_tensors
+
+    real, fake = rng.normal(size=(150, 6)), rng.normal(size=(140, 6)) + 0.2
+    a = prdc(real, fake, k=4)
+    b = prdc_from_tensors(torch.from_numpy(real), torch.from_numpy(fake), k=4)
+    c = prdc_from_tensors(torch.from_numpy(real).float(), torch.from_numpy(fake).float(), k=4)
+    assert a.values == b.values
+    for key, v in a.values.items():  # float32 rows widened to float64: distances differ by round-off
+        assert c.values[key] == pytest.approx(v, abs=2 / 140), key
+
+
+def test_absurd_sizes_are_refused_with_the_estimate(rng, monkeypatch):
+    from ganeval.metrics.prdc import check_prdc_sizes, prdc_memory_bytes
+
+    with pytest.raises(ParameterError, match=r"k=50000 with 1000000 real and 1000000 fake rows of 2048 features "
+                                             r"needs about [\d.]+ GiB, more than the"):
+        check_prdc_sizes(1_000_000, 1_000_000, 2048, 50_000)
+    monkeypatch.setattr(prdc_module, "_available_bytes", lambda device: 1000)
+    x = rng.normal(size=(20, 3))
+    with pytest.raises(ParameterError, match="use fewer samples or a smaller k"):
+        prdc(x, x + 1, k=3)
+    assert prdc_memory_bytes(20, 20, 3, 3) > 1000
+
+
+def test_gpu_code_path_agrees_with_cpu_path(rng, monkeypatch):
+    """backend='torch' runs the code a GPU runs; float64 on both: the same four numbers."""
+    import torch
+
+    from ganeval.metrics.prdc import prdc_core
+
+    monkeypatch.setattr(prdc_module, "_SQUARE_BLOCK", 37)
+    real, fake = rng.normal(size=(130, 5)), rng.normal(size=(110, 5)) * 1.2
+    tr, tf = torch.from_numpy(real), torch.from_numpy(fake)
+    assert prdc_core(tr, tf, 4, backend="torch") == prdc_core(tr, tf, 4) == prdc(real, fake, k=4).values

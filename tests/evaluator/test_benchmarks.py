@@ -1,0 +1,24 @@
+"""The GPU benchmark script runs end to end in one command (here on CPU at tiny size)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_gpu_evaluator_script_runs_on_cpu_tiny():
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_evaluator.py"), "--tiny", "--device", "cpu",
+                        "--json"], capture_output=True, text=True, timeout=900, env=env)
+    assert p.returncode == 0, p.stderr[-3000:]
+    report = json.loads(p.stdout.strip().splitlines()[-1])
+    assert report["ratio"] > 0 and report["prdc_n"] == 300
+    # the same network gives both libraries the same features: FID agrees
+    assert report["ours"]["fid"]["value"] == pytest.approx(report["torchmetrics"]["fid"], rel=1e-4)
+    assert set(report["ours"]) == {"fid", "kid", "is", "prdc"}

@@ -78,8 +78,6 @@ LONG_WORK_OPTIONS = {
 #: (command, option) pairs whose hostile values are fixed by another helper's part of issue 12;
 #: remove an entry once that branch is merged
 KNOWN_ELSEWHERE: dict[tuple[str, str], str] = {
-    ("kid", "gamma"): "kernel overflow in kid (NAME=evaluator, metrics/kid.py): --gamma 1e308 gives NaN",
-    ("kid", "coef0"): "kernel overflow in kid (NAME=evaluator, metrics/kid.py): --coef0 1e308 gives NaN",
     ("train", "lr"): "cli/train.py / TrainConfig (NAME=reference): --lr 1e308 overflows in torch (RuntimeError)",
     ("train", "threads"): "cli/train.py (NAME=reference): --threads needs an upper bound (torch overflow)",
     ("sample", "threads"): "cli/train.py (NAME=reference): --threads needs an upper bound (torch overflow)",

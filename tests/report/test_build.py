@@ -131,7 +131,6 @@ seeds = [3, 4]
 
 
 def test_generator_candidate(tmp_path):
-    pytest.importorskip("ganeval.sources.generator")
     mod = tmp_path / "gen_mod_for_report.py"
     # the factory contract of ganeval.sources.generator: a callable fn(batch_size, generator)
     mod.write_text("import torch\n\ndef make():\n"

@@ -15,9 +15,9 @@ import torch
 from ganeval.metrics.mmd import maximum_mean_discrepancy
 from ganeval.reference.datasets import mixture, training_set
 from ganeval.reference.losses import LOSSES
-from ganeval.reference.trainer import (
-    CHECKPOINT, TrainConfig, _build, _sample_rows, generate, load_checkpoint, train,
-)
+from ganeval.reference import CHECKPOINT, TrainConfig, generate, load_checkpoint, train
+from ganeval.reference.sampling import sample_rows
+from ganeval.reference.training import build
 
 TINY = dict(batch_size=32, hidden=(16, 16), eval_every=0, n_samples=200, checkpoint_every=1000)
 SMALL = dict(batch_size=64, hidden=(32, 32), eval_every=0, n_samples=1000, checkpoint_every=1000)
@@ -34,8 +34,8 @@ def _ring_scores(samples: np.ndarray) -> tuple[float, float]:
 @pytest.mark.parametrize("loss", LOSSES)
 def test_every_loss_improves_over_the_untrained_generator(loss, tmp_path):
     cfg = TrainConfig(data="ring8", loss=loss, steps=300, **SMALL)
-    untrained = _build(cfg.validated())
-    before, _ = _sample_rows(untrained.generator, 1000, 8, 2, untrained.mu, untrained.sd, {}, None)
+    untrained = build(cfg.validated())
+    before, _ = sample_rows(untrained.generator, 1000, 8, 2, untrained.mu, untrained.sd, {}, None)
     result = train(cfg, tmp_path / "run", threads=1)
     after = np.load(result.samples_path)
     mmd0, dist0 = _ring_scores(before)
@@ -80,7 +80,7 @@ def test_resume_equals_uninterrupted_run(loss, data, tmp_path):
 
 def test_killed_run_leaves_a_readable_checkpoint(tmp_path):
     out = tmp_path / "run"
-    code = ("import sys; from ganeval.reference.trainer import TrainConfig, train; "
+    code = ("import sys; from ganeval.reference import TrainConfig, train; "
             "train(TrainConfig(data='ring8', loss='hinge', steps=10**6, batch_size=16, hidden=(8,), eval_every=0, "
             "checkpoint_every=1), sys.argv[1], threads=1)")
     cmd = [sys.executable, "-c", code, str(out)]

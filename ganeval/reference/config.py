@@ -228,8 +228,9 @@ def estimate_memory(config: TrainConfig, n_samples: int) -> int:
 
     A training step keeps every layer's activations of ``batch_size`` rows for the backward
     pass (about 8 floats per activation counting gradients, the optimiser's copies and the
-    WGAN-GP double backward); sampling keeps the generator's activations of ``n_samples``
-    rows (3 floats each) plus the rows in float64. Parameters are small next to both.
+    WGAN-GP double backward); sampling runs the generator on chunks of at most 65,536 rows
+    (3 floats per activation) and keeps three float64 copies of the ``n_samples`` rows
+    (torch, numpy, the evaluation's). Parameters are small next to both.
 
     Examples
     --------
@@ -249,7 +250,7 @@ def estimate_memory(config: TrainConfig, n_samples: int) -> int:
         g_act = latent + 2 * sum(config.hidden) + 2 * dim
         d_act = dim + 2 * sum(config.hidden) + 1
     step = config.batch_size * (g_act + 2 * d_act) * 4 * 8
-    sampling = n_samples * (3 * g_act * 4 + 2 * dim * 8)
+    sampling = min(n_samples, 65536) * 3 * g_act * 4 + n_samples * dim * 8 * 3
     return int(max(step, sampling))
 
 

@@ -13,6 +13,13 @@ from ganeval.errors import ParameterError
 from ._common import atomic_output_path, json_option, seed_option
 
 
+def _environment_failure(what: str, exc: OSError) -> None:
+    """A write that the system refused (disk full, permissions): one line, exit status 1."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    click.echo(f"error: {what}: {exc.strerror or exc}{where}", err=True)
+    sys.exit(1)
+
+
 def _parse_hidden(text: str) -> tuple[int, ...]:
     try:
         widths = tuple(int(t) for t in text.split(",") if t.strip())
@@ -81,7 +88,7 @@ def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, lr_d,
       ganeval modes runs/r/samples.npy --data ring8
       ganeval fid builtin:ring8/test runs/r/samples.npy
     """
-    from ganeval.reference import TrainConfig, check_out_dir, train as run_training
+    from ganeval.reference import TrainConfig, check_out_dir
 
     config = TrainConfig(data=data, loss=loss, steps=steps, batch_size=batch_size, seed=seed, latent_dim=latent_dim,
                          hidden=_parse_hidden(hidden), width=width, lr=lr, lr_d=lr_d, n_critic=n_critic,
@@ -90,19 +97,10 @@ def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, lr_d,
                          conditional=conditional, eval_every=eval_every, checkpoint_every=checkpoint_every,
                          n_samples=n_samples).validated()
     check_out_dir(out, resume=resume, overwrite=overwrite)
-    show = not (quiet or as_json) and sys.stderr.isatty()
-    if show:
-        with click.progressbar(length=config.steps, label="training", file=sys.stderr) as bar:
-            state = {"done": 0}
-
-            def progress(step: int, total: int) -> None:
-                bar.update(step - state["done"])
-                state["done"] = step
-
-            result = run_training(config, out, resume=resume, overwrite=overwrite, progress=progress,
-                                  threads=threads)
-    else:
-        result = run_training(config, out, resume=resume, overwrite=overwrite, threads=threads)
+    try:
+        result = _run(config, out, resume, overwrite, threads, not (quiet or as_json) and sys.stderr.isatty())
+    except OSError as exc:
+        _environment_failure(f"out {out}", exc)
     payload = {"out": str(result.out), "steps": result.steps, "elapsed_s": round(result.elapsed_s, 3),
                "samples": str(result.samples_path), "metrics": result.final_metrics}
     if as_json:
@@ -112,6 +110,21 @@ def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, lr_d,
                             for k, v in result.final_metrics.items() if k not in ("step", "elapsed_s"))
         click.echo(f"trained {config.loss} on {config.data} for {result.steps} steps in {result.elapsed_s:.1f} s: "
                    f"{metrics}; samples in {result.samples_path}")
+
+
+def _run(config, out, resume, overwrite, threads, show):
+    from ganeval.reference import train as run_training
+
+    if not show:
+        return run_training(config, out, resume=resume, overwrite=overwrite, threads=threads)
+    with click.progressbar(length=config.steps, label="training", file=sys.stderr) as bar:
+        state = {"done": 0}
+
+        def progress(step: int, total: int) -> None:
+            bar.update(step - state["done"])
+            state["done"] = step
+
+        return run_training(config, out, resume=resume, overwrite=overwrite, progress=progress, threads=threads)
 
 
 @click.command()
@@ -142,9 +155,12 @@ def sample(checkpoint, n, output, fmt, labels_output, threads, seed):
     arr = rows if fmt == "rows" else digit_images(rows)
     if labels_out is not None and labels is None:
         raise ParameterError(f"--labels-output: checkpoint {checkpoint} is not class-conditional")
-    atomic_write(out, lambda fh: np.save(fh, arr))
-    if labels_out is not None:
-        atomic_write(labels_out, lambda fh: np.save(fh, labels))
+    try:
+        atomic_write(out, lambda fh: np.save(fh, arr))
+        if labels_out is not None:
+            atomic_write(labels_out, lambda fh: np.save(fh, labels))
+    except OSError as exc:
+        _environment_failure(f"output {out}", exc)
     click.echo(f"wrote {arr.shape[0]} samples of shape {arr.shape[1:]} to {out}")
 
 

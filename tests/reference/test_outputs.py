@@ -168,3 +168,19 @@ def test_sample_refuses_an_absurd_n(tmp_path):
     line = _one_error_line(invoke("sample", run / "checkpoint.pt", "-n", 10**13, "-o", tmp_path / "s.npy"))
     assert "GiB" in line and "n=10,000,000,000,000" in line
     assert not (tmp_path / "s.npy").exists()
+
+
+def test_a_full_disk_is_one_line_and_exit_1(tmp_path, monkeypatch):
+    import errno
+
+    import ganeval.reference.checkpoints as checkpoints
+
+    def full(path, write, mode="wb"):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(checkpoints, "atomic_write", full)
+    result = invoke("train", "--data", "ring8", "--loss", "hinge", "--steps", 2, "--out", tmp_path / "r", *FAST)
+    err = getattr(result, "stderr", None) or result.output
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert result.exit_code == 1 and len(lines) == 1 and "No space left on device" in lines[0], err
+    assert lines[0].startswith("error: out ")

@@ -35,7 +35,7 @@ def _parse_hidden(text: str) -> tuple[int, ...]:
 @click.option("--loss", default="wgan-gp", show_default=True,
               help="minimax, non-saturating, wgan, wgan-gp, hinge or least-squares.")
 @click.option("--steps", type=int, default=3000, show_default=True, help="Generator updates (each after n_critic critic updates).")
-@click.option("--batch-size", type=int, default=256, show_default=True, help="Rows per batch.")
+@click.option("--batch-size", type=int, default=None, help="Rows per batch (default 256; 64 on digits).")
 @click.option("--out", "out", required=True,
               help="Output folder (checkpoint.pt, metrics.jsonl, samples.npy, samples.png): new, empty, or a "
                    "previous run's. Locked while the run lasts: a second run into it is refused.")

@@ -40,6 +40,7 @@ _TOY_GP_LR = 3e-4
 #: defaults on digits when the option is not given (measured, docs/training.md)
 _DIGITS_EMA = 0.999
 _DIGITS_LR_D_RATIO = 2.0
+_DIGITS_BATCH = 64
 #: the recommended digits run (docs/training.md, "Tuning the digits GAN")
 DIGITS_RECOMMENDED = {"data": "digits", "loss": "non-saturating", "steps": 6000, "batch_size": 64}
 #: more generator updates than this is a typo, not a run (a day per million steps here)
@@ -59,8 +60,9 @@ class TrainConfig:
         One of :data:`ganeval.reference.losses.LOSSES`.
     steps : int
         Generator updates (>= 1).
-    batch_size : int
-        Rows per batch (drawn with replacement from the training split).
+    batch_size : int, optional
+        Rows per batch, drawn with replacement from the training split (default 256; 64 on
+        digits, where it trains to a lower FID in the same CPU time).
     seed : int
         Seed of every random draw.
     latent_dim : int, optional
@@ -102,8 +104,8 @@ class TrainConfig:
     Examples
     --------
     >>> c = TrainConfig(data="digits", loss="non-saturating").validated()
-    >>> c.lr, c.lr_d, c.ema
-    (0.0002, 0.0004, 0.999)
+    >>> c.batch_size, c.lr, c.lr_d, c.ema
+    (64, 0.0002, 0.0004, 0.999)
     >>> TrainConfig(data="ring8", loss="hinge").validated().ema
     0.0
     """
@@ -111,7 +113,7 @@ class TrainConfig:
     data: str = "ring8"
     loss: str = "wgan-gp"
     steps: int = 3000
-    batch_size: int = 256
+    batch_size: int | None = None
     seed: int = 0
     latent_dim: int | None = None
     hidden: tuple[int, ...] = (128, 128, 128)
@@ -138,7 +140,8 @@ class TrainConfig:
         steps = check_int(self.steps, "steps", minimum=1)
         if steps > MAX_STEPS:
             raise ParameterError(f"steps must be <= {MAX_STEPS:,}, got {steps:,}")
-        batch = check_int(self.batch_size, "batch_size", minimum=2)
+        default_batch = _DIGITS_BATCH if kind == "image" else 256
+        batch = check_int(default_batch if self.batch_size is None else self.batch_size, "batch_size", minimum=2)
         seed = check_int(self.seed, "seed", minimum=0)
         latent = self.latent_dim
         if latent is None:

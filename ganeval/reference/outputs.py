@@ -95,9 +95,10 @@ def check_out_dir(out: str | os.PathLike, *, resume: bool = False, overwrite: bo
     """Validate the output folder before any work; returns it as a :class:`~pathlib.Path`.
 
     Accepted: a new folder (created by :func:`~ganeval.reference.train`), an empty one, or a
-    previous run's (files of :data:`OUR_FILES` only). A checkpoint needs ``resume`` or
-    ``overwrite``; any other file makes the folder "not a run folder", refused unless
-    ``overwrite`` (which replaces only the trainer's own files and leaves the others).
+    previous run's: one with a ``checkpoint.pt`` (which needs ``resume`` or ``overwrite``;
+    other files beside it are left alone) or with the trainer's files only (a run killed
+    before its first checkpoint). Any other non-empty folder is refused unless ``overwrite``
+    (which replaces only the trainer's own files and leaves the others).
 
     Examples
     --------
@@ -129,8 +130,11 @@ def check_out_dir(out: str | os.PathLike, *, resume: bool = False, overwrite: bo
         names = sorted(os.listdir(p))
     except OSError as exc:
         raise ParameterError(f"out {shown}: cannot be read ({exc.strerror})") from None
-    if (p / CHECKPOINT).exists() and not (resume or overwrite):
-        raise ParameterError(f"out {shown}: holds a checkpoint already; resume it (--resume) or replace it (--overwrite)")
+    if (p / CHECKPOINT).exists():
+        if not (resume or overwrite):
+            raise ParameterError(f"out {shown}: holds a checkpoint already; resume it (--resume) or replace it "
+                                 f"(--overwrite)")
+        return p  # a previous run, perhaps with the user's files beside it (never touched)
     foreign = [n for n in names if not _is_ours(n)]
     if foreign and not overwrite:
         listed = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")

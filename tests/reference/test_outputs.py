@@ -65,9 +65,13 @@ def test_previous_run_needs_resume_or_overwrite_and_overwrite_drops_stale_output
     assert (out / "sample_labels.npy").exists()
     with pytest.raises(ParameterError, match="holds a checkpoint"):
         check_out_dir(out)
+    # the user's own files beside a run do not stop a resume, and are never touched
+    (out / "more.npy").write_bytes(b"mine")
+    train(TrainConfig(data="ring8", loss="hinge", steps=3, conditional=True, **TINY), out, resume=True, threads=1)
     # a fresh unconditional run in its place must not leave the old run's labels beside its samples
     train(TrainConfig(data="ring8", loss="hinge", steps=2, **TINY), out, overwrite=True, threads=1)
     assert not (out / "sample_labels.npy").exists()
+    assert (out / "more.npy").read_bytes() == b"mine"
     # a folder holding only a run's leftovers (killed before its first checkpoint) is a previous run
     leftovers = tmp_path / "killed"
     leftovers.mkdir()

@@ -147,3 +147,27 @@ def test_every_loss_on_every_data_set(loss, data, tmp_path):
 def test_done_criterion_wgan_gp_ring8_covers_7_of_8_modes(tmp_path):
     result = train(TrainConfig(data="ring8", loss="wgan-gp", steps=3000, seed=0), tmp_path / "r", threads=1)
     assert result.final_metrics["modes_covered"] >= 7
+
+
+def test_ema_generator_is_the_running_average_and_draws_the_samples(tmp_path):
+    cfg = TrainConfig(data="digits", loss="hinge", steps=1, width=8, ema=0.9, **TINY).validated()
+    run = build(cfg)
+    start = [p.detach().clone() for p in run.generator.parameters()]
+    x = torch.as_tensor(run.data.rows, dtype=torch.float32)
+    from ganeval.reference.training import train_step
+
+    train_step(run, x, None)
+    for pe, p0, p1 in zip(run.ema.parameters(), start, run.generator.parameters()):
+        torch.testing.assert_close(pe, 0.9 * p0 + 0.1 * p1.detach())
+    for be, b in zip(run.ema.buffers(), run.generator.buffers()):
+        assert torch.equal(be, b)  # batch-norm statistics are copied, not averaged
+    assert run.sampler is run.ema
+    assert TrainConfig(data="ring8", loss="hinge").validated().ema == 0.0
+    assert build(TrainConfig(data="digits", loss="hinge", ema=0, width=8, **TINY).validated()).ema is None
+    # generate() draws from the averaged generator of the checkpoint
+    result = train(TrainConfig(data="digits", loss="hinge", steps=2, width=8, ema=0.5, **TINY), tmp_path / "r",
+                   threads=1)
+    state = load_checkpoint(result.out / CHECKPOINT)
+    assert "generator_ema" in state
+    rows, _ = generate(state, 200, seed=2)
+    np.testing.assert_array_equal(np.load(result.out / "samples_pixels.npy"), rows)

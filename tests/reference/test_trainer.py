@@ -156,8 +156,13 @@ def test_ema_generator_is_the_running_average_and_draws_the_samples(tmp_path):
     x = torch.as_tensor(run.data.rows, dtype=torch.float32)
     from ganeval.reference.training import train_step
 
-    train_step(run, x, None)
+    train_step(run, x, None)  # first update (step 0): decay min(0.9, 1 / 10) = 0.1
     for pe, p0, p1 in zip(run.ema.parameters(), start, run.generator.parameters()):
+        torch.testing.assert_close(pe, 0.1 * p0 + 0.9 * p1.detach())
+    run.step = 1000  # later: min(0.9, 1001 / 1010) = 0.9
+    before = [p.detach().clone() for p in run.ema.parameters()]
+    train_step(run, x, None)
+    for pe, p0, p1 in zip(run.ema.parameters(), before, run.generator.parameters()):
         torch.testing.assert_close(pe, 0.9 * p0 + 0.1 * p1.detach())
     for be, b in zip(run.ema.buffers(), run.generator.buffers()):
         assert torch.equal(be, b)  # batch-norm statistics are copied, not averaged

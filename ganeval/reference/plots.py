@@ -1,7 +1,7 @@
 """PNG pictures of samples, drawn with matplotlib (Agg backend: no display needed).
 
-- :func:`save_scatter`: 2-D points (generated in blue over the real ones in grey), equal
-  axis scales, with a legend;
+- :func:`save_scatter`: 2-D points (generated in blue, the real ones small and dark on top),
+  equal axis scales, with a legend;
 - :func:`save_digit_grid`: 8x8 images (rows of 64 pixels in [0, 1]) tiled into a grid, dark
   strokes on white paper as the digits are drawn.
 
@@ -23,7 +23,7 @@ from .outputs import atomic_write
 __all__ = ["save_scatter", "save_digit_grid"]
 
 _BLUE = "#1f5ac8"
-_GREY = "#bebebe"
+_REAL = "#222222"
 
 
 def _figure(width_in: float, height_in: float):
@@ -41,7 +41,7 @@ def _save(fig, path: str | os.PathLike) -> None:
 
 def save_scatter(points: np.ndarray, path: str | os.PathLike, *, reference: np.ndarray | None = None,
                  size: int = 512, title: str | None = None) -> None:
-    """Scatter plot of 2-D ``points`` (blue) over optional ``reference`` points (grey).
+    """Scatter plot of 2-D ``points`` (blue) under optional ``reference`` points (small, dark).
 
     Both sets share one frame with equal axis scales; non-finite points are left out.
     ``size`` is the picture's side in pixels.
@@ -59,11 +59,11 @@ def save_scatter(points: np.ndarray, path: str | os.PathLike, *, reference: np.n
     pts = pts[np.isfinite(pts).all(1)]
     fig = _figure(size / 100, size / 100)
     ax = fig.add_subplot()
-    if reference is not None:
+    ax.scatter(pts[:, 0], pts[:, 1], s=4, c=_BLUE, linewidths=0, alpha=0.6, label=f"generated ({pts.shape[0]:,})")
+    if reference is not None:  # on top, small and dark: the modes stay visible under a spread-out generator
         ref = np.asarray(reference, dtype=np.float64)[:, :2]
         ref = ref[np.isfinite(ref).all(1)]
-        ax.scatter(ref[:, 0], ref[:, 1], s=4, c=_GREY, linewidths=0, label=f"real ({ref.shape[0]:,})")
-    ax.scatter(pts[:, 0], pts[:, 1], s=4, c=_BLUE, linewidths=0, alpha=0.7, label=f"generated ({pts.shape[0]:,})")
+        ax.scatter(ref[:, 0], ref[:, 1], s=1, c=_REAL, linewidths=0, alpha=0.5, label=f"real ({ref.shape[0]:,})")
     ax.set_aspect("equal", adjustable="datalim")
     ax.tick_params(labelsize=7)
     ax.grid(True, linewidth=0.3, alpha=0.5)

@@ -233,7 +233,8 @@ def estimate_memory(config: TrainConfig, n_samples: int) -> int:
     pass (about 8 floats per activation counting gradients, the optimiser's copies and the
     WGAN-GP double backward); sampling runs the generator on chunks of at most 65,536 rows
     (3 floats per activation) and keeps three float64 copies of the ``n_samples`` rows
-    (torch, numpy, the evaluation's). Parameters are small next to both.
+    (torch, numpy, the evaluation's). The weights count five times (weights, gradients, two
+    Adam moments, the averaged copy).
 
     Examples
     --------
@@ -252,9 +253,16 @@ def estimate_memory(config: TrainConfig, n_samples: int) -> int:
         dim = 2 if kind == "mixture" else 40
         g_act = latent + 2 * sum(config.hidden) + 2 * dim
         d_act = dim + 2 * sum(config.hidden) + 1
+    if kind == "image":
+        w = config.width
+        params = latent * 16 * w + 4 * w * 2 * w * 16 + 2 * w * 16 + 16 * w + w * 2 * w * 16 + 8 * w
+    else:
+        widths = [latent, *config.hidden, dim]
+        params = 2 * sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+    weights = params * 4 * 5  # weights, gradients, two Adam moments, the EMA copy
     step = config.batch_size * (g_act + 2 * d_act) * 4 * 8
     sampling = min(n_samples, 65536) * 3 * g_act * 4 + n_samples * dim * 8 * 3
-    return int(max(step, sampling))
+    return int(weights + max(step, sampling))
 
 
 def available_memory() -> int:
@@ -273,10 +281,13 @@ def available_memory() -> int:
 
 
 def _check_memory(config: TrainConfig) -> None:
-    n = config.n_samples or 2500
+    n = config.n_samples or 2500  # the defaults are at most 2,500 (mixtures; test split sizes else)
     need = estimate_memory(config, n)
     have = available_memory()
     if need > 0.8 * have:
+        sizes = f"batch_size={config.batch_size:,}"
+        sizes += f", n_samples={config.n_samples:,}" if config.n_samples else ""
+        sizes += f", width={config.width:,}" if TRAINABLE[config.data] == "image" else f", hidden={list(config.hidden)}"
         raise ParameterError(
-            f"batch_size={config.batch_size:,}, n_samples={n:,}: a run would need about {need / 2**30:.1f} GiB "
-            f"of memory, this machine has {have / 2**30:.1f} GiB available; use a smaller batch size or fewer samples")
+            f"{sizes}: a run would need about {need / 2**30:.1f} GiB "
+            f"of memory, this machine has {have / 2**30:.1f} GiB available; use smaller sizes")

@@ -154,6 +154,7 @@ def test_sample_writes_through_a_symlink_and_refuses_a_fifo(tmp_path):
 @pytest.mark.parametrize("args,expect", [
     (["--batch-size", 10**12], "GiB"),
     (["--samples", 10**8], "GiB"),
+    (["--width", 10**5], "width=100,000"),
     (["--steps", 10**15], "steps must be <="),
     (["--batch-size", 1], "batch_size must be >= 2"),
     (["--ema", 1.5], "ema must be in [0, 1)"),

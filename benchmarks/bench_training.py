@@ -22,18 +22,19 @@ import time
 import torch
 
 from ganeval.reference.losses import LOSSES
-from ganeval.reference.trainer import TrainConfig, _build, _train_step, deterministic
+from ganeval.reference import TrainConfig
+from ganeval.reference.training import build, deterministic, train_step
 
 
 def time_steps(data: str, loss: str, batch: int, warmup: int, measure: int, threads: int | None) -> dict:
-    run = _build(TrainConfig(data=data, loss=loss, steps=warmup + measure, batch_size=batch).validated())
+    run = build(TrainConfig(data=data, loss=loss, steps=warmup + measure, batch_size=batch).validated())
     x = (torch.as_tensor(run.data.rows, dtype=torch.float32) - run.mu) / run.sd
     with deterministic(threads):
         for _ in range(warmup):
-            _train_step(run, x, None)
+            train_step(run, x, None)
         cpu0, wall0 = time.process_time(), time.perf_counter()
         for _ in range(measure):
-            _train_step(run, x, None)
+            train_step(run, x, None)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     return {"data": data, "loss": loss, "batch_size": batch, "n_critic": run.config.n_critic,
             "measured_steps": measure, "cpu_s_per_step": cpu / measure, "wall_s_per_step": wall / measure,

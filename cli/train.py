@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 import click
@@ -12,6 +11,13 @@ import numpy as np
 from ganeval.errors import ParameterError
 
 from ._common import atomic_output_path, json_option, seed_option
+
+
+def _environment_failure(what: str, exc: OSError) -> None:
+    """A write that the system refused (disk full, permissions): one line, exit status 1."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    click.echo(f"error: {what}: {exc.strerror or exc}{where}", err=True)
+    sys.exit(1)
 
 
 def _parse_hidden(text: str) -> tuple[int, ...]:
@@ -29,12 +35,19 @@ def _parse_hidden(text: str) -> tuple[int, ...]:
 @click.option("--loss", default="wgan-gp", show_default=True,
               help="minimax, non-saturating, wgan, wgan-gp, hinge or least-squares.")
 @click.option("--steps", type=int, default=3000, show_default=True, help="Generator updates (each after n_critic critic updates).")
-@click.option("--batch-size", type=int, default=256, show_default=True, help="Rows per batch.")
-@click.option("--out", "out", required=True, help="Output folder (checkpoint.pt, metrics.jsonl, samples.npy, samples.png).")
+@click.option("--batch-size", type=int, default=None, help="Rows per batch (default 256; 64 on digits).")
+@click.option("--out", "out", required=True,
+              help="Output folder (checkpoint.pt, metrics.jsonl, samples.npy, samples.png): new, empty, or a "
+                   "previous run's. Locked while the run lasts: a second run into it is refused.")
 @seed_option
 @click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pt (same model settings; --steps may grow).")
-@click.option("--overwrite", is_flag=True, help="Start afresh even if OUT holds a checkpoint.")
-@click.option("--lr", type=float, default=None, help="Learning rate (default: the loss's paper value).")
+@click.option("--overwrite", is_flag=True,
+              help="Start afresh even if OUT holds a checkpoint or other files (only the run's own files are "
+                   "replaced; others are left as they are). Without it, a non-empty OUT that is not a previous "
+                   "run is refused.")
+@click.option("--lr", type=float, default=None, help="Generator learning rate (default: the loss's paper value).")
+@click.option("--lr-d", type=float, default=None,
+              help="Discriminator learning rate (default: --lr; on digits twice --lr).")
 @click.option("--n-critic", type=int, default=None, help="Critic updates per generator update (default: the loss's).")
 @click.option("--gp-lambda", type=float, default=None,
               help="WGAN-GP penalty weight (default 10; 0.1 on the 2-D mixtures).")
@@ -45,6 +58,9 @@ def _parse_hidden(text: str) -> tuple[int, ...]:
               help="One-sided label smoothing: real target 1 - this (0.1 gives 0.9).")
 @click.option("--instance-noise", type=float, default=0.0, show_default=True,
               help="Std of Gaussian noise added to both discriminator inputs.")
+@click.option("--ema", type=float, default=None,
+              help="Decay of a moving average of the generator's weights, which then draws the samples "
+                   "(0 = off; default 0.999 on digits, off elsewhere).")
 @click.option("--smirnov", is_flag=True, help="End the generator in a Smirnov layer (real marginals).")
 @click.option("--conditional", is_flag=True, help="Condition G and D on the class label.")
 @click.option("--eval-every", type=int, default=None, help="Steps between evaluations (default steps/10; 0 = end only).")
@@ -56,41 +72,35 @@ def _parse_hidden(text: str) -> tuple[int, ...]:
                    "--threads 1 is many times faster.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @json_option
-def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, n_critic, gp_lambda, latent_dim, hidden, width,
-          label_smoothing, instance_noise, smirnov, conditional, eval_every, checkpoint_every, n_samples, threads,
-          quiet, as_json):
+def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, lr_d, n_critic, gp_lambda, latent_dim, hidden,
+          width, label_smoothing, instance_noise, ema, smirnov, conditional, eval_every, checkpoint_every, n_samples,
+          threads, quiet, as_json):
     """Train a reference GAN on a built-in data set, reproducibly on the CPU.
 
     Writes OUT/checkpoint.pt (atomically, every --checkpoint-every steps and on exit),
     OUT/metrics.jsonl (evaluations against builtin:DATA/test), OUT/samples.npy and a PNG.
+    Sizes that would not fit in memory are refused up front with the estimate.
 
     \b
     Example:
       ganeval train --data ring8 --loss wgan-gp --steps 3000 --seed 0 --out runs/r
+      ganeval train --data digits --loss non-saturating --steps 6000 --batch-size 64 --threads 1 --out runs/d
       ganeval modes runs/r/samples.npy --data ring8
       ganeval fid builtin:ring8/test runs/r/samples.npy
     """
-    from ganeval.reference.trainer import TrainConfig, check_out_dir, train as run_training
+    from ganeval.reference import TrainConfig, check_out_dir
 
     config = TrainConfig(data=data, loss=loss, steps=steps, batch_size=batch_size, seed=seed, latent_dim=latent_dim,
-                         hidden=_parse_hidden(hidden), width=width, lr=lr, n_critic=n_critic, gp_lambda=gp_lambda,
-                         label_smoothing=label_smoothing, instance_noise=instance_noise, smirnov=smirnov,
+                         hidden=_parse_hidden(hidden), width=width, lr=lr, lr_d=lr_d, n_critic=n_critic,
+                         gp_lambda=gp_lambda, label_smoothing=label_smoothing, instance_noise=instance_noise,
+                         ema=ema, smirnov=smirnov,
                          conditional=conditional, eval_every=eval_every, checkpoint_every=checkpoint_every,
                          n_samples=n_samples).validated()
     check_out_dir(out, resume=resume, overwrite=overwrite)
-    show = not (quiet or as_json) and sys.stderr.isatty()
-    if show:
-        with click.progressbar(length=config.steps, label="training", file=sys.stderr) as bar:
-            state = {"done": 0}
-
-            def progress(step: int, total: int) -> None:
-                bar.update(step - state["done"])
-                state["done"] = step
-
-            result = run_training(config, out, resume=resume, overwrite=overwrite, progress=progress,
-                                  threads=threads)
-    else:
-        result = run_training(config, out, resume=resume, overwrite=overwrite, threads=threads)
+    try:
+        result = _run(config, out, resume, overwrite, threads, not (quiet or as_json) and sys.stderr.isatty())
+    except OSError as exc:
+        _environment_failure(f"out {out}", exc)
     payload = {"out": str(result.out), "steps": result.steps, "elapsed_s": round(result.elapsed_s, 3),
                "samples": str(result.samples_path), "metrics": result.final_metrics}
     if as_json:
@@ -100,6 +110,21 @@ def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, n_cri
                             for k, v in result.final_metrics.items() if k not in ("step", "elapsed_s"))
         click.echo(f"trained {config.loss} on {config.data} for {result.steps} steps in {result.elapsed_s:.1f} s: "
                    f"{metrics}; samples in {result.samples_path}")
+
+
+def _run(config, out, resume, overwrite, threads, show):
+    from ganeval.reference import train as run_training
+
+    if not show:
+        return run_training(config, out, resume=resume, overwrite=overwrite, threads=threads)
+    with click.progressbar(length=config.steps, label="training", file=sys.stderr) as bar:
+        state = {"done": 0}
+
+        def progress(step: int, total: int) -> None:
+            bar.update(step - state["done"])
+            state["done"] = step
+
+        return run_training(config, out, resume=resume, overwrite=overwrite, progress=progress, threads=threads)
 
 
 @click.command()
@@ -115,7 +140,7 @@ def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, n_cri
 @seed_option
 def sample(checkpoint, n, output, fmt, labels_output, threads, seed):
     """Draw N rows from a trained CHECKPOINT into OUTPUT.npy, readable by every metric command."""
-    from ganeval.reference.trainer import digit_images, generate, load_checkpoint
+    from ganeval.reference import atomic_write, digit_images, generate, load_checkpoint
 
     if n < 1:
         raise ParameterError(f"-n must be >= 1, got {n}")
@@ -128,23 +153,15 @@ def sample(checkpoint, n, output, fmt, labels_output, threads, seed):
         fmt = "images" if state.get("kind") == "image" else "rows"
     rows, labels = generate(state, n, seed=seed, threads=threads)
     arr = rows if fmt == "rows" else digit_images(rows)
-    _save_npy(out, arr)
-    if labels_out is not None:
-        if labels is None:
-            raise ParameterError(f"--labels-output: checkpoint {checkpoint} is not class-conditional")
-        _save_npy(labels_out, labels)
-    click.echo(f"wrote {arr.shape[0]} samples of shape {arr.shape[1:]} to {out}")
-
-
-def _save_npy(path, arr) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if labels_out is not None and labels is None:
+        raise ParameterError(f"--labels-output: checkpoint {checkpoint} is not class-conditional")
     try:
-        with open(tmp, "wb") as fh:
-            np.save(fh, arr)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        atomic_write(out, lambda fh: np.save(fh, arr))
+        if labels_out is not None:
+            atomic_write(labels_out, lambda fh: np.save(fh, labels))
+    except OSError as exc:
+        _environment_failure(f"output {out}", exc)
+    click.echo(f"wrote {arr.shape[0]} samples of shape {arr.shape[1:]} to {out}")
 
 
 @click.command()
@@ -166,7 +183,9 @@ def datasets(as_json):
 @click.argument("fake")
 @click.option("--data", required=True, type=click.Choice(["ring8", "grid25"]), help="Which mixture FAKE imitates.")
 @click.option("--threshold", type=float, default=3.0, show_default=True, help="High quality: within this many std of a mode.")
-@click.option("--min-count", type=int, default=20, show_default=True, help="High-quality points a mode needs to count as covered.")
+@click.option("--min-count", type=click.IntRange(min=1), default=None,
+              help="High-quality points a mode needs to count as covered (default: 20 per 2,500 samples, "
+                   "scaled to FAKE's size: max(1, round(20 n / 2500))).")
 @json_option
 def modes(fake, data, threshold, min_count, as_json):
     """Mode metrics of FAKE (2-D rows) for a built-in mixture: modes covered, high-quality share, KL vs uniform."""
@@ -177,7 +196,12 @@ def modes(fake, data, threshold, min_count, as_json):
     mix = mixture(data)
     feats = load_features(fake, extractor="identity")
     r = mode_metrics(feats.need_rows("modes"), mix.centers, mix.std, threshold=threshold, min_count=min_count)
-    click.echo(r.to_json() if as_json else r.summary())
+    if as_json:
+        click.echo(r.to_json())
+        return
+    click.echo(r.summary())
+    click.echo(f"a mode is covered with >= {r.settings['min_count']} high-quality points "
+               f"({r.settings['min_count_rule']}; --min-count sets it)")
 
 
 COMMANDS = [train, sample, datasets, modes]

@@ -5,7 +5,7 @@
 input                     read by
 ========================  ==========================================================
 ``builtin:NAME[/SPLIT]``  :mod:`ganeval.sources.builtin` (embedded data sets)
-``ref:NAME``              :mod:`ganeval.features.reference` (shipped statistics)
+``ref:NAME``              :mod:`ganeval.sources.reference_stats` (shipped statistics)
 folder, ``.zip``          :mod:`ganeval.sources.images`
 ``.npy``, ``.npz``        :mod:`ganeval.sources.arrays`
 ``.csv``                  :mod:`ganeval.sources.tabular`
@@ -64,7 +64,7 @@ def open_source(spec: Any, *, name: str | None = None, **options: Any) -> Source
 
         return open_builtin(text)
     if text.startswith("ref:"):
-        from ..features.reference import open_reference_stats
+        from .reference_stats import open_reference_stats
 
         return open_reference_stats(text)
     path = Path(text)

@@ -16,7 +16,7 @@ from ganeval.api import evaluate, load_features
 from ganeval.errors import WeightsError
 from ganeval.features import extract_features
 from ganeval.features.digits import DigitsExtractor, digits_images, reference_file
-from ganeval.features.reference import open_reference_stats, reference_names
+from ganeval.sources.reference_stats import open_reference_stats, reference_names
 from ganeval.sources import open_source
 from ganeval.sources.builtin import load_builtin
 from ganeval.statistics import FeatureStats

@@ -49,3 +49,30 @@ def test_bad_inputs():
         mode_metrics(np.zeros((5, 3)), m.centers, 0.1)
     with pytest.raises(ParameterError, match="min_count"):
         mode_metrics(np.zeros((5, 2)), m.centers, 0.1, min_count=0)
+
+
+def test_min_count_scales_with_the_sample_size_and_says_so():
+    m = mixture("ring8")
+    small = training_set("ring8", "test").rows[::50]  # 100 real points, about 12 per mode
+    r = mode_metrics(small, m.centers, m.std)
+    assert (r.modes_covered, r.settings["min_count"]) == (8, 1)
+    assert r.settings["min_count_rule"] == "scaled: 20 per 2,500 samples at n=100"
+    assert mode_metrics(small, m.centers, m.std, min_count=20).modes_covered == 0
+    assert mode_metrics(small, m.centers, m.std, min_count=20).settings["min_count_rule"] == "given"
+    big = training_set("ring8", "test").rows  # 5,000 points: 40 per mode needed
+    assert mode_metrics(big, m.centers, m.std).settings["min_count"] == 40
+
+
+def test_modes_command_prints_the_count_it_used(tmp_path):
+    from click.testing import CliRunner
+
+    from ganeval_cli.main import cli
+
+    path = tmp_path / "few.npy"
+    np.save(path, training_set("ring8", "test").rows[::50])
+    result = CliRunner().invoke(cli, ["modes", str(path), "--data", "ring8"])
+    assert result.exit_code == 0, result.output
+    assert "modes_covered = 8" in result.output
+    assert ">= 1 high-quality points (scaled: 20 per 2,500 samples at n=100" in result.output
+    result = CliRunner().invoke(cli, ["modes", str(path), "--data", "ring8", "--min-count", "0"])
+    assert result.exit_code == 2 and "Traceback" not in result.output

@@ -15,9 +15,9 @@ import torch
 from ganeval.metrics.mmd import maximum_mean_discrepancy
 from ganeval.reference.datasets import mixture, training_set
 from ganeval.reference.losses import LOSSES
-from ganeval.reference.trainer import (
-    CHECKPOINT, TrainConfig, _build, _sample_rows, generate, load_checkpoint, train,
-)
+from ganeval.reference import CHECKPOINT, TrainConfig, generate, load_checkpoint, train
+from ganeval.reference.sampling import sample_rows
+from ganeval.reference.training import build
 
 TINY = dict(batch_size=32, hidden=(16, 16), eval_every=0, n_samples=200, checkpoint_every=1000)
 SMALL = dict(batch_size=64, hidden=(32, 32), eval_every=0, n_samples=1000, checkpoint_every=1000)
@@ -34,8 +34,8 @@ def _ring_scores(samples: np.ndarray) -> tuple[float, float]:
 @pytest.mark.parametrize("loss", LOSSES)
 def test_every_loss_improves_over_the_untrained_generator(loss, tmp_path):
     cfg = TrainConfig(data="ring8", loss=loss, steps=300, **SMALL)
-    untrained = _build(cfg.validated())
-    before, _ = _sample_rows(untrained.generator, 1000, 8, 2, untrained.mu, untrained.sd, {}, None)
+    untrained = build(cfg.validated())
+    before, _ = sample_rows(untrained.generator, 1000, 8, 2, untrained.mu, untrained.sd, {}, None)
     result = train(cfg, tmp_path / "run", threads=1)
     after = np.load(result.samples_path)
     mmd0, dist0 = _ring_scores(before)
@@ -80,7 +80,7 @@ def test_resume_equals_uninterrupted_run(loss, data, tmp_path):
 
 def test_killed_run_leaves_a_readable_checkpoint(tmp_path):
     out = tmp_path / "run"
-    code = ("import sys; from ganeval.reference.trainer import TrainConfig, train; "
+    code = ("import sys; from ganeval.reference import TrainConfig, train; "
             "train(TrainConfig(data='ring8', loss='hinge', steps=10**6, batch_size=16, hidden=(8,), eval_every=0, "
             "checkpoint_every=1), sys.argv[1], threads=1)")
     cmd = [sys.executable, "-c", code, str(out)]
@@ -147,3 +147,32 @@ def test_every_loss_on_every_data_set(loss, data, tmp_path):
 def test_done_criterion_wgan_gp_ring8_covers_7_of_8_modes(tmp_path):
     result = train(TrainConfig(data="ring8", loss="wgan-gp", steps=3000, seed=0), tmp_path / "r", threads=1)
     assert result.final_metrics["modes_covered"] >= 7
+
+
+def test_ema_generator_is_the_running_average_and_draws_the_samples(tmp_path):
+    cfg = TrainConfig(data="digits", loss="hinge", steps=1, width=8, ema=0.9, **TINY).validated()
+    run = build(cfg)
+    start = [p.detach().clone() for p in run.generator.parameters()]
+    x = torch.as_tensor(run.data.rows, dtype=torch.float32)
+    from ganeval.reference.training import train_step
+
+    train_step(run, x, None)  # first update (step 0): decay min(0.9, 1 / 10) = 0.1
+    for pe, p0, p1 in zip(run.ema.parameters(), start, run.generator.parameters()):
+        torch.testing.assert_close(pe, 0.1 * p0 + 0.9 * p1.detach())
+    run.step = 1000  # later: min(0.9, 1001 / 1010) = 0.9
+    before = [p.detach().clone() for p in run.ema.parameters()]
+    train_step(run, x, None)
+    for pe, p0, p1 in zip(run.ema.parameters(), before, run.generator.parameters()):
+        torch.testing.assert_close(pe, 0.9 * p0 + 0.1 * p1.detach())
+    for be, b in zip(run.ema.buffers(), run.generator.buffers()):
+        assert torch.equal(be, b)  # batch-norm statistics are copied, not averaged
+    assert run.sampler is run.ema
+    assert TrainConfig(data="ring8", loss="hinge").validated().ema == 0.0
+    assert build(TrainConfig(data="digits", loss="hinge", ema=0, width=8, **TINY).validated()).ema is None
+    # generate() draws from the averaged generator of the checkpoint
+    result = train(TrainConfig(data="digits", loss="hinge", steps=2, width=8, ema=0.5, **TINY), tmp_path / "r",
+                   threads=1)
+    state = load_checkpoint(result.out / CHECKPOINT)
+    assert "generator_ema" in state
+    rows, _ = generate(state, 200, seed=2)
+    np.testing.assert_array_equal(np.load(result.out / "samples_pixels.npy"), rows)

@@ -7,6 +7,10 @@ Their provenance (sha256, the command that made them) is in ``reference_stats/ma
 
 Shipped now: ``ref:digits-train`` and ``ref:digits-test``, the 64-D digits-CNN features of
 the two splits of ``builtin:digits`` (compare with ``--extractor digits`` inputs).
+
+They are opened here, among the sources, because a ``ref:NAME`` is an input like any other
+(:func:`ganeval.sources.open_source` reads it); the files themselves are made by
+:mod:`ganeval.features.digits_train`, and :mod:`ganeval.features` reads nothing from here.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import importlib.resources
 
 from ..errors import InputError
-from ..sources.base import StatsSource
+from .base import StatsSource
 from ..statistics import load_stats_file
 
 __all__ = ["reference_names", "open_reference_stats"]

@@ -20,11 +20,10 @@ import contextlib
 import errno
 import json
 import os
-import stat
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator
 
-from ..errors import InputError, ParameterError
+from ..errors import ParameterError
 
 __all__ = ["CHECKPOINT", "METRICS_LOG", "LOCK", "OUR_FILES", "atomic_write", "check_out_dir", "run_lock",
            "remove_our_outputs", "read_metrics_log"]
@@ -36,26 +35,11 @@ LOCK = ".ganeval-train.lock"
 OUR_FILES = (CHECKPOINT, METRICS_LOG, "samples.npy", "samples_pixels.npy", "samples.png", "sample_labels.npy", LOCK)
 
 
-def _target(path: Path) -> Path:
-    """Where writing ``path`` lands: symlinks resolved; refused unless a regular file or new."""
-    real = Path(os.path.realpath(path))
-    try:
-        st = os.stat(real)
-    except FileNotFoundError:
-        return real
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be written ({exc.strerror})") from None
-    if not stat.S_ISREG(st.st_mode):
-        what = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file (a device, FIFO or socket)"
-        raise InputError(f"{path}: is {what}; refusing to replace it")
-    return real
-
-
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[Any]], None], mode: str = "wb") -> Path:
-    """Write ``path`` atomically: ``write(fh)`` fills a temporary file that replaces the target.
+    """Write ``path`` atomically through :func:`ganeval.atomic.atomic_write`.
 
     A symlink is followed (its target is replaced, the link kept); a path that exists and is
-    not a regular file is refused with an :class:`~ganeval.errors.InputError`. Nothing is
+    not a regular file is refused with a :class:`~ganeval.errors.ParameterError`. Nothing is
     left behind if ``write`` raises. Returns the path written (the link's target).
 
     Examples
@@ -65,23 +49,10 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[Any]], None], mode
     ...     p = atomic_write(os.path.join(d, "a.txt"), lambda fh: fh.write("hi"), mode="w")
     ...     open(p).read(), sorted(os.listdir(d))
     ('hi', ['a.txt'])
-    >>> atomic_write("/dev/null", lambda fh: None)
-    Traceback (most recent call last):
-    ...
-    ganeval.errors.InputError: /dev/null: is not a regular file (a device, FIFO or socket); refusing to replace it
     """
-    target = _target(Path(path))
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, mode) as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return target
+    from ..atomic import atomic_write as _shared_atomic_write
+
+    return _shared_atomic_write(path, write, mode)
 
 
 def _is_ours(name: str) -> bool:

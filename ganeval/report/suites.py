@@ -15,7 +15,7 @@ __all__ = ["reference_suite_specs", "run_reference_suite", "SUITE_DATA", "DEFAUL
 
 SUITE_DATA = ("ring8", "grid25", "digits")
 #: generator updates per run in the full suite (digits with batch 64: see docs/report.md)
-DEFAULT_STEPS = {"ring8": 2000, "grid25": 2000, "digits": 1500}
+DEFAULT_STEPS = {"ring8": 2000, "grid25": 2000, "digits": 3000}
 _BATCH = {"digits": 64}
 _METRICS = {
     "mixture": 'fid = {}\nkid = {subsets = 50}\nprdc = {k = 5}\nmodes = {}\necdf = {}\nc2st = {}\n',

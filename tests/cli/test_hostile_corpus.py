@@ -78,10 +78,6 @@ LONG_WORK_OPTIONS = {
 #: (command, option) pairs whose hostile values are fixed by another helper's part of issue 12;
 #: remove an entry once that branch is merged
 KNOWN_ELSEWHERE: dict[tuple[str, str], str] = {
-    ("train", "lr"): "cli/train.py / TrainConfig (NAME=reference): --lr 1e308 overflows in torch (RuntimeError)",
-    ("train", "threads"): "cli/train.py (NAME=reference): --threads needs an upper bound (torch overflow)",
-    ("sample", "threads"): "cli/train.py (NAME=reference): --threads needs an upper bound (torch overflow)",
-    ("train", "out="): "train --out '' writes into a non-empty working folder (NAME=reference's part of issue 12)",
 }
 
 INPUT_PLACEHOLDERS = ("{A}", "{B}", "{L}", "{T}", "{R}", "{CKPT}", "{SPEC}")

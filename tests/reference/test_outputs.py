@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from ganeval.errors import InputError, ParameterError
+from ganeval.errors import ParameterError
 from ganeval.reference import TrainConfig, load_checkpoint, train
 from ganeval.reference.outputs import LOCK, atomic_write, check_out_dir, run_lock
 from ganeval_cli.main import cli
@@ -129,9 +129,9 @@ def test_atomic_write_follows_symlinks_and_refuses_special_files(tmp_path):
     assert link.is_symlink() and target.read_bytes() == b"new"
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    with pytest.raises(InputError, match="not a regular file"):
+    with pytest.raises(ParameterError, match="not a regular file"):
         atomic_write(fifo, lambda fh: fh.write(b"x"))
-    with pytest.raises(InputError, match="is a folder"):
+    with pytest.raises(ParameterError, match="is a directory"):
         atomic_write(tmp_path, lambda fh: fh.write(b"x"))
     with pytest.raises(RuntimeError):
         atomic_write(tmp_path / "half.npy", lambda fh: (fh.write(b"part"), (_ for _ in ()).throw(RuntimeError())))

@@ -67,7 +67,7 @@ def _parse_hidden(text: str) -> tuple[int, ...]:
 @click.option("--checkpoint-every", type=int, default=500, show_default=True, help="Steps between checkpoints.")
 @click.option("--samples", "n_samples", type=int, default=None,
               help="Rows in samples.npy (default 2,500 for mixtures, the test split's size otherwise).")
-@click.option("--threads", type=click.IntRange(min=1), default=None,
+@click.option("--threads", type=click.IntRange(min=1, max=1024), default=None,
               help="Torch intra-op threads while training (default: torch's setting). On a busy machine "
                    "--threads 1 is many times faster.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
@@ -136,7 +136,7 @@ def _run(config, out, resume, overwrite, threads, show):
                    "builtin:digits-pixels); images (digits only): uint8 (N, 8, 8, 1), as builtin:digits; "
                    "auto: images for digits, rows otherwise.")
 @click.option("--labels-output", default=None, help="Also write the class of each row (.npy) for conditional models.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, help="Torch intra-op threads (default: torch's setting).")
+@click.option("--threads", type=click.IntRange(min=1, max=1024), default=None, help="Torch intra-op threads (default: torch's setting).")
 @seed_option
 def sample(checkpoint, n, output, fmt, labels_output, threads, seed):
     """Draw N rows from a trained CHECKPOINT into OUTPUT.npy, readable by every metric command."""

@@ -27,6 +27,18 @@ import numpy as np
 
 from .._validation import check_choice, check_int, check_positive
 from ..errors import ParameterError
+
+#: largest learning rate accepted: Adam steps of that size already diverge at once, and the
+#: optimisers hold it as float32 (1e308 does not convert)
+_MAX_LR = 1e3
+
+
+def _check_lr(value: Any, name: str) -> float:
+    """A positive, finite learning rate no larger than :data:`_MAX_LR`."""
+    v = check_positive(value, name)
+    if v > _MAX_LR:
+        raise ParameterError(f"{name} must be at most {_MAX_LR:g} (Adam diverges far below that), got {v:g}")
+    return v
 from .datasets import TRAINABLE
 from .losses import LOSSES, loss_spec
 
@@ -153,9 +165,9 @@ class TrainConfig:
         width = check_int(self.width, "width", minimum=1)
         toy = kind == "mixture" and self.loss == "wgan-gp"
         default_lr = _TOY_GP_LR if toy else spec.lr
-        lr = check_positive(default_lr if self.lr is None else self.lr, "lr")
+        lr = _check_lr(default_lr if self.lr is None else self.lr, "lr")
         default_lr_d = lr * _DIGITS_LR_D_RATIO if kind == "image" else lr
-        lr_d = check_positive(default_lr_d if self.lr_d is None else self.lr_d, "lr_d")
+        lr_d = _check_lr(default_lr_d if self.lr_d is None else self.lr_d, "lr_d")
         n_critic = check_int(spec.n_critic if self.n_critic is None else self.n_critic, "n_critic", minimum=1)
         gp_lambda = None
         if spec.gp_lambda is not None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_features, check_int, check_same_dim
+from .._validation import as_features, available_memory, check_int, check_same_dim
 from ..errors import ParameterError
 from ..results import MetricResult
 
@@ -65,23 +65,7 @@ def _available_bytes(device: Any) -> int | None:
             return int(free)
     except Exception:  # pragma: no cover - informational
         return None
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:  # pragma: no cover - not Linux
-        pass
-    try:
-        return int(os_sysconf("SC_AVPHYS_PAGES") * os_sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):  # pragma: no cover
-        return None
-
-
-def os_sysconf(name: str) -> int:  # pragma: no cover - fallback off Linux
-    import os
-
-    return os.sysconf(name)
+    return int(available_memory())
 
 
 def check_prdc_sizes(n_real: int, n_fake: int, d: int, k: int, *, device: Any = None,

@@ -26,14 +26,13 @@ with ``L`` directions ``theta_l`` drawn uniformly on the sphere from a seeded ge
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from typing import Any
 
 import numpy as np
 
-from .._validation import (as_features, check_choice, check_int, check_memory, check_positive, check_same_dim,
-                           resolve_seed, show)
+from .._validation import (as_features, available_memory, check_choice, check_int, check_memory, check_positive,
+                           check_same_dim, resolve_seed, show)
 from ..errors import DataError, DegenerateWarning, ParameterError
 from ..results import MetricResult
 
@@ -46,21 +45,6 @@ _MAX_SLICED_WORK = 1e11  # projections x rows x (features + log rows): beyond it
 
 class ConvergenceError(DataError):
     """The exact OT solver stopped before reaching the optimum."""
-
-
-def _available_memory() -> int:
-    """Bytes of memory available now (MemAvailable on Linux, else free pages)."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return 8 << 30
 
 
 def _size(n_bytes: float) -> str:
@@ -153,7 +137,7 @@ def exact_wasserstein(x: np.ndarray, y: np.ndarray, p: float, *, max_iter: int =
 
     n, m = x.shape[0], y.shape[0]
     needed = _BYTES_PER_CELL * n * m
-    limit = int(0.8 * _available_memory()) if max_memory is None else int(max_memory)
+    limit = int(0.8 * available_memory()) if max_memory is None else int(max_memory)
     if needed > limit:
         raise DataError(
             f"exact optimal transport between {n} and {m} points needs about {_size(needed)} "

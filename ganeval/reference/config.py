@@ -18,14 +18,13 @@ Measured defaults (see docs/training.md for the runs behind them):
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_int, check_positive
+from .._validation import available_memory, check_choice, check_int, check_positive
 from ..errors import ParameterError
 
 #: largest learning rate accepted: Adam steps of that size already diverge at once, and the
@@ -275,21 +274,6 @@ def estimate_memory(config: TrainConfig, n_samples: int) -> int:
     step = config.batch_size * (g_act + 2 * d_act) * 4 * 8
     sampling = min(n_samples, 65536) * 3 * g_act * 4 + n_samples * dim * 8 * 3
     return int(weights + max(step, sampling))
-
-
-def available_memory() -> int:
-    """Bytes of memory available now (``MemAvailable`` on Linux, else physical memory)."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return 8 * 2**30
 
 
 def _check_memory(config: TrainConfig) -> None:

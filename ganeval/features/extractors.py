@@ -18,7 +18,7 @@ from typing import Any
 
 from .._validation import check_choice
 
-__all__ = ["ImageExtractor", "InceptionExtractor", "PREPROCESSING_MODES"]
+__all__ = ["ImageExtractor", "FileWeightsExtractor", "InceptionExtractor", "PREPROCESSING_MODES"]
 
 #: resize/normalisation modes of the Inception input (see :mod:`ganeval.features.preprocessing`)
 PREPROCESSING_MODES = ("tf", "pytorch-fid", "clean")
@@ -43,7 +43,30 @@ class ImageExtractor:
         raise NotImplementedError
 
 
-class InceptionExtractor(ImageExtractor):
+class FileWeightsExtractor(ImageExtractor):
+    """An extractor whose weights are a file resolved by ``_resolved()``, or a state dict
+    held in memory (``_state_dict``; tests, benchmarks: recorded as ``weights_sha256=None``,
+    and never pickled into decoding workers)."""
+
+    _state_dict: Any = None
+
+    def _resolved(self) -> Path:  # pragma: no cover - subclasses define it
+        raise NotImplementedError
+
+    def weights_sha256(self) -> str | None:
+        if self._state_dict is not None:
+            return None
+        from .weights import file_sha256
+
+        return file_sha256(self._resolved())
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_state_dict"] = None if self._state_dict is None else "<in memory>"
+        return state
+
+
+class InceptionExtractor(FileWeightsExtractor):
     """The FID Inception v3 (2048-D pool3 features, 1008 bias-free logits).
 
     Parameters
@@ -78,18 +101,6 @@ class InceptionExtractor(ImageExtractor):
 
             self._path = resolve_weights(self._weights)
         return self._path
-
-    def weights_sha256(self) -> str | None:
-        if self._state_dict is not None:
-            return None
-        from .weights import file_sha256
-
-        return file_sha256(self._resolved())
-
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["_state_dict"] = None if self._state_dict is None else "<in memory>"
-        return state
 
     def prepare(self, images: Any) -> Any:
         from .preprocessing import preprocess

@@ -44,7 +44,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ParameterError, WeightsError
-from .extractors import ImageExtractor
+from .extractors import FileWeightsExtractor
 from .preprocessing import CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD
 
 __all__ = [
@@ -424,7 +424,7 @@ def _spec(family: str, arch: str | None) -> ViTSpec:
     return table[arch]
 
 
-class _ViTExtractor(ImageExtractor):
+class _ViTExtractor(FileWeightsExtractor):
     family = ""
     default_arch = ""
     modes: tuple[str, ...] = ()
@@ -461,18 +461,6 @@ class _ViTExtractor(ImageExtractor):
             self._path = resolve_model_weights(self._weights, what=f"{self.label} ({self.name})", env_var=self.env_var,
                                                hf_files=hf, hub_files=hub, other_files=self._other_files())
         return self._path
-
-    def weights_sha256(self) -> str | None:
-        if self._state_dict is not None:
-            return None
-        from .weights import file_sha256
-
-        return file_sha256(self._resolved())
-
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["_state_dict"] = None if self._state_dict is None else "<in memory>"
-        return state
 
     def prepare(self, images: Any) -> Any:
         from .preprocessing import preprocess_vit

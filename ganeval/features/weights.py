@@ -210,6 +210,19 @@ def _not_found_message(cache: Path, reason: str) -> str:
     )
 
 
+def _explicit_weights(path: str | os.PathLike | None, env_var: str, what: str) -> Path | None:
+    """The weights file named by ``--weights`` (``path``) or else ``$env_var``; None when
+    neither names one. A named file that is missing is a :class:`WeightsError`."""
+    explicit, origin = (path, "--weights") if path is not None else (os.environ.get(env_var) or None, env_var)
+    if explicit is None:
+        return None
+    p = Path(explicit).expanduser()
+    if not p.is_file():
+        state = "does not exist" if not p.exists() else "is not a file"
+        raise WeightsError(f"{p}: {what}weights file given by {origin} {state}")
+    return p
+
+
 def resolve_weights(path: str | Path | None = None, *, download: bool = True, fetch: Fetch | None = None) -> Path:
     """The FID Inception weights file to use, found in the documented order.
 
@@ -243,13 +256,9 @@ def resolve_weights(path: str | Path | None = None, *, download: bool = True, fe
     ...     resolve_weights(p) == p
     True
     """
-    explicit, origin = (path, "--weights") if path is not None else (os.environ.get(WEIGHTS_ENV_VAR) or None, WEIGHTS_ENV_VAR)
+    explicit = _explicit_weights(path, WEIGHTS_ENV_VAR, "")
     if explicit is not None:
-        p = Path(explicit).expanduser()
-        if not p.is_file():
-            what = "does not exist" if not p.exists() else "is not a file"
-            raise WeightsError(f"{p}: weights file given by {origin} {what}")
-        return p
+        return explicit
     cache = hub_cache_path()
     if cache.is_file():
         digest = file_sha256(cache)
@@ -380,13 +389,9 @@ def resolve_model_weights(path: str | Path | None, *, what: str, env_var: str,
     ...     resolve_model_weights(p, what="DINOv2", env_var="NOPE") == p
     True
     """
-    explicit, origin = (path, "--weights") if path is not None else (os.environ.get(env_var) or None, env_var)
+    explicit = _explicit_weights(path, env_var, f"{what} ")
     if explicit is not None:
-        p = Path(explicit).expanduser()
-        if not p.is_file():
-            state = "does not exist" if not p.exists() else "is not a file"
-            raise WeightsError(f"{p}: {what} weights file given by {origin} {state}")
-        return p
+        return explicit
     looked = ["--weights (not given)", f"${env_var} (not set)"]
     for repo_id, filename in hf_files:
         where, found = hf_cached_file(repo_id, filename)

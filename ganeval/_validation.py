@@ -84,7 +84,7 @@ def as_features(x: Any, name: str, *, min_samples: int = 2, dtype=np.float64,
             f"column {bad[1]}"
         )
     if max_abs is not None and arr.size:
-        big = np.abs(arr).max()
+        big = max(abs(float(arr.max())), abs(float(arr.min())))  # no |arr| copy; no float32 cast of max_abs
         if big > max_abs:
             i, j = np.unravel_index(int(np.argmax(np.abs(arr))), arr.shape)
             raise DataError(

@@ -122,12 +122,7 @@ def _kernel_(g, gamma: float, coef0: float, degree: int):
     keeps float32 relative accuracy; every sum of them is float64)."""
     g *= gamma
     g += coef0
-    if 2 <= degree <= 8 and int(degree) == degree:
-        # repeated products: numpy's float power (powf) costs as much as the Gram product itself
-        base = g.copy() if _is_np(g) else g.clone()
-        for _ in range(int(degree) - 1):
-            g *= base
-    elif degree != 1:
+    if degree != 1:
         g **= degree
     return g
 

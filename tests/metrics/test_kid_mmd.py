@@ -128,8 +128,13 @@ def test_kid_whole_gram_path_equals_per_subset_path(rng, dtype, monkeypatch):
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
     whole = kid_module.kid_core(tx, ty, method="gram", seed=4, **opts)
     per = kid_module.kid_core(tx, ty, method="subsets", seed=4, **opts)
-    # float32: the products are float32 in both paths, in different blockings
-    np.testing.assert_allclose(whole, per, rtol=1e-12 if dtype == np.float64 else 1e-5, atol=1e-9)
+    # float32: the products are float32 in both paths, in different blockings, and the whole-Gram
+    # path also sums each subset's block share in float32 (a membership product): the error is
+    # float32 round-off of the kernel terms (~4 here), so it is bounded in absolute terms
+    if dtype == np.float64:
+        np.testing.assert_allclose(whole, per, rtol=1e-12, atol=1e-9)
+    else:
+        np.testing.assert_allclose(whole, per, rtol=1e-5, atol=1e-6)
     # and the slow definition on the same subsets
     ix, iy = kid_module._draw_subsets(300, 250, 15, 90, 4)
     a, b = x[ix[3]].astype(np.float64), y[iy[3]].astype(np.float64)

@@ -187,10 +187,11 @@ def memorization(train, fake, top, grid, ci, bootstrap, seed, as_json, **kw):
     t, f = train_f.need_rows("memorization"), fake_f.need_rows("memorization")
     result = memorization_metric(t, f, top=top)
     if grid_path is not None:
-        from ganeval.metrics.memorization import write_copies_grid
+        from ganeval.atomic import atomic_write
+        from ganeval.report.figures import copies_grid_png
 
-        write_copies_grid(_ImagesOf(train, source_options), _ImagesOf(fake, source_options), result.closest,
-                          grid_path)
+        png = copies_grid_png(_ImagesOf(train, source_options), _ImagesOf(fake, source_options), result.closest)
+        atomic_write(grid_path, lambda fh: fh.write(png), what="--grid")
     _emit_interval(result, as_json, ci, bootstrap, seed, quiet, "memorization", t, f, top=top)
 
 

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["metric_family_png", "image_grid_png", "scatter_png", "curves_png", "level_grid_png"]
+__all__ = ["metric_family_png", "image_grid_png", "scatter_png", "curves_png", "level_grid_png", "copies_grid_png"]
 
 
 def _figure(width: float, height: float):
@@ -136,4 +136,29 @@ def level_grid_png(table: dict[str, dict[str, list[float]]], metrics: Sequence[s
                 spine.set_color(color)
                 spine.set_linewidth(1.2 if v else 0.5)
     fig.subplots_adjust(wspace=0.45, hspace=0.25)
+    return _png(fig)
+
+
+def copies_grid_png(train_images: Any, fake_images: Any, closest: Sequence[dict[str, Any]]) -> bytes:
+    """PNG of the closest copies of a memorisation result: each generated sample (top row)
+    above its nearest training sample (bottom row), with the distance; ``*`` marks flagged ones.
+
+    ``train_images`` and ``fake_images`` are indexable by the indices in ``closest``
+    (``train_index``, ``fake_index``) and give RGB uint8 arrays of shape (H, W, 3).
+    """
+    cols = max(1, len(closest))
+    fig = _figure(1.6 * cols, 3.6)
+    axes = fig.subplots(2, cols, squeeze=False)
+    for j in range(cols):
+        for i in range(2):
+            axes[i, j].axis("off")
+        if j >= len(closest):
+            continue
+        c = closest[j]
+        axes[0, j].imshow(fake_images[c["fake_index"]])
+        axes[0, j].set_title(f"fake {c['fake_index']}\nd={c['distance']:.3g}{' *' if c['flagged'] else ''}",
+                             fontsize=7)
+        axes[1, j].imshow(train_images[c["train_index"]])
+        axes[1, j].set_title(f"train {c['train_index']}", fontsize=7)
+    fig.suptitle("closest generated samples (top) and their nearest training samples; * = flagged", fontsize=8)
     return _png(fig)

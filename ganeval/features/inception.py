@@ -237,17 +237,11 @@ class FIDInceptionV3(nn.Module):
         """
         if not isinstance(state_dict, Mapping):
             raise WeightsError(f"{source}: expected a state dict (a mapping of names to tensors), got {type(state_dict).__name__}")
+        from .weights import check_state_dict_keys
+
         expected = self.state_dict()
         optional = {k for k in expected if k.endswith("num_batches_tracked")}
-        missing = sorted(set(expected) - set(state_dict) - optional)
-        unexpected = sorted(set(state_dict) - set(expected))
-        if missing or unexpected:
-            parts = []
-            if missing:
-                parts.append(f"{len(missing)} missing key(s), first {missing[0]!r}")
-            if unexpected:
-                parts.append(f"{len(unexpected)} unexpected key(s), first {unexpected[0]!r}")
-            raise WeightsError(f"{source}: not FID Inception v3 weights: {'; '.join(parts)}")
+        check_state_dict_keys(expected, state_dict, source, "FID Inception v3", optional=optional)
         for key, value in state_dict.items():
             if not isinstance(value, torch.Tensor):
                 raise WeightsError(f"{source}: entry {key!r} is a {type(value).__name__}, not a tensor")

@@ -317,16 +317,10 @@ def _load_checked(net: nn.Module, sd: Mapping[str, Any], source: str, what: str,
     ``fresh``: the tensors were just read from a file and belong to nobody else, so they are
     used in place (no second copy of a multi-GB checkpoint); otherwise they are copied.
     """
+    from .weights import check_state_dict_keys
+
     expected = net.state_dict()
-    missing = sorted(set(expected) - set(sd))
-    unexpected = sorted(set(sd) - set(expected))
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"{len(missing)} missing key(s), first {missing[0]!r}")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected key(s), first {unexpected[0]!r}")
-        raise WeightsError(f"{source}: not {what} weights: {'; '.join(parts)}")
+    check_state_dict_keys(expected, sd, source, what)
     tensors = {}
     for key, value in sd.items():
         if not isinstance(value, torch.Tensor) or not value.is_floating_point():

@@ -210,6 +210,21 @@ def _not_found_message(cache: Path, reason: str) -> str:
     )
 
 
+def check_state_dict_keys(expected: Any, given: Any, source: Any, what: str, *, optional: Any = ()) -> None:
+    """Raise a :class:`WeightsError` naming ``source`` unless the keys ``given`` are those
+    ``expected`` (``optional`` ones may be missing), e.g. ``"x.pth: not DINOv2 weights: 3
+    missing key(s), first 'norm.weight'"``."""
+    missing = sorted(set(expected) - set(given) - set(optional))
+    unexpected = sorted(set(given) - set(expected))
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing key(s), first {missing[0]!r}")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected key(s), first {unexpected[0]!r}")
+        raise WeightsError(f"{source}: not {what} weights: {'; '.join(parts)}")
+
+
 def _explicit_weights(path: str | os.PathLike | None, env_var: str, what: str) -> Path | None:
     """The weights file named by ``--weights`` (``path``) or else ``$env_var``; None when
     neither names one. A named file that is missing is a :class:`WeightsError`."""

@@ -121,7 +121,7 @@ def test_float32_features_agree_with_float64(rng):
 def test_kid_whole_gram_path_equals_per_subset_path(rng, dtype, monkeypatch):
     import ganeval.metrics.kid as kid_module
 
-    monkeypatch.setattr(kid_module, "_BLOCK", 64)  # several blocks, a ragged last one
+    monkeypatch.setattr(kid_module, "_BLOCK", 64)  # several blocks (of 60 and 63 rows), diagonal ones by syrk
     x = np.abs(rng.normal(size=(300, 20))).astype(dtype)
     y = (np.abs(rng.normal(size=(250, 20))) * 1.1).astype(dtype)
     opts = kid_module.kid_options(20, 300, 250, subsets=15, subset_size=90)
@@ -140,6 +140,32 @@ def test_kid_whole_gram_path_equals_per_subset_path(rng, dtype, monkeypatch):
     a, b = x[ix[3]].astype(np.float64), y[iy[3]].astype(np.float64)
     ref = _slow_mmd2(a[:90], b[:90], lambda p, q: (p @ q / 20 + 1) ** 3)
     assert whole[3] == pytest.approx(ref, rel=1e-4 if dtype == np.float32 else 1e-10)
+
+
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 300, 2501, 10_000])
+def test_kid_gram_blocks_cover_every_row_once_in_even_sizes(n):
+    import ganeval.metrics.kid as kid_module
+
+    spans = kid_module._blocks(n)
+    assert spans[0][0] == 0 and spans[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+    sizes = [hi - lo for lo, hi in spans]
+    assert max(sizes) <= kid_module._BLOCK and max(sizes) - min(sizes) <= 1
+
+
+@pytest.mark.parametrize("degree", [1, 2, 3, 4])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kid_kernel_in_place_equals_the_formula(rng, degree, dtype):
+    """The in-place kernel works 64 rows at a time with repeated products: every row, every
+    degree, both precisions, numpy and torch blocks."""
+    import ganeval.metrics.kid as kid_module
+
+    g = rng.normal(size=(150, 70)).astype(dtype)  # 150 rows: two full chunks and a short one
+    want = (g.astype(np.float64) * 0.3 + 0.7) ** degree
+    rtol = 1e-12 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(kid_module._kernel_(g.copy(), 0.3, 0.7, degree), want, rtol=rtol, atol=rtol)
+    t = kid_module._kernel_(torch.from_numpy(g.copy()), 0.3, 0.7, degree)
+    np.testing.assert_allclose(t.numpy(), want, rtol=rtol, atol=rtol)
 
 
 def test_kid_auto_path_choice_gives_the_same_number(rng):
@@ -161,6 +187,22 @@ def test_kid_overflowing_kernel_is_refused_before_computing(rng, recwarn):
     r = kernel_inception_distance(x, x + 1, gamma=1e30, subset_size=20, subsets=3)  # large but finite
     assert np.isfinite(r.value) and np.isfinite(r.std)
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize("scale", [1e6, 1e12, 1e19, 1e35])
+def test_kid_float32_rows_beyond_float32_kernel_range_give_the_float64_number(rng, scale):
+    """Kernel values of large float32 features overflow float32 products (inf, then NaN): such
+    rows are computed in float64, with no warning and a finite std (not a squared overflow)."""
+    import warnings
+
+    x = np.abs(rng.normal(size=(300, 16)))
+    a, b = (x * scale).astype(np.float32), (x * scale * 1.1).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r32 = kernel_inception_distance(a, b, subsets=3, subset_size=100)
+    r64 = kernel_inception_distance(a.astype(np.float64), b.astype(np.float64), subsets=3, subset_size=100)
+    assert np.isfinite(r32.value) and np.isfinite(r32.std) and r32.std > 0
+    assert r32.value == pytest.approx(r64.value, rel=1e-12) and r32.std == pytest.approx(r64.std, rel=1e-9)
 
 
 def test_kid_cli_overflow_is_one_error_line(tmp_path):

@@ -197,7 +197,8 @@ class Evaluator:
     def __init__(self, metrics: Iterable[str] = EVALUATOR_METRICS, *, extractor: Any = "inception",
                  device: Any = "auto", real: Any = None, value_range: Any = (-1, 1), weights: Any = None,
                  preprocessing: str = "tf", options: Mapping[str, Mapping[str, Any]] | None = None,
-                 feature_dtype: str = "float64", sync_timeout_s: float | None = None, tf32: bool = False):
+                 feature_dtype: str = "float64", sync_timeout_s: float | None = None,
+                 tf32: bool = False):
         import torch
 
         from .features.engine import resolve_device

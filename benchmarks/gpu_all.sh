@@ -28,4 +28,5 @@ step gpu_extract 150 python3 benchmarks/gpu_extract.py
 step gpu_evaluator 200 python3 benchmarks/gpu_evaluator.py
 step gpu_vit_extractors 200 python3 benchmarks/gpu_vit_extractors.py
 step gpu_precision 200 python3 benchmarks/gpu_precision.py
-step gpu_tests 120 python3 -m pytest -q -p no:cacheprovider --rungpu -m gpu tests/features/test_dinov2.py tests/evaluator/test_distributed.py
+step gpu_tf32 120 python3 benchmarks/gpu_tf32.py
+step gpu_tests 120 python3 -m pytest -q -p no:cacheprovider --rungpu -m gpu tests/features/test_dinov2.py tests/features/test_precision.py tests/evaluator/test_distributed.py

@@ -48,6 +48,11 @@ def extraction_options(f: Callable) -> Callable:
                      help="Images per forward pass."),
         click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
                      help="Where the extractor runs; auto = CUDA when present."),
+        click.option("--tf32", is_flag=True,
+                     help="On CUDA, let the extractor network use TF32 for convolutions and matrix products: "
+                          "about 2.7x faster Inception on an H100, but the FID is off by ~6e-4 (relative) from "
+                          "the float32 number a CPU gives; recorded in the result (\"tf32\": true) and cached "
+                          "apart. Default: full float32 on the GPU too. No effect on CPU."),
         click.option("--num-workers", type=click.IntRange(min=0), default=None,
                      help="Image decoding worker processes (default: min(4, CPU count))."),
         click.option("--no-cache", is_flag=True,
@@ -70,6 +75,7 @@ def extraction_kwargs(kw: dict[str, Any], as_json: bool = False) -> dict[str, An
         "preprocessing": kw.pop("preprocessing"),
         "batch_size": kw.pop("batch_size"),
         "device": kw.pop("device"),
+        "tf32": kw.pop("tf32"),
         "num_workers": kw.pop("num_workers"),
         "cache": not kw.pop("no_cache"),
         "progress": (not quiet) and sys.stderr.isatty(),

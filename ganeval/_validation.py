@@ -20,6 +20,7 @@ __all__ = [
     "check_same_dim",
     "check_moments",
     "check_int",
+    "check_bool",
     "check_positive",
     "check_choice",
     "resolve_seed",
@@ -256,6 +257,23 @@ def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int
     if maximum is not None and value > maximum:
         raise ParameterError(f"{name} must be <= {maximum}, got {show(value)}")
     return value
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """Return ``value`` as a bool, accepting only True/False (and NumPy's bools).
+
+    Examples
+    --------
+    >>> check_bool(True, "tf32")
+    True
+    >>> check_bool("no", "tf32")
+    Traceback (most recent call last):
+    ...
+    ganeval.errors.ParameterError: tf32 must be True or False, got 'no'
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ParameterError(f"{name} must be True or False, got {show(value)}")
+    return bool(value)
 
 
 def check_positive(value: Any, name: str, *, allow_inf: bool = False) -> float:

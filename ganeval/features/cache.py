@@ -5,7 +5,8 @@ string; no pickles) in the cache folder, named by the sha256 of
 
     source fingerprint (the folder, files' relative paths, sizes, mtimes, inode numbers and
     ctimes; zip members' names, sizes and CRCs; array bytes) + extractor name + weights sha256
-    + preprocessing mode + cache format version.
+    + preprocessing mode + cache format version (+ ``"tf32"`` for features a CUDA network
+    computed with TF32 allowed; full-float32 features have no precision part).
 
 A file edited in place keeps its inode but gets a new ctime (which no user can set back), so
 the key changes even when its size and mtime were restored; docs/outputs-and-cache.md says
@@ -35,7 +36,11 @@ __all__ = ["cache_dir", "cache_key", "load_entry", "store_entry", "CACHE_VERSION
 log = logging.getLogger(__name__)
 
 #: bumped whenever the meaning of a cached entry changes
-CACHE_VERSION = 2  # 2: folder fingerprints include inode and ctime
+CACHE_VERSION = 3
+# 2: folder fingerprints include inode and ctime
+# 3: before it, features extracted on CUDA came from TF32 convolutions (PyTorch's default);
+#    from 3 on they are full float32 unless TF32 is asked for, which has its own key, and
+#    entries of 2 cannot tell a GPU's TF32 features from a CPU's float32 ones
 
 
 def cache_dir() -> Path:
@@ -53,16 +58,26 @@ def cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "ganeval"
 
 
-def cache_key(fingerprint: str, extractor: str, weights_sha256: str | None, preprocessing: str | None) -> str:
+def cache_key(fingerprint: str, extractor: str, weights_sha256: str | None, preprocessing: str | None,
+              precision: str | None = None) -> str:
     """sha256 hex digest naming a cache entry.
+
+    ``precision`` is None for features computed in full float32 (on a CPU, or on CUDA by
+    default) and ``"tf32"`` for features a CUDA network computed with TF32 allowed, so the
+    one is never handed back for the other.
 
     Examples
     --------
     >>> a = cache_key("fp", "digits", "abc", None)
     >>> len(a), a == cache_key("fp", "digits", "abc", None), a == cache_key("fp", "digits", "abd", None)
     (64, True, False)
+    >>> a == cache_key("fp", "digits", "abc", None, precision="tf32")
+    False
     """
-    text = json.dumps([CACHE_VERSION, fingerprint, extractor, weights_sha256, preprocessing])
+    parts: list[Any] = [CACHE_VERSION, fingerprint, extractor, weights_sha256, preprocessing]
+    if precision is not None:
+        parts.append(precision)
+    text = json.dumps(parts)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

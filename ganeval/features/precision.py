@@ -189,9 +189,33 @@ def network_precision(device: Any, tf32: bool = False) -> Iterator[None]:
         return
     import torch
 
-    saved = precision_flags()
+    try:
+        saved = precision_flags()
+    except Exception as exc:  # noqa: BLE001 - a torch whose settings API differs: never break a pass
+        _cannot_switch(exc)
+        yield
+        return
     try:
         _apply(torch, _wanted(saved, tf32))
+    except Exception as exc:  # noqa: BLE001
+        _cannot_switch(exc)
+    try:
         yield
     finally:
         _apply(torch, saved)
+
+
+_WARNED: set[str] = set()
+
+
+def _cannot_switch(exc: BaseException) -> None:
+    """Warn once that this torch's float32 precision settings could not be switched (the pass
+    then runs at the process's own settings)."""
+    import torch
+
+    key = f"{type(exc).__name__}: {exc}"
+    if key not in _WARNED:
+        _WARNED.add(key)
+        warnings.warn(f"could not set the float32 precision of ganeval's forward pass on this torch "
+                      f"({torch.__version__}: {key}); it runs at the process's settings (PyTorch's "
+                      f"default allows TF32 convolutions)", RuntimeWarning, stacklevel=3)

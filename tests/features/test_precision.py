@@ -373,3 +373,44 @@ def test_cuda_full_float32_matches_cpu_and_tf32_is_recorded():
     ev.update(x.flip(0))
     assert "tf32" not in ev.compute()["fid"].settings
     assert precision_flags() == before
+
+
+def test_a_torch_whose_settings_cannot_be_switched_still_runs_the_pass(monkeypatch):
+    """Should a torch version refuse to read or set its precision settings, ganeval's pass
+    still runs (at the process's settings), with one warning, never an exception."""
+    import warnings
+
+    import ganeval.features.precision as precision
+
+    def refuse(*a, **k):
+        raise RuntimeError("no such setting")
+
+    monkeypatch.setattr(precision, "_WARNED", set())
+    monkeypatch.setattr(precision, "precision_flags", refuse)
+    ran = []
+    with pytest.warns(RuntimeWarning, match="could not set the float32 precision"):
+        with precision.network_precision(torch.device("cuda")):
+            ran.append(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once only
+        with precision.network_precision(torch.device("cuda")):
+            ran.append(2)
+    assert ran == [1, 2]
+
+    monkeypatch.undo()
+    monkeypatch.setattr(precision, "_WARNED", set())
+    before = precision.precision_flags()
+    real_apply = precision._apply
+    calls = []
+
+    def apply_once_failing(t, flags):
+        calls.append(flags)
+        if len(calls) == 1:
+            raise TypeError("odd torch")
+        real_apply(t, flags)
+
+    monkeypatch.setattr(precision, "_apply", apply_once_failing)
+    with pytest.warns(RuntimeWarning, match="odd torch"):
+        with precision.network_precision(torch.device("cuda")):
+            pass
+    assert precision.precision_flags() == before  # restored

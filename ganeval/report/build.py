@@ -43,6 +43,10 @@ def build_from_spec(spec: ReportSpec, out: str | os.PathLike, *, overwrite: bool
     try:
         on_step = progress(plan_size(spec) + 1) if progress is not None else None
         report = run_spec(spec, runs_dir=folder.path("runs"), on_step=on_step, spec_text=spec_text)
+        try:  # so that --verify still finds the inputs when the report and its inputs move together
+            report["spec_dir_from_report"] = os.path.relpath(Path(spec.base).resolve(), Path(out).resolve())
+        except ValueError:  # another drive (Windows): only the absolute path is kept
+            pass
         files = write_report(report, folder.tmp)
         if on_step is not None:
             on_step("write report")

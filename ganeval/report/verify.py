@@ -111,7 +111,10 @@ def verify_report(folder: str | os.PathLike, *, rtol: float | None = None, atol:
     text = report.get("spec_text")
     if not text:
         raise InputError(f"{folder}: report.json records no spec text; it cannot be recomputed")
-    spec = parse_spec(text, base=report.get("spec_dir", "."), name=f"{folder}/{REPORT_JSON} spec")
+    base, moved = _spec_base(report, Path(folder))
+    if moved:
+        report = _relocated(report, str(report.get("spec_dir")), base)
+    spec = parse_spec(text, base=base, name=f"{folder}/{REPORT_JSON} spec")
     recorded_env = report.get("provenance", {})
     same = machine_key(environment(spec.threads, spec.device)) == machine_key(recorded_env)
     tol = TOLERANCE["same_machine" if same else "other_machine"]
@@ -158,6 +161,37 @@ def verify_report(folder: str | os.PathLike, *, rtol: float | None = None, atol:
             _compare_candidate(c_rec, c_new, rt, at, result)
     result.ok = not lines
     return result
+
+
+def _spec_base(report: dict[str, Any], folder: Path) -> tuple[str, bool]:
+    """The folder the spec's relative paths start from: the one recorded relative to the
+    report folder when it exists (the same folder while nothing moved; the new place of a
+    report moved or copied together with its inputs, e.g. in a repository cloned elsewhere),
+    else the recorded absolute one. ``(base, moved)``."""
+    recorded = str(report.get("spec_dir", "."))
+    relative = report.get("spec_dir_from_report")
+    if relative:
+        candidate = (folder / relative).resolve()
+        if candidate.is_dir():
+            return str(candidate), candidate != Path(recorded).resolve()
+    return recorded, False
+
+
+def _relocated(report: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """``report`` with every recorded input path under ``old`` moved to ``new``."""
+    def move(value: Any) -> Any:
+        if isinstance(value, str) and (value == old or value.startswith(old.rstrip(os.sep) + os.sep)):
+            return new + value[len(old.rstrip(os.sep)):]
+        if isinstance(value, dict):
+            return {k: move(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [move(v) for v in value]
+        return value
+
+    out = dict(report)
+    out["real"] = move(report.get("real", {}))
+    out["candidates"] = move(report.get("candidates", []))
+    return out
 
 
 def _close(a: Any, b: Any, rtol: float, atol: float) -> bool:

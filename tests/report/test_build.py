@@ -62,6 +62,28 @@ def test_cli_report_and_verify(small):
     assert json.loads(j.output.strip().splitlines()[-1])["ok"] is True
 
 
+def test_verify_follows_a_report_moved_with_its_inputs(small, tmp_path_factory):
+    """A report folder copied elsewhere together with its spec's inputs (a clone of a
+    repository, an archive unpacked on another machine) still verifies: the spec's folder is
+    also recorded relative to the report."""
+    import shutil
+
+    d, _, _ = small
+    build_report(d / "spec.toml", d / "out")
+    assert json.loads((d / "out" / "report.json").read_text())["spec_dir_from_report"] == ".."
+    moved = tmp_path_factory.mktemp("elsewhere") / "project"
+    shutil.copytree(d, moved)
+    shutil.rmtree(d / "out")
+    (d / "real.npy").unlink()  # the old place no longer has the inputs
+    v = run_cli("report", "--verify", moved / "out", "-q")
+    assert v.exit_code == 0, v.output
+    assert "0 difference(s)" in v.output
+    # a changed input at the new place is still caught
+    np.save(moved / "fake.npy", np.load(moved / "fake.npy") + 1e-9)
+    v = run_cli("report", "--verify", moved / "out", "-q")
+    assert v.exit_code == 1 and "fingerprint changed" in v.output and str(moved) in v.output
+
+
 def test_verify_names_an_edited_number(small):
     d, _, _ = small
     build_report(d / "spec.toml", d / "out")

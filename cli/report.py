@@ -11,6 +11,7 @@ import click
 
 from ganeval import __version__
 from ganeval.errors import ParameterError
+from ganeval.report.suites import DEFAULT_STEPS
 
 from ._common import json_option
 
@@ -58,8 +59,8 @@ def _close(progress) -> None:
               help="Run a built-in suite instead of a SPEC: sanity (metrics vs disturbance level on digits) or "
                    "reference (every reference loss on ring8, grid25, digits).")
 @click.option("--steps", type=click.IntRange(min=1), default=None,
-              help="--suite reference: generator steps of every run (default: ring8/grid25 2000, digits 1500); "
-                   "small values give a quick suite.")
+              help="--suite reference: generator steps of every run (default: "
+                   + ", ".join(f"{k} {v}" for k, v in DEFAULT_STEPS.items()) + "); small values give a quick suite.")
 @click.option("--seeds", default=None, help="--suite reference: comma-separated training seeds (default 0,1,2).")
 @click.option("--data", default=None,
               help="--suite reference: comma-separated data sets (default ring8,grid25,digits).")

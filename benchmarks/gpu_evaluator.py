@@ -139,7 +139,7 @@ def main() -> None:
     runs = {"full float32 (default)": run_ours(False), "tf32=True": run_ours(True)}
     m_real, m_fake, m_cmp, ref = run_torchmetrics()
     ref_rate, ref_all = a.images / (m_fake + m_cmp), 2 * a.images / (m_real + m_fake + m_cmp)
-    print(f"  per evaluation (fake images + compute; real side done once before):")
+    print("  per evaluation (fake images + compute; real side done once before):")
     print(f"    torchmetrics FID+KID+IS (TF32 convs)       : {ref_rate:9.1f} images/s  "
           f"(update {m_fake:.2f} s, compute {m_cmp:.2f} s)")
     for mode, (t_real, t_fake, t_cmp, res) in runs.items():

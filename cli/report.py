@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from pathlib import Path
 from typing import Callable
 
 import click
@@ -137,7 +138,7 @@ def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, overwri
                 click.echo(json.dumps({"metric": "reference-suite", **{k: v for k, v in res.items() if k != "subreports"},
                                        "version": __version__}))
             else:
-                click.echo(open(f"{res['out']}/report.md", encoding="utf-8").read())
+                click.echo(Path(res["out"], "report.md").read_text(encoding="utf-8"))
                 click.echo(f"wrote {res['out']}/report.html")
             return 0
         from ganeval.report import build_report

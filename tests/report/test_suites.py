@@ -22,6 +22,8 @@ def test_suite_specs_cover_every_loss():
         assert set(LOSSES) <= set(losses) and any(c.value.get("smirnov") for c in spec.candidates)
         assert all(c.seeds == [0, 1, 2] and c.value["steps"] == DEFAULT_STEPS[d] for c in spec.candidates)
     assert "modes" in parse_spec(texts["ring8"]).metrics and "is" in parse_spec(texts["digits"]).metrics
+    # a linear C2ST is blind to the mixtures' modes: k-NN there
+    assert parse_spec(texts["grid25"]).metrics["c2st"].get("classifier") == "knn"
     with pytest.raises(ParameterError, match="must be among"):
         reference_suite_specs(data=["mnist"])
 

@@ -153,7 +153,7 @@ def test_kid_gram_blocks_cover_every_row_once_in_even_sizes(n):
     assert max(sizes) <= kid_module._BLOCK and max(sizes) - min(sizes) <= 1
 
 
-@pytest.mark.parametrize("degree", [1, 2, 3, 4])
+@pytest.mark.parametrize("degree", [1, 2, 3, 4, 7])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_kid_kernel_in_place_equals_the_formula(rng, degree, dtype):
     """The in-place kernel works 64 rows at a time with repeated products: every row, every

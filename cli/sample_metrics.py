@@ -19,6 +19,7 @@ from ganeval.metrics.c2st import CLASSIFIERS
 from ganeval.metrics.nested_f1 import MODELS
 
 from ._common import emit, json_option, seed_option
+from .extra_metrics import _progress, check_interval_args, interval_options
 
 
 def table_options(f: Callable) -> Callable:
@@ -35,10 +36,20 @@ def table_options(f: Callable) -> Callable:
 
 
 def _run(metric: str, real: str, fake: str, kw: dict[str, Any], as_json: bool, **options: Any) -> None:
-    """Compute one metric through :func:`ganeval.compare` and print it."""
-    results = compare(real, fake, [metric], options={metric: options}, columns=kw.pop("columns"),
-                      categorical=kw.pop("categorical"), skip_invalid=kw.pop("skip_invalid"),
-                      target=kw.pop("target", None), real_test=kw.pop("real_test", None))
+    """Compute one metric through :func:`ganeval.compare` and print it (with ``--ci``: a
+    bootstrap interval, resampling seeded by ``--seed``)."""
+    ci, bootstrap = kw.pop("ci", None), kw.pop("bootstrap", 200)
+    seed = kw.pop("seed", options.get("seed", 0))
+    check_interval_args(ci, bootstrap)
+    bar = _progress(bootstrap, as_json, "bootstrap") if ci is not None else None
+    try:
+        results = compare(real, fake, [metric], options={metric: options}, columns=kw.pop("columns"),
+                          categorical=kw.pop("categorical"), skip_invalid=kw.pop("skip_invalid"),
+                          target=kw.pop("target", None), real_test=kw.pop("real_test", None),
+                          ci=ci, bootstrap=bootstrap, seed=seed, progress=None if bar is None else bar.update)
+    finally:
+        if bar is not None:
+            bar.close()
     emit(results[metric], as_json)
 
 
@@ -60,6 +71,8 @@ def _parse_p(value: str) -> float:
 @click.argument("fake")
 @click.option("--p", "p", default="1", show_default=True, help="Exponent p > 0, or inf (Kolmogorov-Smirnov).")
 @click.option("--multivariate", is_flag=True, help="Compare the joint ECDFs on the pooled points.")
+@seed_option
+@interval_options
 @table_options
 @json_option
 def ecdf(real, fake, p, multivariate, as_json, **kw):
@@ -79,6 +92,7 @@ def ecdf(real, fake, p, multivariate, as_json, **kw):
 @click.option("--permutations", type=click.IntRange(min=0), default=0, show_default=True,
               help="0: binomial p-value; N: permutation p-value from N label shuffles.")
 @seed_option
+@interval_options
 @table_options
 @json_option
 def c2st(real, fake, classifier, folds, permutations, seed, as_json, **kw):
@@ -88,6 +102,7 @@ def c2st(real, fake, classifier, folds, permutations, seed, as_json, **kw):
     accuracy > 1/2, and classifier-based divergence estimates (kl: plug-in estimate,
     js_lower_bound: a lower bound on JS).
     """
+    kw["seed"] = seed
     _run("c2st", real, fake, kw, as_json, classifier=classifier, folds=folds, seed=seed, permutations=permutations)
 
 
@@ -126,6 +141,7 @@ def nested_f1(real_train, fake_train, real_test, target, model, test_fraction, s
 @click.option("--allow-nonconverged", is_flag=True,
               help="Report a value flagged converged=false instead of an error when the solver stops early.")
 @seed_option
+@interval_options
 @table_options
 @json_option
 def wasserstein(real, fake, p, sliced, projections, per_feature, max_iter, allow_nonconverged, seed, as_json, **kw):
@@ -133,6 +149,7 @@ def wasserstein(real, fake, p, sliced, projections, per_feature, max_iter, allow
 
     Exact optimal transport (POT ot.emd2) by default; --sliced for large inputs.
     """
+    kw["seed"] = seed
     _run("wasserstein", real, fake, kw, as_json, p=p, sliced=sliced, projections=projections, seed=seed,
          per_feature=per_feature, max_iter=max_iter, on_nonconvergence="flag" if allow_nonconverged else "error")
 
@@ -150,6 +167,8 @@ def _bins(value: str):
 @click.option("--divergence", type=click.Choice(sorted(HISTOGRAM_DIVERGENCES)), default="js", show_default=True)
 @click.option("--bins", default="auto", show_default=True,
               help="Bins per feature over the pooled range: a count, or a numpy rule (auto, fd, sturges).")
+@seed_option
+@interval_options
 @table_options
 @json_option
 def divergence(real, fake, divergence, bins, as_json, **kw):

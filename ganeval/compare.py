@@ -33,7 +33,8 @@ def compare(real: Any, fake: Any, metrics: Iterable[str] = ("ecdf",), *,
             options: Mapping[str, Mapping[str, Any]] | None = None,
             columns: str | Sequence[str] | None = None, categorical: str | Sequence[str] | None = None,
             skip_invalid: bool = False, target: str | None = None, real_test: Any = None,
-            names: tuple[str, str] | None = None) -> dict[str, MetricResult]:
+            names: tuple[str, str] | None = None, ci: float | None = None, bootstrap: int = 200,
+            seed: Any = 0, progress: Any = None) -> dict[str, MetricResult]:
     """Compute several tabular metrics between ``real`` and ``fake``, reading each input once.
 
     Parameters
@@ -58,6 +59,17 @@ def compare(real: Any, fake: Any, metrics: Iterable[str] = ("ecdf",), *,
     names : (str, str), optional
         Names of ``real`` and ``fake`` recorded in the settings (default: the specs as given
         when they are strings, else ``"real"`` / ``"fake"``).
+    ci : float, optional
+        Add a seeded bootstrap interval at this level (e.g. 0.95) to every metric except
+        ``nested-f1``: ``ci_low``, ``ci_high``, ``se`` (:func:`ganeval.uncertainty.bootstrap_interval`).
+        Rows are resampled with replacement, except for ``c2st``, whose classifier would see
+        a duplicated row on both sides of a fold: half-samples without replacement there.
+    bootstrap : int, default=200
+        Replicates of the interval (at least 10).
+    seed : int, default=0
+        Seed of the resampling (the metrics' own seeds are their options).
+    progress : callable, optional
+        Called with 1 after each bootstrap replicate.
 
     Returns
     -------
@@ -91,6 +103,13 @@ def compare(real: Any, fake: Any, metrics: Iterable[str] = ("ecdf",), *,
         raise ParameterError(f"options given for metrics not asked for: {sorted(unknown)}")
     if "nested-f1" in metrics and not target:
         raise ParameterError("nested-f1 needs target= (the class column)")
+    if ci is not None:
+        from .uncertainty import check_ci
+
+        check_ci(ci, bootstrap)
+        if "nested-f1" in metrics:
+            raise ParameterError("nested-f1 has no bootstrap interval (ci=): it is a train/test protocol, "
+                                 "not a function of two samples")
     real_name, fake_name = names or (_name(real, "real"), _name(fake, "fake"))
 
     results: dict[str, MetricResult] = {}
@@ -100,7 +119,18 @@ def compare(real: Any, fake: Any, metrics: Iterable[str] = ("ecdf",), *,
 
         pair = load_table_pair(real, fake, columns=columns, categorical=categorical, skip_invalid=skip_invalid)
         for m in unlabelled:
-            r = _one(m, pair.real, pair.fake, pair.columns, options.get(m, {}))
+            opts = options.get(m, {})
+            if ci is None:
+                r = _one(m, pair.real, pair.fake, pair.columns, dict(opts))
+            else:
+                from .uncertainty import bootstrap_interval
+
+                def metric(a, b, _m=m, _opts=opts):
+                    return _one(_m, a, b, pair.columns, dict(_opts))
+
+                metric.__name__ = m
+                r = bootstrap_interval(metric, pair.real, pair.fake, ci=ci, bootstrap=bootstrap, seed=seed,
+                                       resampling="half" if m == "c2st" else "replacement", progress=progress)
             results[m] = _with_inputs(r, real_name, fake_name, pair.skipped)
     if "nested-f1" in metrics:
         results["nested-f1"] = _nested_f1(real, fake, real_test, target, columns, categorical, skip_invalid,

@@ -206,3 +206,34 @@ def test_npz_and_dataframe_inputs(tables, tmp_path):
     assert out["value"] == pytest.approx(ecdf_distance(real, fake).value, rel=1e-12)
     pair = load_table_pair(pd.DataFrame(real, columns=["a", "b", "c"]), d / "fake.csv")
     np.testing.assert_allclose(pair.fake, fake, rtol=1e-12)
+
+
+@pytest.mark.parametrize("command", ["ecdf", "c2st", "wasserstein", "divergence"])
+def test_tabular_ci_gives_an_interval_around_the_plain_value(command, tmp_path):
+    rng = np.random.default_rng(3)
+    np.save(tmp_path / "a.npy", rng.normal(size=(150, 2)))
+    np.save(tmp_path / "b.npy", rng.normal(size=(140, 2)) + 0.5)
+    plain = ok_json(command, tmp_path / "a.npy", tmp_path / "b.npy")
+    out = ok_json(command, tmp_path / "a.npy", tmp_path / "b.npy", "--ci", "0.9", "--bootstrap", "20", "--seed", "1")
+    assert out["value"] == pytest.approx(plain["value"], rel=1e-12)  # the estimate itself is unchanged
+    assert out["ci_low"] <= out["value"] <= out["ci_high"] and out["se"] > 0
+    assert out["settings"]["ci"] == 0.9 and out["settings"]["bootstrap"] == 20 and out["settings"]["seed"] == 1
+    expected = "half-sampling without replacement" if command == "c2st" else "with replacement"
+    assert out["settings"]["resampling"] == expected
+    again = ok_json(command, tmp_path / "a.npy", tmp_path / "b.npy", "--ci", "0.9", "--bootstrap", "20", "--seed", "1")
+    assert again["ci_low"] == out["ci_low"] and again["ci_high"] == out["ci_high"]  # seeded
+
+
+def test_tabular_ci_bad_values_are_one_error_line(tmp_path):
+    np.save(tmp_path / "a.npy", np.random.default_rng(0).normal(size=(30, 2)))
+    assert_error(run("ecdf", tmp_path / "a.npy", tmp_path / "a.npy", "--ci", "1.5"), "--ci")
+    assert_error(run("divergence", tmp_path / "a.npy", tmp_path / "a.npy", "--ci", "0.9", "--bootstrap", "3"),
+                 "--bootstrap")
+
+
+def test_compare_ci_refuses_nested_f1():
+    from ganeval.compare import compare
+    from ganeval.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="nested-f1 has no bootstrap interval"):
+        compare("builtin:wine/train", "builtin:wine/test", ["ecdf", "nested-f1"], target="target", ci=0.95)

@@ -204,24 +204,42 @@ def memorization(train, fake, top, grid, ci, bootstrap, seed, as_json, **kw):
 @click.option("--runs", type=click.IntRange(min=1), default=10, show_default=True,
               help="Clusterings averaged (seeded from --seed).")
 @seed_option
+@interval_options
 @extraction_options
 @json_option
-def prd(real, fake, clusters, angles, runs, seed, as_json, **kw):
+def prd(real, fake, clusters, angles, runs, seed, ci, bootstrap, as_json, **kw):
     """Precision-recall curve of FAKE against REAL (Sajjadi et al. 2018): F_8 (recall-like), F_1/8 (precision-like).
 
-    JSON: f8, f1_8, and the averaged curve as precision and recall arrays.
+    JSON: f8, f1_8, and the averaged curve as precision and recall arrays. With --ci, f8 and
+    f1_8 get bootstrap intervals (each replicate reruns the --runs clusterings: slow).
     """
+    check_interval_args(ci, bootstrap)
     ex = extraction_kwargs(kw, as_json)
+    quiet = not ex["progress"]
     source_options = ex.pop("source_options")
-    real_f = load_features(real, source_options=source_options, **ex)
-    fake_f = load_features(fake, source_options=source_options, **ex)
-    result = prd_metric(real_f.need_rows("prd"), fake_f.need_rows("prd"), clusters=clusters, angles=angles,
-                        runs=runs, seed=seed)
+    x = load_features(real, source_options=source_options, **ex).need_rows("prd")
+    y = load_features(fake, source_options=source_options, **ex).need_rows("prd")
+    opts = {"clusters": clusters, "angles": angles, "runs": runs}
+    result = prd_metric(x, y, seed=seed, **opts)
+    if ci is not None:
+        bar = _progress(bootstrap, quiet, "bootstrap")
+        try:
+            result = bootstrap_interval(prd_metric, x, y, ci=ci, bootstrap=bootstrap, seed=seed,
+                                        keys=("f8", "f1_8"), progress=None if bar is None else bar.update, **opts)
+        finally:
+            if bar is not None:
+                bar.close()
     if as_json:
         emit(result, True)
     else:
-        click.echo(f"prd: f8 = {result.f8:.6g}, f1_8 = {result.f1_8:.6g}  (n_real={result.n_real}, "
-                   f"n_fake={result.n_fake}; --json for the curve)")
+        ends = ""
+        if ci is not None:
+            lo, hi = result.values["ci_low"], result.values["ci_high"]
+            ends = f" [{lo['f8']:.6g}, {hi['f8']:.6g}]"
+        line = f"prd: f8 = {result.f8:.6g}{ends}, f1_8 = {result.f1_8:.6g}"
+        if ci is not None:
+            line += f" [{lo['f1_8']:.6g}, {hi['f1_8']:.6g}] ({ci:g} bootstrap interval)"
+        click.echo(line + f"  (n_real={result.n_real}, n_fake={result.n_fake}; --json for the curve)")
 
 
 COMMANDS = [vendi, memorization, prd]

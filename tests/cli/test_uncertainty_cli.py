@@ -106,6 +106,14 @@ def test_vendi_memorization_prd(files):
     p = ok_json("prd", d / "real.npy", d / "fake.npy", "--clusters", "5", "--runs", "2", "--angles", "51")
     assert {"f8", "f1_8", "precision", "recall"} <= set(p) and len(p["precision"]) == 51
     assert "f8 =" in run("prd", d / "real.npy", d / "fake.npy", "--clusters", "5", "--runs", "1").stdout
+    args = ("prd", d / "real.npy", d / "fake.npy", "--clusters", "5", "--runs", "1", "--angles", "51")
+    c = ok_json(*args, "--ci", "0.9", "--bootstrap", "10")
+    plain = ok_json(*args)
+    assert c["f8"] == plain["f8"] and c["precision"] == plain["precision"]  # the estimate is unchanged
+    for key in ("f8", "f1_8"):
+        assert 0 <= c["ci_low"][key] <= c[key] <= c["ci_high"][key] <= 1 and c["se"][key] > 0
+    assert c["settings"]["ci"] == 0.9 and c["settings"]["bootstrap"] == 10
+    assert "bootstrap interval" in run(*args, "--ci", "0.9", "--bootstrap", "10").stdout
 
 
 def test_memorization_grid_png(tmp_path, rng):

@@ -10,15 +10,18 @@ import click
 from ganeval.api import evaluate, features_of
 from ganeval.sources import open_source
 
-from ._common import emit, extraction_kwargs, extraction_options, json_option
+from ._common import emit, extraction_kwargs, extraction_options, json_option, seed_option
+from .extra_metrics import check_interval_args, interval_options
 
 
 @click.command()
 @click.argument("real")
 @click.argument("fake")
+@seed_option
+@interval_options
 @extraction_options
 @json_option
-def cmmd(real, fake, as_json, **kw):
+def cmmd(real, fake, seed, ci, bootstrap, as_json, **kw):
     """CMMD between REAL and FAKE (Jayasumana et al. 2024; lower is better).
 
     1000 x MMD^2 (biased estimator, keeping the diagonal terms, as the CMMD code) with the
@@ -26,6 +29,7 @@ def cmmd(real, fake, as_json, **kw):
     inputs go through --extractor clip (ViT-L/14@336, centre crop + bicubic resize) unless
     another extractor is named; feature rows (.npy/.npz) are used as they are.
     """
+    check_interval_args(ci, bootstrap)
     ex = extraction_kwargs(kw, as_json)
     source_options = ex.pop("source_options")
     extractor = ex.pop("extractor")
@@ -36,7 +40,7 @@ def cmmd(real, fake, as_json, **kw):
         if name == "auto" and getattr(src, "kind", None) == "images":
             name = "clip"
         inputs.append(features_of(src, extractor=name, **ex))
-    results = evaluate(inputs[0], inputs[1], ["cmmd"])
+    results = evaluate(inputs[0], inputs[1], ["cmmd"], ci=ci, bootstrap=bootstrap, seed=seed)
     emit(results["cmmd"], as_json)
 
 

@@ -90,6 +90,7 @@ _RANGES = {
     "memorization": {"value": (0.0, 1.0)},
     "prdc": {"precision": (0.0, 1.0), "recall": (0.0, 1.0), "coverage": (0.0, 1.0), "density": (0.0, math.inf)},
     "prd": {"f8": (0.0, 1.0), "f1_8": (0.0, 1.0)},
+    "cmmd": {"value": (0.0, math.inf)},  # the biased estimator: a squared norm
 }
 
 

@@ -158,3 +158,14 @@ def test_mmd_block_size_and_estimator(files):
     assert b["value"] == pytest.approx(a["value"], rel=1e-12) and b["settings"]["block_size"] == 7
     c = ok_json("mmd", d / "real.npy", d / "fake.npy", "--bandwidth", "2", "--estimator", "biased")
     assert c["settings"]["estimator"] == "biased" and c["value"] > a["value"]
+
+
+def test_cmmd_ci(tmp_path, rng):
+    np.save(tmp_path / "a.npy", rng.normal(size=(120, 8)))
+    np.save(tmp_path / "b.npy", rng.normal(size=(120, 8)))  # the same law: the interval reaches down to 0
+    plain = ok_json("cmmd", tmp_path / "a.npy", tmp_path / "b.npy")
+    c = ok_json("cmmd", tmp_path / "a.npy", tmp_path / "b.npy", "--ci", "0.95", "--bootstrap", "30", "--seed", "2")
+    assert c["value"] == pytest.approx(plain["value"], rel=1e-12)
+    assert 0.0 <= c["ci_low"] <= c["value"] <= c["ci_high"] and c["se"] > 0  # clipped at 0, never below
+    assert c["settings"]["seed"] == 2 and c["settings"]["bootstrap"] == 30
+    assert_error(run("cmmd", tmp_path / "a.npy", tmp_path / "b.npy", "--ci", "2"), "--ci")

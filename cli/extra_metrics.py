@@ -83,18 +83,22 @@ def run_infinity(metric: str, real: Any, fake: Any, as_json: bool, kw: dict, *, 
     emit(result, as_json)
 
 
-def _emit_interval(result, as_json, ci, bootstrap, seed, quiet, function, *arrays, **options):
+def _with_interval(result, ci, bootstrap, seed, quiet, function, *arrays, **options):
+    """``result``, or with ``--ci`` the bootstrap interval of ``function`` on ``arrays``
+    (a progress bar on stderr unless ``quiet``)."""
     if ci is None:
-        emit(result, as_json)
-        return
+        return result
     bar = _progress(bootstrap, quiet, "bootstrap")
     try:
-        r = bootstrap_interval(function, *arrays, ci=ci, bootstrap=bootstrap, seed=seed,
-                               progress=None if bar is None else bar.update, **options)
+        return bootstrap_interval(function, *arrays, ci=ci, bootstrap=bootstrap, seed=seed,
+                                  progress=None if bar is None else bar.update, **options)
     finally:
         if bar is not None:
             bar.close()
-    emit(r, as_json)
+
+
+def _emit_interval(result, as_json, ci, bootstrap, seed, quiet, function, *arrays, **options):
+    emit(_with_interval(result, ci, bootstrap, seed, quiet, function, *arrays, **options), as_json)
 
 
 @click.command()
@@ -220,15 +224,8 @@ def prd(real, fake, clusters, angles, runs, seed, ci, bootstrap, as_json, **kw):
     x = load_features(real, source_options=source_options, **ex).need_rows("prd")
     y = load_features(fake, source_options=source_options, **ex).need_rows("prd")
     opts = {"clusters": clusters, "angles": angles, "runs": runs}
-    result = prd_metric(x, y, seed=seed, **opts)
-    if ci is not None:
-        bar = _progress(bootstrap, quiet, "bootstrap")
-        try:
-            result = bootstrap_interval(prd_metric, x, y, ci=ci, bootstrap=bootstrap, seed=seed,
-                                        keys=("f8", "f1_8"), progress=None if bar is None else bar.update, **opts)
-        finally:
-            if bar is not None:
-                bar.close()
+    result = _with_interval(prd_metric(x, y, seed=seed, **opts), ci, bootstrap, seed, quiet, prd_metric, x, y,
+                            keys=("f8", "f1_8"), **opts)
     if as_json:
         emit(result, True)
     else:

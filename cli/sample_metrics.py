@@ -35,18 +35,19 @@ def table_options(f: Callable) -> Callable:
     return f
 
 
-def _run(metric: str, real: str, fake: str, kw: dict[str, Any], as_json: bool, **options: Any) -> None:
+def _run(metric: str, real: str, fake: str, kw: dict[str, Any], as_json: bool, *, resample_seed: int = 0,
+         **options: Any) -> None:
     """Compute one metric through :func:`ganeval.compare` and print it (with ``--ci``: a
-    bootstrap interval, resampling seeded by ``--seed``)."""
+    bootstrap interval, resampling seeded by ``resample_seed``, the command's ``--seed``)."""
     ci, bootstrap = kw.pop("ci", None), kw.pop("bootstrap", 200)
-    seed = kw.pop("seed", options.get("seed", 0))
     check_interval_args(ci, bootstrap)
     bar = _progress(bootstrap, as_json, "bootstrap") if ci is not None else None
     try:
         results = compare(real, fake, [metric], options={metric: options}, columns=kw.pop("columns"),
                           categorical=kw.pop("categorical"), skip_invalid=kw.pop("skip_invalid"),
                           target=kw.pop("target", None), real_test=kw.pop("real_test", None),
-                          ci=ci, bootstrap=bootstrap, seed=seed, progress=None if bar is None else bar.update)
+                          ci=ci, bootstrap=bootstrap, seed=resample_seed,
+                          progress=None if bar is None else bar.update)
     finally:
         if bar is not None:
             bar.close()
@@ -75,13 +76,13 @@ def _parse_p(value: str) -> float:
 @interval_options
 @table_options
 @json_option
-def ecdf(real, fake, p, multivariate, as_json, **kw):
+def ecdf(real, fake, p, multivariate, seed, as_json, **kw):
     """L^p distance between the empirical CDFs of REAL and FAKE (lower is better).
 
     Per feature (integral |F_real - F_fake|^p dt)^(1/p), exact; value = mean over features.
     p=1 is the 1-D Wasserstein distance, p=inf the Kolmogorov-Smirnov statistic.
     """
-    _run("ecdf", real, fake, kw, as_json, p=_parse_p(p), multivariate=multivariate)
+    _run("ecdf", real, fake, kw, as_json, resample_seed=seed, p=_parse_p(p), multivariate=multivariate)
 
 
 @click.command()
@@ -102,8 +103,8 @@ def c2st(real, fake, classifier, folds, permutations, seed, as_json, **kw):
     accuracy > 1/2, and classifier-based divergence estimates (kl: plug-in estimate,
     js_lower_bound: a lower bound on JS).
     """
-    kw["seed"] = seed
-    _run("c2st", real, fake, kw, as_json, classifier=classifier, folds=folds, seed=seed, permutations=permutations)
+    _run("c2st", real, fake, kw, as_json, resample_seed=seed, classifier=classifier, folds=folds, seed=seed,
+         permutations=permutations)
 
 
 @click.command(name="nested-f1")
@@ -149,9 +150,8 @@ def wasserstein(real, fake, p, sliced, projections, per_feature, max_iter, allow
 
     Exact optimal transport (POT ot.emd2) by default; --sliced for large inputs.
     """
-    kw["seed"] = seed
-    _run("wasserstein", real, fake, kw, as_json, p=p, sliced=sliced, projections=projections, seed=seed,
-         per_feature=per_feature, max_iter=max_iter, on_nonconvergence="flag" if allow_nonconverged else "error")
+    _run("wasserstein", real, fake, kw, as_json, resample_seed=seed, p=p, sliced=sliced, projections=projections,
+         seed=seed, per_feature=per_feature, max_iter=max_iter, on_nonconvergence="flag" if allow_nonconverged else "error")
 
 
 def _bins(value: str):
@@ -171,12 +171,12 @@ def _bins(value: str):
 @interval_options
 @table_options
 @json_option
-def divergence(real, fake, divergence, bins, as_json, **kw):
+def divergence(real, fake, divergence, bins, seed, as_json, **kw):
     """A histogram divergence between REAL and FAKE, feature by feature (shared bins).
 
     value = mean over features; KL-type values are inf where a bin is empty on one side.
     """
-    _run("divergence", real, fake, kw, as_json, divergence=divergence, bins=_bins(bins))
+    _run("divergence", real, fake, kw, as_json, resample_seed=seed, divergence=divergence, bins=_bins(bins))
 
 
 COMMANDS = [ecdf, c2st, nested_f1, wasserstein, divergence]

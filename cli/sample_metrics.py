@@ -151,7 +151,8 @@ def wasserstein(real, fake, p, sliced, projections, per_feature, max_iter, allow
     Exact optimal transport (POT ot.emd2) by default; --sliced for large inputs.
     """
     _run("wasserstein", real, fake, kw, as_json, resample_seed=seed, p=p, sliced=sliced, projections=projections,
-         seed=seed, per_feature=per_feature, max_iter=max_iter, on_nonconvergence="flag" if allow_nonconverged else "error")
+         seed=seed, per_feature=per_feature, max_iter=max_iter,
+         on_nonconvergence="flag" if allow_nonconverged else "error")
 
 
 def _bins(value: str):

@@ -46,3 +46,15 @@ def machine_line() -> str:
         blas = "?"
     return f"python {platform.python_version()}, {os.cpu_count()} CPUs, BLAS {blas}"
 
+
+
+def smooth_images(n: int, size: int, device, seed: int, shift: float = 0.0):
+    """``n`` seeded smooth random uint8 images (3, size, size) on ``device``: 8x8 noise resized
+    bilinearly, plus ``shift`` grey levels (a second law for an FID well away from zero)."""
+    import torch
+    import torch.nn.functional as F
+
+    g = torch.Generator(device=device).manual_seed(seed)
+    low = torch.rand((n, 3, 8, 8), generator=g, device=device)
+    x = F.interpolate(low, size=(size, size), mode="bilinear", align_corners=False) * 255 + shift
+    return x.clamp(0, 255).round().to(torch.uint8)

@@ -26,8 +26,8 @@ import warnings
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from _util import smooth_images  # benchmarks/ is on sys.path when a script runs
 from ganeval.features.inception import FIDInceptionV3
 from ganeval.features.preprocessing import IMAGENET_MEAN, IMAGENET_STD, preprocess, preprocess_vit
 from ganeval.features.vit import DINOV2_ARCHS, DINOv2Extractor, random_original_state_dict
@@ -41,13 +41,6 @@ class Pool3(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)["pool3"]
-
-
-def smooth_images(n: int, size: int, device: torch.device, seed: int, shift: float = 0.0) -> torch.Tensor:
-    g = torch.Generator(device=device).manual_seed(seed)
-    low = torch.rand((n, 3, 8, 8), generator=g, device=device)
-    x = F.interpolate(low, size=(size, size), mode="bilinear", align_corners=False) * 255 + shift
-    return x.clamp(0, 255).round().to(torch.uint8)
 
 
 def set_tf32(on: bool) -> None:

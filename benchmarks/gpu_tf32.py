@@ -21,18 +21,12 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 import ganeval
+from _util import smooth_images  # benchmarks/ is on sys.path when a script runs
 from ganeval.features.extractors import InceptionExtractor
 from ganeval.features.inception import FIDInceptionV3
 from ganeval.features.precision import precision_flags
-
-
-def smooth_images(n: int, size: int, device: torch.device, seed: int) -> torch.Tensor:
-    g = torch.Generator(device=device).manual_seed(seed)
-    low = torch.rand((n, 3, 8, 8), generator=g, device=device)
-    return (F.interpolate(low, size=(size, size), mode="bilinear", align_corners=False) * 255).round().to(torch.uint8)
 
 
 def features(ev: ganeval.Evaluator, images: torch.Tensor, batch: int, device: torch.device) -> tuple[float, np.ndarray]:

@@ -31,6 +31,9 @@ def main() -> None:
     ap.add_argument("--subset-size", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--check-paths", action="store_true", help="also time ganeval's per-subset path")
+    ap.add_argument("--floor", action="store_true",
+                    help="also print the floor: the float32 product rate this machine sustains (numpy's "
+                         "BLAS, torch's), the products' share of ours, and the kernel-power timings")
     a = ap.parse_args()
     import torch
     from torch_fidelity.metric_kid import kid_features_to_metric
@@ -67,6 +70,92 @@ def main() -> None:
         whole = kid_core(x, y, method="gram", **o)
         print(f"  per-subset path: {t_per:8.3f} s; whole-Gram vs per-subset: max |diff| per subset "
               f"{np.abs(per - whole).max():.3g} (KID {whole.mean():.6g})")
+    if a.floor:
+        floor(real, fake, a, t_ours, t_ref)
+
+
+def floor(real: np.ndarray, fake: np.ndarray, a, t_ours: float, t_ref: float) -> None:
+    """What bounds both libraries: the multiply-adds of the kernel pairs at the rate this
+    machine sustains for float32 products, and the time each spends around them."""
+    import torch
+
+    from ganeval.metrics import kid as K
+
+    n, d, b = a.n, a.d, K._blocks(a.n)[0][1]
+    spans = K._blocks(n)
+    out = np.empty((b, b), np.float32)
+    tx, ty, tout = torch.from_numpy(real), torch.from_numpy(fake), torch.from_numpy(out)
+
+    def sweep(product) -> float:  # every cross block once, back to back
+        t = time.perf_counter()
+        for lo, hi in spans:
+            for lo2, hi2 in spans:
+                product(lo, hi, lo2, hi2)
+        return time.perf_counter() - t
+
+    cross_macs = n * n * d
+    rates = {}
+    for name, product in (("numpy (OpenBLAS)", lambda lo, hi, lo2, hi2: np.matmul(real[lo:hi], fake[lo2:hi2].T,
+                                                                                  out=out[:hi - lo, :hi2 - lo2])),
+                          ("torch (its BLAS)", lambda lo, hi, lo2, hi2: torch.mm(tx[lo:hi], ty[lo2:hi2].t(),
+                                                                                 out=tout[:hi - lo, :hi2 - lo2]))):
+        if name.startswith("torch") and any(hi - lo != b for lo, hi in spans):
+            continue  # out= must match the shape exactly
+        rates[name] = cross_macs / min(sweep(product) for _ in range(2)) / 1e9
+        print(f"  float32 block products ({b} rows), {name}: {rates[name]:.1f} GMAC/s sustained")
+    # the kernel pairs both do: within-set pairs once each (torch-fidelity: syrk, X @ X.T), cross pairs once
+    pairs = n * (n + 1) / 2 * 2 + n * n
+    best = max(rates.values())
+    t_floor = pairs * d / best / 1e9
+    print(f"  floor: {pairs:.3g} pairs x d = {pairs * d:.3g} multiply-adds at {best:.1f} GMAC/s = {t_floor:.2f} s; "
+          f"around the products: ganeval {t_ours - t_floor:.2f} s, torch-fidelity {t_ref - t_floor:.2f} s")
+    # where ganeval's time goes
+    spent = {"_gram": 0.0, "_kernel_": 0.0, "_subset_sums": 0.0}
+    originals = {k: getattr(K, k) for k in spent}
+
+    def timed(name):
+        def wrapper(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return originals[name](*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - t
+        return wrapper
+
+    opts = K.kid_options(d, n, n, subsets=a.subsets, subset_size=a.subset_size)
+    try:
+        for k in spent:
+            setattr(K, k, timed(k))
+        t = time.perf_counter()
+        K.kid_core(tx, ty, method="gram", **opts)
+        total = time.perf_counter() - t
+    finally:
+        for k, f in originals.items():
+            setattr(K, k, f)
+    print(f"  ganeval's whole-Gram path: {total:.2f} s = products {spent['_gram']:.2f} s + membership sums "
+          f"{spent['_subset_sums']:.2f} s + kernel values {spent['_kernel_']:.2f} s + the rest "
+          f"{total - sum(spent.values()):.2f} s")
+    # the kernel power on one block: numpy's pow per element against two multiplications
+    g0 = (np.abs(np.random.default_rng(1).normal(size=(b, b))) + 1).astype(np.float32)
+
+    def power(fn) -> float:
+        times = []
+        for _ in range(7):
+            g = g0.copy()
+            t = time.perf_counter()
+            fn(g)
+            times.append(time.perf_counter() - t)
+        return min(times) * 1e3
+
+    def by_pow(g):
+        g **= 3
+
+    def by_products(g):
+        t = g * g
+        g *= t
+
+    print(f"  cube of a {b}^2 float32 block: numpy **= 3 {power(by_pow):.2f} ms, two multiplications "
+          f"{power(by_products):.2f} ms, ganeval's chunked kernel {power(lambda g: K._kernel_(g, 1.0, 0.0, 3)):.2f} ms")
 
 
 if __name__ == "__main__":

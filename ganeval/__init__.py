@@ -8,6 +8,8 @@ __version__ = "0.1.0"
 from .errors import DataError, GanevalError, InputError, ParameterError, WeightsError  # noqa: E402
 from .results import MetricResult  # noqa: E402
 from .statistics import FeatureStats  # noqa: E402
+from .metrics.base import Metric, Option, Output  # noqa: E402
+from .metrics.registry import register_metric  # noqa: E402
 from .metrics.fid import fid_from_features, fid_from_stats, frechet_distance  # noqa: E402
 from .metrics.inception_score import inception_score  # noqa: E402
 from .metrics.kid import kernel_inception_distance  # noqa: E402
@@ -31,7 +33,7 @@ from .evaluator import Evaluator  # noqa: E402
 __all__ = [
     "__version__",
     "GanevalError", "InputError", "ParameterError", "DataError", "WeightsError",
-    "MetricResult", "FeatureStats",
+    "MetricResult", "FeatureStats", "Metric", "Option", "Output", "register_metric",
     "frechet_distance", "fid_from_features", "fid_from_stats",
     "inception_score", "kernel_inception_distance", "maximum_mean_discrepancy", "prdc",
     "ecdf_distance", "classifier_two_sample_test", "nested_model_f1", "wasserstein_distance", "mode_metrics",

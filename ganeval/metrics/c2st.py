@@ -35,8 +35,9 @@ from .._validation import MAX_SEED, as_features, check_choice, check_int, check_
 from ..errors import DataError, ParameterError
 from ..results import MetricResult
 from .classifier_divergence import js_lower_bound, kl_from_probabilities, log_loss
+from .base import Metric, Option, Output
 
-__all__ = ["classifier_two_sample_test", "make_classifier", "out_of_fold_probabilities", "CLASSIFIERS"]
+__all__ = ["classifier_two_sample_test", "make_classifier", "out_of_fold_probabilities", "CLASSIFIERS", "C2ST"]
 
 CLASSIFIERS = ("logreg", "mlp", "knn", "rf")
 
@@ -178,3 +179,25 @@ def classifier_two_sample_test(real: Any, fake: Any, *, classifier: str = "logre
     if columns is not None:
         settings["columns"] = list(columns)
     return MetricResult("c2st", values, settings, n_real=n_real, n_fake=n_fake)
+
+
+class C2ST(Metric):
+    """Classifier two-sample test: cross-validated accuracy and AUC of telling REAL from FAKE (best: 0.5)."""
+
+    name = "c2st"
+    outputs = (Output("accuracy", None, (0.0, 1.0), "C2ST acc.", target=0.5),
+               Output("auc", None, (0.0, 1.0), "C2ST AUC", target=0.5),
+               Output("p_value", None, (0.0, 1.0)))
+    seeded = True
+    resampling = "half"
+    uses_columns = True
+    options = (
+        Option("classifier", "str", "logreg", "Classifier.", choices=("logreg", "mlp", "knn", "rf")),
+        Option("folds", "int", 5, "Cross-validation folds.", minimum=2),
+        Option("permutations", "int", 0, "Permutation test rounds for the p-value (0: binomial test).", minimum=0),
+    )
+    test_options = {"folds": 3}
+    order_invariant = False
+
+    def compute(self, real: np.ndarray, fake: np.ndarray, **options: Any) -> MetricResult:
+        return classifier_two_sample_test(real, fake, **options)

@@ -15,12 +15,16 @@ It is :func:`~ganeval.metrics.mmd.maximum_mean_discrepancy` with these fixed set
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import numpy as np
 
 from ..results import MetricResult
 from .mmd import maximum_mean_discrepancy
+from .base import Metric, Option, Output
 
-__all__ = ["cmmd_from_features", "CMMD_SIGMA", "CMMD_SCALE"]
+__all__ = ["cmmd_from_features", "CMMD_SIGMA", "CMMD_SCALE", "CMMD"]
 
 CMMD_SIGMA = 10.0  # the RBF bandwidth of the CMMD code (_SIGMA)
 CMMD_SCALE = 1000.0  # the CMMD code reports 1000 x MMD^2 (_SCALE)
@@ -54,3 +58,16 @@ def cmmd_from_features(real: Any, fake: Any) -> MetricResult:
     r = maximum_mean_discrepancy(real, fake, kernel="rbf", bandwidth=CMMD_SIGMA, estimator="biased")
     settings = {"kernel": "rbf", "bandwidth": CMMD_SIGMA, "estimator": "biased", "scale": CMMD_SCALE}
     return MetricResult("cmmd", {"value": CMMD_SCALE * r.value}, settings, n_real=r.n_real, n_fake=r.n_fake)
+
+
+class CMMD(Metric):
+    """CMMD: 1000 x the biased RBF MMD^2 (sigma 10) between CLIP feature rows (lower is better)."""
+
+    name = "cmmd"
+    higher_is_better = False
+    outputs = (Output("value", False, (0.0, math.inf), "CMMD"),)
+    streaming = "rows"
+    identity, symmetric = 0.0, True
+
+    def compute(self, real: np.ndarray, fake: np.ndarray) -> MetricResult:
+        return cmmd_from_features(real, fake)

@@ -30,8 +30,9 @@ import numpy as np
 from .._validation import as_features, check_positive, check_same_dim
 from ..errors import DataError
 from ..results import MetricResult
+from .base import Metric, Option, Output
 
-__all__ = ["ecdf_distance", "ecdf_lp_1d", "ecdf_lp_columns", "joint_ecdf_distance"]
+__all__ = ["ecdf_distance", "ecdf_lp_1d", "ecdf_lp_columns", "joint_ecdf_distance", "ECDF"]
 
 _CHUNK_CELLS = 1 << 24  # query-chunk x rows comparisons held at once (16 MiB of booleans)
 
@@ -224,3 +225,21 @@ def ecdf_distance(real: Any, fake: Any, *, p: float | str = 1, multivariate: boo
         per = per_arr.tolist()
         values = {"value": float(np.mean(per)), "per_feature": per}
     return MetricResult("ecdf", values, settings, n_real=x.shape[0], n_fake=y.shape[0])
+
+
+class ECDF(Metric):
+    """Exact L^p distance between the empirical CDFs of each feature (p = inf: Kolmogorov-Smirnov)."""
+
+    name = "ecdf"
+    higher_is_better = False
+    outputs = (Output("value", False, (0.0, math.inf), "ECDF L^p"),)
+    uses_columns = True
+    options = (
+        Option("p", "float", 1.0, "Order of the L^p distance (inf: the Kolmogorov-Smirnov statistic).", minimum=0.0,
+               exclusive_minimum=True, words=("inf",)),
+        Option("multivariate", "bool", False, "Compare the joint ECDFs on the pooled sample points instead."),
+    )
+    identity, symmetric = 0.0, True
+
+    def compute(self, real: np.ndarray, fake: np.ndarray, **options: Any) -> MetricResult:
+        return ecdf_distance(real, fake, **options)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import math
+
 import numpy as np
 import scipy.linalg
 
@@ -25,8 +27,9 @@ from .._validation import as_features, check_moments, check_same_dim, show
 from ..errors import DataError, ParameterError
 from ..results import MetricResult
 from ..statistics import FeatureStats
+from .base import Metric, Option, Output
 
-__all__ = ["frechet_distance", "trace_sqrt_product", "fid_from_stats", "fid_from_features"]
+__all__ = ["frechet_distance", "trace_sqrt_product", "fid_from_stats", "fid_from_features", "FID"]
 
 
 def _check_moments(mu: Any, sigma: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -163,3 +166,20 @@ def fid_from_features(real: Any, fake: Any, *, eps: float = 0.0) -> MetricResult
     fake = as_features(fake, "fake")
     check_same_dim(real, fake, "real", "fake")
     return fid_from_stats(FeatureStats.from_features(real), FeatureStats.from_features(fake), eps=eps)
+
+
+class FID(Metric):
+    """Fréchet Inception Distance between two samples' feature moments (lower is better)."""
+
+    name = "fid"
+    takes = "moments"
+    higher_is_better = False
+    outputs = (Output("value", False, (0.0, math.inf), "FID"),)
+    streaming = "moments"
+    options = (Option("eps", "float", 0.0, "Added to both covariance diagonals (only to compare with codes that do).",
+                      minimum=0.0),)
+    identity, symmetric = 0.0, True
+
+    def compute(self, real: FeatureStats, fake: FeatureStats, *, eps: float = 0.0,
+                names: tuple[str, str] = ("real", "fake")) -> MetricResult:
+        return fid_from_stats(real, fake, eps=eps, names=names)

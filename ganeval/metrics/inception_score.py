@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import math
+
 import numpy as np
 from scipy.special import logsumexp
 
 from .._validation import as_features, check_choice, check_int
 from ..errors import DataError, ParameterError
 from ..results import MetricResult
+from .base import Metric, Option, Output
 
-__all__ = ["inception_score"]
+__all__ = ["inception_score", "InceptionScore"]
 
 
 def inception_score(x: Any, *, splits: int = 10, input: str = "logits") -> MetricResult:
@@ -72,3 +75,22 @@ def inception_score(x: Any, *, splits: int = 10, input: str = "logits") -> Metri
         scores[i] = np.exp(terms.sum(axis=1).mean())
     return MetricResult("is", {"value": float(scores.mean()), "std": float(scores.std())},
                         {"splits": splits, "input": input}, n_real=None, n_fake=n)
+
+
+class InceptionScore(Metric):
+    """Inception Score of one sample's class logits (higher is better)."""
+
+    name = "is"
+    takes = "logits"
+    higher_is_better = True
+    outputs = (Output("value", True, (1.0, math.inf), "IS", spread="std"), Output("std", None, (0.0, math.inf)))
+    streaming = "logits"
+    min_samples = 1
+    options = (
+        Option("splits", "int", 10, "Consecutive splits.", minimum=1),
+        Option("input", "str", "logits", "What the rows are: class logits or probabilities.",
+               choices=("logits", "probs")),
+    )
+
+    def compute(self, logits: np.ndarray, **options: Any) -> MetricResult:
+        return inception_score(logits, **options)

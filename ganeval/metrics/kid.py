@@ -44,8 +44,9 @@ import numpy as np
 from .._validation import as_features, check_int, check_positive, check_same_dim, resolve_seed
 from ..errors import ParameterError
 from ..results import MetricResult
+from .base import Metric, Option, Output
 
-__all__ = ["kernel_inception_distance", "kid_core", "check_kernel_overflow", "kid_options"]
+__all__ = ["kernel_inception_distance", "kid_core", "check_kernel_overflow", "kid_options", "KID"]
 
 #: rows per Gram block in the whole-Gram path (evened out: 4 blocks of 2,500 for 10,000 rows)
 _BLOCK = 2500
@@ -390,3 +391,26 @@ def kernel_inception_distance(real: Any, fake: Any, *, subsets: int = 100, subse
     return kid_from_tensors(torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.ascontiguousarray(y)),
                             subsets=subsets, subset_size=subset_size, degree=degree, gamma=gamma, coef0=coef0,
                             seed=seed)
+
+
+class KID(Metric):
+    """Kernel Inception Distance: unbiased MMD^2, kernel (x.y/d + 1)^3, mean and std over subsets."""
+
+    name = "kid"
+    higher_is_better = False
+    outputs = (Output("value", False, label="KID", spread="std"), Output("std", None, (0.0, math.inf)))
+    seeded = True
+    streaming = "rows"
+    options = (
+        Option("subsets", "int", 100, "Number of random subsets.", minimum=1),
+        Option("subset_size", "int", None, "Samples per subset from each side (default: min(1000, n_real, n_fake)).",
+               minimum=2),
+        Option("degree", "int", 3, "Polynomial kernel degree.", minimum=1),
+        Option("gamma", "float", None, "Kernel scale (default 1/d).", minimum=0.0, exclusive_minimum=True),
+        Option("coef0", "float", 1.0, "Kernel offset."),
+    )
+    test_options = {"subsets": 10, "subset_size": 20}
+    order_invariant = False
+
+    def compute(self, real: np.ndarray, fake: np.ndarray, **options: Any) -> MetricResult:
+        return kernel_inception_distance(real, fake, **options)

@@ -31,8 +31,9 @@ from .._validation import as_features, check_int, check_same_dim
 from ..errors import DataError
 from ..results import MetricResult
 from .prdc import knn_radii
+from .base import Metric, Option, Output
 
-__all__ = ["memorization"]
+__all__ = ["memorization", "Memorization"]
 
 _BLOCK_BYTES = 64 * 2**20
 _MAX_ABS = 1e150  # squared distances of larger values overflow float64
@@ -114,3 +115,18 @@ def memorization(train: Any, fake: Any, *, top: int = 10) -> MetricResult:
     return MetricResult("memorization", values, {"rule": "authenticity (Alaa et al. 2022)", "top": top,
                                                  "distance": "euclidean"},
                         n_real=t.shape[0], n_fake=f.shape[0])
+
+
+class Memorization(Metric):
+    """Share of authentic (not copied) generated samples, against the training set (higher is better)."""
+
+    name = "memorization"
+    takes = "train-fake"
+    higher_is_better = True
+    outputs = (Output("value", True, (0.0, 1.0), "Authentic"),)
+    resampling = "half"
+    options = (Option("top", "int", 10, "Closest copies listed.", minimum=0),)
+    order_invariant = False
+
+    def compute(self, train: np.ndarray, fake: np.ndarray, *, top: int = 10) -> MetricResult:
+        return memorization(train, fake, top=top)

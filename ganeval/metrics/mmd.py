@@ -37,9 +37,10 @@ import numpy as np
 from .._validation import as_features, check_choice, check_int, check_positive, check_same_dim, resolve_seed
 from ..errors import ParameterError
 from ..results import MetricResult
+from .base import Metric, Option, Output
 
 __all__ = ["Kernel", "KERNELS", "ESTIMATORS", "make_kernel", "median_bandwidth", "mmd2_unbiased", "mmd2",
-           "maximum_mean_discrepancy"]
+           "maximum_mean_discrepancy", "MMD"]
 
 KERNELS = ("rbf", "poly", "linear")
 ESTIMATORS = ("unbiased", "biased")
@@ -303,3 +304,31 @@ def maximum_mean_discrepancy(real: Any, fake: Any, *, kernel: str = "rbf",
         settings["seed"] = seed if isinstance(seed, int) else None
     settings["block_size"] = block_size if block_size is not None else default_block_rows(max(x.shape[0], y.shape[0]))
     return MetricResult("mmd", {"value": value}, settings, n_real=x.shape[0], n_fake=y.shape[0])
+
+
+class MMD(Metric):
+    """Squared maximum mean discrepancy between REAL and FAKE (unbiased by default), in blocks."""
+
+    name = "mmd"
+    higher_is_better = False
+    outputs = (Output("value", False, label="MMD^2"),)
+    seeded = True
+    streaming = "rows"
+    uses_columns = False
+    options = (
+        Option("kernel", "str", "rbf", "rbf exp(-|x-y|^2 / (2 bandwidth^2)), poly (gamma x.y + coef0)^degree, "
+               "linear x.y.", choices=tuple(KERNELS)),
+        Option("bandwidth", "float", "median", "RBF length scale, or 'median' (median pairwise distance of the "
+               "pooled sample).", minimum=0.0, exclusive_minimum=True, words=("median",)),
+        Option("degree", "int", 3, "poly kernel degree.", minimum=1),
+        Option("gamma", "float", None, "poly kernel scale (default 1/d).", minimum=0.0, exclusive_minimum=True),
+        Option("coef0", "float", 1.0, "poly kernel offset."),
+        Option("estimator", "str", "unbiased", "unbiased U-statistic, or the biased V-statistic that keeps k(x, x) "
+               "(as CMMD).", choices=("unbiased", "biased")),
+        Option("block_size", "int", None, "Rows per block of kernel values (memory ~ 8 x block x n bytes).",
+               minimum=1),
+    )
+    symmetric = True
+
+    def compute(self, real: np.ndarray, fake: np.ndarray, **options: Any) -> MetricResult:
+        return maximum_mean_discrepancy(real, fake, **options)

@@ -22,13 +22,16 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import math
+
 import numpy as np
 
 from .._validation import MAX_SEED, as_features, check_choice, check_int, check_same_dim, column_scale, show
 from ..errors import DataError, DegenerateWarning, ParameterError
 from ..results import MetricResult
+from .base import Metric, Option, Output
 
-__all__ = ["nested_model_f1", "MODELS"]
+__all__ = ["nested_model_f1", "MODELS", "NestedF1"]
 
 MODELS = ("rf", "logreg", "mlp")
 
@@ -200,3 +203,24 @@ def nested_model_f1(real_train: Any, real_train_labels: Any, fake_train: Any, fa
         settings["columns"] = list(columns)
     return MetricResult("nested-f1", {"value": f1_fake, "f1_real": f1_real, "ratio": ratio}, settings,
                         n_real=int(xr.shape[0]), n_fake=int(xf.shape[0]))
+
+
+class NestedF1(Metric):
+    """Train on synthetic, test on real: F1 of a model trained on FAKE_TRAIN, tested on REAL_TEST."""
+
+    name = "nested-f1"
+    takes = "labelled"
+    higher_is_better = True
+    outputs = (Output("value", True, (0.0, 1.0), "Nested F1"), Output("f1_real", True, (0.0, 1.0)),
+               Output("ratio", True, (0.0, math.inf)))
+    seeded = True
+    resampling = None
+    no_interval = "it is a train/test protocol, not a function of two samples"
+    options = (
+        Option("model", "str", "rf", "Model trained on each training set.", choices=("rf", "logreg", "mlp")),
+        Option("test_fraction", "float", 0.3, "Share of REAL_TRAIN held out when REAL_TEST is not given.",
+               minimum=0.0, maximum=1.0, exclusive_minimum=True),
+    )
+
+    def compute(self, *tables: Any, **options: Any) -> MetricResult:
+        return nested_model_f1(*tables, **options)

@@ -31,8 +31,9 @@ from .._validation import as_features, check_int, check_same_dim, resolve_seed
 from ..errors import ParameterError
 from ..results import MetricResult
 from .memorization import check_magnitude
+from .base import Metric, Option, Output
 
-__all__ = ["prd", "prd_curve", "f_beta_max"]
+__all__ = ["prd", "prd_curve", "f_beta_max", "PRD"]
 
 _EPS = 1e-10
 _MAX_CURVE_BYTES = 2**30
@@ -142,3 +143,24 @@ def prd(real: Any, fake: Any, *, clusters: int = 20, angles: int = 1001, runs: i
     settings = {"clusters": clusters, "angles": angles, "runs": runs, "beta": beta,
                 "seed": seed if isinstance(seed, int) else None, "clustering": "MiniBatchKMeans(n_init=10)"}
     return MetricResult("prd", values, settings, n_real=n_real, n_fake=y.shape[0])
+
+
+class PRD(Metric):
+    """Precision-recall curve for distributions (Sajjadi et al. 2018): F_8 and F_1/8."""
+
+    name = "prd"
+    higher_is_better = True
+    outputs = (Output("f8", True, (0.0, 1.0), "F_8"), Output("f1_8", True, (0.0, 1.0), "F_1/8"))
+    seeded = True
+    options = (
+        Option("clusters", "int", 20, "k-means clusters of the pooled sample.", minimum=2),
+        Option("angles", "int", 1001, "Points of the curve.", minimum=3),
+        Option("runs", "int", 10, "k-means runs averaged.", minimum=1),
+        Option("beta", "float", 8.0, "beta of F_beta and F_1/beta.", minimum=0.0, exclusive_minimum=True),
+    )
+    test_options = {"clusters": 5, "runs": 2, "angles": 101}
+    identity = 1.0
+    order_invariant = False
+
+    def compute(self, real: np.ndarray, fake: np.ndarray, **options: Any) -> MetricResult:
+        return prd(real, fake, **options)

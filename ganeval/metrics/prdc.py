@@ -23,13 +23,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import math
+
 import numpy as np
 
 from .._validation import as_features, available_memory, check_int, check_same_dim
 from ..errors import ParameterError
 from ..results import MetricResult
+from .base import Metric, Option, Output
 
-__all__ = ["prdc", "knn_radii", "prdc_core", "prdc_memory_bytes", "check_prdc_sizes"]
+__all__ = ["prdc", "knn_radii", "prdc_core", "prdc_memory_bytes", "check_prdc_sizes", "PRDC"]
 
 _BLOCK_BYTES = 64 * 2**20  # memory for one block of distances
 _SQUARE_BLOCK = 1024  # rows per block in the k-NN radius pass
@@ -235,3 +238,20 @@ def prdc(real: Any, fake: Any, *, k: int = 5) -> MetricResult:
     y = as_features(fake, "fake")
     check_same_dim(x, y, "real", "fake")
     return prdc_from_tensors(torch.from_numpy(x), torch.from_numpy(y), k=k)
+
+
+class PRDC(Metric):
+    """Precision, recall, density and coverage of FAKE against REAL (k-NN balls, exact)."""
+
+    name = "prdc"
+    higher_is_better = True
+    outputs = (Output("precision", True, (0.0, 1.0), "Precision"), Output("recall", True, (0.0, 1.0), "Recall"),
+               Output("density", True, (0.0, math.inf), "Density"), Output("coverage", True, (0.0, 1.0), "Coverage"))
+    resampling = "half"
+    streaming = "rows"
+    options = (Option("k", "int", 5, "Nearest-neighbour count.", minimum=1),)
+    test_options = {"k": 3}
+    identity = 1.0
+
+    def compute(self, real: np.ndarray, fake: np.ndarray, *, k: int = 5) -> MetricResult:
+        return prdc(real, fake, k=k)

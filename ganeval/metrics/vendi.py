@@ -31,8 +31,9 @@ from ..errors import DataError, ParameterError
 from ..results import MetricResult
 from .memorization import check_magnitude
 from .mmd import KERNELS, make_kernel, median_bandwidth
+from .base import Metric, Option, Output
 
-__all__ = ["vendi_score"]
+__all__ = ["vendi_score", "Vendi"]
 
 _MAX_GRAM_BYTES = 4 * 2**30
 
@@ -131,3 +132,27 @@ def vendi_score(samples: Any, *, q: float | str = 1.0, kernel: str = "linear", n
     settings.update(k.settings())
     settings["dual"] = False
     return MetricResult("vendi", {"value": _score_from_eigenvalues(lam, q)}, settings, n_real=None, n_fake=n)
+
+
+class Vendi(Metric):
+    """Vendi score: the effective number of distinct samples in FAKE (higher is more diverse)."""
+
+    name = "vendi"
+    takes = "one-sample"
+    higher_is_better = True
+    outputs = (Output("value", True, (1.0, math.inf), "Vendi"),)
+    seeded = True
+    options = (
+        Option("q", "float", 1.0, "Order of the score (inf: 1 / largest eigenvalue).", minimum=0.0,
+               exclusive_minimum=True, words=("inf",)),
+        Option("kernel", "str", "linear", "Similarity kernel.", choices=tuple(KERNELS)),
+        Option("normalize", "bool", True, "L2-normalise the rows first (cosine similarity with the linear kernel)."),
+        Option("bandwidth", "float", "median", "RBF length scale, or 'median'.", minimum=0.0, exclusive_minimum=True,
+               words=("median",)),
+        Option("degree", "int", 3, "poly kernel degree.", minimum=1),
+        Option("gamma", "float", None, "poly kernel scale (default 1/d).", minimum=0.0, exclusive_minimum=True),
+        Option("coef0", "float", 1.0, "poly kernel offset."),
+    )
+
+    def compute(self, samples: np.ndarray, **options: Any) -> MetricResult:
+        return vendi_score(samples, **options)

@@ -35,9 +35,10 @@ from .._validation import (as_features, available_memory, check_choice, check_in
                            check_same_dim, resolve_seed, show)
 from ..errors import DataError, DegenerateWarning, ParameterError
 from ..results import MetricResult
+from .base import Metric, Option, Output
 
 __all__ = ["wasserstein_distance", "wasserstein_1d", "sliced_wasserstein", "random_directions",
-           "exact_wasserstein", "ConvergenceError"]
+           "exact_wasserstein", "ConvergenceError", "Wasserstein"]
 
 _BYTES_PER_CELL = 24  # cost matrix + transport plan + one temporary, float64
 _MAX_SLICED_WORK = 1e11  # projections x rows x (features + log rows): beyond it, refused as absurd
@@ -264,3 +265,27 @@ def wasserstein_distance(real: Any, fake: Any, *, p: float = 1, sliced: bool = F
     if columns is not None:
         settings["columns"] = list(columns)
     return MetricResult("wasserstein", values, settings, n_real=x.shape[0], n_fake=y.shape[0])
+
+
+class Wasserstein(Metric):
+    """Wasserstein distance W_p between two point clouds (exact optimal transport, or sliced)."""
+
+    name = "wasserstein"
+    higher_is_better = False
+    outputs = (Output("value", False, (0.0, math.inf), "Wasserstein"),)
+    seeded = True
+    uses_columns = True
+    options = (
+        Option("p", "float", 1.0, "Order p of W_p (>= 1).", minimum=1.0),
+        Option("sliced", "bool", False, "Sliced Wasserstein: mean over random 1-D projections (large samples)."),
+        Option("projections", "int", 500, "Random directions of the sliced distance.", minimum=1),
+        Option("per_feature", "bool", False, "Also give the 1-D distance of each feature."),
+        Option("max_iter", "int", 10_000_000, "Iteration limit of the exact solver.", minimum=1),
+        Option("on_nonconvergence", "str", "error", "What to do when the exact solver does not converge.",
+               choices=("error", "warn")),
+        Option("max_memory", "int", None, "Bytes the exact cost matrix may take.", minimum=1),
+    )
+    identity, symmetric = 0.0, True
+
+    def compute(self, real: np.ndarray, fake: np.ndarray, **options: Any) -> MetricResult:
+        return wasserstein_distance(real, fake, **options)

@@ -4,7 +4,7 @@ the metrics with another call shape (one sample; training set and generated set)
 import numpy as np
 import pytest
 
-from ganeval.metrics import OTHER_METRICS, TWO_SAMPLE_METRICS, get_metric
+from ganeval.metrics import get_metric
 from ganeval.uncertainty import bootstrap_interval
 
 
@@ -15,9 +15,9 @@ def data():
 
 
 def test_registered():
-    assert "prd" in TWO_SAMPLE_METRICS and TWO_SAMPLE_METRICS["prd"].key == "f8"
-    assert get_metric("vendi") is OTHER_METRICS["vendi"]
-    assert get_metric("memorization") is OTHER_METRICS["memorization"]
+    assert get_metric("prd").main_output().key == "f8" and get_metric("prd").takes == "two-sample"
+    assert get_metric("vendi").takes == "one-sample"
+    assert get_metric("memorization").takes == "train-fake" and get_metric("memorization").resampling == "half"
 
 
 @pytest.mark.parametrize("name", ["vendi", "memorization"])

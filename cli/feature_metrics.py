@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ganeval.api import FEATURE_METRICS, evaluate, load_features
+from ganeval.api import evaluate, load_features
+from ganeval.metrics.registry import names as metric_names
 from ganeval.errors import ParameterError
 
 from ._common import (atomic_output_path, emit, emit_many, extraction_kwargs, extraction_options, json_option,
@@ -155,7 +156,8 @@ def _value_range(text: str) -> tuple[float, float]:
 @click.argument("real")
 @click.argument("fake", required=False)
 @click.option("--metrics", default="fid,kid,prdc", show_default=True,
-              help=f"Comma-separated list from: {', '.join(FEATURE_METRICS)}.")
+              help="Comma-separated metric names: any registered metric the inputs can feed "
+                   "(see `ganeval metrics`), e.g. fid,kid,is,prdc,mmd,cmmd,prd,vendi,ecdf,c2st.")
 @click.option("--kid-subsets", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--kid-subset-size", type=click.IntRange(min=2), default=None,
               help="default: min(1000, n_real, n_fake)")

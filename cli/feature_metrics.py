@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ganeval.api import evaluate, load_features
-from ganeval.metrics.registry import names as metric_names
+from ganeval.metrics.registry import get as get_metric
 from ganeval.errors import ParameterError
 
 from ._common import (atomic_output_path, emit, emit_many, extraction_kwargs, extraction_options, json_option,
@@ -171,13 +171,17 @@ def _value_range(text: str) -> tuple[float, float]:
               help="Samples to draw from --generator (required with it).")
 @click.option("--value-range", default="-1,1", show_default=True,
               help="LOW,HIGH: the range of the generator's float images (uint8 images are 0..255).")
+@click.option("-O", "--option", "metric_options", multiple=True, metavar="METRIC.OPTION=VALUE",
+              help="Any option of any metric, e.g. -O mmd.kernel=poly -O vendi.q=2 (repeatable; see "
+                   "`ganeval METRIC --help` for each metric's options).")
+@click.option("--target", default=None, help="Class column of nested-f1 (REAL and FAKE are then training tables).")
 @seed_option
 @mismatch_option
 @interval_options
 @extraction_options
 @json_option
 def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, generator, num_samples, value_range,
-             seed, ci, bootstrap, as_json, **kw):
+             metric_options, target, seed, ci, bootstrap, as_json, **kw):
     """Several metrics at once, reading (and extracting) each input only once.
 
     FAKE is a path/builtin input, or omitted with --generator. Under torchrun
@@ -198,9 +202,14 @@ def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, gener
     if generator is not None and num_samples is None:
         raise ParameterError("--num-samples is required with --generator")
     names = [m.strip() for m in metrics.split(",") if m.strip()]
-    opts = {"kid": {"subsets": kid_subsets, "subset_size": kid_subset_size, "seed": seed},
-            "prdc": {"k": k}, "is": {"splits": splits}, "mmd": {"seed": seed}}
+    opts: dict = {"kid": {"subsets": kid_subsets, "subset_size": kid_subset_size}, "prdc": {"k": k},
+                  "is": {"splits": splits}}
     opts = {m: o for m, o in opts.items() if m in names}
+    for m in names:
+        if get_metric(m).seeded:
+            opts.setdefault(m, {})["seed"] = seed
+    for m, values in _dotted_options(metric_options, names).items():
+        opts.setdefault(m, {}).update(values)
     check_interval_args(ci, bootstrap)
     ex = extraction_kwargs(kw, as_json)
     started = init_from_env(ex["device"])
@@ -210,7 +219,7 @@ def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, gener
         if generator is not None:
             gen_kw = {"num_samples": num_samples, "generator_seed": seed, "value_range": _value_range(value_range)}
         results = evaluate(real, fake if generator is None else generator, names, options=opts, ci=ci,
-                           bootstrap=bootstrap, seed=seed, **gen_kw, **ex)
+                           bootstrap=bootstrap, seed=seed, target=target, **gen_kw, **ex)
         if rank_and_world()[0] == 0:
             emit_many(results, as_json, metric="eval", real=real, fake=fake if generator is None else generator)
     finally:
@@ -218,6 +227,28 @@ def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, gener
             import torch.distributed as dist
 
             dist.destroy_process_group()
+
+
+def _dotted_options(items: tuple[str, ...], names: list[str]) -> dict[str, dict]:
+    """``("kid.subsets=50", ...)`` -> ``{"kid": {"subsets": 50}}``, each value checked by its metric."""
+    from .metric_commands import parse_metric_options
+
+    out: dict[str, dict] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        metric, dot, option = key.strip().partition(".")
+        if not eq or not dot or not option:
+            raise ParameterError(f"--option must look like METRIC.OPTION=VALUE (e.g. kid.subsets=50), got {item!r}")
+        if metric not in names:
+            raise ParameterError(f"--option {item!r}: metric {metric!r} is not in --metrics")
+        m = get_metric(metric)
+        known = {o.name: o for o in m.all_options()}
+        if option.replace("-", "_") not in known:
+            m.check_options({option: value})  # raises: unknown option, naming the known ones
+        o = known[option.replace("-", "_")]
+        out.setdefault(metric, {}).update(m.check_options({o.name: value}, text=True, fill=False,
+                                                          where=f"--option {metric}"))
+    return out
 
 
 @click.command()

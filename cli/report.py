@@ -48,7 +48,7 @@ def _close(progress) -> None:
         bar.close()
 
 
-@click.command()
+@click.command(short_help="Write a benchmark report (json, html, md, tex) or verify one.")
 @click.argument("spec", required=False, type=click.Path(dir_okay=True))
 @click.option("--out", "out", type=click.Path(file_okay=True), default=None,
               help="Report folder to write (created; a previous report there is replaced; any other existing "

@@ -30,7 +30,7 @@ def _parse_hidden(text: str) -> tuple[int, ...]:
     return widths
 
 
-@click.command()
+@click.command(short_help="Train a reference GAN on a built-in data set.")
 @click.option("--data", required=True, help="Built-in data set: ring8, grid25, digits, wine, breast_cancer.")
 @click.option("--loss", default="wgan-gp", show_default=True,
               help="minimax, non-saturating, wgan, wgan-gp, hinge or least-squares.")
@@ -127,7 +127,7 @@ def _run(config, out, resume, overwrite, threads, show):
         return run_training(config, out, resume=resume, overwrite=overwrite, progress=progress, threads=threads)
 
 
-@click.command()
+@click.command(short_help="Draw N rows from a trained reference GAN checkpoint.")
 @click.argument("checkpoint")
 @click.option("-n", "n", type=int, default=1000, show_default=True, help="Rows to draw.")
 @click.option("-o", "--output", required=True, help="Output .npy file.")
@@ -164,7 +164,7 @@ def sample(checkpoint, n, output, fmt, labels_output, threads, seed):
     click.echo(f"wrote {arr.shape[0]} samples of shape {arr.shape[1:]} to {out}")
 
 
-@click.command()
+@click.command(short_help="List the built-in data sets (builtin:NAME).")
 @json_option
 def datasets(as_json):
     """List the built-in data sets (use them as builtin:NAME, builtin:NAME/train, builtin:NAME/test)."""
@@ -179,7 +179,7 @@ def datasets(as_json):
         click.echo(f"{name.ljust(width)}  {text}")
 
 
-@click.command()
+@click.command(short_help="Modes covered and high-quality share for a mixture data set.")
 @click.argument("fake")
 @click.option("--data", required=True, type=click.Choice(["ring8", "grid25"]), help="Which mixture FAKE imitates.")
 @click.option("--threshold", type=float, default=3.0, show_default=True, help="High quality: within this many std of a mode.")

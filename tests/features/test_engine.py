@@ -109,7 +109,7 @@ def test_devices():
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_cuda_without_gpu_is_a_device_error():
-    with pytest.raises(DeviceError, match="device 'cuda': CUDA is not available"):
+    with pytest.raises(DeviceError, match="device='cuda': CUDA is not available"):
         resolve_device("cuda")
     with pytest.raises(DeviceError):
         extract_features(np.zeros((2, 8, 8, 3), np.uint8), extractor="digits", device="cuda", cache=False)

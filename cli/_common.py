@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -26,38 +25,33 @@ mismatch_option = click.option(
 
 
 class DeviceType(click.ParamType):
-    """``--device``: auto, cpu, cuda, cuda:N or mps, checked against this machine before any
-    work; the library's message (``device='cuda:1': ...``) is said in the CLI's words."""
+    """``--device``: auto, cpu, cuda, cuda:N or mps. A name that is none of these is a usage
+    error; a device this machine lacks is a :class:`~ganeval.errors.DeviceError` raised before
+    any work, its library wording (``device='cuda:1'``) put in the CLI's (``--device cuda:1``)."""
 
     name = "auto|cpu|cuda[:N]|mps"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from ganeval.errors import GanevalError
-        from ganeval.features.engine import resolve_device
+        from ganeval.errors import DeviceError
+        from ganeval.features.engine import DEVICE_CHOICES, is_device_name, resolve_device
 
         text = str(value).strip().lower()
+        if not is_device_name(text):
+            self.fail(f"must be {DEVICE_CHOICES}; got {value!r}", param, ctx)
         try:
-            if text != "auto":
-                resolve_device(text)
-        except GanevalError as exc:
-            self.fail(cli_device_message(str(exc)), param, ctx)
+            resolve_device(text)
+        except DeviceError as exc:
+            raise DeviceError(cli_device_message(str(exc))) from None
         return text
 
 
 def cli_device_message(message: str) -> str:
-    """A library device message in the CLI's words: ``device='x'`` -> ``'x'``.
+    """A library device message in the CLI's words: ``device='x'`` -> ``--device x``.
 
-    >>> cli_device_message("device='cuda:3': no such CUDA device; this machine has 1 (cuda:0)")
-    "'cuda:3': no such CUDA device; this machine has 1 (cuda:0)"
     >>> cli_device_message("device='cuda': CUDA is not available; use device='cpu' or device='auto'")
-    "'cuda': CUDA is not available; use --device cpu or --device auto"
+    '--device cuda: CUDA is not available; use --device cpu or --device auto'
     """
-    head, sep, rest = message.partition(": ")
-    if head.startswith("device must be"):  # the option is named by click already
-        return message.removeprefix("device ")
-    head = head.removeprefix("device=")
-    rest = re.sub(r"device='([^']*)'", r"--device \1", rest)
-    return head + sep + rest
+    return re.sub(r"device='([^']*)'", r"--device \1", message)
 
 
 DEVICE = DeviceType()
@@ -92,7 +86,7 @@ def extraction_options(f: Callable) -> Callable:
         click.option("--no-cache", is_flag=True,
                      help="Do not read or write the feature cache ($GANEVAL_CACHE_DIR, default ~/.cache/ganeval)."),
         click.option("--skip-invalid", is_flag=True, help="Skip unreadable images (counted in the result) instead of stopping."),
-        click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress display (a bar on a terminal, a line every 30 s or 10% in a log)."),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -112,7 +106,7 @@ def extraction_kwargs(kw: dict[str, Any], as_json: bool = False) -> dict[str, An
         "tf32": kw.pop("tf32"),
         "num_workers": kw.pop("num_workers"),
         "cache": not kw.pop("no_cache"),
-        "progress": (not quiet) and sys.stderr.isatty(),
+        "progress": not quiet,  # a bar on a terminal, periodic lines in a log (ganeval.progress)
         "source_options": {"skip_invalid": True} if kw.pop("skip_invalid") else {},
     }
 

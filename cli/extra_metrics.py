@@ -7,7 +7,6 @@ commands call with ``--infinity``.
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Callable
 
 import click
@@ -53,11 +52,11 @@ def check_interval_args(ci: float | None, bootstrap: int) -> None:
 
 
 def _progress(total: int, quiet: bool, desc: str):
-    if quiet or not sys.stderr.isatty():
+    if quiet:
         return None
-    from tqdm.auto import tqdm
+    from ganeval.progress import progress_bar
 
-    return tqdm(total=total, desc=desc, leave=False)
+    return progress_bar(total, desc, "replicate")
 
 
 def run_infinity(metric: str, real: Any, fake: Any, as_json: bool, kw: dict, *, seed: int = 0,

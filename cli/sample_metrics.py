@@ -162,7 +162,7 @@ def _bins(value: str):
         return value
 
 
-@click.command(short_help="Histogram divergence (TV, KL, JS, ...) per feature.")
+@click.command(short_help="Histogram divergence per feature: TV, KL, JS, Hellinger, chi^2.")
 @click.argument("real")
 @click.argument("fake")
 @click.option("--divergence", type=click.Choice(sorted(HISTOGRAM_DIVERGENCES)), default="js", show_default=True)

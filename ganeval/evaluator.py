@@ -219,7 +219,7 @@ class Evaluator:
         self.device = resolve_device(device)
         if self.device.type == "mps":
             raise ParameterError(f"device={device!r}: the Evaluator keeps float64 moments on its device, which "
-                                 "MPS does not support; use device='cpu' (or ganeval.extract_features, "
+                                 "MPS does not support; use device='cpu' (or ganeval.features.extract_features, "
                                  "which runs the network on MPS and keeps the rows on the CPU)")
         self.value_range = _check_value_range(value_range)
         check_choice(feature_dtype, "feature_dtype", ("float64", "float32"))

@@ -584,9 +584,9 @@ def intervals_for(metrics: Sequence[str], real: Any, fake: Any, options: Mapping
     level, b = check_ci(ci, bootstrap)
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from .progress import progress_bar
 
-        bar = tqdm(total=b * len(metrics), desc="bootstrap", unit="replicate", leave=False)
+        bar = progress_bar(b * len(metrics), "bootstrap", "replicate")
     tick = None if bar is None else bar.update
     out: dict[str, MetricResult] = {}
     try:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import sys
 from typing import Any
 
 import numpy as np
@@ -279,9 +278,9 @@ def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device:
         total = -(-total // world)
     bar = None
     if progress and rank == 0:
-        from tqdm import tqdm
+        from ..progress import progress_bar
 
-        bar = tqdm(total=total, unit="img", desc=str(source.name)[-40:], file=sys.stderr, leave=False)
+        bar = progress_bar(total, str(source.name)[-40:], "img")
     parts: list[tuple[int, np.ndarray, np.ndarray | None]] = []
     skipped = 0
     failure: str | None = None

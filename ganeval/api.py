@@ -134,7 +134,8 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     ----------
     real, fake : inputs accepted by :func:`load_features` (or :class:`Features`)
         ``real`` may be ``None`` when only ``"is"`` is asked for.
-    metrics : iterable of {"fid", "kid", "is", "prdc", "mmd", "cmmd"}
+    metrics : str or iterable of {"fid", "kid", "is", "prdc", "mmd", "cmmd"}
+        One metric name or several.
     options : mapping of metric name to keyword options
         e.g. ``{"kid": {"subsets": 50}, "prdc": {"k": 3}}``.
     allow_mismatch : bool, default=False
@@ -155,6 +156,8 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
         ``device=``, ``tf32=``, ...). With ``tf32=True`` on CUDA the results' settings hold
         ``"tf32": True`` (and ``real_tf32`` / ``fake_tf32`` when only one side used it).
 
+    Notes
+    -----
     Under an initialised ``torch.distributed`` process group, image inputs are extracted
     in shards (batch ``b`` on rank ``b % world``) and gathered: every rank gets the
     one-process result.
@@ -165,7 +168,7 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     >>> sorted(r), r["fid"].value < 10
     (['fid', 'prdc'], True)
     """
-    metrics = list(dict.fromkeys(metrics))
+    metrics = list(dict.fromkeys((metrics,) if isinstance(metrics, str) else metrics))
     if not metrics:
         raise ParameterError("metrics: give at least one metric")
     for m in metrics:

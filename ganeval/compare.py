@@ -92,7 +92,7 @@ def compare(real: Any, fake: Any, metrics: Iterable[str] = ("ecdf",), *,
     >>> round(r["ecdf"].value, 1), r["c2st"].accuracy > 0.8
     (2.0, True)
     """
-    metrics = list(dict.fromkeys(metrics))
+    metrics = list(dict.fromkeys((metrics,) if isinstance(metrics, str) else metrics))
     if not metrics:
         raise ParameterError("metrics: give at least one metric")
     for m in metrics:

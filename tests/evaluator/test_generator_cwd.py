@@ -67,3 +67,10 @@ def test_evaluator_takes_one_metric_name():
     assert ev.compute()["fid"].value == pytest.approx(ganeval.fid_from_features(x, y).value, rel=1e-10)
     with pytest.raises(ganeval.ParameterError, match="metric"):
         ganeval.Evaluator("fidd", extractor=None)
+
+
+def test_evaluate_and_compare_take_one_metric_name():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 3))
+    assert list(ganeval.evaluate(x, y, "fid")) == ["fid"]
+    assert list(ganeval.compare(x, y, "ecdf")) == ["ecdf"]

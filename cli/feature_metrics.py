@@ -21,7 +21,7 @@ def _run_one(metric: str, real, fake, as_json: bool, kw: dict, options: dict, *,
     emit(results[metric], as_json)
 
 
-@click.command()
+@click.command(short_help="Fréchet Inception Distance (lower is better).")
 @click.argument("real")
 @click.argument("fake")
 @click.option("--eps", type=click.FloatRange(min=0), default=0.0, show_default=True,
@@ -45,7 +45,7 @@ def fid(real, fake, eps, infinity, ci, bootstrap, seed, as_json, **kw):
     _run_one("fid", real, fake, as_json, kw, {"eps": eps}, ci=ci, bootstrap=bootstrap, seed=seed)
 
 
-@click.command()
+@click.command(short_help="Kernel Inception Distance: unbiased MMD^2 (lower is better).")
 @click.argument("real")
 @click.argument("fake")
 @click.option("--subsets", type=click.IntRange(min=1), default=100, show_default=True, help="Number of random subsets.")
@@ -66,7 +66,7 @@ def kid(real, fake, subsets, subset_size, degree, gamma, coef0, seed, ci, bootst
              ci=ci, bootstrap=bootstrap, seed=seed)
 
 
-@click.command(name="is")
+@click.command(name="is", short_help="Inception Score of FAKE (higher is better).")
 @click.argument("fake")
 @click.option("--splits", type=click.IntRange(min=1), default=10, show_default=True, help="Consecutive splits.")
 @infinity_option
@@ -86,7 +86,7 @@ def inception_score_cmd(fake, splits, infinity, ci, bootstrap, seed, as_json, **
     _run_one("is", None, fake, as_json, kw, {"splits": splits}, ci=ci, bootstrap=bootstrap, seed=seed)
 
 
-@click.command()
+@click.command(name="prdc", short_help="Precision, recall, density and coverage of FAKE.")
 @click.argument("real")
 @click.argument("fake")
 @click.option("--k", "k", type=click.IntRange(min=1), default=5, show_default=True, help="Nearest-neighbour count.")
@@ -100,8 +100,6 @@ def prdc_cmd(real, fake, k, ci, bootstrap, seed, as_json, **kw):
     _run_one("prdc", real, fake, as_json, kw, {"k": k}, ci=ci, bootstrap=bootstrap, seed=seed)
 
 
-prdc_cmd.name = "prdc"
-
 
 def _bandwidth(value: str):
     if value == "median":
@@ -112,7 +110,7 @@ def _bandwidth(value: str):
         raise ParameterError(f"--bandwidth must be a positive number or 'median', got {value!r}") from None
 
 
-@click.command()
+@click.command(short_help="Squared maximum mean discrepancy (lower is better).")
 @click.argument("real")
 @click.argument("fake")
 @click.option("--kernel", type=click.Choice(["rbf", "poly", "linear"]), default="rbf", show_default=True,
@@ -152,7 +150,7 @@ def _value_range(text: str) -> tuple[float, float]:
     return lo, hi
 
 
-@click.command(name="eval")
+@click.command(name="eval", short_help="Several metrics from one extraction per input.")
 @click.argument("real")
 @click.argument("fake", required=False)
 @click.option("--metrics", default="fid,kid,prdc", show_default=True,
@@ -231,8 +229,6 @@ def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, gener
 
 def _dotted_options(items: tuple[str, ...], names: list[str]) -> dict[str, dict]:
     """``("kid.subsets=50", ...)`` -> ``{"kid": {"subsets": 50}}``, each value checked by its metric."""
-    from .metric_commands import parse_metric_options
-
     out: dict[str, dict] = {}
     for item in items:
         key, eq, value = item.partition("=")
@@ -251,7 +247,7 @@ def _dotted_options(items: tuple[str, ...], names: list[str]) -> dict[str, dict]
     return out
 
 
-@click.command()
+@click.command(short_help="Write the mean and covariance of SOURCE's features (.npz).")
 @click.argument("source")
 @click.option("-o", "--output", required=True, help="Where to write the .npz (mu, sigma, n, metadata).")
 @extraction_options

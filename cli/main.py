@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "ganeval_cli.extractor_metrics",
     "ganeval_cli.extra_metrics",
     "ganeval_cli.metric_commands",
+    "ganeval_cli.extractors_cmd",
 ]
 
 

@@ -135,8 +135,8 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     Parameters
     ----------
     real, fake : inputs accepted by :func:`load_features` (or :class:`Features`)
-    metrics : iterable of registered metric names
-        e.g. ``["fid", "kid", "prdc"]`` (see ``ganeval.metrics.names()``).
+    metrics : str or iterable of registered metric names
+        One name or several, e.g. ``["fid", "kid", "prdc"]`` (see ``ganeval.metrics.names()``).
     options : mapping of metric name to keyword options
         e.g. ``{"kid": {"subsets": 50}, "prdc": {"k": 3}}``; checked against each metric's
         declared options before anything is read.
@@ -169,6 +169,8 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
         ``device=``, ``tf32=``, ...). With ``tf32=True`` on CUDA the results' settings hold
         ``"tf32": True`` (and ``real_tf32`` / ``fake_tf32`` when only one side used it).
 
+    Notes
+    -----
     Under an initialised ``torch.distributed`` process group, image inputs are extracted
     in shards (batch ``b`` on rank ``b % world``) and gathered: every rank gets the
     one-process result.
@@ -181,7 +183,7 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     """
     from .metrics.registry import get
 
-    wanted = [get(m) for m in dict.fromkeys(metrics)]
+    wanted = [get(m) for m in dict.fromkeys((metrics,) if isinstance(metrics, str) else metrics)]
     if not wanted:
         raise ParameterError("metrics: give at least one metric")
     opts = _checked_options(wanted, options)
@@ -216,9 +218,9 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
         progress = progress_bootstrap
         bar = None
         if ci is not None and progress is None and extract_options.get("progress"):
-            from tqdm.auto import tqdm
+            from .progress import progress_bar
 
-            bar = tqdm(total=bootstrap * len(unlabelled), desc="bootstrap", unit="replicate", leave=False)
+            bar = progress_bar(bootstrap * len(unlabelled), "bootstrap", "replicate")
             progress = bar.update
         try:
             for m in unlabelled:

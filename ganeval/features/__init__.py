@@ -157,7 +157,8 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
         ``"pytorch-fid"``, ``"clean"``), ``"dgm-eval"`` for DINOv2 (or ``"clean"``, ``"tf"``),
         ``"cmmd"`` for CLIP (or ``"tf"``); ignored by ``digits``, which has one fixed way.
     batch_size : int, default=50
-    device : {"auto", "cpu", "cuda"}, default="auto"
+    device : {"auto", "cpu", "cuda", "cuda:N", "mps"} or torch.device, default="auto"
+        See :func:`ganeval.features.engine.resolve_device`.
     num_workers : int, optional
         Decoding worker processes (default ``min(4, CPUs)``; 0 = main process).
     cache : bool, default=True

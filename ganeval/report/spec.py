@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..features.engine import DEVICE_CHOICES, is_device_name
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -288,8 +289,8 @@ def parse_spec(text: str, *, base: str | os.PathLike = ".", name: str = "spec") 
     if not isinstance(ext, str):
         raise InputError(f"{name}: extractor must be a name, got {ext!r}")
     device = raw.get("device", "cpu")
-    if device not in ("cpu", "cuda", "auto"):
-        raise InputError(f"{name}: device must be cpu, cuda or auto, got {device!r}")
+    if not is_device_name(device):
+        raise InputError(f"{name}: device must be {DEVICE_CHOICES}, got {device!r}")
     title = raw.get("title", Path(name).stem)
     return ReportSpec(raw=raw, base=Path(base), title=str(title), real=dict(real), metrics=metrics, intervals=intervals,
                       candidates=candidates, seed=_int(raw.get("seed", 0), f"{name} seed"),

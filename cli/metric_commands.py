@@ -69,8 +69,9 @@ def metric_command(metric: Any) -> click.Command:
     for i, name in enumerate(inputs):
         optional = metric.takes == "labelled" and i == 2
         params.append(click.Argument([name], required=not optional))
+    summary = metric.one_line().rstrip()
     cmd = click.Command(metric.name, callback=callback, params=params, help=_help(metric),
-                        short_help=metric.one_line()[:80])
+                        short_help=summary if summary.endswith((".", "?")) else summary + ".")
     decorators = _option_decorators(metric)
     decorators.append(click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=0, show_default=True,
                                    help="Seed of every random draw (the metric's and the resampling's)."))
@@ -162,7 +163,7 @@ def _run(metric: Any, kw: dict[str, Any]) -> None:
     emit(results[metric.name], as_json)
 
 
-@click.command(name="metrics")
+@click.command(name="metrics", short_help="List every registered metric (built-ins and plug-ins).")
 @json_option
 def list_metrics(as_json: bool) -> None:
     """List every registered metric (built-ins and plug-ins): inputs, outputs, interval, options."""

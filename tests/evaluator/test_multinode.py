@@ -1,0 +1,270 @@
+"""torchrun across nodes, simulated on one machine: two launchers (``--nnodes 2
+--nproc_per_node 1 --node-rank 0|1``) meet at one c10d rendezvous endpoint on 127.0.0.1,
+and their ranks talk over gloo on the loopback interface.
+
+- ``ganeval eval`` over two nodes prints once and equals one process bit for bit (FID,
+  KID, IS, PRDC), with a shared feature cache written once (CI);
+- each rank decodes only its own batches of a folder, a zip and a stored ``.npz``, and
+  node-local caches where only one node has the entry are filled from it (slow);
+- a node that is killed, or a rank that stalls past ``$GANEVAL_DIST_TIMEOUT``, ends the
+  job with one ``error:`` line on the surviving rank in bounded time (slow).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+PY = sys.executable
+METRICS = "fid,kid,prdc,is"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    env.update(extra)
+    return env
+
+
+def _launch(args: list[str], envs: list[dict[str, str]], logs: Path) -> list[subprocess.Popen]:
+    """Two torchrun launchers, one per simulated node, each in its own process group (so a
+    node can be killed whole); their output goes to files (no pipe can fill up)."""
+    port = _free_port()
+    procs = []
+    for node, env in enumerate(envs):
+        cmd = [PY, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc_per_node", "1",
+               "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", f"t{port}",
+               "--node-rank", str(node), "--local-addr", "127.0.0.1", "--monitor-interval", "0.1", *args]
+        out, err = open(logs / f"node{node}.out", "w"), open(logs / f"node{node}.err", "w")
+        procs.append(subprocess.Popen(cmd, env=env, stdout=out, stderr=err, start_new_session=True))
+        out.close(), err.close()
+    return procs
+
+
+def _wait(procs: list[subprocess.Popen], timeout: float) -> list[int]:
+    deadline = time.time() + timeout
+    try:
+        return [p.wait(timeout=max(1.0, deadline - time.time())) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+
+def _read(logs: Path, node: int, what: str) -> str:
+    return (logs / f"node{node}.{what}").read_text()
+
+
+def _results(text: str) -> dict:
+    return {m: {k: v for k, v in r.items() if k != "settings"} for m, r in json.loads(text)["results"].items()}
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    """Small seeded 8x8 image batches as .npy files (memory-mapped by the source): 150 real,
+    110 fake, so the ranks' shares differ in size."""
+    d = tmp_path_factory.mktemp("mn-data")
+    g = np.random.default_rng(21)
+    real = g.integers(0, 256, (150, 8, 8, 3), dtype=np.uint8)
+    fake = np.clip(real[:110].astype(int) + g.integers(-40, 41, (110, 8, 8, 3)), 0, 255).astype(np.uint8)
+    np.save(d / "real.npy", real)
+    np.save(d / "fake.npy", fake)
+    return d
+
+
+def _eval_args(d: Path, *extra: str) -> list[str]:
+    return ["-m", "ganeval", "eval", str(d / "real.npy"), str(d / "fake.npy"), "--metrics", METRICS,
+            "--extractor", "digits", "--kid-subsets", "20", "--kid-subset-size", "50", "--splits", "2",
+            "--json", "--num-workers", "0", "--device", "cpu", "--batch-size", "16", *extra]
+
+
+def test_two_nodes_equal_one_process_and_write_the_cache_once(images, tmp_path):
+    one = subprocess.run([PY, *_eval_args(images, "--no-cache")], capture_output=True, text=True, env=_env(),
+                         timeout=300)
+    assert one.returncode == 0, one.stderr
+    cache = tmp_path / "cache"  # one cache folder both nodes see (a shared file system)
+    procs = _launch(_eval_args(images), [_env(GANEVAL_CACHE_DIR=str(cache))] * 2, tmp_path)
+    assert _wait(procs, 240) == [0, 0], _read(tmp_path, 0, "err")[-3000:] + _read(tmp_path, 1, "err")[-3000:]
+    printed = [[ln for ln in _read(tmp_path, n, "out").splitlines() if ln.strip()] for n in (0, 1)]
+    assert sorted(len(p) for p in printed) == [0, 1]  # global rank 0 alone prints, on whichever node it is
+    line = printed[0][0] if printed[0] else printed[1][0]
+    # batch b was extracted on rank b % 2 and the features gathered in batch order: the
+    # same rows as one process, so every number is identical, not close
+    assert _results(line) == _results(one.stdout)
+    entries = sorted(p.name for p in cache.iterdir())
+    assert len(entries) == 2 and all(e.startswith("features-") and e.endswith(".npz") for e in entries), entries
+    # no claim file, no temporary file left: one writer per entry, renamed into place
+
+
+RANK_SCRIPT = r'''
+import json, os, sys
+import numpy as np
+import ganeval
+import ganeval.sources.images as images
+from ganeval.distributed import init_from_env, rank_and_world
+
+read = []
+for cls in (images.FolderImageSource, images.ZipImageSource):
+    orig = cls.read
+    def wrapped(self, i, orig=orig):
+        read.append([type(self).__name__, int(i)])
+        return orig(self, i)
+    cls.read = wrapped
+orig_iter = images.ArrayFileImageSource.iter_batches
+def iter_wrapped(self, batch_size, only=None):
+    for b, batch in zip(sorted(only) if only is not None else range(10**9), orig_iter(self, batch_size, only)):
+        read.append(["ArrayFileImageSource", b])
+        yield batch
+images.ArrayFileImageSource.iter_batches = iter_wrapped
+
+assert init_from_env("cpu")
+rank, world = rank_and_world()
+out = {"rank": rank, "results": {}}
+for a, b in [(sys.argv[1], sys.argv[2]), (sys.argv[3], sys.argv[4])]:
+    r = ganeval.evaluate(a, b, ["fid", "prdc"], extractor="digits", device="cpu", num_workers=0, batch_size=8)
+    out["results"][a] = {m: x.values for m, x in r.items()}
+out["read"] = read
+with open(os.path.join(sys.argv[5], f"rank{rank}.json"), "w") as fh:
+    json.dump(out, fh)
+'''
+
+
+@pytest.mark.slow
+def test_each_rank_decodes_only_its_shard_and_node_local_caches_fill(images, tmp_path):
+    import zipfile
+
+    from PIL import Image
+
+    g = np.random.default_rng(3)
+    (tmp_path / "folder").mkdir()
+    for i in range(37):
+        Image.fromarray(g.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(tmp_path / "folder" / f"{i:02d}.png")
+    with zipfile.ZipFile(tmp_path / "imgs.zip", "w") as zf:
+        for i in range(29):
+            zf.write(tmp_path / "folder" / f"{i:02d}.png", f"z/{i:02d}.png")
+    np.savez(tmp_path / "batch.npz", arr_0=g.integers(0, 256, (45, 8, 8, 3), dtype=np.uint8))  # stored, as ADM's
+    inputs = [str(tmp_path / "folder"), str(tmp_path / "imgs.zip"), str(tmp_path / "batch.npz"), str(images / "fake.npy")]
+    (tmp_path / "rank.py").write_text(RANK_SCRIPT)
+    out = tmp_path / "out"
+    out.mkdir()
+    # node-local caches: only node 0's has the folder's entry (filled by one process first)
+    import ganeval
+    from ganeval.features import extract_features
+
+    local0, local1 = tmp_path / "cache0", tmp_path / "cache1"
+    os.environ["GANEVAL_CACHE_DIR"] = str(local0)
+    try:
+        extract_features(inputs[0], extractor="digits", device="cpu", num_workers=0, batch_size=8)
+    finally:
+        del os.environ["GANEVAL_CACHE_DIR"]
+    procs = _launch([str(tmp_path / "rank.py"), *inputs, str(out)],
+                    [_env(GANEVAL_CACHE_DIR=str(local0)), _env(GANEVAL_CACHE_DIR=str(local1))], tmp_path)
+    assert _wait(procs, 300) == [0, 0], _read(tmp_path, 0, "err")[-3000:] + _read(tmp_path, 1, "err")[-3000:]
+    ranks = [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert ranks[0]["results"] == ranks[1]["results"]
+    for a, b in [(inputs[0], inputs[1]), (inputs[2], inputs[3])]:
+        r = ganeval.evaluate(a, b, ["fid", "prdc"], extractor="digits", device="cpu", num_workers=0, batch_size=8,
+                             cache=False)
+        assert ranks[0]["results"][a] == {m: x.values for m, x in r.items()}
+    sizes = {"FolderImageSource": 37, "ZipImageSource": 29}
+    for rank, info in enumerate(ranks):
+        # the folder came from node 0's cache (sent to node 1): nobody decoded it
+        assert not [i for kind, i in info["read"] if kind == "FolderImageSource"]
+        zip_read = sorted(i for kind, i in info["read"] if kind == "ZipImageSource")
+        assert zip_read == [i for i in range(sizes["ZipImageSource"]) if (i // 8) % 2 == rank]
+        arr_batches = [b for kind, b in info["read"] if kind == "ArrayFileImageSource"]
+        # batch.npz (45 rows: 6 batches) then fake.npy (110 rows: 14 batches), this rank's only
+        assert arr_batches == [b for b in range(6) if b % 2 == rank] + [b for b in range(14) if b % 2 == rank]
+    # node 1's cache got every entry (the folder's from node 0), node 0's too; no claims left
+    for folder in (local0, local1):
+        names = sorted(p.name for p in folder.iterdir())
+        assert len(names) == 4 and all(n.startswith("features-") for n in names), names
+
+
+STALL_GEN = r'''
+import os, time
+import torch
+
+def factory():
+    calls = []
+    def sample(n, generator):
+        calls.append(n)
+        if os.environ.get("RANK") == "1" and len(calls) > 1:  # past the first (probe) batch
+            with open(os.environ["MARK"], "w") as fh:
+                fh.write(str(os.getppid()))
+            time.sleep(3600)
+        return torch.rand(n, 3, 8, 8, generator=generator) * 2 - 1
+    return sample
+'''
+
+
+def _stall_run(images, tmp_path, timeout_s: str):
+    (tmp_path / "stall_gen.py").write_text(STALL_GEN)
+    mark = tmp_path / "rank1.mark"
+    env = _env(PYTHONPATH=f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", MARK=str(mark),
+               GANEVAL_DIST_TIMEOUT=timeout_s)
+    args = ["-m", "ganeval", "eval", str(images / "real.npy"), "--generator", "stall_gen:factory",
+            "--num-samples", "64", "--metrics", "fid", "--extractor", "digits", "--no-cache", "--json",
+            "--num-workers", "0", "--device", "cpu", "--batch-size", "16"]
+    procs = _launch(args, [env, env], tmp_path)
+    deadline = time.time() + 180
+    while not mark.exists() and time.time() < deadline and all(p.poll() is None for p in procs):
+        time.sleep(0.1)
+    assert mark.exists(), _read(tmp_path, 0, "err")[-3000:] + _read(tmp_path, 1, "err")[-3000:]
+    time.sleep(0.2)
+    launcher_pid = int(mark.read_text())
+    stalled = next(i for i, p in enumerate(procs) if p.pid == launcher_pid)
+    return procs, stalled
+
+
+def _error_lines(text: str) -> list[str]:
+    return [ln for ln in text.splitlines() if ln.startswith("error:")]
+
+
+@pytest.mark.slow
+def test_a_killed_node_ends_the_job_with_one_clear_line(images, tmp_path):
+    procs, dead = _stall_run(images, tmp_path, "600")
+    os.killpg(procs[dead].pid, signal.SIGKILL)  # the whole node: launcher and its worker
+    t = time.time()
+    survivor = procs[1 - dead]
+    try:
+        rc = survivor.wait(timeout=120)
+    finally:
+        _wait(procs, 1)
+    took = time.time() - t
+    err = _read(tmp_path, 1 - dead, "err")
+    lines = _error_lines(err)
+    assert rc != 0 and took < 60, (rc, took, err[-3000:])  # long before the 600 s timeout: the peer's socket closed
+    assert len(lines) == 1 and "lost contact with another rank" in lines[0], err[-3000:]
+    assert _read(tmp_path, 1 - dead, "out").strip() == ""  # no result printed
+
+
+@pytest.mark.slow
+def test_a_stalled_rank_ends_the_job_after_the_timeout(images, tmp_path):
+    procs, stalled = _stall_run(images, tmp_path, "5")
+    t = time.time()
+    survivor = procs[1 - stalled]
+    try:
+        rc = survivor.wait(timeout=120)
+    finally:
+        _wait(procs, 1)  # the stalled node is killed here (a scheduler would, e.g. srun --kill-on-bad-exit)
+    took = time.time() - t
+    err = _read(tmp_path, 1 - stalled, "err")
+    lines = _error_lines(err)
+    assert rc != 0 and took < 60, (rc, took, err[-3000:])
+    assert len(lines) == 1 and "lost contact with another rank" in lines[0], err[-3000:]

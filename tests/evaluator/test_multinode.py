@@ -40,14 +40,29 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _launch(args: list[str], envs: list[dict[str, str]], logs: Path) -> list[subprocess.Popen]:
+_STORES: list = []  # rendezvous stores the test hosts (kept alive until the session ends)
+
+
+def _launch(args: list[str], envs: list[dict[str, str]], logs: Path, *,
+            host_store: bool = False) -> list[subprocess.Popen]:
     """Two torchrun launchers, one per simulated node, each in its own process group (so a
-    node can be killed whole); their output goes to files (no pipe can fill up)."""
+    node can be killed whole); their output goes to files (no pipe can fill up).
+
+    By default the first launcher to start hosts the c10d rendezvous store, as on a
+    cluster. With ``host_store`` the test hosts it (``is_host=0`` for both launchers), so
+    killing either node leaves the rendezvous up: torchrun's agent on the surviving node
+    would otherwise lose its store and end its own workers before they can report."""
     port = _free_port()
+    extra: list[str] = []
+    if host_store:
+        import torch.distributed as dist
+
+        _STORES.append(dist.TCPStore("127.0.0.1", port, is_master=True, multi_tenant=True, wait_for_workers=False))
+        extra = ["--rdzv-conf", "is_host=0"]
     procs = []
     for node, env in enumerate(envs):
         cmd = [PY, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc_per_node", "1",
-               "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", f"t{port}",
+               "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", f"t{port}", *extra,
                "--node-rank", str(node), "--local-addr", "127.0.0.1", "--monitor-interval", "0.1", *args]
         out, err = open(logs / f"node{node}.out", "w"), open(logs / f"node{node}.err", "w")
         procs.append(subprocess.Popen(cmd, env=env, stdout=out, stderr=err, start_new_session=True))
@@ -55,15 +70,47 @@ def _launch(args: list[str], envs: list[dict[str, str]], logs: Path) -> list[sub
     return procs
 
 
-def _wait(procs: list[subprocess.Popen], timeout: float) -> list[int]:
+def _wait(procs: list[subprocess.Popen], timeout: float) -> list[int | None]:
+    """Exit codes (None: still running after ``timeout`` s); every launcher and its
+    workers are gone afterwards."""
     deadline = time.time() + timeout
+    codes: list[int | None] = []
+    for p in procs:
+        try:
+            codes.append(p.wait(timeout=max(0.1, deadline - time.time())))
+        except subprocess.TimeoutExpired:
+            codes.append(None)
+    for p in procs:
+        _kill_node(p.pid)
+        p.wait()
+    return codes
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (torchrun starts each worker in a session of its own)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _kill_node(launcher: int) -> None:
+    """SIGKILL a simulated node: its launcher's workers, then the launcher's own session."""
+    for pid in _children(launcher):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     try:
-        return [p.wait(timeout=max(1.0, deadline - time.time())) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
+        os.killpg(launcher, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def _read(logs: Path, node: int, what: str) -> str:
@@ -221,7 +268,7 @@ def _stall_run(images, tmp_path, timeout_s: str):
     args = ["-m", "ganeval", "eval", str(images / "real.npy"), "--generator", "stall_gen:factory",
             "--num-samples", "64", "--metrics", "fid", "--extractor", "digits", "--no-cache", "--json",
             "--num-workers", "0", "--device", "cpu", "--batch-size", "16"]
-    procs = _launch(args, [env, env], tmp_path)
+    procs = _launch(args, [env, env], tmp_path, host_store=True)
     deadline = time.time() + 180
     while not mark.exists() and time.time() < deadline and all(p.poll() is None for p in procs):
         time.sleep(0.1)
@@ -239,7 +286,7 @@ def _error_lines(text: str) -> list[str]:
 @pytest.mark.slow
 def test_a_killed_node_ends_the_job_with_one_clear_line(images, tmp_path):
     procs, dead = _stall_run(images, tmp_path, "600")
-    os.killpg(procs[dead].pid, signal.SIGKILL)  # the whole node: launcher and its worker
+    _kill_node(procs[dead].pid)  # the whole node: its worker and its launcher
     t = time.time()
     survivor = procs[1 - dead]
     try:

@@ -315,3 +315,73 @@ def test_a_stalled_rank_ends_the_job_after_the_timeout(images, tmp_path):
     lines = _error_lines(err)
     assert rc != 0 and took < 60, (rc, took, err[-3000:])
     assert len(lines) == 1 and "lost contact with another rank" in lines[0], err[-3000:]
+
+
+class _Recording:
+    """An array that records which rows are read (stands in for a memory map)."""
+
+    def __init__(self, arr):
+        self.arr, self.reads = arr, []
+        self.shape, self.dtype = arr.shape, arr.dtype
+
+    def __getitem__(self, key):
+        self.reads.append((key.start, key.stop))
+        return self.arr[key]
+
+
+def test_an_array_file_source_reads_only_the_batches_asked_for(tmp_path):
+    from ganeval.sources.images import ArrayFileImageSource
+
+    arr = np.random.default_rng(0).integers(0, 256, (20, 8, 8, 3), dtype=np.uint8)
+    np.save(tmp_path / "x.npy", arr)
+    rec = _Recording(arr)
+    src = ArrayFileImageSource("x.npy", rec, tmp_path / "x.npy")
+    assert rec.reads == [(None, 1)]  # the layout, from the first image
+    got = list(src.iter_batches(6, only={1, 3}))  # rank 1 of 2: batches 1 and 3
+    assert rec.reads[1:] == [(6, 12), (18, 24)]
+    assert np.array_equal(np.concatenate(got), np.moveaxis(arr, -1, 1)[np.r_[6:12, 18:20]])
+
+
+def test_a_stored_npz_member_is_mapped_and_a_compressed_one_loaded(tmp_path):
+    from ganeval.sources import open_source
+    from ganeval.sources.images import ArrayFileImageSource, ArrayImageSource
+
+    arr = np.random.default_rng(1).integers(0, 256, (9, 8, 8, 3), dtype=np.uint8)
+    np.savez(tmp_path / "s.npz", arr_0=arr)
+    np.savez_compressed(tmp_path / "c.npz", arr_0=arr)
+    stored, compressed = open_source(str(tmp_path / "s.npz")), open_source(str(tmp_path / "c.npz"))
+    assert isinstance(stored, ArrayFileImageSource) and type(compressed) is ArrayImageSource
+    assert np.array_equal(np.concatenate(list(stored.iter_batches(4))), compressed.images)
+
+
+def test_a_bad_dist_timeout_is_named(monkeypatch):
+    from ganeval.distributed import dist_timeout
+    from ganeval.errors import ParameterError
+
+    monkeypatch.setenv("GANEVAL_DIST_TIMEOUT", "soon")
+    with pytest.raises(ParameterError, match="GANEVAL_DIST_TIMEOUT must be a positive number of seconds, got 'soon'"):
+        dist_timeout()
+    monkeypatch.setenv("GANEVAL_DIST_TIMEOUT", "7.5")
+    assert dist_timeout() == 7.5
+
+
+def test_the_device_is_chosen_by_local_rank(monkeypatch):
+    import torch
+
+    from ganeval.distributed import local_cuda_index, local_rank
+    from ganeval.errors import DeviceError, ParameterError
+
+    monkeypatch.setenv("RANK", "9")  # the global rank on a second node is never a device index
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert local_rank() == 1
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    assert local_cuda_index() == 1
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)  # one visible GPU per process
+    assert local_cuda_index() == 0
+    monkeypatch.setenv("LOCAL_RANK", "3")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    with pytest.raises(DeviceError, match="LOCAL_RANK=3 but this process sees 2 CUDA device"):
+        local_cuda_index()
+    monkeypatch.setenv("LOCAL_RANK", "x")
+    with pytest.raises(ParameterError, match="LOCAL_RANK"):
+        local_rank()

@@ -163,7 +163,9 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
         Decoding worker processes (default ``min(4, CPUs)``; 0 = main process).
     cache : bool, default=True
         Read and write the feature cache (:mod:`ganeval.features.cache`). Sources without
-        a fingerprint (generator callables) are never cached.
+        a fingerprint (generator callables) are never cached. Under ``torch.distributed``
+        the ranks look the entry up together and one rank per cache folder writes it
+        (:func:`ganeval.features.cache.load_shared`).
     progress : bool, default=False
         Show a progress bar on stderr.
     tf32 : bool, default=False
@@ -187,8 +189,9 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
     >>> out.features.shape, out.logits.shape, out.info["extractor"]
     ((898, 64), (898, 10), 'digits')
     """
+    from ..distributed import is_distributed
     from ..sources import open_source
-    from .cache import cache_key, load_entry, store_entry
+    from .cache import cache_key, load_entry, load_shared, store_shared
     from .engine import resolve_device, run_extraction
     from .precision import uses_tf32
 
@@ -214,14 +217,16 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
     fingerprint = src.fingerprint() if cache else None
     key = (cache_key(fingerprint, ext.name, sha, ext.preprocessing, precision="tf32" if used_tf32 else None)
            if fingerprint else None)
-    if key is not None:
-        hit = load_entry(key)
-        if hit is not None:
-            info.update(skipped=hit["skipped"], n=int(hit["features"].shape[0]), cached=True)
-            return ExtractedFeatures(hit["features"], hit["logits"], info)
+    if is_distributed() and cache:  # the ranks decide together (one writer per entry)
+        hit, key = load_shared(key, src.name)
+    else:
+        hit = load_entry(key) if key is not None else None
+    if hit is not None:
+        info.update(skipped=hit["skipped"], n=int(hit["features"].shape[0]), cached=True)
+        return ExtractedFeatures(hit["features"], hit["logits"], info)
     features, logits, skipped = run_extraction(src, ext, batch_size=batch_size, device=dev,
                                                num_workers=num_workers, progress=progress, tf32=tf32)
     info.update(skipped=skipped, n=int(features.shape[0]), cached=False)
     if key is not None:
-        store_entry(key, features, logits, skipped, {k: v for k, v in info.items() if k != "cached"})
+        store_shared(key, features, logits, skipped, {k: v for k, v in info.items() if k != "cached"})
     return ExtractedFeatures(features, logits, info)

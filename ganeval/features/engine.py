@@ -310,7 +310,7 @@ def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device:
         if torch.get_num_threads() != saved_threads:
             torch.set_num_threads(saved_threads)
     if world > 1:
-        gathered = gather_objects((parts, skipped, failure))
+        gathered = gather_objects((parts, skipped, failure), what=f"extracting {source.name}")
         errors_seen = [g[2] for g in gathered if g[2] is not None]
         if errors_seen:
             raise InputError(errors_seen[0])

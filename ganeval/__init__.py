@@ -1,6 +1,7 @@
 """ganeval: measure how close generated samples are to real ones.
 
-The flow is sources -> extractors -> statistics -> metrics -> results; see DESIGN in the docs.
+The flow is sources -> extractors -> statistics -> metrics -> results; every metric is one
+:class:`Metric` in :mod:`ganeval.metrics.registry` (docs/extending.md).
 """
 
 __version__ = "0.2.0"

@@ -1,6 +1,6 @@
 """L^p distance between empirical cumulative distribution functions.
 
-Per feature (González-Prieto et al., the Smirnov-transform GAN papers; DESIGN.md):
+Per feature (González-Prieto et al., the Smirnov-transform GAN papers):
 
 .. math:: d_p(X, Y) = \\Big(\\int_{\\mathbb{R}} \\lvert F_X(t) - F_Y(t)\\rvert^p \\, dt\\Big)^{1/p}
 

@@ -153,7 +153,8 @@ def _rows_source(name: str, rows: np.ndarray, data: str):
     """Generated rows of reference data set ``data`` as a source (digits: images)."""
     from ..sources.base import ArraySource
     from ..sources.images import ArrayImageSource
-    from ._reference import TRAINABLE, digit_images
+    from ..reference.datasets import TRAINABLE
+    from ..reference.sampling import digit_images
 
     if TRAINABLE.get(data) == "image":
         return ArrayImageSource(name, digit_images(rows), preferred_extractor="digits", cacheable=False)
@@ -165,7 +166,8 @@ def _rows_source(name: str, rows: np.ndarray, data: str):
 
 
 def _checkpoint(c: CandidateSpec, spec: ReportSpec, seed: int) -> Sample:
-    from ._reference import generate, load_checkpoint
+    from ..reference.sampling import generate
+    from ..reference.checkpoints import load_checkpoint
 
     path = Path(spec.resolve(c.value))
     if not path.is_file():
@@ -179,11 +181,7 @@ def _checkpoint(c: CandidateSpec, spec: ReportSpec, seed: int) -> Sample:
 
 
 def _generator(c: CandidateSpec, spec: ReportSpec, seed: int) -> Sample:
-    try:
-        from ..sources.generator import open_generator  # type: ignore[import-not-found]
-    except ImportError:
-        raise InputError(f"candidate {c.name!r}: generator candidates need ganeval.sources.generator, "
-                         "which this ganeval does not have") from None
+    from ..sources.generator import open_generator
     src = open_generator(c.value, num_samples=c.num_samples, seed=seed, batch_size=c.batch_size,
                          value_range=c.value_range, device=spec.device)
     fp = {"input": c.value, "kind": "generator", "sha256": None}
@@ -193,7 +191,8 @@ def _generator(c: CandidateSpec, spec: ReportSpec, seed: int) -> Sample:
 def _train(c: CandidateSpec, spec: ReportSpec, seed: int, runs_dir: Path, slug: str) -> tuple[Path, dict[str, Any]]:
     import json
 
-    from ._reference import TrainConfig, train
+    from ..reference.config import TrainConfig
+    from ..reference.training import train
 
     cfg_kw = {k: v for k, v in c.value.items() if k != "seeds"}
     if "hidden" in cfg_kw and isinstance(cfg_kw["hidden"], list):
@@ -250,7 +249,7 @@ def _mixture_of(real_input: str) -> Any:
     if not real_input.startswith("builtin:"):
         return None
     name = real_input.split(":", 1)[1].partition("/")[0]
-    from ._reference import TRAINABLE, mixture
+    from ..reference.datasets import TRAINABLE, mixture
 
     if TRAINABLE.get(name) != "mixture":
         return None
@@ -348,7 +347,7 @@ def run_spec(spec: ReportSpec, *, runs_dir: Path, on_step: Callable[[str], None]
 
     ``on_step(description)`` is called after each step of :func:`plan_size`.
     """
-    from ._reference import TRAINABLE  # noqa: F401 - fail early if the reference package is broken
+    from ..reference.datasets import TRAINABLE  # noqa: F401 - fail early if the reference package is broken
     import torch
 
     step = on_step or (lambda desc: None)

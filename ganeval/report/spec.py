@@ -300,7 +300,7 @@ def parse_spec(text: str, *, base: str | os.PathLike = ".", name: str = "spec") 
 
 
 def _check_train_keys(table: dict[str, Any], where: str) -> None:
-    from ._reference import TrainConfig
+    from ..reference.config import TrainConfig
 
     import dataclasses
 

@@ -40,7 +40,8 @@ def reference_suite_specs(*, steps: int | None = None, seeds: Sequence[int] = (0
     ['minimax', 'non-saturating', 'wgan']
     """
     from ..errors import ParameterError
-    from ._reference import LOSSES, TRAINABLE
+    from ..reference.losses import LOSSES
+    from ..reference.datasets import TRAINABLE
 
     out = {}
     seeds = [int(s) for s in seeds]

@@ -234,10 +234,8 @@ def _checked_batch(out: Any, name: str, b: int, n: int, kind: str | None, value_
 
 
 def _checkpoint_source(path: Path, *, num_samples: int, seed: int, batch_size: int, device: Any) -> Source:
-    try:
-        from ..reference import generate, load_checkpoint  # the public names after the split
-    except ImportError:
-        from ..reference.trainer import generate, load_checkpoint
+    from ..reference.checkpoints import load_checkpoint
+    from ..reference.sampling import generate
 
     state = load_checkpoint(path)  # InputError when it is not one of ours
 

@@ -158,10 +158,7 @@ def test_not_our_checkpoint(tmp_path):
 
 @pytest.fixture(scope="module")
 def digits_checkpoint(tmp_path_factory):
-    try:  # public names after the reference package split
-        from ganeval.reference import TrainConfig, train
-    except ImportError:
-        from ganeval.reference.trainer import TrainConfig, train
+    from ganeval.reference import TrainConfig, train
 
     out = tmp_path_factory.mktemp("run")
     train(TrainConfig(data="digits", loss="hinge", steps=2, batch_size=8, width=8, eval_every=0), out)

@@ -18,6 +18,7 @@ import numpy as np
 
 from ._validation import as_features, check_choice
 from .errors import DataError, ParameterError
+from .images import DEFAULT_VALUE_RANGE, check_layout, check_value_range
 from .metrics.cmmd import cmmd_from_features
 from .metrics.fid import fid_from_stats
 from .metrics.inception_score import inception_score
@@ -126,8 +127,8 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
              options: Mapping[str, Mapping[str, Any]] | None = None,
              source_options: Mapping[str, Any] | None = None, allow_mismatch: bool = False,
              ci: float | None = None, bootstrap: int = 200, seed: int = 0,
-             num_samples: int | None = None, generator_seed: int = 0, value_range: Any = (-1, 1),
-             **extract_options: Any) -> dict[str, MetricResult]:
+             num_samples: int | None = None, generator_seed: int = 0, value_range: Any = DEFAULT_VALUE_RANGE,
+             layout: str = "auto", **extract_options: Any) -> dict[str, MetricResult]:
     """Compute several metrics between ``real`` and ``fake``, reading each input once.
 
     Parameters
@@ -145,11 +146,16 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     ci : float in (0, 1), optional
         Add a seeded bootstrap interval to every result (``ci_low``, ``ci_high``, ``se``;
         see :mod:`ganeval.uncertainty`), with ``bootstrap`` replicates (>= 10) and ``seed``.
-    num_samples, generator_seed, value_range :
+    num_samples, generator_seed :
         With ``num_samples``, ``fake`` is a generator (``"pkg.module:factory"``, a reference
         checkpoint path, a ``torch.nn.Module`` with ``latent_dim`` or ``fn(batch_size,
         generator)``): ``num_samples`` samples are drawn with ``generator_seed``, batch by
         batch (:func:`ganeval.sources.generator.open_generator`).
+    value_range : (low, high), default=(-1, 1)
+        The range of float images, in arrays, tensors, ``.npy`` files and generator outputs
+        alike (:mod:`ganeval.images`; a warning when images fill clearly less of it).
+    layout : {"auto", "NCHW", "NHWC"}, default="auto"
+        How 4-D image arrays are read (an ambiguous shape is refused under ``"auto"``).
     **extract_options
         How image inputs become features, as for :func:`load_features` (``batch_size=``,
         ``device=``, ``tf32=``, ...). With ``tf32=True`` on CUDA the results' settings hold
@@ -179,12 +185,16 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     if unknown:
         raise ParameterError(f"options given for metrics not asked for: {sorted(unknown)}")
 
+    value_range = check_value_range(value_range)
+    layout = check_layout(layout)
+    read_options = {"value_range": value_range, "layout": layout, **dict(source_options or {})}
+
     def load(x: Any) -> Features:
         if isinstance(x, Features):
             return x
-        return load_features(x, extractor=extractor, source_options=source_options, **extract_options)
+        return load_features(x, extractor=extractor, source_options=read_options, **extract_options)
 
-    fake = _generator_input(fake, num_samples, generator_seed, value_range, extract_options)
+    fake = _generator_input(fake, num_samples, generator_seed, value_range, layout, extract_options)
     needs_real = any(m != "is" for m in metrics)
     real_f = load(real) if needs_real else None
     fake_f = load(fake)
@@ -219,7 +229,7 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     return results
 
 
-def _generator_input(fake: Any, num_samples: int | None, seed: int, value_range: Any,
+def _generator_input(fake: Any, num_samples: int | None, seed: int, value_range: Any, layout: str,
                      extract_options: Mapping[str, Any]) -> Any:
     """``fake`` opened as a generator source when ``num_samples`` is given."""
     if num_samples is None:
@@ -231,7 +241,7 @@ def _generator_input(fake: Any, num_samples: int | None, seed: int, value_range:
 
     device = resolve_device(extract_options.get("device", "auto"))
     return open_generator(fake, num_samples=num_samples, seed=seed, batch_size=extract_options.get("batch_size", 50),
-                          value_range=value_range, device=device)
+                          value_range=value_range, device=device, layout=layout)
 
 
 def _align_columns(real: Features, fake: Features) -> None:

@@ -45,9 +45,12 @@ def _inception(weights: Any = None, preprocessing: str | None = None):
 
 
 def _digits(weights: Any = None, preprocessing: str | None = None):
-    from .digits import DigitsExtractor
+    from .digits import PREPROCESSING, DigitsExtractor
 
-    return DigitsExtractor(weights)  # the digits network has a single fixed preprocessing
+    if preprocessing not in (None, PREPROCESSING):  # the digits network has a single fixed preprocessing
+        raise ParameterError(f"preprocessing {preprocessing!r} does not apply to the digits extractor, which has one "
+                             f"fixed preprocessing ({PREPROCESSING}); leave --preprocessing out")
+    return DigitsExtractor(weights)
 
 
 def _dinov2(weights: Any = None, preprocessing: str | None = None, arch: str | None = None):
@@ -155,7 +158,7 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
     preprocessing : str, optional
         Input resizing; default the extractor's own: ``"tf"`` for Inception (or
         ``"pytorch-fid"``, ``"clean"``), ``"dgm-eval"`` for DINOv2 (or ``"clean"``, ``"tf"``),
-        ``"cmmd"`` for CLIP (or ``"tf"``); ignored by ``digits``, which has one fixed way.
+        ``"cmmd"`` for CLIP (or ``"tf"``); ``digits`` has one fixed way and refuses any other.
     batch_size : int, default=50
     device : {"auto", "cpu", "cuda"}, default="auto"
     num_workers : int, optional

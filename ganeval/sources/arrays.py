@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,8 +21,9 @@ from .base import ArraySource, Source, StatsSource
 __all__ = ["open_npy", "open_npz", "array_source"]
 
 
-def array_source(name: str, arr: np.ndarray, kind: str | None = None) -> Source:
-    """Wrap an in-memory array: 2-D -> features (or ``kind``), 4-D -> images."""
+def array_source(name: str, arr: np.ndarray, kind: str | None = None, **image_options: Any) -> Source:
+    """Wrap an in-memory array: 2-D -> features (or ``kind``), 3-D/4-D -> images
+    (``image_options``: ``value_range=``, ``layout=``, as :mod:`ganeval.images` reads them)."""
     if arr.ndim == 2:
         if arr.dtype.kind not in "biuf":
             raise InputError(f"{name}: array of dtype {arr.dtype} is not numeric")
@@ -29,7 +31,7 @@ def array_source(name: str, arr: np.ndarray, kind: str | None = None) -> Source:
     if arr.ndim in (3, 4):
         from .images import ArrayImageSource  # images live with the image sources
 
-        return ArrayImageSource(name, arr)
+        return ArrayImageSource(name, arr, **image_options)
     raise InputError(
         f"{name}: expected a 2-D feature array (n, d) or a 4-D image array, got shape {arr.shape}"
     )
@@ -62,7 +64,7 @@ def _describe(head: bytes) -> str:
     return "binary data of another format"
 
 
-def open_npy(path: Path) -> Source:
+def open_npy(path: Path, **image_options: Any) -> Source:
     head = _head(path, 64)
     if not head.startswith(_NPY_MAGIC):
         raise InputError(f"{path}: not a .npy file (no NumPy header; it looks like {_describe(head)})")
@@ -78,7 +80,7 @@ def open_npy(path: Path) -> Source:
         raise InputError(f"{path}: not a readable .npy file ({exc})") from None
     if not isinstance(arr, np.ndarray):
         raise InputError(f"{path}: not a .npy array")
-    return array_source(str(path), arr)
+    return array_source(str(path), arr, **image_options)
 
 
 def _check_npy_size(path: Path) -> None:
@@ -111,7 +113,7 @@ def _check_npy_size(path: Path) -> None:
                          f"{dtype} ({declared} bytes) but the file holds {present} bytes of data")
 
 
-def open_npz(path: Path) -> Source:
+def open_npz(path: Path, **image_options: Any) -> Source:
     head = _head(path, 64)
     if not head.startswith(_ZIP_MAGIC):
         raise InputError(f"{path}: not a .npz file (an .npz is a zip archive; it looks like {_describe(head)})")
@@ -122,9 +124,9 @@ def open_npz(path: Path) -> Source:
                 return StatsSource(str(path), load_stats_file(path))
             for key, kind in (("features", "features"), ("logits", "logits"), ("images", None)):
                 if key in keys:
-                    return array_source(f"{path}[{key}]", data[key], kind)
+                    return array_source(f"{path}[{key}]", data[key], kind, **image_options)
             if len(keys) == 1:
-                return array_source(f"{path}[{keys[0]}]", data[keys[0]])
+                return array_source(f"{path}[{keys[0]}]", data[keys[0]], **image_options)
     except InputError:
         raise
     except ValueError as exc:

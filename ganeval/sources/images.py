@@ -50,6 +50,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from ..errors import InputError
+from ..images import DEFAULT_VALUE_RANGE, check_value_range, images_to_uint8_array
 from .base import Source
 
 __all__ = [
@@ -407,46 +408,18 @@ class ZipImageSource(ImageSource):
         return h.hexdigest()
 
 
-def _as_uint8_images(arr: Any, name: str) -> np.ndarray:
-    """Array-like images -> uint8 (N, 3, H, W) (see :class:`ArrayImageSource`)."""
-    if hasattr(arr, "detach") and hasattr(arr, "cpu"):
-        arr = arr.detach().cpu().numpy()
-    arr = np.asarray(arr)
-    if arr.ndim == 3:  # (N, H, W) grayscale
-        arr = arr[:, None, :, :]
-    if arr.ndim != 4:
-        raise InputError(f"{name}: expected images of shape (N, H, W, C), (N, C, H, W) or (N, H, W), got {arr.shape}")
-    if arr.shape[-1] in (1, 3, 4):
-        arr = np.moveaxis(arr, -1, 1)  # NHWC -> NCHW
-    elif arr.shape[1] not in (1, 3, 4):
-        raise InputError(f"{name}: image array of shape {arr.shape} has no channel axis of size 1, 3 or 4 "
-                         "(first or last after N)")
-    if arr.shape[0] == 0 or arr.shape[2] == 0 or arr.shape[3] == 0:
-        raise InputError(f"{name}: image array of shape {arr.shape} holds no pixels")
-    if arr.dtype == np.uint8:
-        out = arr
-    elif arr.dtype.kind == "f":
-        if not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
-            raise InputError(f"{name}: float images must lie in [0, 1] (got range "
-                             f"[{np.nanmin(arr):.3g}, {np.nanmax(arr):.3g}]); give uint8 0..255 otherwise")
-        out = np.rint(arr.astype(np.float64) * 255.0).astype(np.uint8)
-    else:
-        raise InputError(f"{name}: images must be uint8 (0..255) or float in [0, 1], got dtype {arr.dtype}")
-    c = out.shape[1]
-    if c == 1:
-        out = np.repeat(out, 3, axis=1)
-    elif c == 4:
-        out = out[:, :3]  # alpha dropped, as for files
-    return np.ascontiguousarray(out)
+def _as_uint8_images(arr: Any, name: str, value_range: Any = DEFAULT_VALUE_RANGE, layout: str = "auto") -> np.ndarray:
+    """Array-like images -> uint8 (N, 3, H, W), by the rules of :mod:`ganeval.images`."""
+    return images_to_uint8_array(arr, name, value_range, layout=layout)
 
 
 class ArrayImageSource(ImageSource):
     """Images already in memory: a numpy array or torch tensor.
 
-    Accepted layouts: (N, H, W, C) or (N, C, H, W) with C in {1, 3, 4} (a last axis of size
-    1, 3 or 4 is read as channels), and (N, H, W) grayscale. dtype ``uint8`` (0..255), or
-    float in [0, 1] (becomes ``round(x * 255)``). One channel is copied to three; a fourth
-    (alpha) is dropped. ``preferred_extractor`` is what ``extractor="auto"`` uses (None:
+    Layout and values follow the one rule of :mod:`ganeval.images`: (N, H, W) gray, NCHW or
+    NHWC (channel axis of size 1, 3 or 4; an ambiguous shape is settled by ``layout=``);
+    ``uint8`` (0..255) or float in ``value_range`` (default (-1, 1)). One channel is copied
+    to three; a fourth (alpha) is dropped. ``preferred_extractor`` is what ``extractor="auto"`` uses (None:
     Inception); ``cacheable=False`` keeps the features out of the feature cache.
 
     Examples
@@ -457,9 +430,10 @@ class ArrayImageSource(ImageSource):
     """
 
     def __init__(self, name: str, array: Any, *, preferred_extractor: str | None = None,
-                 cacheable: bool = True, metadata: dict[str, Any] | None = None, **_ignored: Any):
+                 cacheable: bool = True, metadata: dict[str, Any] | None = None,
+                 value_range: Any = DEFAULT_VALUE_RANGE, layout: str = "auto", **_ignored: Any):
         self.name = name
-        self.images = _as_uint8_images(array, name)
+        self.images = _as_uint8_images(array, name, value_range, layout)
         self.preferred_extractor = preferred_extractor
         self.cacheable = bool(cacheable)
         self.metadata = dict(metadata or {})
@@ -494,8 +468,8 @@ class GeneratorImageSource(ImageSource):
       up to ``batch_size`` images, until ``N`` images are collected (a longer last batch is
       cut to ``N``).
 
-    A batch is anything :class:`ArrayImageSource` accepts (uint8 0..255 or float [0, 1];
-    NHWC, NCHW or NHW). Generation runs in the main process. ``len()`` is ``count``, or the
+    A batch is anything :class:`ArrayImageSource` accepts (uint8 0..255 or float in
+    ``value_range``; NHWC, NCHW or NHW, see :mod:`ganeval.images`). Generation runs in the main process. ``len()`` is ``count``, or the
     number of images read so far when ``count`` is None.
 
     Examples
@@ -508,7 +482,8 @@ class GeneratorImageSource(ImageSource):
     (6, 6)
     """
 
-    def __init__(self, name: str, fn: Callable[..., Any], *, count: int | None = None, **_ignored: Any):
+    def __init__(self, name: str, fn: Callable[..., Any], *, count: int | None = None,
+                 value_range: Any = DEFAULT_VALUE_RANGE, layout: str = "auto", **_ignored: Any):
         if not callable(fn):
             raise InputError(f"{name}: expected a callable, got {type(fn).__name__}")
         if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
@@ -516,6 +491,8 @@ class GeneratorImageSource(ImageSource):
         self.name = name
         self.fn = fn
         self.count = count
+        self.value_range = check_value_range(value_range)
+        self.layout = layout
         self.length_known = count is not None
         self._seen = 0
 
@@ -539,7 +516,7 @@ class GeneratorImageSource(ImageSource):
         self._seen = 0
         total = 0
         for i, batch in enumerate(self._batches(batch_size)):
-            arr = _as_uint8_images(batch, f"{self.name} batch {i}")
+            arr = _as_uint8_images(batch, f"{self.name} batch {i}", self.value_range, self.layout)
             if self.count is not None:
                 arr = arr[: self.count - total]
             total += arr.shape[0]

@@ -12,7 +12,7 @@ Values
 ``round((x - low) / (high - low) * 255)`` (computed in float64, ties to even): what saving
 the images as PNG and reading them back gives. Values outside the range, NaN and Inf are an
 :class:`~ganeval.errors.InputError`. When a batch fills clearly less than the declared range
-(its values span less than half of it, e.g. [0, 1] data under the default (-1, 1)), a
+(its values span at most half of it, e.g. [0, 1] data under the default (-1, 1)), a
 :class:`ValueRangeWarning` says so: such images are almost always in another convention,
 and reading them in the wrong one changes every number silently. Other integer dtypes,
 booleans and complex numbers are refused.
@@ -55,7 +55,7 @@ DEFAULT_VALUE_RANGE = (-1.0, 1.0)
 #: ``layout=`` values
 LAYOUTS = ("auto", "NCHW", "NHWC")
 
-#: a batch whose values span less than this share of ``value_range`` is warned about
+#: a batch whose values span at most this share of ``value_range`` is warned about
 FILL_WARNING_SHARE = 0.5
 #: ... when it holds at least this many values (a constant 2x2 test image says nothing)
 FILL_WARNING_MIN_VALUES = 256
@@ -121,14 +121,14 @@ def channel_axis(shape: tuple[int, ...], layout: str = "auto", name: str = "imag
 
 
 def _warn_fill(mn: float, mx: float, lo: float, hi: float, count: int, name: str) -> None:
-    if count < FILL_WARNING_MIN_VALUES or (mx - mn) >= FILL_WARNING_SHARE * (hi - lo):
+    if count < FILL_WARNING_MIN_VALUES or (mx - mn) > FILL_WARNING_SHARE * (hi - lo):
         return
     hint = ""
     if lo < 0 <= mn and mx <= 1:
         hint = "; images in [0, 1] need value_range=(0, 1)"
     elif lo >= 0 and mn >= -1 and mx <= 1 and hi > 1.5:
         hint = "; images in [-1, 1] need value_range=(-1, 1)"
-    warnings.warn(f"{name}: float images span only [{mn:.4g}, {mx:.4g}], less than half of value_range "
+    warnings.warn(f"{name}: float images span only [{mn:.4g}, {mx:.4g}], at most half of value_range "
                   f"[{lo:g}, {hi:g}]{hint}", ValueRangeWarning, stacklevel=3)
 
 

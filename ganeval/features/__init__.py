@@ -217,7 +217,7 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
     key = (cache_key(fingerprint, ext.name, sha, ext.preprocessing, precision="tf32" if used_tf32 else None)
            if fingerprint else None)
     if key is not None:
-        hit = load_entry(key)
+        hit = load_entry(key, expected_images=len(src) if getattr(src, "length_known", True) else None)
         if hit is not None:
             info.update(skipped=hit["skipped"], n=int(hit["features"].shape[0]), cached=True)
             return ExtractedFeatures(hit["features"], hit["logits"], info)

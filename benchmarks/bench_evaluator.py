@@ -56,7 +56,9 @@ def main() -> None:
         ext = get_extractor("digits")
         size = 8
     ev = ganeval.Evaluator(("fid", "kid", "is", "prdc"), extractor=ext, device="cpu")
-    net = ev._network()
+    from ganeval.features.engine import network
+
+    net = network(ext, ev.device)
     g = np.random.default_rng(0)
     x = torch.from_numpy(g.integers(0, 256, (a.batch, 3, size, size), dtype=np.uint8))
 
@@ -72,7 +74,7 @@ def main() -> None:
             torch.set_num_threads(saved)
 
     if a.split:
-        from ganeval.evaluator import images_to_uint8
+        from ganeval.images import images_to_uint8
 
         t_bare = []
         for _ in range(a.repeat):

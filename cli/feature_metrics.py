@@ -141,13 +141,15 @@ def mmd(real, fake, kernel, bandwidth, degree, gamma, coef0, estimator, block_si
 
 
 def _value_range(text: str) -> tuple[float, float]:
+    from ganeval.images import check_value_range
+
     try:
         lo, hi = (float(v) for v in text.split(","))
     except ValueError:
         raise ParameterError(f"--value-range must be two numbers LOW,HIGH (e.g. -1,1), got {text!r}") from None
     if not lo < hi:
         raise ParameterError(f"--value-range must have LOW < HIGH, got {text!r}")
-    return lo, hi
+    return check_value_range((lo, hi), "--value-range")
 
 
 @click.command(name="eval", short_help="Several metrics from one extraction per input.")
@@ -168,7 +170,10 @@ def _value_range(text: str) -> tuple[float, float]:
 @click.option("--num-samples", type=click.IntRange(min=1), default=None,
               help="Samples to draw from --generator (required with it).")
 @click.option("--value-range", default="-1,1", show_default=True,
-              help="LOW,HIGH: the range of the generator's float images (uint8 images are 0..255).")
+              help="LOW,HIGH: the range of float images (.npy/.npz image arrays and the generator's output; "
+                   "uint8 images are 0..255).")
+@click.option("--layout", type=click.Choice(["auto", "NCHW", "NHWC"]), default="auto", show_default=True,
+              help="How 4-D image arrays are read; auto refuses shapes where both axes could be channels.")
 @click.option("-O", "--option", "metric_options", multiple=True, metavar="METRIC.OPTION=VALUE",
               help="Any option of any metric, e.g. -O mmd.kernel=poly -O vendi.q=2 (repeatable; see "
                    "`ganeval METRIC --help` for each metric's options).")
@@ -179,7 +184,7 @@ def _value_range(text: str) -> tuple[float, float]:
 @extraction_options
 @json_option
 def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, generator, num_samples, value_range,
-             metric_options, target, seed, ci, bootstrap, as_json, **kw):
+             layout, metric_options, target, seed, ci, bootstrap, as_json, **kw):
     """Several metrics at once, reading (and extracting) each input only once.
 
     FAKE is a path/builtin input, or omitted with --generator. Under torchrun
@@ -213,9 +218,9 @@ def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, gener
     started = init_from_env(ex["device"])
     try:
         ex["device"] = local_device(ex["device"])
-        gen_kw = {}
+        gen_kw = {"value_range": _value_range(value_range), "layout": layout}
         if generator is not None:
-            gen_kw = {"num_samples": num_samples, "generator_seed": seed, "value_range": _value_range(value_range)}
+            gen_kw.update(num_samples=num_samples, generator_seed=seed)
         results = evaluate(real, fake if generator is None else generator, names, options=opts, ci=ci,
                            bootstrap=bootstrap, seed=seed, target=target, **gen_kw, **ex)
         if rank_and_world()[0] == 0:

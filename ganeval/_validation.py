@@ -56,6 +56,7 @@ def as_features(x: Any, name: str, *, min_samples: int = 2, dtype=np.float64,
     """
     if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch tensor, without importing torch
         x = x.detach().cpu().numpy()
+    refuse_complex(x, name)
     if dtype is None:
         dtype = np.float32 if getattr(x, "dtype", None) == np.float32 else np.float64
     try:
@@ -171,6 +172,29 @@ def format_bytes(n: float) -> str:
     return f"{n:.3g} PiB"
 
 
+def refuse_complex(x: Any, name: str) -> None:
+    """A :class:`DataError` for complex numbers (casting them to float would silently drop
+    the imaginary part).
+
+    >>> refuse_complex(np.zeros(2, complex), "f.npy")
+    Traceback (most recent call last):
+    ...
+    ganeval.errors.DataError: f.npy: holds complex numbers (dtype complex128); features must be real
+    """
+    dt = getattr(x, "dtype", None)
+    if dt is None:
+        try:
+            dt = np.asarray(x).dtype
+        except (TypeError, ValueError):
+            return
+    try:
+        kind = np.dtype(dt).kind
+    except TypeError:
+        return
+    if kind == "c":
+        raise DataError(f"{name}: holds complex numbers (dtype {dt}); features must be real")
+
+
 def check_moments(mu: Any, sigma: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Return a mean and covariance as float64 ``(d,)`` and symmetric ``(d, d)`` arrays, or
     raise :class:`DataError` naming ``name``.
@@ -195,6 +219,8 @@ def check_moments(mu: Any, sigma: Any, name: str) -> tuple[np.ndarray, np.ndarra
 
     try:
         mu_in, sigma_in = np.asarray(mu), np.asarray(sigma)
+        for arr_in, what in ((mu_in, "mu"), (sigma_in, "sigma")):
+            refuse_complex(arr_in, f"{name}: {what}")
         mu_arr = np.atleast_1d(np.asarray(mu_in, dtype=np.float64))
         sigma_arr = np.atleast_2d(np.asarray(sigma_in, dtype=np.float64))
     except (TypeError, ValueError):

@@ -19,6 +19,7 @@ import numpy as np
 
 from ._validation import as_features, check_choice
 from .errors import DataError, ParameterError
+from .images import DEFAULT_VALUE_RANGE, check_layout, check_value_range
 from .results import MetricResult
 from .sources import Source, open_source
 from .statistics import FeatureStats
@@ -118,8 +119,8 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
              options: Mapping[str, Mapping[str, Any]] | None = None,
              source_options: Mapping[str, Any] | None = None, allow_mismatch: bool = False,
              ci: float | None = None, bootstrap: int = 200, seed: int = 0,
-             num_samples: int | None = None, generator_seed: int = 0, value_range: Any = (-1, 1),
-             read_as: str = "auto", columns: Any = None, categorical: Any = None, skip_invalid: bool = False,
+             num_samples: int | None = None, generator_seed: int = 0, value_range: Any = DEFAULT_VALUE_RANGE,
+             layout: str = "auto", read_as: str = "auto", columns: Any = None, categorical: Any = None, skip_invalid: bool = False,
              target: str | None = None, real_test: Any = None, names: tuple[str, str] | None = None,
              progress_bootstrap: Callable[[int], None] | None = None,
              **extract_options: Any) -> dict[str, MetricResult]:
@@ -149,11 +150,16 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
         Add a seeded bootstrap interval to every result (``ci_low``, ``ci_high``, ``se``;
         see :mod:`ganeval.uncertainty`), with ``bootstrap`` replicates (>= 10) and ``seed``;
         each metric is resampled as it declares (rows with replacement, or half-samples).
-    num_samples, generator_seed, value_range :
+    num_samples, generator_seed :
         With ``num_samples``, ``fake`` is a generator (``"pkg.module:factory"``, a reference
         checkpoint path, a ``torch.nn.Module`` with ``latent_dim`` or ``fn(batch_size,
         generator)``): ``num_samples`` samples are drawn with ``generator_seed``, batch by
         batch (:func:`ganeval.sources.generator.open_generator`).
+    value_range : (low, high), default=(-1, 1)
+        The range of float images, in arrays, tensors, ``.npy`` files and generator outputs
+        alike (:mod:`ganeval.images`; a warning when images fill clearly less of it).
+    layout : {"auto", "NCHW", "NHWC"}, default="auto"
+        How 4-D image arrays are read (an ambiguous shape is refused under ``"auto"``).
     read_as : {"auto", "table"}, default="auto"
         ``"table"`` reads ``real`` and ``fake`` together as tables (same columns matched by
         name, ``categorical`` columns one-hot encoded with categories fitted on ``real``), as
@@ -188,6 +194,9 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
         raise ParameterError("metrics: give at least one metric")
     opts = _checked_options(wanted, options)
     check_choice(read_as, "read_as", ("auto", "table"))
+    value_range = check_value_range(value_range)
+    layout = check_layout(layout)
+    read_options = {"value_range": value_range, "layout": layout, **dict(source_options or {})}
     if ci is not None:  # before any (possibly long) extraction
         from .uncertainty import check_ci
 
@@ -202,12 +211,12 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     results: dict[str, MetricResult] = {}
     unlabelled = [m for m in wanted if m.takes != "labelled"]
     if unlabelled:
-        fake = _generator_input(fake, num_samples, generator_seed, value_range, extract_options)
+        fake = _generator_input(fake, num_samples, generator_seed, value_range, layout, extract_options)
         as_table = read_as == "table" or columns is not None or categorical is not None
         if as_table:
             real_f, fake_f = _table_features(real, fake, columns, categorical, skip_invalid, names)
         else:
-            real_f, fake_f = _read_pair(real, fake, unlabelled, extractor, source_options, skip_invalid,
+            real_f, fake_f = _read_pair(real, fake, unlabelled, extractor, read_options, skip_invalid,
                                         extract_options)
             if names is not None:
                 real_f.name, fake_f.name = names[0] if real_f is not None else None, names[1]
@@ -326,7 +335,7 @@ def _labelled(metric: Any, real: Any, fake: Any, real_test: Any, target: str, co
     return MetricResult(r.metric, r.values, settings, n_real=r.n_real, n_fake=r.n_fake)
 
 
-def _generator_input(fake: Any, num_samples: int | None, seed: int, value_range: Any,
+def _generator_input(fake: Any, num_samples: int | None, seed: int, value_range: Any, layout: str,
                      extract_options: Mapping[str, Any]) -> Any:
     """``fake`` opened as a generator source when ``num_samples`` is given."""
     if num_samples is None:
@@ -338,7 +347,7 @@ def _generator_input(fake: Any, num_samples: int | None, seed: int, value_range:
 
     device = resolve_device(extract_options.get("device", "auto"))
     return open_generator(fake, num_samples=num_samples, seed=seed, batch_size=extract_options.get("batch_size", 50),
-                          value_range=value_range, device=device)
+                          value_range=value_range, device=device, layout=layout)
 
 
 def _align_columns(real: Features, fake: Features) -> None:

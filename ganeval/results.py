@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-__all__ = ["MetricResult"]
+__all__ = ["MetricResult", "flat"]
 
 
 def _jsonable(value: Any) -> Any:
@@ -95,3 +95,47 @@ class MetricResult:
         )
         head = f"{self.metric}: " + ", ".join(parts)
         return f"{head}  ({sizes})" if sizes else head
+
+
+def flat(results: Any, *, prefix: str = "", sep: str = "_") -> dict[str, float]:
+    """Plain floats of results, one call, for loggers (``LightningModule.log_dict``,
+    TensorBoard ``add_scalars``, ``wandb.log``).
+
+    The main number of a metric is its name (``"fid"``); every other number is
+    ``name + sep + key`` (``"kid_std"``, ``"prdc_precision"``). Metrics whose values are all
+    named (PRDC) give each one; non-numeric values (curves, lists, per-feature tables) are
+    left out. ``prefix`` is put before every key (``"val/"``).
+
+    Parameters
+    ----------
+    results : MetricResult or mapping of name to MetricResult
+        What :func:`ganeval.evaluate` or ``Evaluator.compute()`` returned.
+
+    Examples
+    --------
+    >>> r = {"fid": MetricResult("fid", {"value": 12.5}),
+    ...      "kid": MetricResult("kid", {"value": 0.01, "std": 0.002}),
+    ...      "prdc": MetricResult("prdc", {"precision": 0.7, "recall": 0.6})}
+    >>> flat(r)
+    {'fid': 12.5, 'kid': 0.01, 'kid_std': 0.002, 'prdc_precision': 0.7, 'prdc_recall': 0.6}
+    >>> flat(r["kid"], prefix="val/")
+    {'val/kid': 0.01, 'val/kid_std': 0.002}
+    """
+    if isinstance(results, MetricResult):
+        results = {results.metric: results}
+    if not isinstance(results, Mapping):
+        raise TypeError(f"flat() takes a MetricResult or a mapping of them, got {type(results).__name__}")
+    out: dict[str, float] = {}
+    for name, r in results.items():
+        values = r.values if isinstance(r, MetricResult) else r
+        if not isinstance(values, Mapping):
+            raise TypeError(f"flat(): {name!r} is a {type(r).__name__}, not a MetricResult")
+        for key, v in values.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)) and not (
+                    hasattr(v, "item") and getattr(v, "ndim", 1) == 0):
+                continue
+            v = float(v)
+            if not math.isfinite(v):
+                continue
+            out[prefix + (str(name) if key == "value" else f"{name}{sep}{key}")] = v
+    return out

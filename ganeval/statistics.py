@@ -169,6 +169,26 @@ class FeatureStats:
         return s
 
     @classmethod
+    def from_running(cls, n: int, mean: Any, m2: Any, metadata: Mapping[str, Any] | None = None) -> "FeatureStats":
+        """Statistics of ``n`` rows given their mean and centred sum of outer products ``M2``
+        (what :func:`batch_moments` / :func:`combine_moments` keep); they can still be updated.
+
+        >>> import numpy as np
+        >>> x = np.arange(12.0).reshape(6, 2)
+        >>> s = FeatureStats.from_running(6, x.mean(0), (x - x.mean(0)).T @ (x - x.mean(0)))
+        >>> bool(np.allclose(s.cov, np.cov(x, rowvar=False)))
+        True
+        """
+        mean = np.asarray(mean, dtype=np.float64)
+        m2 = np.asarray(m2, dtype=np.float64)
+        if mean.ndim != 1 or m2.shape != (mean.shape[0], mean.shape[0]):
+            raise DataError(f"running moments: mean of shape {mean.shape} and M2 of shape {m2.shape} do not match")
+        s = cls(mean.shape[0], metadata)
+        if int(n) > 0:
+            s.n, s._mean, s._m2 = int(n), mean.copy(), m2.copy()
+        return s
+
+    @classmethod
     def from_moments(cls, mu: Any, sigma: Any, n: int = 0,
                      metadata: Mapping[str, Any] | None = None,
                      name: str = "statistics") -> "FeatureStats":

@@ -45,9 +45,12 @@ def _inception(weights: Any = None, preprocessing: str | None = None):
 
 
 def _digits(weights: Any = None, preprocessing: str | None = None):
-    from .digits import DigitsExtractor
+    from .digits import PREPROCESSING, DigitsExtractor
 
-    return DigitsExtractor(weights)  # the digits network has a single fixed preprocessing
+    if preprocessing not in (None, PREPROCESSING):  # the digits network has a single fixed preprocessing
+        raise ParameterError(f"preprocessing {preprocessing!r} does not apply to the digits extractor, which has one "
+                             f"fixed preprocessing ({PREPROCESSING}); leave --preprocessing out")
+    return DigitsExtractor(weights)
 
 
 def _dinov2(weights: Any = None, preprocessing: str | None = None, arch: str | None = None):
@@ -155,7 +158,7 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
     preprocessing : str, optional
         Input resizing; default the extractor's own: ``"tf"`` for Inception (or
         ``"pytorch-fid"``, ``"clean"``), ``"dgm-eval"`` for DINOv2 (or ``"clean"``, ``"tf"``),
-        ``"cmmd"`` for CLIP (or ``"tf"``); ignored by ``digits``, which has one fixed way.
+        ``"cmmd"`` for CLIP (or ``"tf"``); ``digits`` has one fixed way and refuses any other.
     batch_size : int, default=50
     device : {"auto", "cpu", "cuda", "cuda:N", "mps"} or torch.device, default="auto"
         See :func:`ganeval.features.engine.resolve_device`.
@@ -217,10 +220,11 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
     fingerprint = src.fingerprint() if cache else None
     key = (cache_key(fingerprint, ext.name, sha, ext.preprocessing, precision="tf32" if used_tf32 else None)
            if fingerprint else None)
+    expected = len(src) if getattr(src, "length_known", True) else None
     if is_distributed() and cache:  # the ranks decide together (one writer per entry)
-        hit, key = load_shared(key, src.name)
+        hit, key = load_shared(key, src.name, expected_images=expected)
     else:
-        hit = load_entry(key) if key is not None else None
+        hit = load_entry(key, expected_images=expected) if key is not None else None
     if hit is not None:
         info.update(skipped=hit["skipped"], n=int(hit["features"].shape[0]), cached=True)
         return ExtractedFeatures(hit["features"], hit["logits"], info)

@@ -1,7 +1,8 @@
 """The feature cache: extracted features kept on disk, keyed by what made them.
 
 An entry is one ``.npz`` (``features``, optional ``logits``, ``skipped``, ``info`` as a JSON
-string; no pickles) in the cache folder, named by the sha256 of
+string, ``rows`` and the arrays' sha256 ``checksum``; no pickles) in the cache folder, named
+by the sha256 of
 
     source fingerprint (the folder, files' relative paths, sizes, mtimes, inode numbers and
     ctimes; zip members' names, sizes and CRCs; array bytes) + extractor name + weights sha256
@@ -15,7 +16,9 @@ what the key does and does not notice.
 The folder is ``$GANEVAL_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/ganeval``, else
 ``~/.cache/ganeval``. Entries are written atomically (a temporary file in the same folder,
 then :func:`os.replace`), so an interrupted run never leaves a half-written entry; an entry
-that cannot be read is ignored (and rebuilt by the caller). A cache that cannot be written
+that cannot be read, whose rows do not match the stored count and checksum, or whose rows
+and skipped images do not add up to the source's image count is ignored (and rebuilt by the
+caller). A cache that cannot be written
 only logs a warning.
 
 Under ``torch.distributed`` (:func:`load_shared`, :func:`store_shared`) the ranks decide
@@ -44,7 +47,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["cache_dir", "cache_key", "load_entry", "store_entry", "load_shared", "store_shared", "claim_entry",
-           "CACHE_VERSION"]
+           "entry_checksum", "CACHE_VERSION"]
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +101,26 @@ def _entry_path(key: str) -> Path:
     return cache_dir() / f"features-{key}.npz"
 
 
-def load_entry(key: str) -> dict[str, Any] | None:
+def entry_checksum(features: np.ndarray, logits: np.ndarray | None) -> str:
+    """sha256 of an entry's arrays (shapes and float64 bytes), stored with it and checked on read."""
+    h = hashlib.sha256()
+    for arr in (features, logits):
+        if arr is not None:
+            a = np.ascontiguousarray(arr, dtype=np.float64)
+            h.update(f"{a.shape}".encode())
+            h.update(memoryview(a).cast("B"))
+    return h.hexdigest()
+
+
+def load_entry(key: str, expected_images: int | None = None) -> dict[str, Any] | None:
     """The cached entry ``key`` as ``{"features", "logits", "skipped", "info"}``, or None when
-    it is missing or unreadable (an unreadable entry is logged and left to be rewritten)."""
+    it is missing, unreadable or does not hold what was stored (an entry is logged and left to
+    be rewritten).
+
+    Checked on read: the row count and sha256 stored with the entry (an entry rewritten with
+    other or fewer rows, or without them, is refused) and, when ``expected_images`` (the
+    source's image count) is given, ``rows + skipped == expected_images``.
+    """
     path = _entry_path(key)
     if not path.is_file():
         return None
@@ -110,12 +130,22 @@ def load_entry(key: str) -> dict[str, Any] | None:
             logits = np.asarray(data["logits"], dtype=np.float64) if "logits" in data.files else None
             skipped = int(data["skipped"])
             info = json.loads(str(data["info"]))
+            stored_rows = int(data["rows"]) if "rows" in data.files else None
+            stored_sum = str(data["checksum"]) if "checksum" in data.files else None
         if features.ndim != 2 or features.shape[0] == 0 or not np.isfinite(features).all():
             raise ValueError(f"bad features array of shape {features.shape}")
         if logits is not None and (logits.ndim != 2 or logits.shape[0] != features.shape[0]):
             raise ValueError(f"bad logits array of shape {logits.shape}")
         if not isinstance(info, dict):
             raise ValueError("info is not a JSON object")
+        if stored_rows is None or stored_sum is None:
+            raise ValueError("no row count or checksum stored (written by an older ganeval)")
+        if features.shape[0] != stored_rows:
+            raise ValueError(f"{features.shape[0]} rows where {stored_rows} were stored")
+        if entry_checksum(features, logits) != stored_sum:
+            raise ValueError("the arrays do not match the stored checksum")
+        if expected_images is not None and features.shape[0] + skipped != expected_images:
+            raise ValueError(f"{features.shape[0]} rows + {skipped} skipped for a source of {expected_images} images")
     except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile) as exc:
         log.warning("ignoring unreadable feature cache entry %s (%s: %s)", path, type(exc).__name__, exc)
         return None
@@ -130,13 +160,17 @@ def store_entry(key: str, features: np.ndarray, logits: np.ndarray | None, skipp
     from ..errors import ParameterError
 
     folder = cache_dir()
+    features = np.asarray(features, dtype=np.float64)
+    logits = None if logits is None else np.asarray(logits, dtype=np.float64)
     arrays: dict[str, Any] = {
-        "features": np.asarray(features, dtype=np.float64),
+        "features": features,
         "skipped": np.array(int(skipped)),
         "info": np.array(json.dumps(info, sort_keys=True, default=str)),
+        "rows": np.array(int(features.shape[0])),
+        "checksum": np.array(entry_checksum(features, logits)),
     }
     if logits is not None:
-        arrays["logits"] = np.asarray(logits, dtype=np.float64)
+        arrays["logits"] = logits
     try:
         folder.mkdir(parents=True, exist_ok=True)
         return atomic_write(_entry_path(key), lambda fh: np.savez(fh, **arrays), what="feature cache entry")
@@ -181,7 +215,8 @@ def _entry_arrays(entry: dict[str, Any]) -> dict[str, np.ndarray]:
     return arrays
 
 
-def load_shared(key: str | None, name: str) -> tuple[dict[str, Any] | None, str | None]:
+def load_shared(key: str | None, name: str, *, expected_images: int | None = None
+                ) -> tuple[dict[str, Any] | None, str | None]:
     """:func:`load_entry` for every rank of a ``torch.distributed`` job at once (a
     collective: every rank calls it with its own key for input ``name``).
 
@@ -198,7 +233,7 @@ def load_shared(key: str | None, name: str) -> tuple[dict[str, Any] | None, str 
             log.warning("%s: the ranks see different fingerprints (node-local copies with other inode "
                         "numbers or times?); the feature cache is not used for it", name)
         return None, None
-    entry = load_entry(key)
+    entry = load_entry(key, expected_images=expected_images)
     have = gather_objects(entry is not None, what=f"feature cache lookup of {name}")
     if all(have) or not any(have):
         return entry, key

@@ -23,7 +23,8 @@ import numpy as np
 from .._validation import check_bool
 from ..errors import DeviceError, GanevalError, InputError, ParameterError
 
-__all__ = ["resolve_device", "is_device_name", "DEVICE_CHOICES", "default_num_workers", "run_extraction"]
+__all__ = ["resolve_device", "is_device_name", "DEVICE_CHOICES", "default_num_workers", "run_extraction", "network",
+           "forward", "ExtractorThreads"]
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +193,7 @@ def _batches(source: Any, extractor: Any, batch_size: int, num_workers: int, pin
 _NETWORKS: dict[tuple, Any] = {}  # the last network built, reused by the next run
 
 
-def _network(extractor: Any, dev: Any) -> Any:
+def network(extractor: Any, dev: Any) -> Any:
     """``extractor.build(dev)``, reusing the last network when the extractor, its weights
     hash and the device are the same (``ganeval fid real/ fake/`` loads the weights once)."""
     sha = extractor.weights_sha256() if hasattr(extractor, "weights_sha256") else None
@@ -204,6 +205,44 @@ def _network(extractor: Any, dev: Any) -> Any:
     if sha is not None:
         _NETWORKS[key] = net
     return net
+
+
+def forward(extractor: Any, net: Any, x: Any, dev: Any, tf32: bool = False) -> tuple[Any, Any]:
+    """``(features, logits or None)`` of one prepared batch ``x`` (the extractor's
+    ``prepare`` output): moved to ``dev`` in ``channels_last`` format, run through ``net``
+    in full float32 on CUDA unless ``tf32`` (:mod:`ganeval.features.precision`). The one
+    forward pass of :func:`run_extraction` and the :class:`~ganeval.Evaluator`; call it
+    under :func:`torch.inference_mode`."""
+    import torch
+
+    from .precision import network_precision
+
+    x = x.to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last)
+    with network_precision(dev, tf32):
+        return extractor.split_outputs(net(x))
+
+
+class ExtractorThreads:
+    """Context manager: on the CPU, the extractor's thread count (``cpu_threads``, 1 for the
+    tiny digits CNN) while it runs, the caller's put back after (small products on several
+    threads cost more in wake-ups than they save); entered at construction."""
+
+    def __init__(self, extractor: Any, dev: Any) -> None:
+        import torch
+
+        self.saved = torch.get_num_threads()
+        threads = getattr(extractor, "cpu_threads", None)
+        if getattr(dev, "type", None) == "cpu" and threads and threads != self.saved:
+            torch.set_num_threads(threads)
+
+    def __enter__(self) -> "ExtractorThreads":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        import torch
+
+        if torch.get_num_threads() != self.saved:
+            torch.set_num_threads(self.saved)
 
 
 def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device: Any = "auto",
@@ -258,7 +297,6 @@ def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device:
     import torch
 
     from ..distributed import gather_objects, is_distributed, rank_and_world
-    from .precision import network_precision
 
     dev = resolve_device(device)
     tf32 = check_bool(tf32, "tf32")
@@ -268,11 +306,8 @@ def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device:
     if batch_size < 1:
         raise ParameterError(f"batch_size must be >= 1, got {batch_size}")
     rank, world = rank_and_world() if (shard or shard is None) and is_distributed() else (0, 1)
-    net = _network(extractor, dev)
-    threads = getattr(extractor, "cpu_threads", None)
-    saved_threads = torch.get_num_threads()
-    if dev.type == "cpu" and threads:  # tiny networks run fastest on one thread
-        torch.set_num_threads(threads)
+    net = network(extractor, dev)
+    threads = ExtractorThreads(extractor, dev)
     total = len(source) if getattr(source, "length_known", True) else None
     if total is not None and world > 1:
         total = -(-total // world)
@@ -294,9 +329,7 @@ def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device:
                         log.warning("skipped: %s", msg)
                     skipped += len(errors)
                 if x is not None:
-                    x = x.to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last)
-                    with network_precision(dev, tf32):
-                        f, lg = extractor.split_outputs(net(x))
+                    f, lg = forward(extractor, net, x, dev, tf32)
                     parts.append((b, f.double().cpu().numpy(), None if lg is None else lg.double().cpu().numpy()))
                 if bar is not None:
                     bar.update(len(errors) + (0 if x is None else x.shape[0]))
@@ -307,8 +340,7 @@ def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device:
     finally:
         if bar is not None:
             bar.close()
-        if torch.get_num_threads() != saved_threads:
-            torch.set_num_threads(saved_threads)
+        threads.__exit__(None, None, None)
     if world > 1:
         gathered = gather_objects((parts, skipped, failure), what=f"extracting {source.name}")
         errors_seen = [g[2] for g in gathered if g[2] is not None]

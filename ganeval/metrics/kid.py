@@ -37,12 +37,13 @@ settings whose kernel sums could overflow float64 are refused with a
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 
 from .._validation import as_features, check_int, check_positive, check_same_dim, resolve_seed
-from ..errors import ParameterError
+from ..errors import DegenerateWarning, ParameterError
 from ..results import MetricResult
 from .base import Metric, Option, Output
 
@@ -324,6 +325,15 @@ def _max_norm(t) -> float:
     return top if math.isfinite(top) else float(t.double().norm(dim=1).max())
 
 
+def _warn_whole_sets(subsets: int, subset_size: int, n_real: int, n_fake: int) -> None:
+    """Subsets as large as a set hold all of it: their std is not a sampling spread."""
+    whole = [f"{side} ({n})" for side, n in (("real", n_real), ("fake", n_fake)) if subset_size >= n]
+    if subsets > 1 and whole:
+        warnings.warn(f"kid: subset_size {subset_size} reaches the size of the {' and '.join(whole)} set: every "
+                      f"subset holds all of it, so std (over subsets) does not measure the sampling spread of KID; "
+                      f"use subset_size < n for a meaningful std", DegenerateWarning, stacklevel=3)
+
+
 def kid_from_tensors(x, y, *, seed: Any = 0, method: str = "auto", **options: Any) -> MetricResult:
     """KID between torch row tensors on one device (validates options, not the rows).
 
@@ -340,6 +350,7 @@ def kid_from_tensors(x, y, *, seed: Any = 0, method: str = "auto", **options: An
         x, y = x.double(), y.double()
         norm_x, norm_y = _max_norm(x), _max_norm(y)
     check_kernel_overflow(norm_x, norm_y, subset_size=opts["subset_size"], **kernel)
+    _warn_whole_sets(opts["subsets"], opts["subset_size"], int(x.shape[0]), int(y.shape[0]))
     scores = kid_core(x, y, seed=seed, method=method, **opts)
     settings = {"kernel": "poly", "degree": opts["degree"], "gamma": opts["gamma"], "coef0": opts["coef0"],
                 "subsets": opts["subsets"], "subset_size": opts["subset_size"],

@@ -39,7 +39,11 @@ def open_source(spec: Any, *, name: str | None = None, **options: Any) -> Source
         Name used in messages for in-memory inputs.
     **options
         Reader options passed on (e.g. ``columns=`` for CSV, ``skip_invalid=`` for images).
+        ``value_range=`` and ``layout=`` say how in-memory images, ``.npy``/``.npz`` image
+        arrays and callables' batches are read (:mod:`ganeval.images`; default (-1, 1) and
+        ``"auto"``); files of images ignore them.
     """
+    image_options = {k: options.pop(k) for k in ("value_range", "layout") if k in options}
     if isinstance(spec, Source):
         return spec
     if hasattr(spec, "detach") and hasattr(spec, "cpu"):
@@ -47,7 +51,7 @@ def open_source(spec: Any, *, name: str | None = None, **options: Any) -> Source
     if isinstance(spec, np.ndarray):
         from .arrays import array_source
 
-        return array_source(name or "array", spec)
+        return array_source(name or "array", spec, **image_options)
     if hasattr(spec, "columns") and hasattr(spec, "to_numpy"):  # a DataFrame-like table
         from .tabular import frame_source
 
@@ -55,7 +59,7 @@ def open_source(spec: Any, *, name: str | None = None, **options: Any) -> Source
     if callable(spec):
         from .images import GeneratorImageSource
 
-        return GeneratorImageSource(name or getattr(spec, "__name__", "generator"), spec, **options)
+        return GeneratorImageSource(name or getattr(spec, "__name__", "generator"), spec, **options, **image_options)
     if not isinstance(spec, (str, os.PathLike)):
         raise InputError(f"{name or 'input'}: cannot read an input of type {type(spec).__name__}")
     text = os.fspath(spec)
@@ -80,11 +84,11 @@ def open_source(spec: Any, *, name: str | None = None, **options: Any) -> Source
     if suffix == ".npy":
         from .arrays import open_npy
 
-        return open_npy(path)
+        return open_npy(path, **image_options)
     if suffix == ".npz":
         from .arrays import open_npz
 
-        return open_npz(path)
+        return open_npz(path, **image_options)
     if suffix == ".csv":
         from .tabular import open_csv
 

@@ -18,6 +18,7 @@ import logging
 import struct
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,8 +31,9 @@ __all__ = ["open_npy", "open_npz", "array_source"]
 log = logging.getLogger(__name__)
 
 
-def array_source(name: str, arr: np.ndarray, kind: str | None = None) -> Source:
-    """Wrap an in-memory array: 2-D -> features (or ``kind``), 4-D -> images."""
+def array_source(name: str, arr: np.ndarray, kind: str | None = None, **image_options: Any) -> Source:
+    """Wrap an in-memory array: 2-D -> features (or ``kind``), 3-D/4-D -> images
+    (``image_options``: ``value_range=``, ``layout=``, as :mod:`ganeval.images` reads them)."""
     if arr.ndim == 2:
         if arr.dtype.kind not in "biuf":
             raise InputError(f"{name}: array of dtype {arr.dtype} is not numeric")
@@ -39,7 +41,7 @@ def array_source(name: str, arr: np.ndarray, kind: str | None = None) -> Source:
     if arr.ndim in (3, 4):
         from .images import ArrayImageSource  # images live with the image sources
 
-        return ArrayImageSource(name, arr)
+        return ArrayImageSource(name, arr, **image_options)
     raise InputError(
         f"{name}: expected a 2-D feature array (n, d) or a 4-D image array, got shape {arr.shape}"
     )
@@ -72,7 +74,7 @@ def _describe(head: bytes) -> str:
     return "binary data of another format"
 
 
-def open_npy(path: Path) -> Source:
+def open_npy(path: Path, **image_options: Any) -> Source:
     head = _head(path, 64)
     if not head.startswith(_NPY_MAGIC):
         raise InputError(f"{path}: not a .npy file (no NumPy header; it looks like {_describe(head)})")
@@ -81,7 +83,8 @@ def open_npy(path: Path) -> Source:
         if header is not None and _is_image_array(*header):
             from .images import ArrayFileImageSource
 
-            return ArrayFileImageSource(str(path), np.load(path, mmap_mode="r", allow_pickle=False), path)
+            return ArrayFileImageSource(str(path), np.load(path, mmap_mode="r", allow_pickle=False), path,
+                                        **image_options)
         arr = np.load(path, allow_pickle=False)
     except ValueError as exc:
         if "pickle" in str(exc).lower():
@@ -92,7 +95,7 @@ def open_npy(path: Path) -> Source:
         raise InputError(f"{path}: not a readable .npy file ({exc})") from None
     if not isinstance(arr, np.ndarray):
         raise InputError(f"{path}: not a .npy array")
-    return array_source(str(path), arr)
+    return array_source(str(path), arr, **image_options)
 
 
 def _is_image_array(shape: tuple, dtype: np.dtype) -> bool:
@@ -182,7 +185,7 @@ def _mapped_member(path: Path, zf: zipfile.ZipFile, member: str, header: tuple) 
     return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran else "C")
 
 
-def _npz_images(path: Path, zf: zipfile.ZipFile, key: str) -> Source | None:
+def _npz_images(path: Path, zf: zipfile.ZipFile, key: str, **image_options: Any) -> Source | None:
     """The image array ``key`` of an ``.npz`` as a memory-mapped source, or None when the
     member is not an image array or is compressed."""
     from .images import ArrayFileImageSource
@@ -198,10 +201,10 @@ def _npz_images(path: Path, zf: zipfile.ZipFile, key: str) -> Source | None:
         log.info("%s[%s]: compressed member, read whole (np.savez stores members so they can be mapped)",
                  path, key)
         return None
-    return ArrayFileImageSource(f"{path}[{key}]", raw, path, key)
+    return ArrayFileImageSource(f"{path}[{key}]", raw, path, key, **image_options)
 
 
-def open_npz(path: Path) -> Source:
+def open_npz(path: Path, **image_options: Any) -> Source:
     head = _head(path, 64)
     if not head.startswith(_ZIP_MAGIC):
         raise InputError(f"{path}: not a .npz file (an .npz is a zip archive; it looks like {_describe(head)})")
@@ -212,10 +215,11 @@ def open_npz(path: Path) -> Source:
                 return StatsSource(str(path), load_stats_file(path))
             for key, kind in (("features", "features"), ("logits", "logits"), ("images", None)):
                 if key in keys:
-                    mapped = _npz_images(path, data.zip, key) if kind is None else None
-                    return mapped or array_source(f"{path}[{key}]", data[key], kind)
+                    mapped = _npz_images(path, data.zip, key, **image_options) if kind is None else None
+                    return mapped or array_source(f"{path}[{key}]", data[key], kind, **image_options)
             if len(keys) == 1:
-                return _npz_images(path, data.zip, keys[0]) or array_source(f"{path}[{keys[0]}]", data[keys[0]])
+                return (_npz_images(path, data.zip, keys[0], **image_options)
+                        or array_source(f"{path}[{keys[0]}]", data[keys[0]], **image_options))
     except InputError:
         raise
     except ValueError as exc:

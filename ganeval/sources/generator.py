@@ -16,8 +16,12 @@ path to a ``.pt`` checkpoint    a reference trainer checkpoint (``ganeval train`
                                 :func:`ganeval.reference.generate` in chunks of 10,000
 ==============================  ==============================================================
 
-A batch is images (uint8 0..255 or float in ``value_range``; NCHW, NHWC or NHW) or, when it
-is 2-D, feature rows (e.g. a tabular generator): the source is then a feature-row source.
+A batch is images (uint8 0..255 or float in ``value_range``, default (-1, 1); NCHW, NHWC or
+NHW, read by the one rule of :mod:`ganeval.images`, an ambiguous shape settled by
+``layout=``) or, when it is 2-D, feature rows (e.g. a tabular generator): the source is then
+a feature-row source. Every batch is copied as it is read, so a generator that returns one
+buffer it refills gives the right samples; NaN or Inf in a batch is an error, and so are
+non-finite weights in a checkpoint (named by its path).
 
 Seeds: batch ``b`` (of ``batch_size`` samples; the last one shorter) draws from a fresh
 ``torch.Generator`` on ``device`` seeded with ``SeedSequence([seed, b])``, so a batch does not
@@ -51,6 +55,7 @@ import numpy as np
 
 from .._validation import check_int
 from ..errors import InputError, ParameterError
+from ..images import DEFAULT_VALUE_RANGE, check_layout, check_value_range, images_to_uint8
 from .base import ArraySource, Source
 from .images import ImageSource
 
@@ -155,7 +160,8 @@ class GeneratedImageSource(ImageSource):
     shardable = True
 
     def __init__(self, name: str, sample: Callable[[int, Any], Any], *, num_samples: int, seed: int,
-                 batch_size: int, value_range: tuple[float, float], device: Any, first: Any = None):
+                 batch_size: int, value_range: tuple[float, float], device: Any, first: Any = None,
+                 layout: str = "auto"):
         self.name = name
         self._sample = sample
         self.num_samples = num_samples
@@ -163,6 +169,7 @@ class GeneratedImageSource(ImageSource):
         self.batch_size = batch_size
         self.value_range = value_range
         self.device = device
+        self.layout = layout
         self.length_known = True
         self._first = first  # batch 0, already made while probing
         if first is not None and tuple(first.shape[2:]) == (8, 8):
@@ -178,7 +185,7 @@ class GeneratedImageSource(ImageSource):
         if b == 0 and self._first is not None and self._first.shape[0] == n:
             return self._first
         return _checked_batch(_draw(self._sample, self.seed, b, n, self.device), self.name, b, n,
-                              "images", self.value_range, self.device)
+                              "images", self.value_range, self.device, self.layout)
 
     def iter_batches(self, batch_size: int | None = None, only: Any = None) -> Iterator[Any]:
         if batch_size is not None and batch_size != self.batch_size:
@@ -201,11 +208,11 @@ def _draw(sample: Callable, seed: int, b: int, n: int, device: Any) -> Any:
         return sample(n, gen)
 
 
-def _checked_batch(out: Any, name: str, b: int, n: int, kind: str | None, value_range, device) -> Any:
-    """Check one generated batch; images -> uint8 (N, 3, H, W) tensor, rows -> float64 array."""
+def _checked_batch(out: Any, name: str, b: int, n: int, kind: str | None, value_range, device,
+                   layout: str = "auto") -> Any:
+    """Check one generated batch; images -> a new uint8 (N, 3, H, W) tensor, rows -> a new
+    float64 array (copies: the generator may refill the buffer it returned)."""
     import torch
-
-    from ..evaluator import images_to_uint8
 
     if isinstance(out, (tuple, list)) and out and hasattr(out[0], "shape"):
         out = out[0]  # (samples, labels) pairs: the samples
@@ -226,11 +233,28 @@ def _checked_batch(out: Any, name: str, b: int, n: int, kind: str | None, value_
         raise InputError(f"generator {name}: batch {b} holds {got} (shape {tuple(out.shape)}), earlier batches "
                          f"held {kind}")
     if got == "rows":
-        arr = out.detach().to("cpu", torch.float64).numpy()
+        arr = out.detach().to("cpu", torch.float64, copy=True).numpy()
         if not np.isfinite(arr).all():
-            raise InputError(f"generator {name}: batch {b} contains NaN or Inf")
+            raise InputError(f"generator {name}: batch {b} contains {int((~np.isfinite(arr)).sum())} NaN or Inf "
+                             f"value(s)")
         return arr
-    return images_to_uint8(out, f"generator {name} batch {b}", value_range, device)
+    return images_to_uint8(out, f"generator {name} batch {b}", value_range, device, layout=layout)
+
+
+def _check_finite_weights(state: dict[str, Any], path: Path) -> None:
+    """Every tensor of the checkpoint's generator weights is finite, else an InputError
+    naming the checkpoint (a NaN generator makes constant images, whose FID looks fine)."""
+    import torch
+
+    for key in ("generator_ema", "generator"):
+        weights = state.get(key)
+        if not isinstance(weights, dict):
+            continue
+        for pname, t in weights.items():
+            if isinstance(t, torch.Tensor) and t.is_floating_point() and not bool(torch.isfinite(t).all()):
+                n_bad = int((~torch.isfinite(t)).sum())
+                raise InputError(f"checkpoint {path}: the generator weights hold {n_bad} non-finite value(s) "
+                                 f"(NaN or Inf) in {key}.{pname}; the run diverged: use an earlier checkpoint")
 
 
 def _checkpoint_source(path: Path, *, num_samples: int, seed: int, batch_size: int, device: Any) -> Source:
@@ -238,11 +262,15 @@ def _checkpoint_source(path: Path, *, num_samples: int, seed: int, batch_size: i
     from ..reference.sampling import generate
 
     state = load_checkpoint(path)  # InputError when it is not one of ours
+    _check_finite_weights(state, path)
 
     def chunks() -> Iterator[np.ndarray]:
         for j, lo in enumerate(range(0, num_samples, _CHECKPOINT_CHUNK)):
             n = min(_CHECKPOINT_CHUNK, num_samples - lo)
             rows, _ = generate(state, n, seed=seed if j == 0 else batch_seed(seed, j) & 0x7FFFFFFF)
+            if not np.isfinite(rows).all():
+                raise InputError(f"checkpoint {path}: the generator made {int((~np.isfinite(rows)).sum())} NaN or "
+                                 f"Inf value(s); its weights or data scaling are broken")
             yield rows
 
     kind = state.get("kind")
@@ -288,7 +316,7 @@ class _ShapeOnly:
 
 
 def open_generator(spec: Any, *, num_samples: int, seed: int = 0, batch_size: int = 50,
-                   value_range: Any = (-1, 1), device: Any = "cpu") -> Source:
+                   value_range: Any = DEFAULT_VALUE_RANGE, device: Any = "cpu", layout: str = "auto") -> Source:
     """A source of ``num_samples`` samples from a generator (see the module docstring).
 
     Parameters
@@ -305,6 +333,8 @@ def open_generator(spec: Any, *, num_samples: int, seed: int = 0, batch_size: in
         The range of float images the generator outputs.
     device : str, default="cpu"
         Where the generator runs (its ``torch.Generator`` lives there too).
+    layout : {"auto", "NCHW", "NHWC"}, default="auto"
+        How 4-D image batches are read (:mod:`ganeval.images`).
 
     Returns
     -------
@@ -312,7 +342,6 @@ def open_generator(spec: Any, *, num_samples: int, seed: int = 0, batch_size: in
         An image source (``kind == "images"``) streaming uint8 batches, or a feature-row
         source (``kind == "features"``) when the generator makes 2-D rows.
     """
-    from ..evaluator import _check_value_range
     from ..features.engine import resolve_device
 
     if num_samples is None:
@@ -320,7 +349,8 @@ def open_generator(spec: Any, *, num_samples: int, seed: int = 0, batch_size: in
     num_samples = check_int(num_samples, "num_samples", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
-    value_range = _check_value_range(value_range)
+    value_range = check_value_range(value_range)
+    layout = check_layout(layout)
     dev = resolve_device(device)
     if isinstance(spec, (str, os.PathLike)) and not is_generator_spec(os.fspath(spec)):
         path = Path(spec)
@@ -336,12 +366,12 @@ def open_generator(spec: Any, *, num_samples: int, seed: int = 0, batch_size: in
     sample = _as_sampler(obj, name, dev)
     n0 = min(batch_size, num_samples)
     first_raw = _draw(sample, seed, 0, n0, dev)
-    first = _checked_batch(first_raw, name, 0, n0, None, value_range, dev)
+    first = _checked_batch(first_raw, name, 0, n0, None, value_range, dev, layout)
     if isinstance(first, np.ndarray):  # rows: a feature source (rows are what the metrics keep)
         parts = [first]
         for b in range(1, math.ceil(num_samples / batch_size)):
             n = min(batch_size, num_samples - b * batch_size)
-            parts.append(_checked_batch(_draw(sample, seed, b, n, dev), name, b, n, "rows", value_range, dev))
+            parts.append(_checked_batch(_draw(sample, seed, b, n, dev), name, b, n, "rows", value_range, dev, layout))
         return ArraySource(name, np.concatenate(parts))
     return GeneratedImageSource(name, sample, num_samples=num_samples, seed=seed, batch_size=batch_size,
-                                value_range=value_range, device=dev, first=first)
+                                value_range=value_range, device=dev, first=first, layout=layout)

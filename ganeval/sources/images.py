@@ -53,6 +53,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from ..errors import InputError
+from ..images import DEFAULT_VALUE_RANGE, check_value_range, images_to_uint8_array
 from .base import Source
 
 __all__ = [
@@ -411,46 +412,18 @@ class ZipImageSource(ImageSource):
         return h.hexdigest()
 
 
-def _as_uint8_images(arr: Any, name: str) -> np.ndarray:
-    """Array-like images -> uint8 (N, 3, H, W) (see :class:`ArrayImageSource`)."""
-    if hasattr(arr, "detach") and hasattr(arr, "cpu"):
-        arr = arr.detach().cpu().numpy()
-    arr = np.asarray(arr)
-    if arr.ndim == 3:  # (N, H, W) grayscale
-        arr = arr[:, None, :, :]
-    if arr.ndim != 4:
-        raise InputError(f"{name}: expected images of shape (N, H, W, C), (N, C, H, W) or (N, H, W), got {arr.shape}")
-    if arr.shape[-1] in (1, 3, 4):
-        arr = np.moveaxis(arr, -1, 1)  # NHWC -> NCHW
-    elif arr.shape[1] not in (1, 3, 4):
-        raise InputError(f"{name}: image array of shape {arr.shape} has no channel axis of size 1, 3 or 4 "
-                         "(first or last after N)")
-    if arr.shape[0] == 0 or arr.shape[2] == 0 or arr.shape[3] == 0:
-        raise InputError(f"{name}: image array of shape {arr.shape} holds no pixels")
-    if arr.dtype == np.uint8:
-        out = arr
-    elif arr.dtype.kind == "f":
-        if not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
-            raise InputError(f"{name}: float images must lie in [0, 1] (got range "
-                             f"[{np.nanmin(arr):.3g}, {np.nanmax(arr):.3g}]); give uint8 0..255 otherwise")
-        out = np.rint(arr.astype(np.float64) * 255.0).astype(np.uint8)
-    else:
-        raise InputError(f"{name}: images must be uint8 (0..255) or float in [0, 1], got dtype {arr.dtype}")
-    c = out.shape[1]
-    if c == 1:
-        out = np.repeat(out, 3, axis=1)
-    elif c == 4:
-        out = out[:, :3]  # alpha dropped, as for files
-    return np.ascontiguousarray(out)
+def _as_uint8_images(arr: Any, name: str, value_range: Any = DEFAULT_VALUE_RANGE, layout: str = "auto") -> np.ndarray:
+    """Array-like images -> uint8 (N, 3, H, W), by the rules of :mod:`ganeval.images`."""
+    return images_to_uint8_array(arr, name, value_range, layout=layout)
 
 
 class ArrayImageSource(ImageSource):
     """Images already in memory: a numpy array or torch tensor.
 
-    Accepted layouts: (N, H, W, C) or (N, C, H, W) with C in {1, 3, 4} (a last axis of size
-    1, 3 or 4 is read as channels), and (N, H, W) grayscale. dtype ``uint8`` (0..255), or
-    float in [0, 1] (becomes ``round(x * 255)``). One channel is copied to three; a fourth
-    (alpha) is dropped. ``preferred_extractor`` is what ``extractor="auto"`` uses (None:
+    Layout and values follow the one rule of :mod:`ganeval.images`: (N, H, W) gray, NCHW or
+    NHWC (channel axis of size 1, 3 or 4; an ambiguous shape is settled by ``layout=``);
+    ``uint8`` (0..255) or float in ``value_range`` (default (-1, 1)). One channel is copied
+    to three; a fourth (alpha) is dropped. ``preferred_extractor`` is what ``extractor="auto"`` uses (None:
     Inception); ``cacheable=False`` keeps the features out of the feature cache.
 
     Examples
@@ -461,9 +434,10 @@ class ArrayImageSource(ImageSource):
     """
 
     def __init__(self, name: str, array: Any, *, preferred_extractor: str | None = None,
-                 cacheable: bool = True, metadata: dict[str, Any] | None = None, **_ignored: Any):
+                 cacheable: bool = True, metadata: dict[str, Any] | None = None,
+                 value_range: Any = DEFAULT_VALUE_RANGE, layout: str = "auto", **_ignored: Any):
         self.name = name
-        self.images = _as_uint8_images(array, name)
+        self.images = _as_uint8_images(array, name, value_range, layout)
         self.preferred_extractor = preferred_extractor
         self.cacheable = bool(cacheable)
         self.metadata = dict(metadata or {})
@@ -491,9 +465,11 @@ class _MappedImages:
     """``images`` of an :class:`ArrayFileImageSource`: ``shape`` (N, 3, H, W) and
     ``view[i]``, one uint8 (3, H, W) image converted on access."""
 
-    def __init__(self, raw: np.ndarray, name: str, image_shape: tuple[int, ...]):
+    def __init__(self, raw: np.ndarray, name: str, image_shape: tuple[int, ...], value_range: Any = DEFAULT_VALUE_RANGE,
+                 layout: str = "auto"):
         self._raw = raw
         self._name = name
+        self._read = (value_range, layout)
         self.shape = (int(raw.shape[0]), *image_shape)
 
     def __len__(self) -> int:
@@ -504,7 +480,7 @@ class _MappedImages:
         if not -self.shape[0] <= i < self.shape[0]:
             raise IndexError(f"{self._name}: image {index} out of range for {self.shape[0]} images")
         i %= self.shape[0]
-        return _as_uint8_images(self._raw[i:i + 1], self._name)[0]
+        return _as_uint8_images(self._raw[i:i + 1], self._name, *self._read)[0]
 
 
 class ArrayFileImageSource(ImageSource):
@@ -516,7 +492,7 @@ class ArrayFileImageSource(ImageSource):
     :meth:`iter_batches` reaches it. The source is *shardable*: under ``torch.distributed``
     the engine asks each rank for its own batches only (``b % world == rank``), so a rank
     reads and converts ``1 / world`` of the file. The layout is checked on the first image
-    when the source is opened; float pixels outside [0, 1] are an
+    when the source is opened; float pixels outside ``value_range`` are an
     :class:`~ganeval.errors.InputError` when their batch is read.
 
     The fingerprint (the feature-cache key) is made of the file's resolved path, the member,
@@ -536,7 +512,8 @@ class ArrayFileImageSource(ImageSource):
     shardable = True
 
     def __init__(self, name: str, raw: np.ndarray, path: str | os.PathLike, member: str | None = None, *,
-                 preferred_extractor: str | None = None, **_ignored: Any):
+                 preferred_extractor: str | None = None, value_range: Any = DEFAULT_VALUE_RANGE, layout: str = "auto",
+                 **_ignored: Any):
         self.name = name
         self.raw = raw
         self.path = Path(path)
@@ -544,8 +521,9 @@ class ArrayFileImageSource(ImageSource):
         self.preferred_extractor = preferred_extractor
         self.cacheable = True
         self.metadata: dict[str, Any] = {}
-        first = _as_uint8_images(raw[:1], name)  # the layout and dtype, from one image
-        self.images = _MappedImages(raw, name, tuple(first.shape[1:]))
+        self._read = (value_range, layout)
+        first = _as_uint8_images(raw[:1], name, value_range, layout)  # the layout and dtype, from one image
+        self.images = _MappedImages(raw, name, tuple(first.shape[1:]), value_range, layout)
 
     def __len__(self) -> int:
         return int(self.raw.shape[0])
@@ -555,7 +533,7 @@ class ArrayFileImageSource(ImageSource):
         is in it (the others are not read)."""
         for b, start in enumerate(range(0, len(self), batch_size)):
             if only is None or b in only:
-                yield _as_uint8_images(self.raw[start:start + batch_size], self.name)
+                yield _as_uint8_images(self.raw[start:start + batch_size], self.name, *self._read)
 
     def read(self, index: int) -> np.ndarray:
         """Image ``index`` as RGB uint8 (H, W, 3)."""
@@ -585,8 +563,8 @@ class GeneratorImageSource(ImageSource):
       up to ``batch_size`` images, until ``N`` images are collected (a longer last batch is
       cut to ``N``).
 
-    A batch is anything :class:`ArrayImageSource` accepts (uint8 0..255 or float [0, 1];
-    NHWC, NCHW or NHW). Generation runs in the main process. ``len()`` is ``count``, or the
+    A batch is anything :class:`ArrayImageSource` accepts (uint8 0..255 or float in
+    ``value_range``; NHWC, NCHW or NHW, see :mod:`ganeval.images`). Generation runs in the main process. ``len()`` is ``count``, or the
     number of images read so far when ``count`` is None.
 
     Examples
@@ -599,7 +577,8 @@ class GeneratorImageSource(ImageSource):
     (6, 6)
     """
 
-    def __init__(self, name: str, fn: Callable[..., Any], *, count: int | None = None, **_ignored: Any):
+    def __init__(self, name: str, fn: Callable[..., Any], *, count: int | None = None,
+                 value_range: Any = DEFAULT_VALUE_RANGE, layout: str = "auto", **_ignored: Any):
         if not callable(fn):
             raise InputError(f"{name}: expected a callable, got {type(fn).__name__}")
         if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
@@ -607,6 +586,8 @@ class GeneratorImageSource(ImageSource):
         self.name = name
         self.fn = fn
         self.count = count
+        self.value_range = check_value_range(value_range)
+        self.layout = layout
         self.length_known = count is not None
         self._seen = 0
 
@@ -630,7 +611,7 @@ class GeneratorImageSource(ImageSource):
         self._seen = 0
         total = 0
         for i, batch in enumerate(self._batches(batch_size)):
-            arr = _as_uint8_images(batch, f"{self.name} batch {i}")
+            arr = _as_uint8_images(batch, f"{self.name} batch {i}", self.value_range, self.layout)
             if self.count is not None:
                 arr = arr[: self.count - total]
             total += arr.shape[0]

@@ -75,7 +75,7 @@ def test_bad_use():
         StreamingKID().update()
     k = StreamingKID()
     k.update(real=np.zeros((3, 2)))
-    with pytest.raises(DataError, match="earlier batches had 2"):
+    with pytest.raises(DataError, match="earlier inputs had 2"):
         k.update(real=np.zeros((3, 3)))
     with pytest.raises(DataError, match="needs real and fake rows"):
         k.compute()

@@ -266,13 +266,14 @@ def test_array_layouts(shape, layout):
 
 def test_tensor_and_float_arrays():
     t = torch.full((2, 3, 4, 4), 0.5)
-    src = open_source(t)
-    assert src.kind == "images" and next(src.iter_batches(5))[0, 0, 0, 0] == 128
-    with pytest.raises(InputError, match=r"float images must lie in \[0, 1\]"):
-        ArrayImageSource("neg", -t)
+    src = open_source(t)  # floats are read in the one default value_range, (-1, 1)
+    assert src.kind == "images" and next(src.iter_batches(5))[0, 0, 0, 0] == 191
+    assert next(open_source(t, value_range=(0, 1)).iter_batches(5))[0, 0, 0, 0] == 128
+    with pytest.raises(InputError, match=r"float images must lie in value_range \[-1, 1\]"):
+        ArrayImageSource("big", 3 * t)
     with pytest.raises(InputError, match="dtype int64"):
         ArrayImageSource("i", np.zeros((2, 4, 4, 3), np.int64))
-    with pytest.raises(InputError, match="no channel axis"):
+    with pytest.raises(InputError, match="have 5 channels .NCHW. or 7 .NHWC.; expected 1, 3 or 4"):
         ArrayImageSource("c", np.zeros((2, 5, 6, 7), np.uint8))
 
 

@@ -267,14 +267,15 @@ def _text_width(text: str, size: float = 1.0) -> float:
     """Rough width in pt of ``text`` in 10 pt Computer Modern (digits 5 pt)."""
     w = 0.0
     for ch in text:
-        w += 7.2 if ch.isupper() else 5.0 if ch.isdigit() else 3.3 if ch == " " else 2.8 if ch in ".,:;()[]" else 4.7
+        w += (7.2 if ch.isupper() else 5.0 if ch.isdigit() else 7.8 if ch in "-±<" else 3.3 if ch == " "
+              else 2.8 if ch in ".,:;()[]" else 4.7)
     return w * size
 
 
 def _col_width(label: str, better: str, cells: Sequence[Cell]) -> float:
     head = _text_width(label) + (10 if better != "0.5" else 20)
     body = max([_text_width(c.value) * (1.1 if c.best else 1.0) for c in cells]
-               + [_text_width(c.spread_text(), 0.7) for c in cells] + [0.0])
+               + [_text_width(c.spread_text(), 0.8) for c in cells] + [0.0])  # \scriptsize: cmr7 digits are 4 pt
     return max(head, body) + 12.0  # \tabcolsep on both sides
 
 
@@ -294,7 +295,7 @@ def latex_parts(report: dict[str, Any], width_pt: float = TEXT_WIDTH_PT) -> list
     rows = leaderboard_cells(report)
     name_w = max([_text_width(n) for n, _ in rows] + [_text_width("candidate")]) + 12.0
     widths = [_col_width(col["label"], col["better"], [cells[j] for _, cells in rows]) for j, col in enumerate(cols)]
-    budget = max(width_pt - name_w, 1.0)
+    budget = max(0.95 * width_pt - name_w, 1.0)  # 5 % margin: the widths are estimates
     families: dict[str, list[int]] = {}
     for j, col in enumerate(cols):
         families.setdefault(col["metric"], []).append(j)

@@ -157,6 +157,11 @@ def _md(text: str) -> str:
     return "".join("\\" + ch if ch in "\\`*_[]<>|#" else ch for ch in text)
 
 
+def _md_cell(c: Cell) -> str:
+    text = f"**{c.value}** {c.spread_text()}".rstrip() if c.best else c.text()
+    return text.replace("[", "\\[").replace("]", "\\]").replace("<", "\\<")
+
+
 def _direction_line(report: dict[str, Any]) -> str:
     return "; ".join(f"{c['label']}: {_BETTER[c['better']]}" for c in report["columns"])
 
@@ -183,8 +188,7 @@ def render_markdown(report: dict[str, Any]) -> str:
              "|---|" + "---:|" * len(cols)]
     for name, cells in rows:
         lines.append(f"| {_md(name)} | " + " | ".join(
-            (f"**{c.value}** {c.spread_text()}".rstrip() if c.best else c.text()).replace("[", "\\[").replace("]", "\\]")
-            .replace("<", "\\<") for c in cells) + " |")
+            _md_cell(c) for c in cells) + " |")
     notes = _notation(report, [c for _, cells in rows for c in cells])
     lines += ["", f"Directions: {_direction_line(report)}. Bold: best per column"
               + "".join(f"; {n}" for n in notes) + ".", ""]
@@ -490,7 +494,8 @@ def _html_cell(c: Cell) -> str:
     e = html.escape
     cls = " class='best'" if c.best else ""
     sp = c.spread_text()
-    return f"<td{cls}><span class='v'>{e(c.value)}</span>" + (f"<span class='sp'>{e(sp)}</span>" if sp else "") + "</td>"
+    spread = f"<span class='sp'>{e(sp)}</span>" if sp else ""
+    return f"<td{cls}><span class='v'>{e(c.value)}</span>{spread}</td>"
 
 
 def render_html(report: dict[str, Any], figs: Sequence[FigureFile]) -> str:
@@ -499,8 +504,8 @@ def render_html(report: dict[str, Any], figs: Sequence[FigureFile]) -> str:
     e = html.escape
     cols = report["columns"]
     rows = leaderboard_cells(report)
-    head = "".join(f"<th>{_html_label(c['label'])} {_ARROW[c['better']]}<div class='dir'>{e(_BETTER[c['better']])}</div></th>"
-                   for c in cols)
+    head = "".join(f"<th>{_html_label(c['label'])} {_ARROW[c['better']]}"
+                   f"<div class='dir'>{e(_BETTER[c['better']])}</div></th>" for c in cols)
     body_rows = "".join(f"<tr><td>{e(name)}</td>{''.join(_html_cell(c) for c in cells)}</tr>" for name, cells in rows)
     notes = _notation(report, [c for _, cells in rows for c in cells])
     sections = []

@@ -55,9 +55,10 @@ def _close(progress) -> None:
 @click.option("--verify", "verify_dir", type=click.Path(), default=None,
               help="Recompute the report in this folder from its recorded spec and inputs; print one line per "
                    "number that differs; exit 0 when all reproduce, 1 otherwise.")
-@click.option("--suite", type=click.Choice(["sanity", "reference"]), default=None,
-              help="Run a built-in suite instead of a SPEC: sanity (metrics vs disturbance level on digits) or "
-                   "reference (every reference loss on ring8, grid25, digits).")
+@click.option("--suite", type=click.Choice(["sanity", "reference", "digits"]), default=None,
+              help="Run a built-in suite instead of a SPEC: sanity (metrics vs disturbance level on digits), "
+                   "reference (every reference loss on ring8, grid25, digits) or digits (the example spec "
+                   "examples/digits.toml, shipped with ganeval).")
 @click.option("--steps", type=click.IntRange(min=1), default=None,
               help="--suite reference: generator steps of every run (default: "
                    + ", ".join(f"{k} {v}" for k, v in DEFAULT_STEPS.items()) + "); small values give a quick suite.")
@@ -79,9 +80,10 @@ def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, overwri
     ganeval report --verify DIR             recompute DIR's numbers; exit 1 if any differs
     ganeval report --suite sanity --out DIR
     ganeval report --suite reference --out DIR [--steps N --seeds 0,1 --data ring8]
+    ganeval report --suite digits --out DIR   the example report (about a minute)
 
     DIR receives report.json (numbers, settings, provenance), report.html (one self-contained
-    page), report.md, report.tex and figures/*.png. Nothing half-written is left in DIR when
+    page), report.md, report.tex and figures/ (PNG, PDF, SVG). Nothing half-written is left in DIR when
     the run stops (Ctrl-C, an error).
     """
     modes = [m for m in (spec is not None, verify_dir is not None, suite is not None) if m]
@@ -143,6 +145,11 @@ def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, overwri
         from ganeval.report import build_report
         from ganeval.report.writers import render_markdown
 
+        if suite is not None:  # a packaged example spec
+            from ganeval.report.suites import example_spec
+
+            spec = example_spec(suite)
+
         res = build_report(spec, out, overwrite=overwrite, progress=progress)
         _close(progress)
         if as_json:
@@ -151,7 +158,8 @@ def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, overwri
                                    "version": res["ganeval_version"]}))
         else:
             click.echo(render_markdown(res))
-            click.echo(f"wrote {res['out']}: {', '.join(res['files'][:4])} and {len(res['files']) - 4} figure(s)")
+            n_figs = sum(f.endswith(".png") for f in res["files"])
+            click.echo(f"wrote {res['out']}: {', '.join(res['files'][:4])} and {n_figs} figure(s) as PNG, PDF, SVG")
         return 0
     finally:
         _close(progress)

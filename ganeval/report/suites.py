@@ -9,9 +9,12 @@ Each sub-report verifies on its own (``ganeval report --verify DIR/ring8``), and
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
-__all__ = ["reference_suite_specs", "run_reference_suite", "SUITE_DATA", "DEFAULT_STEPS"]
+from ..errors import InputError, ParameterError
+
+__all__ = ["reference_suite_specs", "run_reference_suite", "SUITE_DATA", "DEFAULT_STEPS", "EXAMPLES", "example_spec"]
 
 SUITE_DATA = ("ring8", "grid25", "digits")
 #: generator updates per run in the full suite (digits with batch 64: see docs/report.md)
@@ -23,6 +26,27 @@ _METRICS = {
     "mixture": 'fid = {}\nkid = {subsets = 50}\nprdc = {k = 5}\nmodes = {}\necdf = {}\nc2st = {classifier = "knn"}\n',
     "image": 'fid = {}\nkid = {subsets = 50}\nprdc = {k = 5}\nis = {}\necdf = {}\nc2st = {}\n',
 }
+
+
+#: report specs shipped inside the package (ganeval/report/examples/NAME.toml; a copy of each is
+#: in the repository's examples/), run by ``ganeval report --suite NAME``
+EXAMPLES = ("digits",)
+
+
+def example_spec(name: str) -> Path:
+    """Path of the packaged example report spec ``name`` (one of :data:`EXAMPLES`).
+
+    Examples
+    --------
+    >>> example_spec("digits").name
+    'digits.toml'
+    """
+    if name not in EXAMPLES:
+        raise ParameterError(f"example must be one of {', '.join(EXAMPLES)}; got {name!r}")
+    path = Path(__file__).resolve().parent / "examples" / f"{name}.toml"
+    if not path.is_file():
+        raise InputError(f"example spec {path} is missing from this installation of ganeval")
+    return path
 
 
 def reference_suite_specs(*, steps: int | None = None, seeds: Sequence[int] = (0, 1, 2),

@@ -45,7 +45,9 @@ def test_report_numbers_are_the_librarys(small):
     tex = (out / "report.tex").read_text()
     assert r"\begin{tabular}" in tex and r"\textbf{" in tex
     html = (out / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == len(figs) and "class='best'" in html
+    pngs = [f for f in figs if f.endswith(".png")]
+    assert sorted(figs) == sorted(f"{p[:-4]}.{x}" for p in pngs for x in ("pdf", "png", "svg"))
+    assert html.count("data:image/png;base64,") == len(pngs) and "class='best'" in html
     assert rep["files"][:4] == ["report.json", "report.html", "report.md", "report.tex"]
     assert not [p for p in d.iterdir() if p.name.startswith(".out.")]
 

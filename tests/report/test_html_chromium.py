@@ -35,7 +35,7 @@ def test_report_html_renders_in_chromium(small, tmp_path):
     m = re.search(r'data-probe="(\d+):(\d+):(\d+)"', proc.stdout)
     assert m, proc.stdout[:500]
     n_img, n_ok, n_rows = map(int, m.groups())
-    n_figs = len(list((d / "out" / "figures").iterdir()))
+    n_figs = len(list((d / "out" / "figures").glob("*.png")))
     assert n_img == n_figs and n_ok == n_img and n_img > 0
     assert n_rows == 2  # "same" and "shifted"
     assert "<th>candidate</th>" in proc.stdout and "lower is better" in proc.stdout

@@ -1,7 +1,8 @@
 """The feature cache: extracted features kept on disk, keyed by what made them.
 
-An entry is one ``.npz`` (``features``, optional ``logits``, ``skipped``, ``info`` as a JSON
-string; no pickles) in the cache folder, named by the sha256 of
+An entry is one ``.npz`` (``features``, optional ``logits``, optional extra outputs of the same
+pass as ``extra_<name>`` (e.g. ``extra_spatial``, the Inception's sFID features), ``skipped``,
+``info`` as a JSON string; no pickles) in the cache folder, named by the sha256 of
 
     source fingerprint (the folder, files' relative paths, sizes, mtimes, inode numbers and
     ctimes; zip members' names, sizes and CRCs; array bytes) + extractor name + weights sha256
@@ -86,8 +87,9 @@ def _entry_path(key: str) -> Path:
 
 
 def load_entry(key: str) -> dict[str, Any] | None:
-    """The cached entry ``key`` as ``{"features", "logits", "skipped", "info"}``, or None when
-    it is missing or unreadable (an unreadable entry is logged and left to be rewritten)."""
+    """The cached entry ``key`` as ``{"features", "logits", "extras", "skipped", "info"}``, or
+    None when it is missing or unreadable (an unreadable entry is logged and left to be
+    rewritten). ``extras`` maps each stored extra output name to its rows."""
     path = _entry_path(key)
     if not path.is_file():
         return None
@@ -95,24 +97,32 @@ def load_entry(key: str) -> dict[str, Any] | None:
         with np.load(path, allow_pickle=False) as data:
             features = np.asarray(data["features"], dtype=np.float64)
             logits = np.asarray(data["logits"], dtype=np.float64) if "logits" in data.files else None
+            extras = {k[len("extra_"):]: np.asarray(data[k], dtype=np.float64)
+                      for k in data.files if k.startswith("extra_")}
             skipped = int(data["skipped"])
             info = json.loads(str(data["info"]))
         if features.ndim != 2 or features.shape[0] == 0 or not np.isfinite(features).all():
             raise ValueError(f"bad features array of shape {features.shape}")
         if logits is not None and (logits.ndim != 2 or logits.shape[0] != features.shape[0]):
             raise ValueError(f"bad logits array of shape {logits.shape}")
+        for name, arr in extras.items():
+            if arr.ndim != 2 or arr.shape[0] != features.shape[0] or not np.isfinite(arr).all():
+                raise ValueError(f"bad {name!r} array of shape {arr.shape}")
         if not isinstance(info, dict):
             raise ValueError("info is not a JSON object")
     except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile) as exc:
         log.warning("ignoring unreadable feature cache entry %s (%s: %s)", path, type(exc).__name__, exc)
         return None
     log.info("feature cache hit: %s", path)
-    return {"features": features, "logits": logits, "skipped": skipped, "info": info}
+    return {"features": features, "logits": logits, "extras": extras, "skipped": skipped, "info": info}
 
 
 def store_entry(key: str, features: np.ndarray, logits: np.ndarray | None, skipped: int,
-                info: dict[str, Any]) -> Path | None:
-    """Write entry ``key`` atomically; return its path, or None (logged) if it could not be written."""
+                info: dict[str, Any], extras: dict[str, np.ndarray] | None = None) -> Path | None:
+    """Write entry ``key`` atomically; return its path, or None (logged) if it could not be written.
+
+    ``extras``: further outputs of the same pass (``{"spatial": rows}``), stored as
+    ``extra_<name>``."""
     from ..atomic import atomic_write
     from ..errors import ParameterError
 
@@ -124,6 +134,8 @@ def store_entry(key: str, features: np.ndarray, logits: np.ndarray | None, skipp
     }
     if logits is not None:
         arrays["logits"] = np.asarray(logits, dtype=np.float64)
+    for name, arr in (extras or {}).items():
+        arrays[f"extra_{name}"] = np.asarray(arr, dtype=np.float64)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         return atomic_write(_entry_path(key), lambda fh: np.savez(fh, **arrays), what="feature cache entry")

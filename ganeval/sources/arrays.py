@@ -2,8 +2,18 @@
 
 - ``.npy``: a 2-D array is feature rows; a 4-D uint8 array is images (N, H, W, C) or
   (N, C, H, W).
-- ``.npz``: ``mu`` + ``sigma`` are statistics (ganeval, pytorch-fid and clean-fid files);
-  else the first of ``features``, ``logits``, ``images`` found; else a single array.
+- ``.npz``: ``mu`` + ``sigma`` are statistics (ganeval, pytorch-fid, clean-fid and EDM
+  ``fid-refs`` files; ADM reference batches, whose ``mu_s`` + ``sigma_s`` spatial moments are
+  kept as well, for sFID); else ``arr_0`` is an ADM sample batch (uint8 NHWC images; the
+  ``arr_1`` labels are ignored); else the first of ``features``, ``logits``, ``images`` found;
+  else a single array.
+
+ADM's files are those of ``guided-diffusion``'s ``evaluations/evaluator.py`` (Dhariwal &
+Nichol 2021, arXiv:2105.05233): a sample batch holds ``arr_0`` (N, H, W, 3) uint8 and maybe
+``arr_1`` labels; a reference batch adds the precomputed ``mu``, ``sigma`` (pool3) and
+``mu_s``, ``sigma_s`` (spatial) moments of the whole data set. Their features are the TF
+FID Inception's with the TF bilinear resize inside the graph: ``extractor="inception"``,
+``preprocessing="tf"`` here, recorded in the statistics' metadata.
 """
 
 from __future__ import annotations
@@ -111,6 +121,31 @@ def _check_npy_size(path: Path) -> None:
                          f"{dtype} ({declared} bytes) but the file holds {present} bytes of data")
 
 
+def _stats_npz(path: Path, keys: list[str]) -> StatsSource:
+    """Statistics from an .npz; ADM reference batches (``mu_s``/``sigma_s``) keep both moments."""
+    stats = load_stats_file(path)
+    spatial = None
+    if {"mu_s", "sigma_s"} <= set(keys):
+        spatial = load_stats_file(path, suffix="_s")
+        if "metadata" not in keys:  # an ADM reference batch: its features are the TF FID Inception's
+            for st in (stats, spatial):
+                st.metadata.setdefault("extractor", "inception")
+                st.metadata.setdefault("preprocessing", "tf")
+                st.metadata.setdefault("format", "adm-reference-batch")
+        spatial.metadata["output"] = "spatial"
+    return StatsSource(str(path), stats, spatial=spatial)
+
+
+def _adm_sample_batch(path: Path, arr: np.ndarray) -> Source:
+    """``arr_0`` of an ADM batch: uint8 images (N, H, W, 3), NHWC as ADM writes them."""
+    if arr.ndim != 4 or arr.dtype != np.uint8 or arr.shape[-1] != 3:
+        raise InputError(f"{path}: 'arr_0' of an ADM batch must be uint8 images of shape (N, H, W, 3), "
+                         f"got {arr.dtype} of shape {arr.shape}")
+    from .images import ArrayImageSource
+
+    return ArrayImageSource(f"{path}[arr_0]", arr, metadata={"format": "adm-batch"})
+
+
 def open_npz(path: Path) -> Source:
     head = _head(path, 64)
     if not head.startswith(_ZIP_MAGIC):
@@ -119,7 +154,9 @@ def open_npz(path: Path) -> Source:
         with np.load(path, allow_pickle=False) as data:
             keys = list(data.files)
             if {"mu", "sigma"} <= set(keys):
-                return StatsSource(str(path), load_stats_file(path))
+                return _stats_npz(path, keys)
+            if "arr_0" in keys:
+                return _adm_sample_batch(path, data["arr_0"])
             for key, kind in (("features", "features"), ("logits", "logits"), ("images", None)):
                 if key in keys:
                     return array_source(f"{path}[{key}]", data[key], kind)
@@ -135,5 +172,6 @@ def open_npz(path: Path) -> Source:
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise InputError(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc})") from None
     raise InputError(
-        f"{path}: .npz has arrays {keys}; expected 'mu' and 'sigma', or one of 'features', 'logits', 'images'"
+        f"{path}: .npz has arrays {keys}; expected 'mu' and 'sigma', 'arr_0' (an ADM batch), or one of "
+        f"'features', 'logits', 'images'"
     )

@@ -20,12 +20,14 @@ They are opened here, among the sources, because a ``ref:NAME`` is an input like
 from __future__ import annotations
 
 import importlib.resources
+from dataclasses import dataclass
+from typing import Any
 
 from ..errors import InputError
 from .base import StatsSource
-from ..statistics import load_stats_file
+from ..statistics import FeatureStats, load_stats_file
 
-__all__ = ["reference_names", "open_reference_stats", "open_published"]
+__all__ = ["reference_names", "open_reference_stats", "open_published", "import_statistics", "ImportedStats"]
 
 _SUFFIX = "_stats.npz"
 
@@ -103,3 +105,80 @@ def open_published(name: str, *, sha256: str | None = None) -> StatsSource:
         if st is not None:
             st.metadata.update(reference=f"ref:{name}", protocol=ref.protocol)
     return StatsSource(f"ref:{name}", src.stats, spatial=src.spatial, alternatives=src.alternatives)
+
+
+@dataclass
+class ImportedStats:
+    """Statistics read from a reference file by :func:`import_statistics`: the moments, the
+    spatial (sFID) moments when the file has them, and where they came from (``origin``:
+    ``source``, ``path``, ``sha256`` of the file read, ``format``)."""
+
+    stats: FeatureStats
+    spatial: FeatureStats | None
+    origin: dict[str, Any]
+
+
+def import_statistics(spec: Any, *, extractor: str | None = None) -> ImportedStats:
+    """Read the statistics of any reference file the field publishes.
+
+    ganeval / pytorch-fid / clean-fid / EDM ``.npz`` (``mu``, ``sigma``), ADM reference batches
+    (``mu``, ``sigma``, ``mu_s``, ``sigma_s``), EDM2 ``dataset-refs`` pickles (FID and FD_DINOv2
+    moments; restricted unpickler), and ``ref:NAME``. The metadata of the returned statistics
+    records the origin and the sha256 of the file read.
+
+    Parameters
+    ----------
+    spec : str or path
+        The file, or ``ref:NAME[@SHA256]``.
+    extractor : str, optional
+        Which moments to take from a file holding several (EDM2: ``"inception"`` for FID,
+        ``"dinov2"`` for FD_DINOv2); default the file's FID moments. The spatial moments are
+        kept only with the default (Inception) ones.
+
+    Raises
+    ------
+    InputError
+        The input is not a statistics file (images, feature rows: use ``ganeval stats``), or
+        cannot be read.
+
+    Examples
+    --------
+    >>> got = import_statistics("ref:digits-test")
+    >>> got.stats.dim, got.origin["source"], len(got.origin["sha256"])
+    (64, 'ref:digits-test', 64)
+    """
+    import os
+    from pathlib import Path
+
+    from . import open_source
+    from .published import fetch_reference, file_sha256, published_references
+
+    text = os.fspath(spec) if isinstance(spec, (str, os.PathLike)) else None
+    if text is None:
+        raise InputError(f"expected a statistics file or ref:NAME, got {type(spec).__name__}")
+    src = open_source(text)
+    if not isinstance(src, StatsSource):
+        raise InputError(f"{src.name}: holds {src.kind}, not statistics; compute them with "
+                         f"`ganeval stats {text} -o OUT.npz` (add --spatial for sFID moments)")
+    origin: dict[str, Any] = {"source": text}
+    if text.startswith("ref:"):
+        name, _, sha = text[4:].partition("@")
+        if name in reference_names():
+            resource = importlib.resources.files("ganeval.reference_stats").joinpath(reference_names()[name])
+            with importlib.resources.as_file(resource) as path:
+                origin.update(path=str(path), sha256=file_sha256(Path(path)))
+        else:
+            ref = published_references()[name]
+            path = fetch_reference(name, sha256=sha or None)
+            origin.update(path=str(path), sha256=file_sha256(path), url=ref.url, protocol=ref.protocol)
+    else:
+        origin.update(path=str(Path(text).resolve()), sha256=file_sha256(Path(text)))
+    stats = src.stats_for(extractor)
+    spatial = src.spatial if stats is src.stats else None
+    for st in (stats, spatial):
+        if st is not None:
+            st.metadata.update({f"origin_{k}": v for k, v in origin.items()})
+    fmt = stats.metadata.get("format")
+    if fmt is not None:
+        origin["format"] = fmt
+    return ImportedStats(stats, spatial, origin)

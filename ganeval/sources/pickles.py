@@ -14,6 +14,7 @@ _core.multiarray._reconstruct``), ``numpy.ndarray``
 ``numpy.core.multiarray.scalar`` (``numpy._core...``)     numpy scalars (``np.float64(...)``)
 ``builtins.complex``, ``builtins.set``,                   plain containers and numbers
 ``builtins.frozenset``, ``collections.OrderedDict``
+``_codecs.encode`` (``latin1`` only)                      bytes in protocol 2 (numpy 1.x files)
 =======================================================  ======================================
 
 Dicts, lists, tuples, strings, ints and floats need no import at all. Anything else (``os``,
@@ -66,8 +67,16 @@ _NUMPY_ALIASES = {
 ALLOWED_GLOBALS: frozenset[tuple[str, str]] = frozenset(
     {(f"numpy.{core}.{sub}", name) for core in ("core", "_core") for sub, name in _NUMPY_ALIASES}
     | {("numpy", "ndarray"), ("numpy", "dtype"), ("builtins", "complex"), ("builtins", "set"),
-       ("builtins", "frozenset"), ("collections", "OrderedDict")}
+       ("builtins", "frozenset"), ("collections", "OrderedDict"), ("_codecs", "encode")}
 )
+
+
+def _latin1_encode(text: Any, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+    """``_codecs.encode`` as protocol 2 uses it for bytes (``encode(str, "latin1")``); any
+    other codec is refused (a codec is a function of the file's choosing)."""
+    if encoding.replace("-", "").replace("_", "").lower() not in ("latin1", "iso88591") or not isinstance(text, str):
+        raise pickle.UnpicklingError(f"_codecs.encode with codec {encoding!r} refused")
+    return text.encode("latin-1", errors="strict")
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
@@ -86,6 +95,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
             return _numpy_global(module, name)
         if module == "numpy":
             return getattr(np, name)
+        if module == "_codecs":
+            return _latin1_encode
         if module == "collections":
             import collections
 

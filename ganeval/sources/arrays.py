@@ -27,7 +27,7 @@ from ..errors import InputError
 from ..statistics import load_stats_file
 from .base import ArraySource, Source, StatsSource
 
-__all__ = ["open_npy", "open_npz", "array_source"]
+__all__ = ["open_npy", "open_npz", "array_source", "open_adm_images"]
 
 
 def array_source(name: str, arr: np.ndarray, kind: str | None = None) -> Source:
@@ -144,6 +144,34 @@ def _adm_sample_batch(path: Path, arr: np.ndarray) -> Source:
     from .images import ArrayImageSource
 
     return ArrayImageSource(f"{path}[arr_0]", arr, metadata={"format": "adm-batch"})
+
+
+def open_adm_images(path: str | Path) -> Source:
+    """The images (``arr_0``) of an ADM batch, also of a reference batch (whose ``open_npz``
+    reading is its statistics): ADM's precision and recall compare the sample batch's
+    features with those of the reference batch's 10,000 images.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "ref.npz"
+    >>> np.savez(p, arr_0=np.zeros((2, 4, 4, 3), np.uint8), mu=np.zeros(1), sigma=np.ones((1, 1)))
+    >>> open_npz(p).kind, open_adm_images(p).kind, len(open_adm_images(p))
+    ('stats', 'images', 2)
+    """
+    p = Path(path)
+    head = _head(p, 64)
+    if not head.startswith(_ZIP_MAGIC):
+        raise InputError(f"{p}: not a .npz file (an ADM batch is a zip archive; it looks like {_describe(head)})")
+    try:
+        with np.load(p, allow_pickle=False) as data:
+            if "arr_0" not in data.files:
+                raise InputError(f"{p}: no 'arr_0' images (an ADM batch holds them; this file has {data.files})")
+            return _adm_sample_batch(p, data["arr_0"])
+    except InputError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{p}: not a readable .npz file ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
 
 
 def open_npz(path: Path) -> Source:

@@ -57,6 +57,10 @@ def test_adm_reference_batch_keeps_pool_and_spatial_moments(tmp_path, feats):
     assert src.stats.metadata["extractor"] == "inception" and src.stats.metadata["preprocessing"] == "tf"
     f = load_features(str(tmp_path / "ref.npz"))
     np.testing.assert_allclose(f.need_extra_stats("spatial").mean, mu_s)
+    # its 10,000 images (here 2) for precision/recall
+    from ganeval.sources.arrays import open_adm_images
+
+    assert open_adm_images(tmp_path / "ref.npz").kind == "images"
     # the spatial moments give the Fréchet distance of the spatial rows
     other = np.random.default_rng(9).normal(size=(30, 3))
     from ganeval.metrics.fid import fid_from_stats

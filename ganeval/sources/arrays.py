@@ -4,8 +4,9 @@
   (N, C, H, W).
 - ``.npz``: ``mu`` + ``sigma`` are statistics (ganeval, pytorch-fid, clean-fid and EDM
   ``fid-refs`` files; ADM reference batches, whose ``mu_s`` + ``sigma_s`` spatial moments are
-  kept as well, for sFID); else ``arr_0`` is an ADM sample batch (uint8 NHWC images; the
-  ``arr_1`` labels are ignored); else the first of ``features``, ``logits``, ``images`` found;
+  kept as well, for sFID); else ``arr_0`` is an ADM sample batch (uint8 NHWC images, read a
+  batch at a time by :class:`ganeval.sources.adm.AdmBatchImageSource`; the ``arr_1`` labels
+  are ignored); else the first of ``features``, ``logits``, ``images`` found;
   else a single array.
 
 ADM's files are those of ``guided-diffusion``'s ``evaluations/evaluator.py`` (Dhariwal &
@@ -136,16 +137,6 @@ def _stats_npz(path: Path, keys: list[str]) -> StatsSource:
     return StatsSource(str(path), stats, spatial=spatial)
 
 
-def _adm_sample_batch(path: Path, arr: np.ndarray) -> Source:
-    """``arr_0`` of an ADM batch: uint8 images (N, H, W, 3), NHWC as ADM writes them."""
-    if arr.ndim != 4 or arr.dtype != np.uint8 or arr.shape[-1] != 3:
-        raise InputError(f"{path}: 'arr_0' of an ADM batch must be uint8 images of shape (N, H, W, 3), "
-                         f"got {arr.dtype} of shape {arr.shape}")
-    from .images import ArrayImageSource
-
-    return ArrayImageSource(f"{path}[arr_0]", arr, metadata={"format": "adm-batch"})
-
-
 def open_adm_images(path: str | Path) -> Source:
     """The images (``arr_0``) of an ADM batch, also of a reference batch (whose ``open_npz``
     reading is its statistics): ADM's precision and recall compare the sample batch's
@@ -159,19 +150,13 @@ def open_adm_images(path: str | Path) -> Source:
     >>> open_npz(p).kind, open_adm_images(p).kind, len(open_adm_images(p))
     ('stats', 'images', 2)
     """
+    from .adm import AdmBatchImageSource
+
     p = Path(path)
     head = _head(p, 64)
     if not head.startswith(_ZIP_MAGIC):
         raise InputError(f"{p}: not a .npz file (an ADM batch is a zip archive; it looks like {_describe(head)})")
-    try:
-        with np.load(p, allow_pickle=False) as data:
-            if "arr_0" not in data.files:
-                raise InputError(f"{p}: no 'arr_0' images (an ADM batch holds them; this file has {data.files})")
-            return _adm_sample_batch(p, data["arr_0"])
-    except InputError:
-        raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise InputError(f"{p}: not a readable .npz file ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
+    return AdmBatchImageSource(p)
 
 
 def open_npz(path: Path) -> Source:
@@ -184,7 +169,9 @@ def open_npz(path: Path) -> Source:
             if {"mu", "sigma"} <= set(keys):
                 return _stats_npz(path, keys)
             if "arr_0" in keys:
-                return _adm_sample_batch(path, data["arr_0"])
+                from .adm import AdmBatchImageSource  # streamed: arr_0 is never loaded whole
+
+                return AdmBatchImageSource(path)
             for key, kind in (("features", "features"), ("logits", "logits"), ("images", None)):
                 if key in keys:
                     return array_source(f"{path}[{key}]", data[key], kind)

@@ -188,3 +188,37 @@ def test_stats_saved_with_spatial_round_trip(tmp_path, feats):
     src = open_source(str(tmp_path / "s.npz"))
     np.testing.assert_allclose(src.spatial.cov, np.cov(spatial, rowvar=False))
     assert src.spatial.n == 40
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_adm_batch_is_streamed_in_order(tmp_path, compressed):
+    from ganeval.sources.adm import AdmBatchImageSource
+
+    imgs = np.random.default_rng(4).integers(0, 256, size=(7, 5, 4, 3), dtype=np.uint8)
+    (np.savez_compressed if compressed else np.savez)(tmp_path / "s.npz", arr_0=imgs, arr_1=np.arange(7))
+    src = open_source(str(tmp_path / "s.npz"))
+    assert isinstance(src, AdmBatchImageSource) and len(src) == 7
+    got = np.concatenate(list(src.iter_batches(3)))
+    np.testing.assert_array_equal(got, imgs.transpose(0, 3, 1, 2))
+    assert [b.shape[0] for b in src.iter_batches(3)] == [3, 3, 1]
+    # the fingerprint follows the content (zip CRC), not the file name or time
+    np.savez(tmp_path / "t.npz", arr_0=imgs)
+    assert AdmBatchImageSource(tmp_path / "t.npz").fingerprint() == src.fingerprint()
+    imgs[0, 0, 0, 0] ^= 1
+    np.savez(tmp_path / "t.npz", arr_0=imgs)
+    assert AdmBatchImageSource(tmp_path / "t.npz").fingerprint() != src.fingerprint()
+
+
+def test_adm_batch_truncated_member_is_one_line(tmp_path):
+    import zipfile
+
+    from ganeval.sources.adm import AdmBatchImageSource
+
+    imgs = np.zeros((4, 8, 8, 3), np.uint8)
+    np.save(tmp_path / "arr_0.npy", imgs)
+    raw = (tmp_path / "arr_0.npy").read_bytes()
+    with zipfile.ZipFile(tmp_path / "cut.npz", "w") as zf:
+        zf.writestr("arr_0.npy", raw[: len(raw) - 100])
+    src = AdmBatchImageSource(tmp_path / "cut.npz")
+    with pytest.raises(InputError, match=r"cut\.npz\[arr_0\]: truncated"):
+        list(src.iter_batches(2))

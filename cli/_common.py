@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
+import re
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -12,7 +12,7 @@ import click
 from ganeval.atomic import check_output_path
 from ganeval.results import MetricResult
 
-__all__ = ["json_option", "mismatch_option", "seed_option", "extraction_options", "extraction_kwargs", "emit", "emit_many",
+__all__ = ["DEVICE", "DeviceType", "cli_device_message", "json_option", "mismatch_option", "seed_option", "extraction_options", "extraction_kwargs", "emit", "emit_many",
            "atomic_output_path"]
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a human line.")
@@ -24,17 +24,45 @@ mismatch_option = click.option(
          "(refused by default; both sides are recorded in the result).")
 
 
+class DeviceType(click.ParamType):
+    """``--device``: auto, cpu, cuda, cuda:N or mps. A name that is none of these is a usage
+    error; a device this machine lacks is a :class:`~ganeval.errors.DeviceError` raised before
+    any work, its library wording (``device='cuda:1'``) put in the CLI's (``--device cuda:1``)."""
+
+    name = "auto|cpu|cuda[:N]|mps"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from ganeval.errors import DeviceError
+        from ganeval.features.engine import DEVICE_CHOICES, is_device_name, resolve_device
+
+        text = str(value).strip().lower()
+        if not is_device_name(text):
+            self.fail(f"must be {DEVICE_CHOICES}; got {value!r}", param, ctx)
+        try:
+            resolve_device(text)
+        except DeviceError as exc:
+            raise DeviceError(cli_device_message(str(exc))) from None
+        return text
+
+
+def cli_device_message(message: str) -> str:
+    """A library device message in the CLI's words: ``device='x'`` -> ``--device x``.
+
+    >>> cli_device_message("device='cuda': CUDA is not available; use device='cpu' or device='auto'")
+    '--device cuda: CUDA is not available; use --device cpu or --device auto'
+    """
+    return re.sub(r"device='([^']*)'", r"--device \1", message)
+
+
+DEVICE = DeviceType()
+
+
 def extraction_options(f: Callable) -> Callable:
     """Options that control how image inputs become features (ignored for feature inputs)."""
     opts = [
         click.option("--extractor", default="auto", show_default=True,
-                     help="Feature extractor for image inputs: inception (FID network), digits (embedded, "
-                          "offline), dinov2[:vits14|vitb14|vitl14|vitg14] (default vitl14; FD_DINOv2 with fid), "
-                          "clip[:vit-l-14-336|vit-l-14|vit-b-16|vit-b-32] (default vit-l-14-336, as CMMD) "
-                          "or auto (builtin:digits and 8x8 image arrays: digits; other images: inception). "
-                          "dinov2 and clip need: pip install \"ganeval[extractors]\" and their weights "
-                          "(--weights, $GANEVAL_DINOV2_WEIGHTS / $GANEVAL_CLIP_WEIGHTS, or the Hugging Face / "
-                          "torch hub cache; never downloaded). "
+                     help="Feature extractor for image inputs: auto, inception, digits, dinov2[:ARCH], "
+                          "clip[:ARCH]; see `ganeval extractors` for each one's weights. "
                           "Feature inputs (.npy/.npz/.csv rows) are used as they are."),
         click.option("--weights", type=click.Path(dir_okay=False), default=None,
                      help="Weights file of the extractor (inception: else $GANEVAL_INCEPTION_WEIGHTS, then the "
@@ -46,8 +74,8 @@ def extraction_options(f: Callable) -> Callable:
                           "clip: cmmd (default), tf."),
         click.option("--batch-size", type=click.IntRange(min=1), default=50, show_default=True,
                      help="Images per forward pass."),
-        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
-                     help="Where the extractor runs; auto = CUDA when present."),
+        click.option("--device", type=DEVICE, default="auto", show_default=True,
+                     help="Where the extractor runs: auto (CUDA when present), cpu, cuda, cuda:N or mps."),
         click.option("--tf32", is_flag=True,
                      help="On CUDA, let the extractor network use TF32 for convolutions and matrix products: "
                           "about 2.7x faster Inception on an H100, but the FID is off by ~6e-4 (relative) from "
@@ -58,7 +86,7 @@ def extraction_options(f: Callable) -> Callable:
         click.option("--no-cache", is_flag=True,
                      help="Do not read or write the feature cache ($GANEVAL_CACHE_DIR, default ~/.cache/ganeval)."),
         click.option("--skip-invalid", is_flag=True, help="Skip unreadable images (counted in the result) instead of stopping."),
-        click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress display (a bar on a terminal, a line every 30 s or 10% in a log)."),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -78,7 +106,7 @@ def extraction_kwargs(kw: dict[str, Any], as_json: bool = False) -> dict[str, An
         "tf32": kw.pop("tf32"),
         "num_workers": kw.pop("num_workers"),
         "cache": not kw.pop("no_cache"),
-        "progress": (not quiet) and sys.stderr.isatty(),
+        "progress": not quiet,  # a bar on a terminal, periodic lines in a log (ganeval.progress)
         "source_options": {"skip_invalid": True} if kw.pop("skip_invalid") else {},
     }
 

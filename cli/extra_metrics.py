@@ -7,7 +7,6 @@ commands call with ``--infinity``.
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Callable
 
 import click
@@ -53,11 +52,11 @@ def check_interval_args(ci: float | None, bootstrap: int) -> None:
 
 
 def _progress(total: int, quiet: bool, desc: str):
-    if quiet or not sys.stderr.isatty():
+    if quiet:
         return None
-    from tqdm.auto import tqdm
+    from ganeval.progress import progress_bar
 
-    return tqdm(total=total, desc=desc, leave=False)
+    return progress_bar(total, desc, "replicate")
 
 
 def run_infinity(metric: str, real: Any, fake: Any, as_json: bool, kw: dict, *, seed: int = 0,
@@ -101,7 +100,7 @@ def _emit_interval(result, as_json, ci, bootstrap, seed, quiet, function, *array
     emit(_with_interval(result, ci, bootstrap, seed, quiet, function, *arrays, **options), as_json)
 
 
-@click.command()
+@click.command(short_help="Vendi score: the effective number of distinct samples.")
 @click.argument("fake")
 @click.option("--q", "q", default="1", show_default=True,
               help="Order of the score: a number > 0 or 'inf' (1 = Shannon entropy, as in the paper).")
@@ -162,7 +161,7 @@ class _ImagesOf:
         raise InputError(f"--grid: cannot read single images of {self.source.name}")
 
 
-@click.command()
+@click.command(short_help="Share of FAKE samples that are not copies of TRAIN.")
 @click.argument("train")
 @click.argument("fake")
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
@@ -199,7 +198,7 @@ def memorization(train, fake, top, grid, ci, bootstrap, seed, as_json, **kw):
     _emit_interval(result, as_json, ci, bootstrap, seed, quiet, "memorization", t, f, top=top)
 
 
-@click.command()
+@click.command(short_help="Precision-recall curve (Sajjadi et al.): F_8 and F_1/8.")
 @click.argument("real")
 @click.argument("fake")
 @click.option("--clusters", type=click.IntRange(min=1), default=20, show_default=True,

@@ -14,7 +14,7 @@ from ._common import emit, extraction_kwargs, extraction_options, json_option, s
 from .extra_metrics import check_interval_args, interval_options
 
 
-@click.command()
+@click.command(short_help="CMMD: MMD between CLIP embeddings of REAL and FAKE.")
 @click.argument("real")
 @click.argument("fake")
 @seed_option

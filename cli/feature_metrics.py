@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ganeval.api import FEATURE_METRICS, evaluate, load_features
+from ganeval.api import evaluate, load_features
+from ganeval.metrics.registry import get as get_metric
 from ganeval.errors import ParameterError
 
 from ._common import (atomic_output_path, emit, emit_many, extraction_kwargs, extraction_options, json_option,
@@ -20,7 +21,7 @@ def _run_one(metric: str, real, fake, as_json: bool, kw: dict, options: dict, *,
     emit(results[metric], as_json)
 
 
-@click.command()
+@click.command(short_help="Fréchet Inception Distance (lower is better).")
 @click.argument("real")
 @click.argument("fake")
 @click.option("--eps", type=click.FloatRange(min=0), default=0.0, show_default=True,
@@ -44,7 +45,7 @@ def fid(real, fake, eps, infinity, ci, bootstrap, seed, as_json, **kw):
     _run_one("fid", real, fake, as_json, kw, {"eps": eps}, ci=ci, bootstrap=bootstrap, seed=seed)
 
 
-@click.command()
+@click.command(short_help="Kernel Inception Distance: unbiased MMD^2 (lower is better).")
 @click.argument("real")
 @click.argument("fake")
 @click.option("--subsets", type=click.IntRange(min=1), default=100, show_default=True, help="Number of random subsets.")
@@ -65,7 +66,7 @@ def kid(real, fake, subsets, subset_size, degree, gamma, coef0, seed, ci, bootst
              ci=ci, bootstrap=bootstrap, seed=seed)
 
 
-@click.command(name="is")
+@click.command(name="is", short_help="Inception Score of FAKE (higher is better).")
 @click.argument("fake")
 @click.option("--splits", type=click.IntRange(min=1), default=10, show_default=True, help="Consecutive splits.")
 @infinity_option
@@ -85,7 +86,7 @@ def inception_score_cmd(fake, splits, infinity, ci, bootstrap, seed, as_json, **
     _run_one("is", None, fake, as_json, kw, {"splits": splits}, ci=ci, bootstrap=bootstrap, seed=seed)
 
 
-@click.command()
+@click.command(name="prdc", short_help="Precision, recall, density and coverage of FAKE.")
 @click.argument("real")
 @click.argument("fake")
 @click.option("--k", "k", type=click.IntRange(min=1), default=5, show_default=True, help="Nearest-neighbour count.")
@@ -99,8 +100,6 @@ def prdc_cmd(real, fake, k, ci, bootstrap, seed, as_json, **kw):
     _run_one("prdc", real, fake, as_json, kw, {"k": k}, ci=ci, bootstrap=bootstrap, seed=seed)
 
 
-prdc_cmd.name = "prdc"
-
 
 def _bandwidth(value: str):
     if value == "median":
@@ -111,7 +110,7 @@ def _bandwidth(value: str):
         raise ParameterError(f"--bandwidth must be a positive number or 'median', got {value!r}") from None
 
 
-@click.command()
+@click.command(short_help="Squared maximum mean discrepancy (lower is better).")
 @click.argument("real")
 @click.argument("fake")
 @click.option("--kernel", type=click.Choice(["rbf", "poly", "linear"]), default="rbf", show_default=True,
@@ -151,11 +150,12 @@ def _value_range(text: str) -> tuple[float, float]:
     return lo, hi
 
 
-@click.command(name="eval")
+@click.command(name="eval", short_help="Several metrics from one extraction per input.")
 @click.argument("real")
 @click.argument("fake", required=False)
 @click.option("--metrics", default="fid,kid,prdc", show_default=True,
-              help=f"Comma-separated list from: {', '.join(FEATURE_METRICS)}.")
+              help="Comma-separated metric names: any registered metric the inputs can feed "
+                   "(see `ganeval metrics`), e.g. fid,kid,is,prdc,mmd,cmmd,prd,vendi,ecdf,c2st.")
 @click.option("--kid-subsets", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--kid-subset-size", type=click.IntRange(min=2), default=None,
               help="default: min(1000, n_real, n_fake)")
@@ -169,13 +169,17 @@ def _value_range(text: str) -> tuple[float, float]:
               help="Samples to draw from --generator (required with it).")
 @click.option("--value-range", default="-1,1", show_default=True,
               help="LOW,HIGH: the range of the generator's float images (uint8 images are 0..255).")
+@click.option("-O", "--option", "metric_options", multiple=True, metavar="METRIC.OPTION=VALUE",
+              help="Any option of any metric, e.g. -O mmd.kernel=poly -O vendi.q=2 (repeatable; see "
+                   "`ganeval METRIC --help` for each metric's options).")
+@click.option("--target", default=None, help="Class column of nested-f1 (REAL and FAKE are then training tables).")
 @seed_option
 @mismatch_option
 @interval_options
 @extraction_options
 @json_option
 def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, generator, num_samples, value_range,
-             seed, ci, bootstrap, as_json, **kw):
+             metric_options, target, seed, ci, bootstrap, as_json, **kw):
     """Several metrics at once, reading (and extracting) each input only once.
 
     FAKE is a path/builtin input, or omitted with --generator. Under torchrun
@@ -196,9 +200,14 @@ def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, gener
     if generator is not None and num_samples is None:
         raise ParameterError("--num-samples is required with --generator")
     names = [m.strip() for m in metrics.split(",") if m.strip()]
-    opts = {"kid": {"subsets": kid_subsets, "subset_size": kid_subset_size, "seed": seed},
-            "prdc": {"k": k}, "is": {"splits": splits}, "mmd": {"seed": seed}}
+    opts: dict = {"kid": {"subsets": kid_subsets, "subset_size": kid_subset_size}, "prdc": {"k": k},
+                  "is": {"splits": splits}}
     opts = {m: o for m, o in opts.items() if m in names}
+    for m in names:
+        if get_metric(m).seeded:
+            opts.setdefault(m, {})["seed"] = seed
+    for m, values in _dotted_options(metric_options, names).items():
+        opts.setdefault(m, {}).update(values)
     check_interval_args(ci, bootstrap)
     ex = extraction_kwargs(kw, as_json)
     started = init_from_env(ex["device"])
@@ -208,7 +217,7 @@ def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, gener
         if generator is not None:
             gen_kw = {"num_samples": num_samples, "generator_seed": seed, "value_range": _value_range(value_range)}
         results = evaluate(real, fake if generator is None else generator, names, options=opts, ci=ci,
-                           bootstrap=bootstrap, seed=seed, **gen_kw, **ex)
+                           bootstrap=bootstrap, seed=seed, target=target, **gen_kw, **ex)
         if rank_and_world()[0] == 0:
             emit_many(results, as_json, metric="eval", real=real, fake=fake if generator is None else generator)
     finally:
@@ -218,7 +227,27 @@ def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, gener
             dist.destroy_process_group()
 
 
-@click.command()
+def _dotted_options(items: tuple[str, ...], names: list[str]) -> dict[str, dict]:
+    """``("kid.subsets=50", ...)`` -> ``{"kid": {"subsets": 50}}``, each value checked by its metric."""
+    out: dict[str, dict] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        metric, dot, option = key.strip().partition(".")
+        if not eq or not dot or not option:
+            raise ParameterError(f"--option must look like METRIC.OPTION=VALUE (e.g. kid.subsets=50), got {item!r}")
+        if metric not in names:
+            raise ParameterError(f"--option {item!r}: metric {metric!r} is not in --metrics")
+        m = get_metric(metric)
+        known = {o.name: o for o in m.all_options()}
+        if option.replace("-", "_") not in known:
+            m.check_options({option: value})  # raises: unknown option, naming the known ones
+        o = known[option.replace("-", "_")]
+        out.setdefault(metric, {}).update(m.check_options({o.name: value}, text=True, fill=False,
+                                                          where=f"--option {metric}"))
+    return out
+
+
+@click.command(short_help="Write the mean and covariance of SOURCE's features (.npz).")
 @click.argument("source")
 @click.option("-o", "--output", required=True, help="Where to write the .npz (mu, sigma, n, metadata).")
 @click.option("--spatial", is_flag=True,

@@ -31,6 +31,8 @@ COMMAND_MODULES = [
     "ganeval_cli.report",
     "ganeval_cli.extractor_metrics",
     "ganeval_cli.extra_metrics",
+    "ganeval_cli.metric_commands",
+    "ganeval_cli.extractors_cmd",
 ]
 
 
@@ -225,6 +227,20 @@ def cli(ctx: click.Context, debug: bool, verbose: int) -> None:
 for _module in COMMAND_MODULES:
     for _command in importlib.import_module(_module).COMMANDS:
         cli.add_command(_command)
+
+
+def _add_metric_commands() -> None:
+    """One generated command per registered metric without a hand-written one (plug-ins too)."""
+    from ganeval.metrics.registry import metrics
+
+    from .metric_commands import metric_command
+
+    for _name, _metric in metrics().items():
+        if _name not in cli.commands:
+            cli.add_command(metric_command(_metric))
+
+
+_add_metric_commands()
 
 
 def main(argv: list[str] | None = None) -> None:

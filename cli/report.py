@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 from pathlib import Path
 from typing import Callable
 
@@ -18,23 +17,23 @@ from ._common import json_option
 
 
 def _progress(quiet: bool):
-    """``progress(total)`` -> ``on_step(desc)`` drawing one tqdm bar on stderr (None when quiet)."""
+    """``progress(total)`` -> ``on_step(desc)`` showing one progress display on stderr (a bar
+    on a terminal, periodic lines in a log; None when quiet)."""
     if quiet:
         return None
-    from tqdm import tqdm
+    from ganeval.progress import progress_bar
 
     bars = []
 
     def start(total: int) -> Callable[[str], None]:
         if not bars:
-            bars.append(tqdm(total=total, file=sys.stderr, unit="step", dynamic_ncols=True, leave=False))
+            bars.append(progress_bar(total, "report", "step"))
         else:  # a later part of the plan (verifying a suite's reports one by one)
-            bars[0].total += total
-            bars[0].refresh()
+            bars[0].total = (bars[0].total or 0) + total
         bar = bars[0]
 
         def step(desc: str) -> None:
-            bar.set_description_str(desc[:48])
+            bar.set_description(desc[:48])
             bar.update(1)
 
         return step
@@ -48,7 +47,7 @@ def _close(progress) -> None:
         bar.close()
 
 
-@click.command()
+@click.command(short_help="Write a benchmark report (json, html, md, tex) or verify one.")
 @click.argument("spec", required=False, type=click.Path(dir_okay=True))
 @click.option("--out", "out", type=click.Path(file_okay=True), default=None,
               help="Report folder to write (created; a previous report there is replaced; any other existing "

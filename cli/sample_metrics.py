@@ -67,7 +67,7 @@ def _parse_p(value: str) -> float:
     return p
 
 
-@click.command()
+@click.command(short_help="L^p distance between the empirical CDFs, per feature.")
 @click.argument("real")
 @click.argument("fake")
 @click.option("--p", "p", default="1", show_default=True, help="Exponent p > 0, or inf (Kolmogorov-Smirnov).")
@@ -85,7 +85,7 @@ def ecdf(real, fake, p, multivariate, seed, as_json, **kw):
     _run("ecdf", real, fake, kw, as_json, resample_seed=seed, p=_parse_p(p), multivariate=multivariate)
 
 
-@click.command()
+@click.command(short_help="Classifier two-sample test: can a classifier tell them apart?")
 @click.argument("real")
 @click.argument("fake")
 @click.option("--classifier", type=click.Choice(CLASSIFIERS), default="logreg", show_default=True)
@@ -107,7 +107,7 @@ def c2st(real, fake, classifier, folds, permutations, seed, as_json, **kw):
          permutations=permutations)
 
 
-@click.command(name="nested-f1")
+@click.command(name="nested-f1", short_help="Train on FAKE, test on REAL: F1 against training on REAL.")
 @click.argument("real_train")
 @click.argument("fake_train")
 @click.argument("real_test", required=False)
@@ -129,7 +129,7 @@ def nested_f1(real_train, fake_train, real_test, target, model, test_fraction, s
     _run("nested-f1", real_train, fake_train, kw, as_json, model=model, seed=seed, test_fraction=test_fraction)
 
 
-@click.command()
+@click.command(short_help="Wasserstein distance W_p between REAL and FAKE.")
 @click.argument("real")
 @click.argument("fake")
 @click.option("--p", "p", type=click.FloatRange(min=1), default=1.0, show_default=True, help="Order p >= 1 (1 or 2).")
@@ -162,7 +162,7 @@ def _bins(value: str):
         return value
 
 
-@click.command()
+@click.command(short_help="Histogram divergence per feature: TV, KL, JS, Hellinger, chi^2.")
 @click.argument("real")
 @click.argument("fake")
 @click.option("--divergence", type=click.Choice(sorted(HISTOGRAM_DIVERGENCES)), default="js", show_default=True)

@@ -30,7 +30,7 @@ def _parse_hidden(text: str) -> tuple[int, ...]:
     return widths
 
 
-@click.command()
+@click.command(short_help="Train a reference GAN on a built-in data set.")
 @click.option("--data", required=True, help="Built-in data set: ring8, grid25, digits, wine, breast_cancer.")
 @click.option("--loss", default="wgan-gp", show_default=True,
               help="minimax, non-saturating, wgan, wgan-gp, hinge or least-squares.")
@@ -70,7 +70,7 @@ def _parse_hidden(text: str) -> tuple[int, ...]:
 @click.option("--threads", type=click.IntRange(min=1, max=1024), default=None,
               help="Torch intra-op threads while training (default: torch's setting). On a busy machine "
                    "--threads 1 is many times faster.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display (a bar on a terminal, a line every 30 s or 10% in a log).")
 @json_option
 def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, lr_d, n_critic, gp_lambda, latent_dim, hidden,
           width, label_smoothing, instance_noise, ema, smirnov, conditional, eval_every, checkpoint_every, n_samples,
@@ -98,7 +98,7 @@ def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, lr_d,
                          n_samples=n_samples).validated()
     check_out_dir(out, resume=resume, overwrite=overwrite)
     try:
-        result = _run(config, out, resume, overwrite, threads, not (quiet or as_json) and sys.stderr.isatty())
+        result = _run(config, out, resume, overwrite, threads, not (quiet or as_json))
     except OSError as exc:
         _environment_failure(f"out {out}", exc)
     payload = {"out": str(result.out), "steps": result.steps, "elapsed_s": round(result.elapsed_s, 3),
@@ -117,7 +117,9 @@ def _run(config, out, resume, overwrite, threads, show):
 
     if not show:
         return run_training(config, out, resume=resume, overwrite=overwrite, threads=threads)
-    with click.progressbar(length=config.steps, label="training", file=sys.stderr) as bar:
+    from ganeval.progress import progress_bar
+
+    with progress_bar(config.steps, "training", "step") as bar:
         state = {"done": 0}
 
         def progress(step: int, total: int) -> None:
@@ -127,7 +129,7 @@ def _run(config, out, resume, overwrite, threads, show):
         return run_training(config, out, resume=resume, overwrite=overwrite, progress=progress, threads=threads)
 
 
-@click.command()
+@click.command(short_help="Draw N rows from a trained reference GAN checkpoint.")
 @click.argument("checkpoint")
 @click.option("-n", "n", type=int, default=1000, show_default=True, help="Rows to draw.")
 @click.option("-o", "--output", required=True, help="Output .npy file.")
@@ -164,7 +166,7 @@ def sample(checkpoint, n, output, fmt, labels_output, threads, seed):
     click.echo(f"wrote {arr.shape[0]} samples of shape {arr.shape[1:]} to {out}")
 
 
-@click.command()
+@click.command(short_help="List the built-in data sets (builtin:NAME).")
 @json_option
 def datasets(as_json):
     """List the built-in data sets (use them as builtin:NAME, builtin:NAME/train, builtin:NAME/test)."""
@@ -179,7 +181,7 @@ def datasets(as_json):
         click.echo(f"{name.ljust(width)}  {text}")
 
 
-@click.command()
+@click.command(short_help="Modes covered and high-quality share for a mixture data set.")
 @click.argument("fake")
 @click.option("--data", required=True, type=click.Choice(["ring8", "grid25"]), help="Which mixture FAKE imitates.")
 @click.option("--threshold", type=float, default=3.0, show_default=True, help="High quality: within this many std of a mode.")

@@ -3,7 +3,7 @@
 The flow is sources -> extractors -> statistics -> metrics -> results; see DESIGN in the docs.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .errors import DataError, GanevalError, InputError, ParameterError, WeightsError  # noqa: E402
 from .results import MetricResult  # noqa: E402

@@ -12,26 +12,18 @@ The CLI and the benchmark report call these; so can user code::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+import os
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
 from ._validation import as_features, check_choice
 from .errors import DataError, ParameterError
-from .metrics.cmmd import cmmd_from_features
-from .metrics.fid import fid_from_stats
-from .metrics.inception_score import inception_score
-from .metrics.kid import kernel_inception_distance
-from .metrics.mmd import maximum_mean_discrepancy
-from .metrics.prdc import prdc
 from .results import MetricResult
 from .sources import Source, open_source
 from .statistics import FeatureStats
 
-__all__ = ["Features", "load_features", "evaluate", "FEATURE_METRICS"]
-
-#: metrics computed from feature rows (or, for FID, their moments); "is" from logits
-FEATURE_METRICS = ("fid", "kid", "is", "prdc", "mmd", "cmmd")
+__all__ = ["Features", "load_features", "evaluate"]
 
 
 @dataclass
@@ -143,16 +135,27 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
              source_options: Mapping[str, Any] | None = None, allow_mismatch: bool = False,
              ci: float | None = None, bootstrap: int = 200, seed: int = 0,
              num_samples: int | None = None, generator_seed: int = 0, value_range: Any = (-1, 1),
+             read_as: str = "auto", columns: Any = None, categorical: Any = None, skip_invalid: bool = False,
+             target: str | None = None, real_test: Any = None, names: tuple[str, str] | None = None,
+             progress_bootstrap: Callable[[int], None] | None = None,
              **extract_options: Any) -> dict[str, MetricResult]:
-    """Compute several metrics between ``real`` and ``fake``, reading each input once.
+    """Compute any registered metrics between ``real`` and ``fake``, reading each input once.
+
+    Every metric of :mod:`ganeval.metrics.registry` is reachable here (plug-ins too); what
+    each one is computed from follows its ``takes``: feature rows or their moments (FID),
+    class logits (IS: ``real`` may be ``None``), one sample (Vendi: ``fake``), the training
+    set and a generated set (memorisation: ``real`` is the training set), labelled tables
+    (nested F1: ``real`` and ``fake`` are the training tables, ``target`` names the class
+    column, ``real_test`` the held-out real rows).
 
     Parameters
     ----------
     real, fake : inputs accepted by :func:`load_features` (or :class:`Features`)
-        ``real`` may be ``None`` when only ``"is"`` is asked for.
-    metrics : iterable of {"fid", "kid", "is", "prdc", "mmd", "cmmd"}
+    metrics : str or iterable of registered metric names
+        One name or several, e.g. ``["fid", "kid", "prdc"]`` (see ``ganeval.metrics.names()``).
     options : mapping of metric name to keyword options
-        e.g. ``{"kid": {"subsets": 50}, "prdc": {"k": 3}}``.
+        e.g. ``{"kid": {"subsets": 50}, "prdc": {"k": 3}}``; checked against each metric's
+        declared options before anything is read.
     allow_mismatch : bool, default=False
         Compare inputs whose features were made by different extractors, preprocessing
         modes or weights (e.g. a statistics file against freshly extracted images). By
@@ -160,17 +163,30 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
         settings record both sides (``real_extractor``, ``fake_extractor``, ...).
     ci : float in (0, 1), optional
         Add a seeded bootstrap interval to every result (``ci_low``, ``ci_high``, ``se``;
-        see :mod:`ganeval.uncertainty`), with ``bootstrap`` replicates (>= 10) and ``seed``.
+        see :mod:`ganeval.uncertainty`), with ``bootstrap`` replicates (>= 10) and ``seed``;
+        each metric is resampled as it declares (rows with replacement, or half-samples).
     num_samples, generator_seed, value_range :
         With ``num_samples``, ``fake`` is a generator (``"pkg.module:factory"``, a reference
         checkpoint path, a ``torch.nn.Module`` with ``latent_dim`` or ``fn(batch_size,
         generator)``): ``num_samples`` samples are drawn with ``generator_seed``, batch by
         batch (:func:`ganeval.sources.generator.open_generator`).
+    read_as : {"auto", "table"}, default="auto"
+        ``"table"`` reads ``real`` and ``fake`` together as tables (same columns matched by
+        name, ``categorical`` columns one-hot encoded with categories fitted on ``real``), as
+        :func:`ganeval.compare` does; ``"auto"`` does so when ``columns`` or ``categorical``
+        is given and otherwise reads each input as :func:`load_features` does.
+    columns, categorical, skip_invalid, target, real_test :
+        Table reading: columns to use, text columns to one-hot encode, drop rows with a
+        missing value, the class column and held-out real rows of nested F1.
+    names : (str, str), optional
+        What ``real`` and ``fake`` are called in the results (default: as read).
     **extract_options
         How image inputs become features, as for :func:`load_features` (``batch_size=``,
         ``device=``, ``tf32=``, ...). With ``tf32=True`` on CUDA the results' settings hold
         ``"tf32": True`` (and ``real_tf32`` / ``fake_tf32`` when only one side used it).
 
+    Notes
+    -----
     Under an initialised ``torch.distributed`` process group, image inputs are extracted
     in shards (batch ``b`` on rank ``b % world``) and gathered: every rank gets the
     one-process result.
@@ -181,58 +197,149 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     >>> sorted(r), r["fid"].value < 10
     (['fid', 'prdc'], True)
     """
-    metrics = list(dict.fromkeys(metrics))
-    if not metrics:
+    from .metrics.registry import get
+
+    wanted = [get(m) for m in dict.fromkeys((metrics,) if isinstance(metrics, str) else metrics)]
+    if not wanted:
         raise ParameterError("metrics: give at least one metric")
-    for m in metrics:
-        check_choice(m, "metric", FEATURE_METRICS)
-    options = {k: dict(v) for k, v in (options or {}).items()}
+    opts = _checked_options(wanted, options)
+    check_choice(read_as, "read_as", ("auto", "table"))
     if ci is not None:  # before any (possibly long) extraction
         from .uncertainty import check_ci
 
         check_ci(ci, bootstrap)
-    unknown = set(options) - set(metrics)
+        for m in wanted:
+            if m.resampling is None:
+                raise ParameterError(f"{m.name} has no bootstrap interval (ci=): {m.no_interval}")
+    if any(m.takes == "labelled" for m in wanted) and not target:
+        raise ParameterError(f"{next(m.name for m in wanted if m.takes == 'labelled')} needs target= "
+                             f"(the class column)")
+
+    results: dict[str, MetricResult] = {}
+    unlabelled = [m for m in wanted if m.takes != "labelled"]
+    if unlabelled:
+        fake = _generator_input(fake, num_samples, generator_seed, value_range, extract_options)
+        as_table = read_as == "table" or columns is not None or categorical is not None
+        if as_table:
+            real_f, fake_f = _table_features(real, fake, columns, categorical, skip_invalid, names)
+        else:
+            real_f, fake_f = _read_pair(real, fake, unlabelled, extractor, source_options, skip_invalid,
+                                        extract_options)
+            if names is not None:
+                real_f.name, fake_f.name = names[0] if real_f is not None else None, names[1]
+            if real_f is not None:
+                _align_columns(real_f, fake_f)
+                _check_dims(real_f, fake_f)
+                _check_provenance(real_f, fake_f, allow_mismatch)
+        progress = progress_bootstrap
+        bar = None
+        if ci is not None and progress is None and extract_options.get("progress"):
+            from .progress import progress_bar
+
+            bar = progress_bar(bootstrap * len(unlabelled), "bootstrap", "replicate")
+            progress = bar.update
+        try:
+            for m in unlabelled:
+                r = _compute(m, real_f, fake_f, opts[m.name], ci=ci, bootstrap=bootstrap, seed=seed,
+                             progress=progress)
+                results[m.name] = _with_inputs(r, real_f, fake_f)
+        finally:
+            if bar is not None:
+                bar.close()
+    for m in wanted:
+        if m.takes == "labelled":
+            results[m.name] = _labelled(m, real, fake, real_test, target, columns, categorical, skip_invalid,
+                                        opts[m.name], names)
+    return {m.name: results[m.name] for m in wanted}
+
+
+def _checked_options(wanted: list[Any], options: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict]:
+    """Each metric's options checked against its declaration (the metric fills defaults)."""
+    given = {k: dict(v) for k, v in (options or {}).items()}
+    unknown = set(given) - {m.name for m in wanted}
     if unknown:
         raise ParameterError(f"options given for metrics not asked for: {sorted(unknown)}")
+    return {m.name: m.check_options(given.get(m.name, {}), fill=False) for m in wanted}
+
+
+def _read_pair(real: Any, fake: Any, wanted: list[Any], extractor: str, source_options: Mapping[str, Any] | None,
+               skip_invalid: bool, extract_options: Mapping[str, Any]) -> tuple[Features | None, Features]:
+    """Features of both inputs (``real`` is not read when no metric needs it)."""
+    src_opts = dict(source_options or {})
+    if skip_invalid:
+        src_opts["skip_invalid"] = True
 
     def load(x: Any) -> Features:
         if isinstance(x, Features):
             return x
-        return load_features(x, extractor=extractor, source_options=source_options, **extract_options)
+        return load_features(x, extractor=extractor, source_options=src_opts, **extract_options)
 
-    fake = _generator_input(fake, num_samples, generator_seed, value_range, extract_options)
-    needs_real = any(m != "is" for m in metrics)
-    real_f = load(real) if needs_real else None
-    fake_f = load(fake)
-    if real_f is not None:
-        _align_columns(real_f, fake_f)
-        _check_dims(real_f, fake_f)
-        _check_provenance(real_f, fake_f, allow_mismatch)
+    needs_real = any(len(m.inputs()) > 1 for m in wanted)
+    return (load(real) if needs_real else None), load(fake)
 
-    results: dict[str, MetricResult] = {}
-    if ci is not None:
-        from .uncertainty import intervals_for
 
-        for m, r in intervals_for(metrics, real_f, fake_f, options, ci=ci, bootstrap=bootstrap, seed=seed,
-                                  progress=bool(extract_options.get("progress"))).items():
-            results[m] = _with_inputs(r, real_f, fake_f)
-        return results
-    for m in metrics:
-        opts = options.get(m, {})
-        if m == "fid":
-            r = fid_from_stats(real_f.need_stats(), fake_f.need_stats(), names=(real_f.name, fake_f.name), **opts)
-        elif m == "kid":
-            r = kernel_inception_distance(real_f.need_rows("kid"), fake_f.need_rows("kid"), **opts)
-        elif m == "prdc":
-            r = prdc(real_f.need_rows("prdc"), fake_f.need_rows("prdc"), **opts)
-        elif m == "mmd":
-            r = maximum_mean_discrepancy(real_f.need_rows("mmd"), fake_f.need_rows("mmd"), **opts)
-        elif m == "cmmd":
-            r = cmmd_from_features(real_f.need_rows("cmmd"), fake_f.need_rows("cmmd"), **opts)
-        else:
-            r = inception_score(fake_f.need_logits(), **opts)
-        results[m] = _with_inputs(r, real_f, fake_f)
-    return results
+def _table_features(real: Any, fake: Any, columns: Any, categorical: Any, skip_invalid: bool,
+                    names: tuple[str, str] | None) -> tuple[Features, Features]:
+    """``real`` and ``fake`` read together as tables (:func:`~ganeval.sources.tabular.load_table_pair`)."""
+    from .sources.tabular import load_table_pair
+
+    pair = load_table_pair(real, fake, columns=columns, categorical=categorical, skip_invalid=skip_invalid)
+    rn, fn = names or (_spec_name(real, "real"), _spec_name(fake, "fake"))
+    cols = tuple(pair.columns)
+    info_r = {"skipped_rows": pair.skipped} if pair.skipped else {}
+    return (Features(rn, rows=pair.real, columns=cols, info=dict(info_r)),
+            Features(fn, rows=pair.fake, columns=cols, info=dict(info_r)))
+
+
+def _spec_name(spec: Any, default: str) -> str:
+    return os.fspath(spec) if isinstance(spec, (str, os.PathLike)) else default
+
+
+def _inputs_of(metric: Any, real: Features | None, fake: Features) -> tuple[list[Any], tuple[str, ...]]:
+    """The positional inputs ``metric.takes`` asks for, and what they are called."""
+    label = f"{metric.name}"
+    if metric.takes == "moments":
+        return [real.need_stats(), fake.need_stats()], (real.name, fake.name)
+    if metric.takes == "logits":
+        return [fake.need_logits()], (fake.name,)
+    if metric.takes == "one-sample":
+        return [fake.need_rows(label)], (fake.name,)
+    return [real.need_rows(label), fake.need_rows(label)], (real.name, fake.name)
+
+
+def _compute(metric: Any, real: Features | None, fake: Features, options: dict[str, Any], *, ci: float | None,
+             bootstrap: int, seed: int, progress: Callable[[int], None] | None) -> MetricResult:
+    cols = fake.columns if metric.uses_columns else None
+    if ci is None:
+        inputs, labels = _inputs_of(metric, real, fake)
+        return metric(*inputs, names=labels, columns=cols, **options)
+    from .uncertainty import interval
+
+    if metric.takes == "moments":  # an interval needs the rows
+        inputs, labels = [real.need_rows(f"{metric.name} --ci"), fake.need_rows(f"{metric.name} --ci")], None
+    else:
+        inputs, labels = _inputs_of(metric, real, fake)
+    return interval(metric, *inputs, ci=ci, bootstrap=bootstrap, seed=seed, options=options, columns=cols,
+                    progress=progress)
+
+
+def _labelled(metric: Any, real: Any, fake: Any, real_test: Any, target: str, columns: Any, categorical: Any,
+              skip_invalid: bool, options: dict[str, Any], names: tuple[str, str] | None) -> MetricResult:
+    """A metric on labelled tables (train on FAKE, test on REAL: nested F1)."""
+    from .sources.tabular import load_labelled_tables
+
+    specs = [real, fake] + ([real_test] if real_test is not None else [])
+    tables, feature_names = load_labelled_tables(specs, target, columns=columns, categorical=categorical,
+                                                 skip_invalid=skip_invalid)
+    test = tables[2] if real_test is not None else None
+    r = metric(tables[0].rows, tables[0].labels, tables[1].rows, tables[1].labels,
+               None if test is None else test.rows, None if test is None else test.labels,
+               columns=feature_names, **options)
+    rn, fn = names or (_spec_name(real, "real"), _spec_name(fake, "fake"))
+    settings = {**r.settings, "real": rn, "fake": fn, "target": target}
+    if real_test is not None:
+        settings["real_test"] = _spec_name(real_test, "real_test")
+    return MetricResult(r.metric, r.values, settings, n_real=r.n_real, n_fake=r.n_fake)
 
 
 def _generator_input(fake: Any, num_samples: int | None, seed: int, value_range: Any,
@@ -301,6 +408,12 @@ def _check_provenance(real: Features, fake: Features, allow_mismatch: bool) -> N
                         f"(allow_mismatch=True) to compare them anyway")
 
 
+def _registered() -> list[str]:
+    from .metrics.registry import names
+
+    return names()
+
+
 def _with_inputs(r: MetricResult, real: Features | None, fake: Features) -> MetricResult:
     """Record the inputs and how their features were made in the result's settings."""
     settings = dict(r.settings)
@@ -321,11 +434,16 @@ def _with_inputs(r: MetricResult, real: Features | None, fake: Features) -> Metr
         settings["tf32"] = True
         if len(set(tf32.values())) > 1:
             settings.update({f"{side}_tf32": used for side, used in tf32.items()})
+    if fake.info.get("skipped_rows"):
+        settings["skipped_rows"] = dict(fake.info["skipped_rows"])
     for side, f in (("real", real), ("fake", fake)):
         if f is not None and f.info.get("skipped") is not None:
             settings[f"{side}_skipped"] = f.info["skipped"]
         if f is not None and f.info.get("linked_folders"):
             settings[f"{side}_linked_folders"] = f.info["linked_folders"]
-    n_real = r.n_real if r.n_real is not None else (real.n if real is not None and r.metric != "is" else None)
+    from .metrics.registry import get
+
+    two_sided = r.metric in _registered() and len(get(r.metric).inputs()) > 1
+    n_real = r.n_real if r.n_real is not None else (real.n if real is not None and two_sided else None)
     n_fake = r.n_fake if r.n_fake is not None else fake.n
     return MetricResult(r.metric, r.values, settings, n_real=n_real, n_fake=n_fake)

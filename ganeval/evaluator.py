@@ -156,12 +156,15 @@ class Evaluator:
 
     Parameters
     ----------
-    metrics : iterable of {"fid", "kid", "is", "prdc"}, default=all four
+    metrics : str or iterable of {"fid", "kid", "is", "prdc"}, default=all four
+        One metric name (``"fid"``) or several.
     extractor : str, ImageExtractor or None, default="inception"
         ``"inception"``, ``"digits"`` (registered names), an extractor object, or None to
         feed feature rows (tensors or arrays, shape (n, d)) directly.
-    device : str or torch.device, default="auto"
-        Where the network, the moments and the kept rows live (``auto``: CUDA when present).
+    device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
+        Where the network, the moments and the kept rows live (``auto``: CUDA when present;
+        see :func:`ganeval.features.engine.resolve_device`). Not ``"mps"``: the moments are
+        float64, which MPS does not have.
     real : optional
         The real side, fixed for the Evaluator's life: a statistics ``.npz``, ``ref:NAME``
         or :class:`~ganeval.FeatureStats` (FID only), or any input of
@@ -204,7 +207,7 @@ class Evaluator:
         from .features.engine import resolve_device
         from .features.precision import uses_tf32
 
-        self.metrics = tuple(dict.fromkeys(metrics))
+        self.metrics = tuple(dict.fromkeys((metrics,) if isinstance(metrics, str) else metrics))
         if not self.metrics:
             raise ParameterError("metrics: give at least one metric")
         for m in self.metrics:
@@ -214,6 +217,10 @@ class Evaluator:
         if unknown:
             raise ParameterError(f"options given for metrics not asked for: {sorted(unknown)}")
         self.device = resolve_device(device)
+        if self.device.type == "mps":
+            raise ParameterError(f"device={device!r}: the Evaluator keeps float64 moments on its device, which "
+                                 "MPS does not support; use device='cpu' (or ganeval.features.extract_features, "
+                                 "which runs the network on MPS and keeps the rows on the CPU)")
         self.value_range = _check_value_range(value_range)
         check_choice(feature_dtype, "feature_dtype", ("float64", "float32"))
         self._row_dtype = torch.float64 if feature_dtype == "float64" else torch.float32

@@ -49,11 +49,8 @@ from .errors import DataError, ParameterError
 from .metrics.fid import frechet_distance, _drop_roundoff
 from .results import MetricResult
 
-__all__ = ["bootstrap_interval", "fid_interval", "fid_infinity", "is_infinity", "with_ci", "check_ci",
-           "NEAREST_NEIGHBOUR_METRICS", "INFINITY_SIZES", "min_infinity_samples"]
-
-#: metrics whose resampling is half-sampling without replacement (copies break k-NN radii)
-NEAREST_NEIGHBOUR_METRICS = ("prdc", "memorization")
+__all__ = ["interval", "bootstrap_interval", "fid_interval", "fid_infinity", "is_infinity", "with_ci", "check_ci",
+           "INFINITY_SIZES", "min_infinity_samples"]
 INFINITY_SIZES = 15
 _EXACT_FID_FLOPS = 2e12  # above this the FID bootstrap is linearised
 _MAX_WEIGHT_BYTES = 4 * 2**30  # resampling weights of all FID replicates
@@ -82,16 +79,16 @@ def _summary(replicates: np.ndarray, level: float) -> tuple[float, float, float]
     return float(lo), float(hi), float(np.std(replicates, ddof=1))
 
 
-#: natural ranges, interval ends are clipped to them (a centred interval can cross a bound)
-_RANGES = {
-    "fid": {"value": (0.0, math.inf)},
-    "is": {"value": (1.0, math.inf)},
-    "vendi": {"value": (1.0, math.inf)},
-    "memorization": {"value": (0.0, 1.0)},
-    "prdc": {"precision": (0.0, 1.0), "recall": (0.0, 1.0), "coverage": (0.0, 1.0), "density": (0.0, math.inf)},
-    "prd": {"f8": (0.0, 1.0), "f1_8": (0.0, 1.0)},
-    "cmmd": {"value": (0.0, math.inf)},  # the biased estimator: a squared norm
-}
+def _natural_range(metric: str, key: str) -> tuple[float, float]:
+    """The declared natural range of a registered metric's number (interval ends are
+    clipped to it: a centred interval can cross a bound)."""
+    from .metrics.registry import metrics
+
+    m = metrics().get(metric)
+    for out in (m.all_outputs() if m is not None else ()):
+        if out.key == key:
+            return out.range
+    return (-math.inf, math.inf)
 
 
 def _attach(result: MetricResult, replicates: Mapping[str, np.ndarray], level: float, bootstrap: int,
@@ -106,7 +103,7 @@ def _attach(result: MetricResult, replicates: Mapping[str, np.ndarray], level: f
         if centre_on_estimate:
             reps = reps - reps.mean() + float(result[key])
         lows[key], highs[key], ses[key] = _summary(reps, level)
-        lo_bound, hi_bound = _RANGES.get(result.metric, {}).get(key, (-math.inf, math.inf))
+        lo_bound, hi_bound = _natural_range(result.metric, key)
         if result.metric == "mmd" and result.settings.get("estimator") == "biased":
             lo_bound = 0.0  # the V-statistic is a squared norm
         lows[key] = min(max(lows[key], lo_bound), hi_bound)
@@ -121,12 +118,58 @@ def _attach(result: MetricResult, replicates: Mapping[str, np.ndarray], level: f
     return MetricResult(result.metric, values, settings, n_real=result.n_real, n_fake=result.n_fake)
 
 
-def _resolve_function(metric: Any) -> tuple[str, Callable[..., Any]]:
-    if callable(metric):
-        return getattr(metric, "__name__", "metric"), metric
-    from .metrics import get_metric
+def _resolve_function(metric: Any) -> tuple[str, Callable[..., Any], Any]:
+    """``(name, function, Metric or None)`` of a registered name, a Metric or a function."""
+    from .metrics.base import Metric
+    from .metrics.registry import get
 
-    return str(metric), get_metric(str(metric))
+    if isinstance(metric, Metric):
+        return metric.name, metric, metric
+    if callable(metric):
+        return getattr(metric, "__name__", "metric"), metric, None
+    m = get(str(metric))
+    return m.name, m, m
+
+
+def interval(metric: Any, *inputs: Any, ci: float = 0.95, bootstrap: int = 200, seed: Any = 0,
+             options: Mapping[str, Any] | None = None, columns: Sequence[str] | None = None,
+             progress: Callable[[int], None] | None = None) -> MetricResult:
+    """Any registered metric with a seeded bootstrap interval, resampled as it declares.
+
+    The one implementation of ``--ci`` / ``ci=``: the metric's ``resampling`` says how
+    (rows with replacement, or half-samples without replacement for nearest-neighbour
+    metrics); a metric that declares none is refused with its reason. FID uses the
+    weighted-moment replicates of :func:`fid_interval`.
+
+    Parameters
+    ----------
+    metric : str or Metric
+    *inputs : the metric's inputs as feature rows (``real, fake``; or one sample)
+    options : mapping, optional
+        The metric's options (checked against its declaration). Its ``seed``, when given,
+        is the metric's own seed; otherwise seeded metrics take the resampling ``seed``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> r = interval("prdc", rng.normal(size=(120, 3)), rng.normal(size=(120, 3)) + 1, bootstrap=20,
+    ...              options={"k": 3})
+    >>> r.settings["resampling"], sorted(r.ci_low)
+    ('half-sampling without replacement', ['coverage', 'density', 'precision', 'recall'])
+    """
+    _, _, m = _resolve_function(metric)
+    if m is None:
+        raise ParameterError(f"interval: {metric!r} is not a registered metric")
+    if m.resampling is None:
+        raise ParameterError(f"{m.name} has no bootstrap interval (ci=): {m.no_interval}")
+    given = m.check_options(options or {}, fill=False)
+    metric_seed = given.pop("seed", None)
+    if len(inputs) == 1:
+        inputs = (inputs[0], None)
+    extra: dict[str, Any] = {"columns": list(columns)} if columns is not None and m.uses_columns else {}
+    return bootstrap_interval(m, *inputs, ci=ci, bootstrap=bootstrap, seed=seed, metric_seed=metric_seed,
+                              resampling=m.resampling, progress=progress, **extra, **given)
 
 
 def _interval_keys(result: MetricResult, keys: Sequence[str] | None) -> list[str]:
@@ -185,17 +228,18 @@ def bootstrap_interval(metric: Any, real: Any, fake: Any = None, *, ci: float = 
     (True, 20)
     """
     level, b = check_ci(ci, bootstrap)
-    name, function = _resolve_function(metric)
-    if name == "fid" and fake is not None and resampling in ("auto", "replacement"):
+    name, function, declared = _resolve_function(metric)
+    if declared is not None and declared.name == "fid" and fake is not None and resampling in ("auto", "replacement"):
         return fid_interval(real, fake, ci=level, bootstrap=b, seed=seed, progress=progress, **options)
     if resampling not in ("auto", "replacement", "half"):
         raise ParameterError(f"resampling must be 'auto', 'replacement' or 'half'; got {resampling!r}")
     if resampling == "auto":
-        resampling = "half" if name in NEAREST_NEIGHBOUR_METRICS else "replacement"
+        resampling = "half" if declared is not None and declared.resampling == "half" else "replacement"
     rng = resolve_seed(seed)
     x = as_features(real, "real" if fake is not None else "samples", min_samples=2)
     y = None if fake is None else as_features(fake, "fake", min_samples=2)
-    if "seed" in _parameters(function) and (metric_seed is not None or isinstance(seed, int)):
+    seeded = declared.seeded if declared is not None else "seed" in _parameters(function)
+    if seeded and (metric_seed is not None or isinstance(seed, int)):
         options = {**options, "seed": seed if metric_seed is None else metric_seed}
 
     def call(a, c):
@@ -575,32 +619,3 @@ def is_infinity(logits: Any, *, points: int = INFINITY_SIZES, seed: Any = 0, inp
         return result
     return _infinity_interval(result, lambda g: run(x[g.integers(0, x.shape[0], x.shape[0])], g)[0],
                               ci, bootstrap, seed, progress)
-
-
-def intervals_for(metrics: Sequence[str], real: Any, fake: Any, options: Mapping[str, Mapping[str, Any]], *,
-                  ci: float, bootstrap: int, seed: Any = 0, progress: bool = False) -> dict[str, MetricResult]:
-    """Bootstrap intervals for several feature metrics of :func:`ganeval.evaluate` (its
-    :class:`~ganeval.api.Features` inputs; validated there)."""
-    level, b = check_ci(ci, bootstrap)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=b * len(metrics), desc="bootstrap", unit="replicate", leave=False)
-    tick = None if bar is None else bar.update
-    out: dict[str, MetricResult] = {}
-    try:
-        for m in metrics:
-            opts = dict(options.get(m, {}))
-            if "seed" in opts:
-                opts["metric_seed"] = opts.pop("seed")
-            if m == "is":
-                out[m] = bootstrap_interval("is", fake.need_logits(), None, ci=level, bootstrap=b, seed=seed,
-                                            progress=tick, **opts)
-            else:
-                out[m] = bootstrap_interval(m, real.need_rows(f"{m} --ci"), fake.need_rows(f"{m} --ci"), ci=level,
-                                            bootstrap=b, seed=seed, progress=tick, **opts)
-    finally:
-        if bar is not None:
-            bar.close()
-    return out

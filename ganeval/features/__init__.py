@@ -159,12 +159,15 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
         ``"pytorch-fid"``, ``"clean"``), ``"dgm-eval"`` for DINOv2 (or ``"clean"``, ``"tf"``),
         ``"cmmd"`` for CLIP (or ``"tf"``); ignored by ``digits``, which has one fixed way.
     batch_size : int, default=50
-    device : {"auto", "cpu", "cuda"}, default="auto"
+    device : {"auto", "cpu", "cuda", "cuda:N", "mps"} or torch.device, default="auto"
+        See :func:`ganeval.features.engine.resolve_device`.
     num_workers : int, optional
         Decoding worker processes (default ``min(4, CPUs)``; 0 = main process).
     cache : bool, default=True
         Read and write the feature cache (:mod:`ganeval.features.cache`). Sources without
-        a fingerprint (generator callables) are never cached.
+        a fingerprint (generator callables) are never cached. Under ``torch.distributed``
+        the ranks look the entry up together and one rank per cache folder writes it
+        (:func:`ganeval.features.cache.load_shared`).
     progress : bool, default=False
         Show a progress bar on stderr.
     tf32 : bool, default=False
@@ -193,8 +196,9 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
     >>> out.features.shape, out.logits.shape, out.info["extractor"]
     ((898, 64), (898, 10), 'digits')
     """
+    from ..distributed import is_distributed
     from ..sources import open_source
-    from .cache import cache_key, load_entry, store_entry
+    from .cache import cache_key, load_entry, load_shared, store_shared
     from .engine import resolve_device, run_extraction, run_extraction_outputs
     from .precision import uses_tf32
 
@@ -225,12 +229,13 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
     fingerprint = src.fingerprint() if cache else None
     key = (cache_key(fingerprint, ext.name, sha, ext.preprocessing, precision="tf32" if used_tf32 else None)
            if fingerprint else None)
-    if key is not None:
-        hit = load_entry(key)
-        if hit is not None and all(o in hit["extras"] for o in outputs):
-            info.update(skipped=hit["skipped"], n=int(hit["features"].shape[0]), cached=True)
-            return ExtractedFeatures(hit["features"], hit["logits"], info,
-                                     {o: hit["extras"][o] for o in outputs})
+    if is_distributed() and cache:  # the ranks decide together (one writer per entry)
+        hit, key = load_shared(key, src.name)
+    else:
+        hit = load_entry(key) if key is not None else None
+    if hit is not None and all(o in hit["extras"] for o in outputs):
+        info.update(skipped=hit["skipped"], n=int(hit["features"].shape[0]), cached=True)
+        return ExtractedFeatures(hit["features"], hit["logits"], info, {o: hit["extras"][o] for o in outputs})
     run_kw = dict(batch_size=batch_size, device=dev, num_workers=num_workers, progress=progress, tf32=tf32)
     if outputs:
         features, logits, extras, skipped = run_extraction_outputs(src, ext, outputs=outputs, **run_kw)
@@ -239,5 +244,5 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
         extras = {}
     info.update(skipped=skipped, n=int(features.shape[0]), cached=False)
     if key is not None:
-        store_entry(key, features, logits, skipped, {k: v for k, v in info.items() if k != "cached"}, extras)
+        store_shared(key, features, logits, skipped, {k: v for k, v in info.items() if k != "cached"}, extras=extras)
     return ExtractedFeatures(features, logits, info, extras)

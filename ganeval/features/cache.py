@@ -18,6 +18,18 @@ The folder is ``$GANEVAL_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/ganeval``, e
 then :func:`os.replace`), so an interrupted run never leaves a half-written entry; an entry
 that cannot be read is ignored (and rebuilt by the caller). A cache that cannot be written
 only logs a warning.
+
+Under ``torch.distributed`` (:func:`load_shared`, :func:`store_shared`) the ranks decide
+together: they compare their keys (ranks that see different fingerprints, e.g. node-local
+copies of a folder with other inode numbers, do not use the cache for that input), then
+whether each has the entry. When every rank has it, each reads its own copy; when only some
+do, the lowest such rank sends it to the others (no extraction); when none does, the
+features are extracted (sharded) and stored. Each entry is written by one rank per cache
+folder: every rank that lacks it tries to create a claim file
+``.features-KEY.claim-JOBTOKEN`` with ``O_CREAT | O_EXCL`` in its cache folder, and only
+the winner writes, so a shared cache folder gets one writer for the whole job and
+node-local folders one each. A rank never reads a half-written entry: the write goes to a
+temporary file renamed over the entry.
 """
 
 from __future__ import annotations
@@ -32,7 +44,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["cache_dir", "cache_key", "load_entry", "store_entry", "CACHE_VERSION"]
+__all__ = ["cache_dir", "cache_key", "load_entry", "store_entry", "load_shared", "store_shared", "claim_entry",
+           "CACHE_VERSION"]
 
 log = logging.getLogger(__name__)
 
@@ -142,3 +155,101 @@ def store_entry(key: str, features: np.ndarray, logits: np.ndarray | None, skipp
     except (OSError, ParameterError) as exc:
         log.warning("could not write the feature cache in %s (%s); continuing without it", folder, exc)
         return None
+
+
+def claim_entry(key: str, token: str) -> Path | None:
+    """Try to become the one writer of entry ``key`` in this job (``token``, the same on
+    every rank): create ``.features-KEY.claim-TOKEN`` in the cache folder with ``O_CREAT |
+    O_EXCL``. Returns the claim file when this process won, None when another process
+    holds it (or the folder cannot be written; logged).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> os.environ["GANEVAL_CACHE_DIR"] = tempfile.mkdtemp()
+    >>> first, second = claim_entry("k", "t"), claim_entry("k", "t")
+    >>> first is not None, second is None
+    (True, True)
+    >>> first.unlink(); del os.environ["GANEVAL_CACHE_DIR"]
+    """
+    folder = cache_dir()
+    path = folder / f".features-{key}.claim-{token}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return None
+    except OSError as exc:
+        log.warning("could not write the feature cache in %s (%s); continuing without it", folder, exc)
+        return None
+    os.close(fd)
+    return path
+
+
+def _entry_arrays(entry: dict[str, Any]) -> dict[str, np.ndarray]:
+    arrays = {"features": entry["features"]}
+    if entry["logits"] is not None:
+        arrays["logits"] = entry["logits"]
+    for name, arr in entry.get("extras", {}).items():
+        arrays[f"extra_{name}"] = arr
+    return arrays
+
+
+def load_shared(key: str | None, name: str) -> tuple[dict[str, Any] | None, str | None]:
+    """:func:`load_entry` for every rank of a ``torch.distributed`` job at once (a
+    collective: every rank calls it with its own key for input ``name``).
+
+    Returns ``(entry, key)``: the entry on every rank or on none, and the key to store under
+    later (None when the ranks' keys differ: the cache is then not used for this input). An
+    entry only some ranks have is sent to the others, which store it in their cache folder
+    (one writer per folder)."""
+    from ..distributed import broadcast_arrays, broadcast_object, gather_objects, rank_and_world
+
+    rank, _ = rank_and_world()
+    keys = gather_objects(key, what=f"feature cache lookup of {name}")
+    if key is None or len(set(keys)) > 1:
+        if key is not None and rank == 0:
+            log.warning("%s: the ranks see different fingerprints (node-local copies with other inode "
+                        "numbers or times?); the feature cache is not used for it", name)
+        return None, None
+    entry = load_entry(key)
+    have = gather_objects(entry is not None, what=f"feature cache lookup of {name}")
+    if all(have) or not any(have):
+        return entry, key
+    src = have.index(True)
+    arrays = broadcast_arrays(_entry_arrays(entry) if rank == src else None, src,
+                              what=f"sending the cached features of {name}")
+    extra = broadcast_object((entry["skipped"], entry["info"]) if rank == src else None, src,
+                             what=f"sending the cached features of {name}")
+    shared = {"features": arrays["features"], "logits": arrays.get("logits"), "skipped": extra[0], "info": extra[1],
+              "extras": {k[len("extra_"):]: v for k, v in arrays.items() if k.startswith("extra_")}}
+    store_shared(key, shared["features"], shared["logits"], shared["skipped"], shared["info"],
+                 wanted=entry is None, name=name, extras=shared["extras"])
+    return shared, key
+
+
+def store_shared(key: str, features: np.ndarray, logits: np.ndarray | None, skipped: int,
+                 info: dict[str, Any], *, wanted: bool = True, name: str = "input",
+                 extras: dict[str, np.ndarray] | None = None) -> Path | None:
+    """:func:`store_entry` with one writer per cache folder across a ``torch.distributed``
+    job (a collective: every rank calls it; ``wanted=False`` on a rank that has the entry
+    already). Every rank that wants it claims the entry (:func:`claim_entry`); once all have
+    tried, the winners write. Without a process group it is :func:`store_entry`."""
+    from ..distributed import gather_objects, is_distributed, job_token
+
+    if not is_distributed():
+        return store_entry(key, features, logits, skipped, info, extras) if wanted else None
+    token = job_token()
+    claim = claim_entry(key, token) if wanted else None
+    # every rank has tried before any claim is released: no second writer can claim after
+    writers = gather_objects(claim is not None, what=f"feature cache write of {name}")
+    log.debug("%s: %d writer(s) of feature cache entry %s", name, sum(writers), key)
+    if claim is None:
+        return None
+    try:
+        return store_entry(key, features, logits, skipped, info, extras)
+    finally:
+        try:
+            claim.unlink()
+        except OSError:
+            pass

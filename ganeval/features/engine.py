@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
+import re
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,8 @@ import numpy as np
 from .._validation import check_bool
 from ..errors import DeviceError, GanevalError, InputError, ParameterError
 
-__all__ = ["resolve_device", "default_num_workers", "run_extraction", "run_extraction_outputs"]
+__all__ = ["resolve_device", "is_device_name", "DEVICE_CHOICES", "default_num_workers", "run_extraction",
+           "run_extraction_outputs"]
 
 log = logging.getLogger(__name__)
 
@@ -39,39 +40,84 @@ def default_num_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def resolve_device(device: Any = "auto"):
-    """Turn ``"auto"`` / ``"cpu"`` / ``"cuda"`` / ``"cuda:N"`` into a :class:`torch.device`.
+_DEVICE_RE = re.compile(r"(auto|cpu|mps|cuda(?::(\d+))?)")
+DEVICE_CHOICES = "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
 
-    ``"auto"`` is CUDA when it is available, else CPU. Asking for CUDA on a machine
-    without it raises :class:`~ganeval.errors.DeviceError`.
+
+def is_device_name(text: Any) -> bool:
+    """True when ``text`` is a device name ganeval takes: ``"auto"``, ``"cpu"``, ``"cuda"``,
+    ``"cuda:N"`` or ``"mps"`` (any case). Says nothing about whether this machine has it.
+
+    Examples
+    --------
+    >>> [is_device_name(t) for t in ("cuda:1", "CPU", "gpu", "cuda:x")]
+    [True, True, False, False]
+    """
+    return isinstance(text, str) and _DEVICE_RE.fullmatch(text.strip().lower()) is not None
+
+
+def resolve_device(device: Any = "auto"):
+    """Turn ``"auto"`` / ``"cpu"`` / ``"cuda"`` / ``"cuda:N"`` / ``"mps"`` (or a
+    :class:`torch.device`) into a :class:`torch.device` this machine has.
+
+    ``"auto"`` is CUDA (the current CUDA device) when it is available, else CPU; it never
+    picks MPS, whose float64 support the metrics' moments need is missing. ``"cuda"`` is
+    the current CUDA device, ``"cuda:N"`` the N-th one, ``"mps"`` Apple's Metal device.
+
+    Parameters
+    ----------
+    device : str or torch.device, default="auto"
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    ganeval.errors.ParameterError
+        ``device`` is not one of the names above.
+    ganeval.errors.DeviceError
+        The machine does not have that device: no CUDA, a CUDA index past the last GPU, no MPS.
 
     Examples
     --------
     >>> resolve_device("cpu")
     device(type='cpu')
+    >>> resolve_device("tpu")
+    Traceback (most recent call last):
+    ...
+    ganeval.errors.ParameterError: device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'; got 'tpu'
     """
     import torch
 
     if isinstance(device, torch.device):
         device = str(device)
     if not isinstance(device, str):
-        raise ParameterError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+        raise ParameterError(f"device must be {DEVICE_CHOICES} (a str) or a torch.device; got {device!r}")
     text = device.strip().lower()
+    match = _DEVICE_RE.fullmatch(text)
+    if match is None:
+        raise ParameterError(f"device must be {DEVICE_CHOICES}; got {device!r}")
     if text == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if text == "cpu":
         return torch.device("cpu")
-    if text == "cuda" or text.startswith("cuda:"):
-        if not torch.cuda.is_available():
-            raise DeviceError(f"device {device!r}: CUDA is not available on this machine; use --device cpu or auto")
-        try:
-            dev = torch.device(text)
-        except RuntimeError:
-            raise ParameterError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise DeviceError(f"device {device!r}: only {torch.cuda.device_count()} CUDA device(s) present")
-        return dev
-    raise ParameterError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    if text == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise DeviceError(f"device={device!r}: MPS (Apple Metal) is not available on this machine "
+                              f"(torch {torch.__version__}); use device='cpu' or device='auto'")
+        return torch.device("mps")
+    if not torch.cuda.is_available():
+        raise DeviceError(f"device={device!r}: CUDA is not available on this machine "
+                          f"(torch {torch.__version__}); use device='cpu' or device='auto'")
+    if match.group(2) is None:
+        return torch.device("cuda")
+    index, count = int(match.group(2)), torch.cuda.device_count()
+    if index >= count:
+        have = "cuda:0" if count == 1 else f"cuda:0 to cuda:{count - 1}"
+        raise DeviceError(f"device={device!r}: no such CUDA device; this machine has {count} ({have})")
+    return torch.device("cuda", index)
 
 
 class _DecodeDataset:
@@ -201,7 +247,8 @@ def run_extraction_outputs(source: Any, extractor: Any, *, outputs: tuple[str, .
         Gives ``prepare`` (uint8 (n, 3, H, W) -> network input), ``build(device)`` (the
         network) and ``split_outputs`` (network output -> features, logits).
     batch_size : int, default=50
-    device : {"auto", "cpu", "cuda"}, default="auto"
+    device : {"auto", "cpu", "cuda", "cuda:N", "mps"} or torch.device, default="auto"
+        See :func:`resolve_device`.
     num_workers : int, optional
         Decoding worker processes for file sources (default ``min(4, CPUs)``; 0 decodes in
         the main process).
@@ -257,9 +304,9 @@ def run_extraction_outputs(source: Any, extractor: Any, *, outputs: tuple[str, .
         total = -(-total // world)
     bar = None
     if progress and rank == 0:
-        from tqdm import tqdm
+        from ..progress import progress_bar
 
-        bar = tqdm(total=total, unit="img", desc=str(source.name)[-40:], file=sys.stderr, leave=False)
+        bar = progress_bar(total, str(source.name)[-40:], "img")
     parts: list[tuple[int, np.ndarray, np.ndarray | None, dict[str, np.ndarray]]] = []
     skipped = 0
     failure: str | None = None
@@ -292,7 +339,7 @@ def run_extraction_outputs(source: Any, extractor: Any, *, outputs: tuple[str, .
         if torch.get_num_threads() != saved_threads:
             torch.set_num_threads(saved_threads)
     if world > 1:
-        gathered = gather_objects((parts, skipped, failure))
+        gathered = gather_objects((parts, skipped, failure), what=f"extracting {source.name}")
         errors_seen = [g[2] for g in gathered if g[2] is not None]
         if errors_seen:
             raise InputError(errors_seen[0])

@@ -12,6 +12,8 @@ A third-party package registers a metric with one line in its ``pyproject.toml``
 (or, at run time, :func:`register_metric`). A plug-in that fails to load is reported
 once as a warning naming it; it never breaks the built-ins.
 
+Examples
+--------
 >>> sorted(names())[:4]
 ['c2st', 'cmmd', 'divergence', 'ecdf']
 >>> get("fid").takes

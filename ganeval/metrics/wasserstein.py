@@ -282,7 +282,7 @@ class Wasserstein(Metric):
         Option("per_feature", "bool", False, "Also give the 1-D distance of each feature."),
         Option("max_iter", "int", 10_000_000, "Iteration limit of the exact solver.", minimum=1),
         Option("on_nonconvergence", "str", "error", "What to do when the exact solver does not converge.",
-               choices=("error", "warn")),
+               choices=("error", "flag")),
         Option("max_memory", "int", None, "Bytes the exact cost matrix may take.", minimum=1),
     )
     identity, symmetric = 0.0, True

@@ -25,13 +25,10 @@ from ..errors import DataError, InputError
 from .provenance import array_sha256, environment, file_sha256, input_fingerprint
 from .spec import CandidateSpec, ReportSpec
 
-__all__ = ["run_spec", "Sample", "COLUMNS", "Column", "plan_size", "summarize"]
+__all__ = ["run_spec", "Sample", "metric_columns", "Column", "plan_size", "summarize"]
 
 log = logging.getLogger(__name__)
 
-FEATURE_METRICS = ("fid", "kid", "is", "prdc", "mmd")
-ROW_METRICS = ("ecdf", "c2st", "wasserstein", "divergence")
-SEEDED = ("kid", "mmd", "c2st", "nested-f1")
 
 
 @dataclass(frozen=True)
@@ -49,25 +46,26 @@ class Column:
         return f"{self.metric}.{self.key}"
 
 
-COLUMNS = (
-    Column("fid", "value", "FID", "lower"),
-    Column("kid", "value", "KID", "lower", "std"),
-    Column("is", "value", "IS", "higher", "std"),
-    Column("prdc", "precision", "Precision", "higher"),
-    Column("prdc", "recall", "Recall", "higher"),
-    Column("prdc", "density", "Density", "higher"),
-    Column("prdc", "coverage", "Coverage", "higher"),
-    Column("mmd", "value", "MMD^2", "lower"),
-    Column("ecdf", "value", "ECDF L^p", "lower"),
-    Column("c2st", "accuracy", "C2ST acc.", "0.5"),
-    Column("c2st", "auc", "C2ST AUC", "0.5"),
-    Column("wasserstein", "value", "Wasserstein", "lower"),
-    Column("divergence", "value", "Divergence", "lower"),
-    Column("nested-f1", "value", "Nested F1", "higher"),
+#: columns of the report-only mode metrics (the others come from the metric declarations)
+_MODES_COLUMNS = (
     Column("modes", "modes_covered", "Modes", "higher"),
     Column("modes", "high_quality", "High quality", "higher"),
     Column("modes", "kl_uniform", "KL(modes)", "lower"),
 )
+
+
+def metric_columns() -> tuple[Column, ...]:
+    """Every leaderboard column: each registered metric's labelled outputs (its main output
+    when none is labelled, named after the metric), then the mode metrics."""
+    from ..metrics.registry import metrics
+
+    cols = []
+    for name, m in metrics().items():
+        outs = [o for o in m.all_outputs() if o.label] or [m.main_output()]
+        for o in outs:
+            better = o.better or "higher"
+            cols.append(Column(name, o.key, o.label or name, better, o.spread))
+    return (*cols, *_MODES_COLUMNS)
 
 
 @dataclass
@@ -262,39 +260,40 @@ def _mixture_of(real_input: str) -> Any:
 def applicable(metric: str, real: Sample, cand: Sample, spec: ReportSpec) -> str | None:
     """Why ``metric`` does not apply to this pair (None: it applies)."""
     rf, cf = real.features, cand.features
-    if metric == "fid":
-        for s in (rf, cf):
-            if s.rows is None and s.stats is None:
-                return f"{s.name} holds no feature rows or statistics"
-        return None
-    if metric == "is":
-        if cf.logits is None and not (cf.rows is not None and cf.info.get("extractor") in (None, "identity")):
-            return f"{cand.name} has no class logits (extractor {cf.info.get('extractor')!r})"
-        return None
     if metric == "modes":
         if _mixture_of(spec.real["input"]) is None:
             return "mode metrics need a reference mixture as the real input (builtin:ring8 or builtin:grid25)"
         if cf.rows is None or cf.rows.shape[1] != 2:
             return f"{cand.name} holds no 2-D points"
         return None
-    if metric == "nested-f1":
+    from ..metrics.registry import get
+
+    takes = get(metric).takes
+    if takes == "moments":
+        for s in (rf, cf):
+            if s.rows is None and s.stats is None:
+                return f"{s.name} holds no feature rows or statistics"
+        return None
+    if takes == "logits":
+        if cf.logits is None and not (cf.rows is not None and cf.info.get("extractor") in (None, "identity")):
+            return f"{cand.name} has no class logits (extractor {cf.info.get('extractor')!r})"
+        return None
+    if takes == "labelled":
         if not spec.real.get("target"):
-            return "nested-f1 needs [real] target = \"COLUMN\" (the class column)"
+            return f"{metric} needs [real] target = \"COLUMN\" (the class column)"
         if cand.table_input is None or cf.info.get("extractor") not in (None, "identity"):
             return f"{cand.name} is not a table input with the target column"
         return None
-    for s in (rf, cf):
+    for s in ((cf,) if takes == "one-sample" else (rf, cf)):
         if s.rows is None:
             what = "statistics (mu/sigma)" if s.stats is not None else "logits"
             return f"{s.name} holds only {what}; {metric} needs feature rows"
     return None
 
 
-def _options(metric: str, spec: ReportSpec) -> dict[str, Any]:
-    opts = dict(spec.metrics.get(metric, {}))
-    if metric in SEEDED and "seed" not in opts:
-        opts["seed"] = spec.seed
-    if metric == "wasserstein" and opts.get("sliced") and "seed" not in opts:
+def _options(metric: Any, spec: ReportSpec) -> dict[str, Any]:
+    opts = dict(spec.metrics.get(metric.name, {}))
+    if metric.seeded and "seed" not in opts:
         opts["seed"] = spec.seed
     return opts
 
@@ -303,30 +302,41 @@ def compute_metric(metric: str, real: Sample, cand: Sample, spec: ReportSpec) ->
     """One metric between the real sample and a candidate, as a plain dictionary."""
     import ganeval
 
-    opts = _options(metric, spec)
-    if metric in FEATURE_METRICS:
-        r = ganeval.evaluate(real.features, cand.features, [metric], options={metric: opts})[metric]
-    elif metric in ROW_METRICS:
-        rows_r, rows_c = real.features.rows, cand.features.rows
-        if rows_r.shape[1] != rows_c.shape[1]:
-            raise DataError(f"feature dimensions differ: {real.name} has {rows_r.shape[1]}, "
-                            f"{cand.name} has {rows_c.shape[1]}")
-        r = ganeval.compare(rows_r, rows_c, [metric], options={metric: opts}, names=(real.name, cand.name))[metric]
-    elif metric == "nested-f1":
-        test = spec.real.get("test")
-        r = ganeval.compare(real.table_input, cand.table_input, ["nested-f1"], options={"nested-f1": opts},
-                            target=spec.real["target"], real_test=spec.resolve(test) if test else None)["nested-f1"]
-    else:  # modes
-        from ..metrics.modes import mode_metrics
+    if metric == "modes":
+        r = _modes(real, cand, spec)
+    else:
+        from ..metrics.registry import get
 
-        mix = _mixture_of(spec.real["input"])
-        rows = cand.features.rows
-        kw = {"min_count": max(1, round(20 * rows.shape[0] / 2500)), **opts}
-        r = mode_metrics(rows, mix.centers, mix.std, **kw)
+        m = get(metric)
+        opts = _options(m, spec)
+        level, bootstrap = spec.intervals.get(metric, (None, 200))
+        interval = {"ci": level, "bootstrap": bootstrap, "seed": spec.seed}
+        if m.takes == "labelled":
+            test = spec.real.get("test")
+            r = ganeval.evaluate(real.table_input, cand.table_input, [metric], options={metric: opts},
+                                 target=spec.real["target"], real_test=spec.resolve(test) if test else None)[metric]
+        elif m.uses_columns:  # per-feature numbers: the rows read as tables, columns named
+            rows_r, rows_c = real.features.rows, cand.features.rows
+            if rows_r.shape[1] != rows_c.shape[1]:
+                raise DataError(f"feature dimensions differ: {real.name} has {rows_r.shape[1]}, "
+                                f"{cand.name} has {rows_c.shape[1]}")
+            r = ganeval.evaluate(rows_r, rows_c, [metric], options={metric: opts}, read_as="table",
+                                 names=(real.name, cand.name), **interval)[metric]
+        else:
+            r = ganeval.evaluate(real.features, cand.features, [metric], options={metric: opts}, **interval)[metric]
     out = r.to_dict()
     out.pop("version", None)
     out.pop("per_feature", None)  # per-feature lists stay out of the report (they can be long)
     return out
+
+
+def _modes(real: Sample, cand: Sample, spec: ReportSpec) -> Any:
+    from ..metrics.modes import mode_metrics
+
+    mix = _mixture_of(spec.real["input"])
+    rows = cand.features.rows
+    kw = {"min_count": max(1, round(20 * rows.shape[0] / 2500)), **spec.metrics.get("modes", {})}
+    return mode_metrics(rows, mix.centers, mix.std, **kw)
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -401,7 +411,7 @@ def run_spec(spec: ReportSpec, *, runs_dir: Path, on_step: Callable[[str], None]
     from .. import __version__
     from .files import FORMAT, FORMAT_VERSION
 
-    columns = [c for c in COLUMNS if any(c.id in cand["summary"] for cand in cands_out)]
+    columns = [c for c in metric_columns() if any(c.id in cand["summary"] for cand in cands_out)]
     report = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "ganeval_version": __version__,
         "title": spec.title,
@@ -480,7 +490,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             continue
         out[k] = {"mean": float(arr.mean()), "std": float(arr.std(ddof=1)) if len(vs) > 1 else None, "n": len(vs),
                   "values": vs}
-    for c in COLUMNS:
+    for c in metric_columns():
         if c.interval and c.id in out and f"{c.metric}.{c.interval}" in out:
             out[c.id]["interval_std"] = out[f"{c.metric}.{c.interval}"]["mean"]
     return out
@@ -498,7 +508,10 @@ def best_of(col: Column, cands: list[dict[str, Any]]) -> list[str]:
         if s is None or s.get("mean") is None:
             continue
         m = s["mean"]
-        score = -m if col.better == "higher" else (abs(m - 0.5) if col.better == "0.5" else m)
+        if col.better in ("higher", "lower"):
+            score = -m if col.better == "higher" else m
+        else:  # a target value, e.g. "0.5" for a two-sample classifier's accuracy
+            score = abs(m - float(col.better))
         scored.append((score, c["name"]))
     if not scored:
         return []

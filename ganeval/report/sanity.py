@@ -65,8 +65,10 @@ def compute_sanity(*, seed: int = 0, disturbances: tuple[str, ...] = DISTURBANCE
     """The suite's numbers: ``table[disturbance][metric]`` = values at levels 0..5, the
     Spearman correlations and verdicts.
 
-    The expectations it checks live in :data:`EXPECTED`:
+    The expectations it checks live in :data:`EXPECTED`.
 
+    Examples
+    --------
     >>> EXPECTED["gaussian_noise"]["FID"], EXPECTED["mode_dropping"]["coverage"]
     ('up', 'down')
     >>> "precision" in EXPECTED["mode_dropping"]  # no direction stated

@@ -40,22 +40,32 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..features.engine import DEVICE_CHOICES, is_device_name
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["ReportSpec", "CandidateSpec", "load_spec", "parse_spec", "METRICS", "DISTURBANCES"]
+__all__ = ["ReportSpec", "CandidateSpec", "load_spec", "parse_spec", "report_metrics", "DISTURBANCES"]
 
-#: every metric a report can compute
-METRICS = ("fid", "kid", "is", "prdc", "mmd", "ecdf", "c2st", "wasserstein", "divergence", "nested-f1", "modes")
+#: report-only metrics beside the registry (mode metrics of the reference mixtures)
+EXTRA_METRICS = ("modes",)
+#: keys a [metrics] entry takes besides the metric's own options: an interval on its numbers
+INTERVAL_KEYS = ("ci", "bootstrap")
+
+
+def report_metrics() -> tuple[str, ...]:
+    """Every metric a report can compute: the registered ones (plug-ins too) and ``modes``."""
+    from ..metrics.registry import names
+
+    return (*names(), *EXTRA_METRICS)
 #: disturbances a candidate may apply to image inputs (see :mod:`ganeval.report.disturb`)
 DISTURBANCES = ("gaussian_noise", "gaussian_blur", "black_rectangles", "salt_and_pepper", "swirl",
                 "mode_dropping", "mode_collapse", "memorisation", "mixing")
 
 _TOP = ("title", "seed", "threads", "device", "extractor", "on_inapplicable", "cache", "batch_size", "real",
-        "metrics", "candidates", "version")
+        "metrics", "candidates", "version", "ci")
 _REAL = ("input", "name", "target", "test")
 _CANDIDATE = ("name", "input", "checkpoint", "generator", "train", "num_samples", "seeds", "value_range",
               "batch_size", "disturb")
@@ -88,6 +98,8 @@ class ReportSpec:
     real: dict[str, Any]
     metrics: dict[str, dict[str, Any]]
     candidates: list[CandidateSpec]
+    #: metric -> (level, bootstrap replicates) of the interval a spec asks for
+    intervals: dict[str, tuple[float, int]] = field(default_factory=dict)
     seed: int = 0
     threads: int = 1
     device: str = "cpu"
@@ -102,6 +114,43 @@ class ReportSpec:
         if not isinstance(value, str) or value.startswith(("builtin:", "ref:")) or os.path.isabs(value):
             return value
         return str(self.base / value)
+
+
+def _metric_options(metric: str, opts: dict[str, Any], where: str,
+                    default_ci: Any) -> tuple[dict[str, Any], tuple[float, int] | None]:
+    """A [metrics] entry checked against the metric's declared options (``ci`` and
+    ``bootstrap`` ask for an interval; a top-level ``ci`` applies to every metric that has
+    one)."""
+    from ..errors import GanevalError
+    from ..uncertainty import check_ci
+
+    ci = opts.pop("ci", None)
+    bootstrap = opts.pop("bootstrap", None)
+    if metric in EXTRA_METRICS:
+        if ci is not None or bootstrap is not None:
+            raise InputError(f"{where}: {metric} has no interval (ci)")
+        return opts, None
+    from ..metrics.registry import get
+
+    m = get(metric)
+    try:
+        opts = m.check_options(opts, where=where, fill=False)
+    except GanevalError as exc:
+        raise InputError(str(exc)) from None
+    if ci is None and bootstrap is not None:
+        raise InputError(f"{where}: bootstrap is given without ci (e.g. ci = 0.95)")
+    if ci is None and default_ci is not None and m.resampling is not None:
+        ci = default_ci
+    if ci is None:
+        return opts, None
+    if m.resampling is None:
+        raise InputError(f"{where}: {metric} has no interval (ci): {m.no_interval}")
+    if isinstance(ci, bool) or isinstance(bootstrap, bool):
+        raise InputError(f"{where}: ci must be a number in (0, 1) and bootstrap an integer >= 10")
+    try:
+        return opts, check_ci(ci, 200 if bootstrap is None else bootstrap)
+    except GanevalError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 def _check_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
@@ -168,12 +217,14 @@ def parse_spec(text: str, *, base: str | os.PathLike = ".", name: str = "spec") 
     metrics_raw = raw.get("metrics")
     if not isinstance(metrics_raw, dict) or not metrics_raw:
         raise InputError(f"{name}: needs a [metrics] table naming at least one metric, e.g. fid = {{}}")
-    _check_keys(metrics_raw, METRICS, f"{name} [metrics]")
-    metrics = {}
+    _check_keys(metrics_raw, report_metrics(), f"{name} [metrics]")
+    metrics, intervals = {}, {}
     for m, opts in metrics_raw.items():
         if not isinstance(opts, dict):
             raise InputError(f"{name} [metrics] {m}: expected a table of options, e.g. {m} = {{}}")
-        metrics[m] = dict(opts)
+        metrics[m], interval = _metric_options(m, dict(opts), f"{name} [metrics] {m}", raw.get("ci"))
+        if interval is not None:
+            intervals[m] = interval
     cands_raw = raw.get("candidates")
     if not isinstance(cands_raw, list) or not cands_raw:
         raise InputError(f"{name}: needs at least one [[candidates]] entry")
@@ -238,10 +289,10 @@ def parse_spec(text: str, *, base: str | os.PathLike = ".", name: str = "spec") 
     if not isinstance(ext, str):
         raise InputError(f"{name}: extractor must be a name, got {ext!r}")
     device = raw.get("device", "cpu")
-    if device not in ("cpu", "cuda", "auto"):
-        raise InputError(f"{name}: device must be cpu, cuda or auto, got {device!r}")
+    if not is_device_name(device):
+        raise InputError(f"{name}: device must be {DEVICE_CHOICES}, got {device!r}")
     title = raw.get("title", Path(name).stem)
-    return ReportSpec(raw=raw, base=Path(base), title=str(title), real=dict(real), metrics=metrics,
+    return ReportSpec(raw=raw, base=Path(base), title=str(title), real=dict(real), metrics=metrics, intervals=intervals,
                       candidates=candidates, seed=_int(raw.get("seed", 0), f"{name} seed"),
                       threads=_int(raw.get("threads", 1), f"{name} threads", 1), device=device, extractor=ext,
                       on_inapplicable=on, cache=bool(raw.get("cache", False)),

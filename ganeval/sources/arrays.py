@@ -15,10 +15,19 @@ Nichol 2021, arXiv:2105.05233): a sample batch holds ``arr_0`` (N, H, W, 3) uint
 ``mu_s``, ``sigma_s`` (spatial) moments of the whole data set. Their features are the TF
 FID Inception's with the TF bilinear resize inside the graph: ``extractor="inception"``,
 ``preprocessing="tf"`` here, recorded in the statistics' metadata.
+
+Image arrays (3-D or 4-D) in a ``.npy`` file or in a ``.npz`` member stored without
+compression (``np.savez``, as ADM's sample batches) are memory-mapped, not loaded
+(:class:`~ganeval.sources.images.ArrayFileImageSource`): a batch is read when it is used,
+and under ``torch.distributed`` each rank reads only its own batches. A compressed member
+(``np.savez_compressed``) cannot be read in pieces and is loaded whole, except an ADM
+batch's ``arr_0``, which is then read a batch at a time.
 """
 
 from __future__ import annotations
 
+import logging
+import struct
 import zipfile
 from pathlib import Path
 
@@ -29,6 +38,8 @@ from ..statistics import load_stats_file
 from .base import ArraySource, Source, StatsSource
 
 __all__ = ["open_npy", "open_npz", "array_source", "open_adm_images"]
+
+log = logging.getLogger(__name__)
 
 
 def array_source(name: str, arr: np.ndarray, kind: str | None = None) -> Source:
@@ -77,8 +88,12 @@ def open_npy(path: Path) -> Source:
     head = _head(path, 64)
     if not head.startswith(_NPY_MAGIC):
         raise InputError(f"{path}: not a .npy file (no NumPy header; it looks like {_describe(head)})")
-    _check_npy_size(path)
+    header = _check_npy_size(path)
     try:
+        if header is not None and _is_image_array(*header):
+            from .images import ArrayFileImageSource
+
+            return ArrayFileImageSource(str(path), np.load(path, mmap_mode="r", allow_pickle=False), path)
         arr = np.load(path, allow_pickle=False)
     except ValueError as exc:
         if "pickle" in str(exc).lower():
@@ -92,9 +107,15 @@ def open_npy(path: Path) -> Source:
     return array_source(str(path), arr)
 
 
-def _check_npy_size(path: Path) -> None:
+def _is_image_array(shape: tuple, dtype: np.dtype) -> bool:
+    """3-D or 4-D uint8 or float: an image array (to be memory-mapped)."""
+    return len(shape) in (3, 4) and (dtype == np.uint8 or dtype.kind == "f") and not dtype.hasobject
+
+
+def _check_npy_size(path: Path) -> tuple[tuple, np.dtype] | None:
     """Compare the shape the header declares with the bytes present, before allocating: a
-    truncated file, or a tiny file whose header claims terabytes, is refused up front."""
+    truncated file, or a tiny file whose header claims terabytes, is refused up front.
+    Returns ``(shape, dtype)`` from the header (None when numpy has to say what is wrong)."""
     from numpy.lib import format as npy_format
 
     try:
@@ -105,21 +126,91 @@ def _check_npy_size(path: Path) -> None:
             elif version in ((2, 0), (3, 0)):
                 shape, fortran, dtype = npy_format.read_array_header_2_0(fh)
             else:  # a newer format: leave it to np.load
-                return
+                return None
             offset = fh.tell()
     except ValueError as exc:
         if "pickle" in str(exc).lower() or "object" in str(exc).lower():
-            return  # np.load words this case
+            return None  # np.load words this case
         raise InputError(f"{path}: not a readable .npy file (bad header: {' '.join(str(exc).split())})") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if dtype.hasobject:
-        return  # refused by np.load(allow_pickle=False) with its own message
+        return None  # refused by np.load(allow_pickle=False) with its own message
     declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
     present = path.stat().st_size - offset
     if declared > present:
         raise InputError(f"{path}: truncated or corrupt .npy: the header declares shape {tuple(shape)} of "
                          f"{dtype} ({declared} bytes) but the file holds {present} bytes of data")
+    return tuple(shape), dtype
+
+
+def _member_header(zf: zipfile.ZipFile, member: str) -> tuple[tuple, bool, np.dtype] | None:
+    """``(shape, fortran_order, dtype)`` of an ``.npy`` member, read from its header only."""
+    from numpy.lib import format as npy_format
+
+    try:
+        with zf.open(member) as fh:
+            version = npy_format.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = npy_format.read_array_header_1_0(fh)
+            elif version in ((2, 0), (3, 0)):
+                shape, fortran, dtype = npy_format.read_array_header_2_0(fh)
+            else:
+                return None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError):
+        return None  # np.load says what is wrong
+    return tuple(shape), bool(fortran), dtype
+
+
+def _mapped_member(path: Path, zf: zipfile.ZipFile, member: str, header: tuple) -> np.ndarray | None:
+    """A read-only memory map of a stored (uncompressed, unencrypted) ``.npy`` member, or None
+    when it cannot be mapped (compressed: it is then loaded whole)."""
+    from numpy.lib import format as npy_format
+
+    info = zf.getinfo(member)
+    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+        return None
+    shape, fortran, dtype = header
+    with open(path, "rb") as fh:
+        fh.seek(info.header_offset)
+        local = fh.read(30)
+        if len(local) != 30 or local[:4] != b"PK\x03\x04":
+            return None
+        name_len, extra_len = struct.unpack("<HH", local[26:30])
+        start = info.header_offset + 30 + name_len + extra_len
+        fh.seek(start)
+        try:
+            version = npy_format.read_magic(fh)
+            if version == (1, 0):
+                npy_format.read_array_header_1_0(fh)
+            else:
+                npy_format.read_array_header_2_0(fh)
+        except ValueError:
+            return None
+        offset = fh.tell()
+    nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if offset - start + nbytes != info.file_size or offset + nbytes > path.stat().st_size or nbytes == 0:
+        return None
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran else "C")
+
+
+def _npz_images(path: Path, zf: zipfile.ZipFile, key: str) -> Source | None:
+    """The image array ``key`` of an ``.npz`` as a memory-mapped source, or None when the
+    member is not an image array or is compressed."""
+    from .images import ArrayFileImageSource
+
+    member = f"{key}.npy"
+    if member not in zf.namelist():
+        return None
+    header = _member_header(zf, member)
+    if header is None or not _is_image_array(header[0], header[2]):
+        return None
+    raw = _mapped_member(path, zf, member, header)
+    if raw is None:
+        log.info("%s[%s]: compressed member, read whole (np.savez stores members so they can be mapped)",
+                 path, key)
+        return None
+    return ArrayFileImageSource(f"{path}[{key}]", raw, path, key)
 
 
 def _stats_npz(path: Path, keys: list[str]) -> StatsSource:
@@ -159,6 +250,21 @@ def open_adm_images(path: str | Path) -> Source:
     return AdmBatchImageSource(p)
 
 
+def _adm_batch(path: Path, zf: zipfile.ZipFile, keys: list[str]) -> Source | None:
+    """An ADM sample batch: ``arr_0`` a 4-D array (``arr_1`` labels ignored), checked to be
+    uint8 (N, H, W, 3); memory-mapped when stored, else read a batch at a time. None when
+    ``arr_0`` is absent or not 4-D (a plain ``np.savez(f, rows)`` is read as before)."""
+    if "arr_0" not in keys or not set(keys) <= {"arr_0", "arr_1"}:
+        return None
+    header = _member_header(zf, "arr_0.npy")
+    if header is None or len(header[0]) != 4:
+        return None
+    from .adm import AdmBatchImageSource  # validates the header (uint8 NHWC, C order)
+
+    streamed = AdmBatchImageSource(path)
+    return _npz_images(path, zf, "arr_0") or streamed
+
+
 def open_npz(path: Path) -> Source:
     head = _head(path, 64)
     if not head.startswith(_ZIP_MAGIC):
@@ -168,15 +274,15 @@ def open_npz(path: Path) -> Source:
             keys = list(data.files)
             if {"mu", "sigma"} <= set(keys):
                 return _stats_npz(path, keys)
-            if "arr_0" in keys:
-                from .adm import AdmBatchImageSource  # streamed: arr_0 is never loaded whole
-
-                return AdmBatchImageSource(path)
+            adm = _adm_batch(path, data.zip, keys)
+            if adm is not None:
+                return adm
             for key, kind in (("features", "features"), ("logits", "logits"), ("images", None)):
                 if key in keys:
-                    return array_source(f"{path}[{key}]", data[key], kind)
+                    mapped = _npz_images(path, data.zip, key) if kind is None else None
+                    return mapped or array_source(f"{path}[{key}]", data[key], kind)
             if len(keys) == 1:
-                return array_source(f"{path}[{keys[0]}]", data[keys[0]])
+                return _npz_images(path, data.zip, keys[0]) or array_source(f"{path}[{keys[0]}]", data[keys[0]])
     except InputError:
         raise
     except ValueError as exc:

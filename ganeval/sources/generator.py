@@ -39,9 +39,11 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -75,7 +77,31 @@ def is_generator_spec(spec: Any) -> bool:
                                              for part in spec.split(":", 1))
 
 
+@contextlib.contextmanager
+def _current_folder_importable() -> Iterator[None]:
+    """Put the current folder first on ``sys.path`` for the block, as ``python -m`` does
+    (the ``ganeval`` script's own ``sys.path`` starts with its bin folder instead)."""
+    here = os.getcwd()
+    if "" in sys.path or here in sys.path:
+        yield
+        return
+    sys.path.insert(0, here)
+    importlib.invalidate_caches()
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError):
+            sys.path.remove(here)
+
+
 def _import_factory(spec: str) -> Any:
+    """Import and call ``factory`` of ``"pkg.module:factory"``; modules are found in the
+    current folder first, then on ``sys.path``."""
+    with _current_folder_importable():
+        return _import_factory_here(spec)
+
+
+def _import_factory_here(spec: str) -> Any:
     module_name, _, attr = spec.partition(":")
     try:
         module = importlib.import_module(module_name)

@@ -7,7 +7,10 @@ Every image source has ``kind = "images"`` and gives RGB ``uint8`` images to an 
   front and decode one file at a time with :meth:`read` (the engine calls it from decoding
   worker processes). Mixed sizes are fine: each image is decoded and resized separately.
 - *in-memory* sources (:class:`ArrayImageSource`, :class:`GeneratorImageSource`) yield
-  batches of shape (n, 3, H, W) with :meth:`iter_batches`.
+  batches of shape (n, 3, H, W) with :meth:`iter_batches`; :class:`ArrayFileImageSource`
+  does too, for an image array in a ``.npy`` file or a stored ``.npz`` member that it
+  memory-maps and converts a batch at a time (under ``torch.distributed`` each rank reads
+  only its own batches).
 
 How a decoded PIL image becomes RGB ``uint8`` (:func:`to_rgb_array`)
 ---------------------------------------------------------------------
@@ -58,6 +61,7 @@ __all__ = [
     "FolderImageSource",
     "ZipImageSource",
     "ArrayImageSource",
+    "ArrayFileImageSource",
     "GeneratorImageSource",
     "decode_image",
     "to_rgb_array",
@@ -481,6 +485,93 @@ class ArrayImageSource(ImageSource):
             h.update(memoryview(self.images).cast("B"))
             self._fingerprint = h.hexdigest()
         return self._fingerprint
+
+
+class _MappedImages:
+    """``images`` of an :class:`ArrayFileImageSource`: ``shape`` (N, 3, H, W) and
+    ``view[i]``, one uint8 (3, H, W) image converted on access."""
+
+    def __init__(self, raw: np.ndarray, name: str, image_shape: tuple[int, ...]):
+        self._raw = raw
+        self._name = name
+        self.shape = (int(raw.shape[0]), *image_shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        i = int(index)
+        if not -self.shape[0] <= i < self.shape[0]:
+            raise IndexError(f"{self._name}: image {index} out of range for {self.shape[0]} images")
+        i %= self.shape[0]
+        return _as_uint8_images(self._raw[i:i + 1], self._name)[0]
+
+
+class ArrayFileImageSource(ImageSource):
+    """Images stored as one array in a file (a ``.npy`` file, or a ``.npz`` member stored
+    without compression as ``np.savez`` writes it), memory-mapped, not loaded.
+
+    ``raw`` is the memory-mapped array (any layout and dtype :class:`ArrayImageSource`
+    accepts); a batch is read from the file and converted to uint8 (N, 3, H, W) only when
+    :meth:`iter_batches` reaches it. The source is *shardable*: under ``torch.distributed``
+    the engine asks each rank for its own batches only (``b % world == rank``), so a rank
+    reads and converts ``1 / world`` of the file. The layout is checked on the first image
+    when the source is opened; float pixels outside [0, 1] are an
+    :class:`~ganeval.errors.InputError` when their batch is read.
+
+    The fingerprint (the feature-cache key) is made of the file's resolved path, the member,
+    the array's shape and dtype, and the file's size, mtime, inode number and ctime, as for
+    folders (:meth:`FolderImageSource.fingerprint`): no rank reads the whole file to hash it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.npy"
+    >>> np.save(p, np.zeros((5, 8, 8, 3), np.uint8))
+    >>> src = ArrayFileImageSource(str(p), np.load(p, mmap_mode="r"), p)
+    >>> len(src), [b.shape[0] for b in src.iter_batches(2)], [b.shape[0] for b in src.iter_batches(2, only={1})]
+    (5, [2, 2, 1], [2])
+    """
+
+    shardable = True
+
+    def __init__(self, name: str, raw: np.ndarray, path: str | os.PathLike, member: str | None = None, *,
+                 preferred_extractor: str | None = None, **_ignored: Any):
+        self.name = name
+        self.raw = raw
+        self.path = Path(path)
+        self.member = member
+        self.preferred_extractor = preferred_extractor
+        self.cacheable = True
+        self.metadata: dict[str, Any] = {}
+        first = _as_uint8_images(raw[:1], name)  # the layout and dtype, from one image
+        self.images = _MappedImages(raw, name, tuple(first.shape[1:]))
+
+    def __len__(self) -> int:
+        return int(self.raw.shape[0])
+
+    def iter_batches(self, batch_size: int, only: Any = None) -> Iterator[np.ndarray]:
+        """uint8 (n, 3, H, W) batches in order; with ``only``, just the batches whose index
+        is in it (the others are not read)."""
+        for b, start in enumerate(range(0, len(self), batch_size)):
+            if only is None or b in only:
+                yield _as_uint8_images(self.raw[start:start + batch_size], self.name)
+
+    def read(self, index: int) -> np.ndarray:
+        """Image ``index`` as RGB uint8 (H, W, 3)."""
+        return np.ascontiguousarray(np.transpose(self.images[index], (1, 2, 0)))
+
+    def item_name(self, index: int) -> str:
+        return f"{self.name} image {index}"
+
+    def fingerprint(self) -> str:
+        """sha256 over the resolved path, member, shape, dtype, size, mtime, inode and ctime."""
+        st = os.stat(self.path)
+        h = hashlib.sha256(b"array-file\0")
+        h.update(f"{self.path.resolve()}\0{self.member}\0{tuple(self.raw.shape)}\0{self.raw.dtype.str}\0"
+                 f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\0{st.st_ctime_ns}\0"
+                 .encode("utf-8", "surrogateescape"))
+        return h.hexdigest()
 
 
 class GeneratorImageSource(ImageSource):

@@ -127,7 +127,7 @@ def test_bad_inputs(arrays, tmp_path):
     assert "--splits" in _error(run("is", real_p, "--splits", "0"))
     assert "No such option" in _error(run("fid", real_p, real_p, "--bogus"))
     assert "unknown built-in" in _error(run("fid", "builtin:nope/train", real_p))
-    assert "metric must be one of" in _error(run("eval", real_p, real_p, "--metrics", "fid,nope"))
+    assert "unknown metric 'nope'" in _error(run("eval", real_p, real_p, "--metrics", "fid,nope"))
 
 
 def test_stats_writes_nothing_on_bad_input(tmp_path):

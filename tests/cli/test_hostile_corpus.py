@@ -67,6 +67,8 @@ BASE_ARGS: dict[str, list[str]] = {
     "vendi": ["{A}", "--json"],
     "memorization": ["{A}", "{B}", "--json"],
     "prd": ["{A}", "{B}", "--clusters", "3", "--runs", "2", "--json"],
+    "metrics": ["--json"],
+    "extractors": ["--json"],
 }
 
 #: options whose absurd values are legitimate requests for long work (not checked for time)

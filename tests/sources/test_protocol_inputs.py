@@ -34,6 +34,9 @@ def test_adm_sample_batch_is_nhwc_images_labels_ignored(tmp_path):
     np.savez(tmp_path / "samples.npz", arr_0=imgs, arr_1=np.arange(4))
     src = open_source(str(tmp_path / "samples.npz"))
     assert src.kind == "images" and len(src) == 4
+    # a plain np.savez of feature rows (arr_0, 2-D) is still feature rows
+    np.savez(tmp_path / "rows.npz", rng.normal(size=(5, 2)))
+    assert open_source(str(tmp_path / "rows.npz")).kind == "features"
     batch = next(src.iter_batches(4))
     np.testing.assert_array_equal(batch, imgs.transpose(0, 3, 1, 2))  # NHWC read as such
 
@@ -196,8 +199,10 @@ def test_adm_batch_is_streamed_in_order(tmp_path, compressed):
 
     imgs = np.random.default_rng(4).integers(0, 256, size=(7, 5, 4, 3), dtype=np.uint8)
     (np.savez_compressed if compressed else np.savez)(tmp_path / "s.npz", arr_0=imgs, arr_1=np.arange(7))
-    src = open_source(str(tmp_path / "s.npz"))
-    assert isinstance(src, AdmBatchImageSource) and len(src) == 7
+    opened = open_source(str(tmp_path / "s.npz"))  # stored: memory-mapped; compressed: streamed
+    assert isinstance(opened, AdmBatchImageSource) == compressed and len(opened) == 7
+    np.testing.assert_array_equal(np.concatenate(list(opened.iter_batches(3))), imgs.transpose(0, 3, 1, 2))
+    src = AdmBatchImageSource(tmp_path / "s.npz")
     got = np.concatenate(list(src.iter_batches(3)))
     np.testing.assert_array_equal(got, imgs.transpose(0, 3, 1, 2))
     assert [b.shape[0] for b in src.iter_batches(3)] == [3, 3, 1]

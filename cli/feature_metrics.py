@@ -255,21 +255,29 @@ def _dotted_options(items: tuple[str, ...], names: list[str]) -> dict[str, dict]
 @click.command(short_help="Write the mean and covariance of SOURCE's features (.npz).")
 @click.argument("source")
 @click.option("-o", "--output", required=True, help="Where to write the .npz (mu, sigma, n, metadata).")
+@click.option("--spatial", is_flag=True,
+              help="Also write the moments of the Inception's spatial features (mu_s, sigma_s: sFID, as ADM's "
+                   "reference batches hold them); image inputs need --extractor inception (or auto), "
+                   "statistics inputs need mu_s/sigma_s.")
 @extraction_options
-def stats(source, output, **kw):
+def stats(source, output, spatial, **kw):
     """Write the mean and covariance of SOURCE's features to an .npz.
 
-    pytorch-fid and clean-fid read the file (arrays mu and sigma); ganeval reads theirs.
+    pytorch-fid and clean-fid read the file (arrays mu and sigma); ganeval reads theirs. With
+    --spatial, ADM's evaluator reads it as a reference batch's statistics too.
     """
     out = atomic_output_path(output)
     ex = extraction_kwargs(kw)
     source_options = ex.pop("source_options")
+    if spatial:
+        ex["outputs"] = ("spatial",)
     features = load_features(source, source_options=source_options, **ex)
     st = features.need_stats()
     st.metadata.update({k: v for k, v in features.info.items() if isinstance(v, (str, int, float, bool))})
     st.metadata["source"] = str(source)
-    st.save(out)
-    click.echo(f"wrote {out}: n={st.n}, dim={st.dim}")
+    sp = features.need_extra_stats("spatial") if spatial else None
+    st.save(out, spatial=sp)
+    click.echo(f"wrote {out}: n={st.n}, dim={st.dim}" + (f", spatial dim={sp.dim}" if sp is not None else ""))
 
 
 COMMANDS = [fid, kid, inception_score_cmd, prdc_cmd, mmd, eval_cmd, stats]

@@ -37,6 +37,8 @@ class Features:
     stats: FeatureStats | None = None
     info: dict[str, Any] = field(default_factory=dict)
     columns: tuple[str, ...] | None = None  # names of the rows' columns (tables)
+    extras: dict[str, np.ndarray] = field(default_factory=dict)  # extra extractor outputs' rows ("spatial")
+    extra_stats: dict[str, FeatureStats] = field(default_factory=dict)  # their moments, when only those are known
 
     @property
     def n(self) -> int:
@@ -55,6 +57,17 @@ class Features:
         if self.stats is None:
             self.stats = FeatureStats.from_features(self.need_rows("fid"), name=self.name)
         return self.stats
+
+    def need_extra_stats(self, output: str) -> FeatureStats:
+        """Moments of the extra output ``output`` (``"spatial"``: ADM's sFID features), from a
+        statistics file's ``mu_s``/``sigma_s`` or from the rows extracted with
+        ``outputs=("spatial",)``."""
+        if output not in self.extra_stats:
+            if output not in self.extras:
+                raise DataError(f"{self.name}: has no {output!r} features (image inputs need the Inception with "
+                                f"outputs=({output!r},); statistics files need mu_s/sigma_s)")
+            self.extra_stats[output] = FeatureStats.from_features(self.extras[output], name=f"{self.name}[{output}]")
+        return self.extra_stats[output]
 
     def need_logits(self) -> np.ndarray:
         if self.logits is not None:
@@ -93,7 +106,10 @@ def load_features(spec: Any, *, extractor: str = "auto", source_options: Mapping
 def features_of(source: Source, *, extractor: str = "auto", **extract_options: Any) -> Features:
     """:class:`Features` of an opened source (see :func:`load_features`)."""
     if source.kind == "stats":
-        return Features(source.name, stats=source.stats, info={"extractor": None, **source.stats.metadata})
+        stats = source.stats_for(extractor) if hasattr(source, "stats_for") else source.stats
+        spatial = getattr(source, "spatial", None)
+        extra = {"spatial": spatial} if spatial is not None and stats is source.stats else {}
+        return Features(source.name, stats=stats, info={"extractor": None, **stats.metadata}, extra_stats=extra)
     if source.kind in ("features", "logits"):
         if extractor not in ("auto", "identity"):
             raise ParameterError(
@@ -111,7 +127,7 @@ def features_of(source: Source, *, extractor: str = "auto", **extract_options: A
 
         out = extract_features(source, extractor=extractor, **extract_options)
         return Features(source.name, rows=out.features, logits=out.logits,
-                        info={**getattr(source, "walk_info", {}), **out.info})
+                        info={**getattr(source, "walk_info", {}), **out.info}, extras=dict(out.extras))
     raise DataError(f"{source.name}: unknown kind of input {source.kind!r}")  # pragma: no cover
 
 

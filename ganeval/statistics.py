@@ -211,15 +211,21 @@ class FeatureStats:
         return s
 
     # -- files --------------------------------------------------------------------------
-    def save(self, path: str | os.PathLike) -> None:
+    def save(self, path: str | os.PathLike, *, spatial: "FeatureStats | None" = None) -> None:
         """Write an ``.npz`` with ``mu``, ``sigma`` (read by pytorch-fid and clean-fid), ``n``
         and ``metadata`` (a JSON string). The write is atomic and goes through a symlink to its
-        target; a path that is a folder, FIFO or device is refused (:mod:`ganeval.atomic`)."""
+        target; a path that is a folder, FIFO or device is refused (:mod:`ganeval.atomic`).
+
+        ``spatial``: moments of the same images' spatial features (sFID), written as
+        ``mu_s``, ``sigma_s`` and ``n_s``, the names ADM's reference batches use, so ADM's
+        evaluator reads them as well."""
         from .atomic import atomic_write
 
-        mu, sigma = self.mean, self.cov
-        atomic_write(path, lambda fh: np.savez(fh, mu=mu, sigma=sigma, n=np.int64(self.n),
-                                               metadata=np.array(json.dumps(self.metadata, sort_keys=True))))
+        arrays = {"mu": self.mean, "sigma": self.cov, "n": np.int64(self.n),
+                  "metadata": np.array(json.dumps(self.metadata, sort_keys=True))}
+        if spatial is not None:
+            arrays.update(mu_s=spatial.mean, sigma_s=spatial.cov, n_s=np.int64(spatial.n))
+        atomic_write(path, lambda fh: np.savez(fh, **arrays))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "FeatureStats":
@@ -230,18 +236,22 @@ class FeatureStats:
         return f"FeatureStats(n={self.n}, dim={self.dim})"
 
 
-def load_stats_file(path: str | os.PathLike) -> FeatureStats:
-    """Load an ``.npz`` with ``mu`` and ``sigma`` arrays, never unpickling."""
+def load_stats_file(path: str | os.PathLike, *, suffix: str = "") -> FeatureStats:
+    """Load an ``.npz`` with ``mu`` and ``sigma`` arrays, never unpickling.
+
+    ``suffix="_s"`` reads ``mu_s``, ``sigma_s`` (and ``n_s``): the spatial (sFID) moments of
+    ADM reference batches and of ``ganeval stats`` files written with them."""
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: no such file")
+    k_mu, k_sigma, k_n = f"mu{suffix}", f"sigma{suffix}", f"n{suffix}"
     try:
         with np.load(p, allow_pickle=False) as data:
             keys = set(data.files)
-            if not {"mu", "sigma"} <= keys:
-                raise InputError(f"{p}: not a statistics file (needs arrays 'mu' and 'sigma', has {sorted(keys)})")
-            mu, sigma = data["mu"], data["sigma"]
-            n = data["n"].item() if "n" in keys and data["n"].size == 1 else (-1 if "n" in keys else 0)
+            if not {k_mu, k_sigma} <= keys:
+                raise InputError(f"{p}: not a statistics file (needs arrays {k_mu!r} and {k_sigma!r}, has {sorted(keys)})")
+            mu, sigma = data[k_mu], data[k_sigma]
+            n = data[k_n].item() if k_n in keys and data[k_n].size == 1 else (-1 if k_n in keys else 0)
             meta = json.loads(str(data["metadata"])) if "metadata" in keys else {}
             if not isinstance(meta, dict):
                 raise ValueError("metadata is not a JSON object")
@@ -251,4 +261,4 @@ def load_stats_file(path: str | os.PathLike) -> FeatureStats:
         why = ("holds Python objects (pickled); ganeval never unpickles" if "pickle" in str(exc).lower()
                else f"{type(exc).__name__}: {' '.join(str(exc).split())}")
         raise InputError(f"{p}: cannot be read as an .npz statistics file ({why})") from None
-    return FeatureStats.from_moments(mu, sigma, n=n, metadata=meta, name=str(p))
+    return FeatureStats.from_moments(mu, sigma, n=n, metadata=meta, name=f"{p}[{k_mu}, {k_sigma}]" if suffix else str(p))

@@ -128,18 +128,20 @@ def _auto_for(src: Any) -> str:
 @dataclass
 class ExtractedFeatures:
     """Features of one image source: ``features`` (n, d) float64, ``logits`` (n, classes)
-    or None, and ``info`` (extractor, preprocessing, weights_sha256, skipped, cached, n, and
-    ``tf32: True`` when the network ran in TF32 on CUDA; absent when it ran in full float32)."""
+    or None, ``info`` (extractor, preprocessing, weights_sha256, skipped, cached, n, and
+    ``tf32: True`` when the network ran in TF32 on CUDA; absent when it ran in full float32),
+    and ``extras``: the extra outputs asked for (``{"spatial": (n, 2023)}``), float64."""
 
     features: np.ndarray
     logits: np.ndarray | None
     info: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def extract_features(source: Any, *, extractor: str = "auto", weights: str | Path | None = None,
                      preprocessing: str | None = None, batch_size: int = 50, device: Any = "auto",
                      num_workers: int | None = None, cache: bool = True, progress: bool = False,
-                     tf32: bool = False, **source_options: Any) -> ExtractedFeatures:
+                     tf32: bool = False, outputs: tuple[str, ...] = (), **source_options: Any) -> ExtractedFeatures:
     """Features (and logits) of every image of ``source``, from the cache when possible.
 
     FID uses the 2048-D pool3 features of the FID Inception (Heusel et al. 2017,
@@ -178,6 +180,11 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
         ``torch.backends`` says, and the user's settings are put back after each pass. When
         TF32 was used, ``info`` holds ``"tf32": True`` and the cache keeps the features under
         their own key. No effect on CPU.
+    outputs : tuple of str, default=()
+        Extra outputs of the same forward pass to return in ``extras``, among the extractor's
+        ``extra_outputs``: ``("spatial",)`` gives the Inception's 2023-D sFID features (ADM's
+        ``mixed_6/conv`` features; :mod:`ganeval.features.inception`). They are cached with the
+        features; a cached entry without them is recomputed.
     **source_options
         Passed to :func:`ganeval.sources.open_source` when ``source`` is not opened yet
         (e.g. ``skip_invalid=True``).
@@ -195,7 +202,7 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
     from ..distributed import is_distributed
     from ..sources import open_source
     from .cache import cache_key, load_entry, load_shared, store_shared
-    from .engine import resolve_device, run_extraction
+    from .engine import resolve_device, run_extraction, run_extraction_outputs
     from .precision import uses_tf32
 
     batch_size = check_int(batch_size, "batch_size", minimum=1)
@@ -211,6 +218,11 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
     if name == "auto":
         name = getattr(src, "preferred_extractor", None) or _auto_for(src)
     ext = get_extractor(name, weights=weights, preprocessing=preprocessing)
+    outputs = tuple(outputs)
+    for out_name in outputs:
+        if out_name not in getattr(ext, "extra_outputs", ()):
+            offered = ", ".join(getattr(ext, "extra_outputs", ())) or "none"
+            raise ParameterError(f"outputs: extractor {ext.name!r} has no output {out_name!r} (offers: {offered})")
     dev = resolve_device(device)  # a DeviceError comes before any work or cache access
     sha = ext.weights_sha256()
     info: dict[str, Any] = {"extractor": ext.name, "preprocessing": ext.preprocessing, "weights_sha256": sha}
@@ -225,12 +237,16 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
         hit, key = load_shared(key, src.name, expected_images=expected)
     else:
         hit = load_entry(key, expected_images=expected) if key is not None else None
-    if hit is not None:
+    if hit is not None and all(o in hit["extras"] for o in outputs):
         info.update(skipped=hit["skipped"], n=int(hit["features"].shape[0]), cached=True)
-        return ExtractedFeatures(hit["features"], hit["logits"], info)
-    features, logits, skipped = run_extraction(src, ext, batch_size=batch_size, device=dev,
-                                               num_workers=num_workers, progress=progress, tf32=tf32)
+        return ExtractedFeatures(hit["features"], hit["logits"], info, {o: hit["extras"][o] for o in outputs})
+    run_kw = dict(batch_size=batch_size, device=dev, num_workers=num_workers, progress=progress, tf32=tf32)
+    if outputs:
+        features, logits, extras, skipped = run_extraction_outputs(src, ext, outputs=outputs, **run_kw)
+    else:
+        features, logits, skipped = run_extraction(src, ext, **run_kw)
+        extras = {}
     info.update(skipped=skipped, n=int(features.shape[0]), cached=False)
     if key is not None:
-        store_shared(key, features, logits, skipped, {k: v for k, v in info.items() if k != "cached"})
-    return ExtractedFeatures(features, logits, info)
+        store_shared(key, features, logits, skipped, {k: v for k, v in info.items() if k != "cached"}, extras=extras)
+    return ExtractedFeatures(features, logits, info, extras)

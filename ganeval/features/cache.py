@@ -1,8 +1,9 @@
 """The feature cache: extracted features kept on disk, keyed by what made them.
 
-An entry is one ``.npz`` (``features``, optional ``logits``, ``skipped``, ``info`` as a JSON
-string, ``rows`` and the arrays' sha256 ``checksum``; no pickles) in the cache folder, named
-by the sha256 of
+An entry is one ``.npz`` (``features``, optional ``logits``, optional extra outputs of the same
+pass as ``extra_<name>`` (e.g. ``extra_spatial``, the Inception's sFID features), ``skipped``,
+``info`` as a JSON string, ``rows`` and the sha256 ``checksum`` of features and logits; no
+pickles) in the cache folder, named by the sha256 of
 
     source fingerprint (the folder, files' relative paths, sizes, mtimes, inode numbers and
     ctimes; zip members' names, sizes and CRCs; array bytes) + extractor name + weights sha256
@@ -113,9 +114,9 @@ def entry_checksum(features: np.ndarray, logits: np.ndarray | None) -> str:
 
 
 def load_entry(key: str, expected_images: int | None = None) -> dict[str, Any] | None:
-    """The cached entry ``key`` as ``{"features", "logits", "skipped", "info"}``, or None when
-    it is missing, unreadable or does not hold what was stored (an entry is logged and left to
-    be rewritten).
+    """The cached entry ``key`` as ``{"features", "logits", "extras", "skipped", "info"}``, or
+    None when it is missing, unreadable or does not hold what was stored (an entry is logged
+    and left to be rewritten). ``extras`` maps each stored extra output name to its rows.
 
     Checked on read: the row count and sha256 stored with the entry (an entry rewritten with
     other or fewer rows, or without them, is refused) and, when ``expected_images`` (the
@@ -128,6 +129,8 @@ def load_entry(key: str, expected_images: int | None = None) -> dict[str, Any] |
         with np.load(path, allow_pickle=False) as data:
             features = np.asarray(data["features"], dtype=np.float64)
             logits = np.asarray(data["logits"], dtype=np.float64) if "logits" in data.files else None
+            extras = {k[len("extra_"):]: np.asarray(data[k], dtype=np.float64)
+                      for k in data.files if k.startswith("extra_")}
             skipped = int(data["skipped"])
             info = json.loads(str(data["info"]))
             stored_rows = int(data["rows"]) if "rows" in data.files else None
@@ -136,6 +139,9 @@ def load_entry(key: str, expected_images: int | None = None) -> dict[str, Any] |
             raise ValueError(f"bad features array of shape {features.shape}")
         if logits is not None and (logits.ndim != 2 or logits.shape[0] != features.shape[0]):
             raise ValueError(f"bad logits array of shape {logits.shape}")
+        for name, arr in extras.items():
+            if arr.ndim != 2 or arr.shape[0] != features.shape[0] or not np.isfinite(arr).all():
+                raise ValueError(f"bad {name!r} array of shape {arr.shape}")
         if not isinstance(info, dict):
             raise ValueError("info is not a JSON object")
         if stored_rows is None or stored_sum is None:
@@ -150,12 +156,15 @@ def load_entry(key: str, expected_images: int | None = None) -> dict[str, Any] |
         log.warning("ignoring unreadable feature cache entry %s (%s: %s)", path, type(exc).__name__, exc)
         return None
     log.info("feature cache hit: %s", path)
-    return {"features": features, "logits": logits, "skipped": skipped, "info": info}
+    return {"features": features, "logits": logits, "extras": extras, "skipped": skipped, "info": info}
 
 
 def store_entry(key: str, features: np.ndarray, logits: np.ndarray | None, skipped: int,
-                info: dict[str, Any]) -> Path | None:
-    """Write entry ``key`` atomically; return its path, or None (logged) if it could not be written."""
+                info: dict[str, Any], extras: dict[str, np.ndarray] | None = None) -> Path | None:
+    """Write entry ``key`` atomically; return its path, or None (logged) if it could not be written.
+
+    ``extras``: further outputs of the same pass (``{"spatial": rows}``), stored as
+    ``extra_<name>``."""
     from ..atomic import atomic_write
     from ..errors import ParameterError
 
@@ -170,7 +179,9 @@ def store_entry(key: str, features: np.ndarray, logits: np.ndarray | None, skipp
         "checksum": np.array(entry_checksum(features, logits)),
     }
     if logits is not None:
-        arrays["logits"] = logits
+        arrays["logits"] = np.asarray(logits, dtype=np.float64)
+    for name, arr in (extras or {}).items():
+        arrays[f"extra_{name}"] = np.asarray(arr, dtype=np.float64)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         return atomic_write(_entry_path(key), lambda fh: np.savez(fh, **arrays), what="feature cache entry")
@@ -212,6 +223,8 @@ def _entry_arrays(entry: dict[str, Any]) -> dict[str, np.ndarray]:
     arrays = {"features": entry["features"]}
     if entry["logits"] is not None:
         arrays["logits"] = entry["logits"]
+    for name, arr in entry.get("extras", {}).items():
+        arrays[f"extra_{name}"] = arr
     return arrays
 
 
@@ -242,14 +255,16 @@ def load_shared(key: str | None, name: str, *, expected_images: int | None = Non
                               what=f"sending the cached features of {name}")
     extra = broadcast_object((entry["skipped"], entry["info"]) if rank == src else None, src,
                              what=f"sending the cached features of {name}")
-    shared = {"features": arrays["features"], "logits": arrays.get("logits"), "skipped": extra[0], "info": extra[1]}
+    shared = {"features": arrays["features"], "logits": arrays.get("logits"), "skipped": extra[0], "info": extra[1],
+              "extras": {k[len("extra_"):]: v for k, v in arrays.items() if k.startswith("extra_")}}
     store_shared(key, shared["features"], shared["logits"], shared["skipped"], shared["info"],
-                 wanted=entry is None, name=name)
+                 wanted=entry is None, name=name, extras=shared["extras"])
     return shared, key
 
 
 def store_shared(key: str, features: np.ndarray, logits: np.ndarray | None, skipped: int,
-                 info: dict[str, Any], *, wanted: bool = True, name: str = "input") -> Path | None:
+                 info: dict[str, Any], *, wanted: bool = True, name: str = "input",
+                 extras: dict[str, np.ndarray] | None = None) -> Path | None:
     """:func:`store_entry` with one writer per cache folder across a ``torch.distributed``
     job (a collective: every rank calls it; ``wanted=False`` on a rank that has the entry
     already). Every rank that wants it claims the entry (:func:`claim_entry`); once all have
@@ -257,7 +272,7 @@ def store_shared(key: str, features: np.ndarray, logits: np.ndarray | None, skip
     from ..distributed import gather_objects, is_distributed, job_token
 
     if not is_distributed():
-        return store_entry(key, features, logits, skipped, info) if wanted else None
+        return store_entry(key, features, logits, skipped, info, extras) if wanted else None
     token = job_token()
     claim = claim_entry(key, token) if wanted else None
     # every rank has tried before any claim is released: no second writer can claim after
@@ -266,7 +281,7 @@ def store_shared(key: str, features: np.ndarray, logits: np.ndarray | None, skip
     if claim is None:
         return None
     try:
-        return store_entry(key, features, logits, skipped, info)
+        return store_entry(key, features, logits, skipped, info, extras)
     finally:
         try:
             claim.unlink()

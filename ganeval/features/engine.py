@@ -23,8 +23,8 @@ import numpy as np
 from .._validation import check_bool
 from ..errors import DeviceError, GanevalError, InputError, ParameterError
 
-__all__ = ["resolve_device", "is_device_name", "DEVICE_CHOICES", "default_num_workers", "run_extraction", "network",
-           "forward", "ExtractorThreads"]
+__all__ = ["resolve_device", "is_device_name", "DEVICE_CHOICES", "default_num_workers", "run_extraction",
+           "run_extraction_outputs", "network", "forward", "forward_outputs", "ExtractorThreads"]
 
 log = logging.getLogger(__name__)
 
@@ -217,9 +217,23 @@ def forward(extractor: Any, net: Any, x: Any, dev: Any, tf32: bool = False) -> t
 
     from .precision import network_precision
 
+    f, lg, _ = forward_outputs(extractor, net, x, dev, tf32)
+    return f, lg
+
+
+def forward_outputs(extractor: Any, net: Any, x: Any, dev: Any, tf32: bool = False,
+                    outputs: Any = ()) -> tuple[Any, Any, dict[str, Any]]:
+    """:func:`forward`, plus the extra outputs named in ``outputs`` of the same pass
+    (e.g. ``"spatial"``, the Inception's sFID features) as ``{name: tensor}``."""
+    import torch
+
+    from .precision import network_precision
+
     x = x.to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last)
     with network_precision(dev, tf32):
-        return extractor.split_outputs(net(x))
+        out = net(x)
+        f, lg = extractor.split_outputs(out)
+    return f, lg, {name: out[name] for name in outputs}
 
 
 class ExtractorThreads:
@@ -248,7 +262,34 @@ class ExtractorThreads:
 def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device: Any = "auto",
                    num_workers: int | None = None, progress: bool = False, shard: bool | None = None,
                    tf32: bool = False) -> tuple[np.ndarray, np.ndarray | None, int]:
-    """Run ``extractor`` over every image of ``source``.
+    """Run ``extractor`` over every image of ``source``: features, logits, skipped count.
+
+    The same pass as :func:`run_extraction_outputs` without extra outputs; see it for the
+    parameters.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganeval.sources.images import ArrayImageSource
+    >>> class Mean:  # a tiny extractor: per-channel means
+    ...     def prepare(self, x): return x.float() / 255
+    ...     def build(self, device): return lambda x: {"f": x.mean(dim=(2, 3))}
+    ...     def split_outputs(self, out): return out["f"], None
+    >>> f, logits, skipped = run_extraction(ArrayImageSource("a", np.full((3, 4, 4, 3), 255, np.uint8)), Mean())
+    >>> f.shape, float(f.max()), logits, skipped
+    ((3, 3), 1.0, None, 0)
+    """
+    features, logits, _, skipped = run_extraction_outputs(
+        source, extractor, batch_size=batch_size, device=device, num_workers=num_workers, progress=progress,
+        shard=shard, tf32=tf32)
+    return features, logits, skipped
+
+
+def run_extraction_outputs(source: Any, extractor: Any, *, outputs: tuple[str, ...] = (), batch_size: int = 50,
+                           device: Any = "auto", num_workers: int | None = None, progress: bool = False,
+                           shard: bool | None = None, tf32: bool = False
+                           ) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray], int]:
+    """Run ``extractor`` over every image of ``source``, keeping extra named outputs too.
 
     Parameters
     ----------
@@ -274,25 +315,17 @@ def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device:
         On CUDA, let the network run convolutions and matrix products in TF32 (faster, FID
         off by about 6e-4 relative for the Inception); by default it runs in full float32,
         whatever ``torch.backends`` says (:mod:`ganeval.features.precision`). No effect on CPU.
+    outputs : tuple of str, default=()
+        Extra outputs of the same forward pass to keep, among ``extractor.extra_outputs``
+        (e.g. ``("spatial",)`` for the Inception's sFID features).
 
     Returns
     -------
     features : ndarray of shape (n, d), float64
     logits : ndarray of shape (n, classes), float64, or None
+    extras : dict of str to ndarray of shape (n, d_name), float64
     skipped : int
         Unreadable images skipped (only when ``source.skip_invalid``).
-
-    Examples
-    --------
-    >>> import torch
-    >>> from ganeval.sources.images import ArrayImageSource
-    >>> class Mean:  # a tiny extractor: per-channel means
-    ...     def prepare(self, x): return x.float() / 255
-    ...     def build(self, device): return lambda x: {"f": x.mean(dim=(2, 3))}
-    ...     def split_outputs(self, out): return out["f"], None
-    >>> f, logits, skipped = run_extraction(ArrayImageSource("a", np.full((3, 4, 4, 3), 255, np.uint8)), Mean())
-    >>> f.shape, float(f.max()), logits, skipped
-    ((3, 3), 1.0, None, 0)
     """
     import torch
 
@@ -305,6 +338,12 @@ def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device:
         raise ParameterError(f"num_workers must be >= 0, got {num_workers}")
     if batch_size < 1:
         raise ParameterError(f"batch_size must be >= 1, got {batch_size}")
+    outputs = tuple(outputs)
+    offered = tuple(getattr(extractor, "extra_outputs", ()))
+    for name in outputs:
+        if name not in offered:
+            raise ParameterError(f"extractor {getattr(extractor, 'name', '?')!r} has no output {name!r}; "
+                                 f"it offers {', '.join(offered) or 'none besides features and logits'}")
     rank, world = rank_and_world() if (shard or shard is None) and is_distributed() else (0, 1)
     net = network(extractor, dev)
     threads = ExtractorThreads(extractor, dev)
@@ -316,7 +355,7 @@ def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device:
         from ..progress import progress_bar
 
         bar = progress_bar(total, str(source.name)[-40:], "img")
-    parts: list[tuple[int, np.ndarray, np.ndarray | None]] = []
+    parts: list[tuple[int, np.ndarray, np.ndarray | None, dict[str, np.ndarray]]] = []
     skipped = 0
     failure: str | None = None
     try:
@@ -329,8 +368,9 @@ def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device:
                         log.warning("skipped: %s", msg)
                     skipped += len(errors)
                 if x is not None:
-                    f, lg = forward(extractor, net, x, dev, tf32)
-                    parts.append((b, f.double().cpu().numpy(), None if lg is None else lg.double().cpu().numpy()))
+                    f, lg, extras = forward_outputs(extractor, net, x, dev, tf32, outputs)
+                    parts.append((b, f.double().cpu().numpy(), None if lg is None else lg.double().cpu().numpy(),
+                                  {name: arr.double().cpu().numpy() for name, arr in extras.items()}))
                 if bar is not None:
                     bar.update(len(errors) + (0 if x is None else x.shape[0]))
     except GanevalError as exc:
@@ -353,4 +393,5 @@ def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device:
     if not feats:
         raise InputError(f"{source.name}: no readable images ({skipped} skipped as invalid)")
     features = np.concatenate(feats)
-    return features, (np.concatenate(logits) if logits else None), skipped
+    extras = {name: np.concatenate([p[3][name] for p in parts]) for name in outputs}
+    return features, (np.concatenate(logits) if logits else None), extras, skipped

@@ -8,7 +8,9 @@ decoding workers never copy it) with:
   cache hit needs no network at all;
 - ``prepare(images)``: uint8 (n, 3, H, W) -> the network's float input (runs in workers);
 - ``build(device)``: the network, in eval mode, on ``device``, in ``channels_last`` format;
-- ``split_outputs(out)``: network output -> (features, logits or None).
+- ``split_outputs(out)``: network output -> (features, logits or None);
+- ``extra_outputs``: names of further outputs of the same pass that callers may keep
+  (``out[name]``, shape (n, d)); the Inception offers ``"spatial"`` (ADM's sFID features).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class ImageExtractor:
 
     name: str = ""
     preprocessing: str | None = None
+    extra_outputs: tuple[str, ...] = ()
 
     def weights_sha256(self) -> str | None:
         return None
@@ -67,7 +70,8 @@ class FileWeightsExtractor(ImageExtractor):
 
 
 class InceptionExtractor(FileWeightsExtractor):
-    """The FID Inception v3 (2048-D pool3 features, 1008 bias-free logits).
+    """The FID Inception v3 (2048-D pool3 features, 1008 bias-free logits; extra output
+    ``"spatial"``: ADM's 2023-D sFID features, :mod:`ganeval.features.inception`).
 
     Parameters
     ----------
@@ -87,6 +91,7 @@ class InceptionExtractor(FileWeightsExtractor):
     """
 
     name = "inception"
+    extra_outputs = ("spatial",)
 
     def __init__(self, weights: str | Path | None = None, preprocessing: str = "tf", *,
                  state_dict: Any = None):

@@ -16,9 +16,29 @@ The parameter names are those of torchvision's Inception3, so the weights file
 ``pt_inception-2015-12-05-6726825d.pth`` published by pytorch-fid loads as is.
 
 ``forward`` expects images already resized to 299x299 and mapped to [-1, 1] (see
-:mod:`ganeval.features.preprocessing`) and returns ``{"pool3": (N, 2048), "logits": (N, 1008)}``
-where ``logits = pool3 @ fc.weight.T``: the fc *bias is left out*, as in the original Inception
-Score code, whose softmax was taken over the bias-free product.
+:mod:`ganeval.features.preprocessing`) and returns ``{"pool3": (N, 2048), "logits": (N, 1008),
+"spatial": (N, 2023)}`` where ``logits = pool3 @ fc.weight.T``: the fc *bias is left out*, as in
+the original Inception Score code, whose softmax was taken over the bias-free product.
+
+Spatial features (sFID)
+-----------------------
+sFID (Nash et al. 2021, "Generating images with sparse representations", arXiv:2103.03841;
+the ADM evaluator of Dhariwal & Nichol 2021, arXiv:2105.05233, ``guided-diffusion``
+``evaluations/evaluator.py``) is the Fréchet distance of the TF graph's ``mixed_6/conv:0``
+tensor cut to its first 7 channels (``spatial[..., :7]``), flattened per image in the TF
+graph's NHWC order: 17 x 17 x 7 = 2023 values.
+
+In the TF graph the mixed blocks are named ``mixed`` .. ``mixed_10``: ``mixed``, ``mixed_1``,
+``mixed_2`` are the 35x35 A blocks (``Mixed_5b..5d``), ``mixed_3`` the reduction
+(``Mixed_6a``), ``mixed_4`` .. ``mixed_7`` the 17x17 C blocks (``Mixed_6b..6e``), ``mixed_8``
+the reduction (``Mixed_7a``), ``mixed_9``/``mixed_10`` the E blocks. Inside a block, ``conv``
+is the first tower, the 1x1 convolution, and the tensor named ``conv:0`` is its output after
+batch norm and ReLU (``conv/Conv2D`` and ``conv/batchnorm`` are the ops inside it). So
+``mixed_6/conv:0`` is our ``Mixed_6d.branch1x1`` output (torchvision's ``BasicConv2d``:
+conv, batch norm, ReLU), 192 channels at 17x17; the pytorch-fid weights hold the TF
+``mixed_6/conv`` parameters under ``Mixed_6d.branch1x1.{conv,bn}`` (the same name mapping as
+torch-fidelity's TF-graph converter). Our tensor is NCHW, so the first 7 channels are taken
+and moved to NHWC before flattening: feature index ``(h * 17 + w) * 7 + c``.
 """
 
 from __future__ import annotations
@@ -35,11 +55,15 @@ from torchvision.models.inception import Inception3, InceptionA, InceptionC, Inc
 
 from ..errors import DataError, WeightsError
 
-__all__ = ["FIDInceptionV3", "NUM_CLASSES", "POOL3_DIM", "INPUT_SIZE"]
+__all__ = ["FIDInceptionV3", "NUM_CLASSES", "POOL3_DIM", "INPUT_SIZE", "SPATIAL_LAYER", "SPATIAL_CHANNELS",
+           "SPATIAL_DIM", "spatial_features"]
 
 NUM_CLASSES = 1008  # the TF graph's softmax has 1008 outputs (1000 ImageNet classes + 8 unused)
 POOL3_DIM = 2048  # width of the final average pool ("pool_3:0" in the TF graph)
 INPUT_SIZE = 299  # the graph's input resolution
+SPATIAL_LAYER = "Mixed_6d.branch1x1"  # the TF graph's "mixed_6/conv:0" (see the module docstring)
+SPATIAL_CHANNELS = 7  # ADM's evaluator keeps spatial[..., :7]
+SPATIAL_DIM = 17 * 17 * SPATIAL_CHANNELS  # 2023 values per image
 
 # Top-level submodules, in forward order, named as in torchvision's Inception3 (and hence in
 # the pytorch-fid weights file). The max pools between them have no parameters.
@@ -71,17 +95,48 @@ class _TFInceptionA(InceptionA):
         return torch.cat([b1, b5, b3, bp], 1)
 
 
+def spatial_features(branch1x1: torch.Tensor) -> torch.Tensor:
+    """ADM's sFID features from the ``Mixed_6d.branch1x1`` output (TF ``mixed_6/conv:0``).
+
+    The first 7 channels, in NHWC order, flattened: ``out[n, (h * W + w) * 7 + c] =
+    x[n, c, h, w]`` for ``c < 7``, as ADM's evaluator flattens ``spatial[..., :7]``
+    (Dhariwal & Nichol 2021, arXiv:2105.05233; sFID: Nash et al. 2021, arXiv:2103.03841).
+
+    Parameters
+    ----------
+    branch1x1 : Tensor of shape (N, C, H, W), C >= 7
+
+    Returns
+    -------
+    Tensor of shape (N, H * W * 7)
+
+    Examples
+    --------
+    >>> x = torch.arange(2 * 8 * 2 * 3.0).reshape(2, 8, 2, 3)
+    >>> f = spatial_features(x)
+    >>> f.shape, float(f[1, (1 * 3 + 2) * 7 + 4]) == float(x[1, 4, 1, 2])
+    (torch.Size([2, 42]), True)
+    """
+    if branch1x1.ndim != 4 or branch1x1.shape[1] < SPATIAL_CHANNELS:
+        raise DataError(f"spatial features need an (N, C>={SPATIAL_CHANNELS}, H, W) tensor, got {tuple(branch1x1.shape)}")
+    return branch1x1[:, :SPATIAL_CHANNELS].permute(0, 2, 3, 1).flatten(1)
+
+
 class _TFInceptionC(InceptionC):
     """torchvision's InceptionC with the TF pooling branch (padding not counted)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_branch1x1(x)[0]
+
+    def forward_with_branch1x1(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The block's output and its 1x1 branch (kept for the spatial features)."""
         b1 = self.branch1x1(x)
         b7 = self.branch7x7_3(self.branch7x7_2(self.branch7x7_1(x)))
         b7d = self.branch7x7dbl_1(x)
         for layer in (self.branch7x7dbl_2, self.branch7x7dbl_3, self.branch7x7dbl_4, self.branch7x7dbl_5):
             b7d = layer(b7d)
         bp = self.branch_pool(_avg_pool_valid_only(x))
-        return torch.cat([b1, b7, b7d, bp], 1)
+        return torch.cat([b1, b7, b7d, bp], 1), b1
 
 
 class _TFInceptionE(InceptionE):
@@ -275,7 +330,9 @@ class FIDInceptionV3(nn.Module):
         Returns
         -------
         dict
-            ``"pool3"``: (N, 2048); ``"logits"``: (N, 1008) = ``pool3 @ fc.weight.T``.
+            ``"pool3"``: (N, 2048); ``"logits"``: (N, 1008) = ``pool3 @ fc.weight.T``;
+            ``"spatial"``: (N, 2023), ADM's sFID features (TF ``mixed_6/conv:0``, first 7
+            channels, NHWC order; :func:`spatial_features`), from the same pass.
         """
         if x.ndim != 4 or x.shape[1] != 3 or not x.is_floating_point():
             raise DataError(
@@ -290,8 +347,13 @@ class FIDInceptionV3(nn.Module):
         for name in _STEM2:
             x = getattr(self, name)(x)
         x = F.max_pool2d(x, kernel_size=3, stride=2)
+        spatial = None
         for name in _MIXED:
-            x = getattr(self, name)(x)
+            if name == "Mixed_6d":
+                x, b1 = self.Mixed_6d.forward_with_branch1x1(x)
+                spatial = spatial_features(b1)
+            else:
+                x = getattr(self, name)(x)
         pool3 = torch.flatten(F.adaptive_avg_pool2d(x, (1, 1)), 1)
         logits = F.linear(pool3, self.fc.weight)
-        return {"pool3": pool3, "logits": logits}
+        return {"pool3": pool3, "logits": logits, "spatial": spatial}

@@ -7,7 +7,8 @@ input                     read by
 ``builtin:NAME[/SPLIT]``  :mod:`ganeval.sources.builtin` (embedded data sets)
 ``ref:NAME``              :mod:`ganeval.sources.reference_stats` (shipped statistics)
 folder, ``.zip``          :mod:`ganeval.sources.images`
-``.npy``, ``.npz``        :mod:`ganeval.sources.arrays`
+``.npy``, ``.npz``        :mod:`ganeval.sources.arrays` (also ADM batches)
+``.pkl``, ``.pickle``     :mod:`ganeval.sources.pickles` (EDM2 / EDM statistics, restricted)
 ``.csv``                  :mod:`ganeval.sources.tabular`
 numpy array / tensor      :func:`ganeval.sources.arrays.array_source`
 DataFrame-like            :func:`ganeval.sources.tabular.frame_source`
@@ -89,6 +90,10 @@ def open_source(spec: Any, *, name: str | None = None, **options: Any) -> Source
         from .arrays import open_npz
 
         return open_npz(path, **image_options)
+    if suffix in (".pkl", ".pickle"):
+        from .pickles import stats_from_pickle
+
+        return stats_from_pickle(path)
     if suffix == ".csv":
         from .tabular import open_csv
 
@@ -98,5 +103,5 @@ def open_source(spec: Any, *, name: str | None = None, **options: Any) -> Source
 
         return ZipImageSource(path, **options)
     raise InputError(
-        f"{path}: unsupported file type {suffix or '(no extension)'!r}; expected a folder, .zip, .npy, .npz or .csv"
+        f"{path}: unsupported file type {suffix or '(no extension)'!r}; expected a folder, .zip, .npy, .npz, .pkl or .csv"
     )

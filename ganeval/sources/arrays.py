@@ -2,14 +2,26 @@
 
 - ``.npy``: a 2-D array is feature rows; a 4-D uint8 array is images (N, H, W, C) or
   (N, C, H, W).
-- ``.npz``: ``mu`` + ``sigma`` are statistics (ganeval, pytorch-fid and clean-fid files);
-  else the first of ``features``, ``logits``, ``images`` found; else a single array.
+- ``.npz``: ``mu`` + ``sigma`` are statistics (ganeval, pytorch-fid, clean-fid and EDM
+  ``fid-refs`` files; ADM reference batches, whose ``mu_s`` + ``sigma_s`` spatial moments are
+  kept as well, for sFID); else ``arr_0`` is an ADM sample batch (uint8 NHWC images, read a
+  batch at a time by :class:`ganeval.sources.adm.AdmBatchImageSource`; the ``arr_1`` labels
+  are ignored); else the first of ``features``, ``logits``, ``images`` found;
+  else a single array.
+
+ADM's files are those of ``guided-diffusion``'s ``evaluations/evaluator.py`` (Dhariwal &
+Nichol 2021, arXiv:2105.05233): a sample batch holds ``arr_0`` (N, H, W, 3) uint8 and maybe
+``arr_1`` labels; a reference batch adds the precomputed ``mu``, ``sigma`` (pool3) and
+``mu_s``, ``sigma_s`` (spatial) moments of the whole data set. Their features are the TF
+FID Inception's with the TF bilinear resize inside the graph: ``extractor="inception"``,
+``preprocessing="tf"`` here, recorded in the statistics' metadata.
 
 Image arrays (3-D or 4-D) in a ``.npy`` file or in a ``.npz`` member stored without
 compression (``np.savez``, as ADM's sample batches) are memory-mapped, not loaded
 (:class:`~ganeval.sources.images.ArrayFileImageSource`): a batch is read when it is used,
 and under ``torch.distributed`` each rank reads only its own batches. A compressed member
-(``np.savez_compressed``) cannot be read in pieces and is loaded whole.
+(``np.savez_compressed``) cannot be read in pieces and is loaded whole, except an ADM
+batch's ``arr_0``, which is then read a batch at a time.
 """
 
 from __future__ import annotations
@@ -26,7 +38,7 @@ from ..errors import InputError
 from ..statistics import load_stats_file
 from .base import ArraySource, Source, StatsSource
 
-__all__ = ["open_npy", "open_npz", "array_source"]
+__all__ = ["open_npy", "open_npz", "array_source", "open_adm_images"]
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +216,58 @@ def _npz_images(path: Path, zf: zipfile.ZipFile, key: str, **image_options: Any)
     return ArrayFileImageSource(f"{path}[{key}]", raw, path, key, **image_options)
 
 
+def _stats_npz(path: Path, keys: list[str]) -> StatsSource:
+    """Statistics from an .npz; ADM reference batches (``mu_s``/``sigma_s``) keep both moments."""
+    stats = load_stats_file(path)
+    spatial = None
+    if {"mu_s", "sigma_s"} <= set(keys):
+        spatial = load_stats_file(path, suffix="_s")
+        if "metadata" not in keys:  # an ADM reference batch: its features are the TF FID Inception's
+            for st in (stats, spatial):
+                st.metadata.setdefault("extractor", "inception")
+                st.metadata.setdefault("preprocessing", "tf")
+                st.metadata.setdefault("format", "adm-reference-batch")
+        spatial.metadata["output"] = "spatial"
+    return StatsSource(str(path), stats, spatial=spatial)
+
+
+def open_adm_images(path: str | Path) -> Source:
+    """The images (``arr_0``) of an ADM batch, also of a reference batch (whose ``open_npz``
+    reading is its statistics): ADM's precision and recall compare the sample batch's
+    features with those of the reference batch's 10,000 images.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "ref.npz"
+    >>> np.savez(p, arr_0=np.zeros((2, 4, 4, 3), np.uint8), mu=np.zeros(1), sigma=np.ones((1, 1)))
+    >>> open_npz(p).kind, open_adm_images(p).kind, len(open_adm_images(p))
+    ('stats', 'images', 2)
+    """
+    from .adm import AdmBatchImageSource
+
+    p = Path(path)
+    head = _head(p, 64)
+    if not head.startswith(_ZIP_MAGIC):
+        raise InputError(f"{p}: not a .npz file (an ADM batch is a zip archive; it looks like {_describe(head)})")
+    return AdmBatchImageSource(p)
+
+
+def _adm_batch(path: Path, zf: zipfile.ZipFile, keys: list[str]) -> Source | None:
+    """An ADM sample batch: ``arr_0`` a 4-D array (``arr_1`` labels ignored), checked to be
+    uint8 (N, H, W, 3); memory-mapped when stored, else read a batch at a time. None when
+    ``arr_0`` is absent or not 4-D (a plain ``np.savez(f, rows)`` is read as before)."""
+    if "arr_0" not in keys or not set(keys) <= {"arr_0", "arr_1"}:
+        return None
+    header = _member_header(zf, "arr_0.npy")
+    if header is None or len(header[0]) != 4:
+        return None
+    from .adm import AdmBatchImageSource  # validates the header (uint8 NHWC, C order)
+
+    streamed = AdmBatchImageSource(path)
+    return _npz_images(path, zf, "arr_0") or streamed
+
+
 def open_npz(path: Path, **image_options: Any) -> Source:
     head = _head(path, 64)
     if not head.startswith(_ZIP_MAGIC):
@@ -212,7 +276,10 @@ def open_npz(path: Path, **image_options: Any) -> Source:
         with np.load(path, allow_pickle=False) as data:
             keys = list(data.files)
             if {"mu", "sigma"} <= set(keys):
-                return StatsSource(str(path), load_stats_file(path))
+                return _stats_npz(path, keys)
+            adm = _adm_batch(path, data.zip, keys)
+            if adm is not None:
+                return adm
             for key, kind in (("features", "features"), ("logits", "logits"), ("images", None)):
                 if key in keys:
                     mapped = _npz_images(path, data.zip, key, **image_options) if kind is None else None
@@ -230,5 +297,6 @@ def open_npz(path: Path, **image_options: Any) -> Source:
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise InputError(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc})") from None
     raise InputError(
-        f"{path}: .npz has arrays {keys}; expected 'mu' and 'sigma', or one of 'features', 'logits', 'images'"
+        f"{path}: .npz has arrays {keys}; expected 'mu' and 'sigma', 'arr_0' (an ADM batch), or one of "
+        f"'features', 'logits', 'images'"
     )

@@ -349,9 +349,16 @@ def test_a_stored_npz_member_is_mapped_and_a_compressed_one_loaded(tmp_path):
     arr = np.random.default_rng(1).integers(0, 256, (9, 8, 8, 3), dtype=np.uint8)
     np.savez(tmp_path / "s.npz", arr_0=arr)
     np.savez_compressed(tmp_path / "c.npz", arr_0=arr)
-    stored, compressed = open_source(str(tmp_path / "s.npz")), open_source(str(tmp_path / "c.npz"))
+    np.savez_compressed(tmp_path / "r.npz", images=arr)
+    stored, compressed = open_source(str(tmp_path / "s.npz")), open_source(str(tmp_path / "r.npz"))
     assert isinstance(stored, ArrayFileImageSource) and type(compressed) is ArrayImageSource
     assert np.array_equal(np.concatenate(list(stored.iter_batches(4))), compressed.images)
+    # a compressed ADM batch (arr_0 of uint8 NHWC images) is streamed a batch at a time instead
+    from ganeval.sources.adm import AdmBatchImageSource
+
+    streamed = open_source(str(tmp_path / "c.npz"))
+    assert isinstance(streamed, AdmBatchImageSource)
+    assert np.array_equal(np.concatenate(list(streamed.iter_batches(4))), compressed.images)
 
 
 def test_a_bad_dist_timeout_is_named(monkeypatch):

@@ -38,6 +38,8 @@ from .mmd import MMD
 from .nested_f1 import NestedF1
 from .prd import PRD
 from .prdc import PRDC
+from .rarity import Rarity
+from .realism import Realism
 from .vendi import Vendi
 from .wasserstein import Wasserstein
 
@@ -49,7 +51,7 @@ ENTRY_POINT_GROUP = "ganeval.metrics"
 
 #: the built-in metrics, in the order listings show them
 BUILTIN: tuple[type[Metric], ...] = (FID, KID, InceptionScore, PRDC, MMD, CMMD, PRD, Vendi, Memorization, ECDF, C2ST,
-                                     Wasserstein, Divergence, NestedF1)
+                                     Wasserstein, Divergence, NestedF1, Realism, Rarity)
 
 _REGISTRY: dict[str, Metric] = {}
 _PLUGINS_LOADED = False

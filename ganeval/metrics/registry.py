@@ -34,6 +34,7 @@ from .fid import FID
 from .inception_score import InceptionScore
 from .kid import KID
 from .memorization import Memorization
+from .mifid import MiFID
 from .mmd import MMD
 from .nested_f1 import NestedF1
 from .prd import PRD
@@ -51,7 +52,8 @@ ENTRY_POINT_GROUP = "ganeval.metrics"
 
 #: the built-in metrics, in the order listings show them
 BUILTIN: tuple[type[Metric], ...] = (FID, KID, InceptionScore, PRDC, MMD, CMMD, PRD, Vendi, Memorization, ECDF, C2ST,
-                                     Wasserstein, Divergence, NestedF1, Realism, Rarity)
+                                     Wasserstein, Divergence, NestedF1, Realism, Rarity,
+                                     MiFID)
 
 _REGISTRY: dict[str, Metric] = {}
 _PLUGINS_LOADED = False

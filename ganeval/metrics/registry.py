@@ -28,6 +28,7 @@ from ..errors import ParameterError
 from .base import Metric
 from .c2st import C2ST
 from .cmmd import CMMD
+from .data_copying import DataCopying
 from .divergence import Divergence
 from .ecdf import ECDF
 from .fid import FID
@@ -53,7 +54,7 @@ ENTRY_POINT_GROUP = "ganeval.metrics"
 #: the built-in metrics, in the order listings show them
 BUILTIN: tuple[type[Metric], ...] = (FID, KID, InceptionScore, PRDC, MMD, CMMD, PRD, Vendi, Memorization, ECDF, C2ST,
                                      Wasserstein, Divergence, NestedF1, Realism, Rarity,
-                                     MiFID)
+                                     MiFID, DataCopying)
 
 _REGISTRY: dict[str, Metric] = {}
 _PLUGINS_LOADED = False

@@ -32,6 +32,7 @@ from .data_copying import DataCopying
 from .divergence import Divergence
 from .ecdf import ECDF
 from .fid import FID
+from .fld import FLD
 from .inception_score import InceptionScore
 from .kid import KID
 from .memorization import Memorization
@@ -54,7 +55,7 @@ ENTRY_POINT_GROUP = "ganeval.metrics"
 #: the built-in metrics, in the order listings show them
 BUILTIN: tuple[type[Metric], ...] = (FID, KID, InceptionScore, PRDC, MMD, CMMD, PRD, Vendi, Memorization, ECDF, C2ST,
                                      Wasserstein, Divergence, NestedF1, Realism, Rarity,
-                                     MiFID, DataCopying)
+                                     MiFID, DataCopying, FLD)
 
 _REGISTRY: dict[str, Metric] = {}
 _PLUGINS_LOADED = False

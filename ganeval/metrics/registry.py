@@ -13,7 +13,7 @@ A third-party package registers a metric with one line in its ``pyproject.toml``
 once as a warning naming it; it never breaks the built-ins.
 
 >>> sorted(names())[:4]
-['c2st', 'cmmd', 'divergence', 'ecdf']
+['c2st', 'cmmd', 'data-copying', 'divergence']
 >>> get("fid").takes
 'moments'
 """
@@ -39,10 +39,12 @@ from .memorization import Memorization
 from .mifid import MiFID
 from .mmd import MMD
 from .nested_f1 import NestedF1
+from .pprecision import PPrecisionRecall
 from .prd import PRD
 from .prdc import PRDC
 from .rarity import Rarity
 from .realism import Realism
+from .top_pr import TopPR
 from .vendi import Vendi
 from .wasserstein import Wasserstein
 
@@ -55,7 +57,7 @@ ENTRY_POINT_GROUP = "ganeval.metrics"
 #: the built-in metrics, in the order listings show them
 BUILTIN: tuple[type[Metric], ...] = (FID, KID, InceptionScore, PRDC, MMD, CMMD, PRD, Vendi, Memorization, ECDF, C2ST,
                                      Wasserstein, Divergence, NestedF1, Realism, Rarity,
-                                     MiFID, DataCopying, FLD)
+                                     MiFID, DataCopying, FLD, TopPR, PPrecisionRecall)
 
 _REGISTRY: dict[str, Metric] = {}
 _PLUGINS_LOADED = False

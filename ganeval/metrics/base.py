@@ -71,6 +71,7 @@ TAKES: dict[str, tuple[str, ...]] = {
     "one-sample": ("fake",),  # one sample of feature rows
     "train-fake": ("train", "fake"),  # the training set and a generated set, feature rows
     "train-test-fake": ("train", "test", "fake"),  # training set, held-out real set, generated set
+    "generator": ("generator",),  # a generator (latents -> images), sampled by the metric itself
     "labelled": ("real_train", "fake_train", "real_test"),  # labelled tables (train on fake, test on real)
 }
 

@@ -40,6 +40,7 @@ from .mifid import MiFID
 from .mmd import MMD
 from .nested_f1 import NestedF1
 from .pprecision import PPrecisionRecall
+from .ppl import PPL
 from .prd import PRD
 from .prdc import PRDC
 from .rarity import Rarity
@@ -57,7 +58,8 @@ ENTRY_POINT_GROUP = "ganeval.metrics"
 #: the built-in metrics, in the order listings show them
 BUILTIN: tuple[type[Metric], ...] = (FID, KID, InceptionScore, PRDC, MMD, CMMD, PRD, Vendi, Memorization, ECDF, C2ST,
                                      Wasserstein, Divergence, NestedF1, Realism, Rarity,
-                                     MiFID, DataCopying, FLD, TopPR, PPrecisionRecall)
+                                     MiFID, DataCopying, FLD, TopPR, PPrecisionRecall,
+                                     PPL)
 
 _REGISTRY: dict[str, Metric] = {}
 _PLUGINS_LOADED = False

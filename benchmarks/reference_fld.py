@@ -8,13 +8,21 @@ rows under the mixture at the generated rows, the baseline NLL and FLD, theirs a
 Measured: 2.4e-8 to 2.9e-8 relative on the NLLs (theirs float32, ours float64), FLD equal to
 4 decimals.
 """
-import sys, types, numpy as np, torch
+import sys
+import types
+
+import numpy as np
+import torch
+
 for name in ("matplotlib", "matplotlib.pyplot", "seaborn"):
     sys.modules[name] = types.ModuleType(name)
 sys.path.insert(0, sys.argv[1])
 torch.set_num_threads(1)
-import fld.utils, fld.MoG as MoG, fld.metrics.FLD as RF
+import fld.metrics.FLD as RF
+from fld import MoG
+
 from ganeval.metrics.fld import fit_mixture_variances, mixture_nll
+
 ident = lambda t, size=None: t  # no shuffling: one batch, so order only changes summation order
 MoG.shuffle = ident; RF.shuffle = ident
 g = np.random.default_rng(1)

@@ -140,7 +140,7 @@ class LPIPSVGG(nn.Module):
         self.eval().requires_grad_(False)
 
     @classmethod
-    def random(cls, seed: int = 0) -> "LPIPSVGG":
+    def random(cls, seed: int = 0) -> LPIPSVGG:
         """Seeded random weights (tests; linear weights non-negative, as trained ones are)."""
         g = torch.Generator().manual_seed(seed)
         shell = cls.__new__(cls)

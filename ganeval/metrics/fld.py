@@ -41,7 +41,13 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_features, check_choice, check_int, check_same_dim, resolve_seed
+from .._validation import (
+    as_features,
+    check_choice,
+    check_int,
+    check_same_dim,
+    resolve_seed,
+)
 from ..errors import DataError
 from ..results import MetricResult
 from .base import Metric, Option, Output

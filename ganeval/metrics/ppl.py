@@ -29,7 +29,8 @@ Generator: ``generator(latents) -> images`` in [-1, 1], (N, C, H, W), C in {1, 3
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

@@ -25,7 +25,8 @@ Exact Euclidean distances in float64, a block of generated rows at a time.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 

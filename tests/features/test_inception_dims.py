@@ -8,10 +8,10 @@ import torch
 
 pfi = pytest.importorskip("pytorch_fid.inception")
 
-from ganeval.errors import ParameterError  # noqa: E402
-from ganeval.features import get_extractor  # noqa: E402
-from ganeval.features.extractors import InceptionExtractor  # noqa: E402
-from ganeval.features.inception import BLOCK_DIMS, FIDInceptionV3  # noqa: E402
+from ganeval.errors import ParameterError
+from ganeval.features import get_extractor
+from ganeval.features.extractors import InceptionExtractor
+from ganeval.features.inception import BLOCK_DIMS, FIDInceptionV3
 
 
 @pytest.fixture(scope="module")

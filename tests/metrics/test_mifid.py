@@ -5,7 +5,7 @@ import pytest
 
 from ganeval.errors import ParameterError
 from ganeval.metrics.fid import fid_from_features
-from ganeval.metrics.mifid import min_cosine_distance, mifid
+from ganeval.metrics.mifid import mifid, min_cosine_distance
 from ganeval.metrics.registry import get
 
 

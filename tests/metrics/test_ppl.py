@@ -1,7 +1,6 @@
 """LPIPS-VGG against the ``lpips`` package under shared random weights; PPL by hand on
 generators whose path length is known."""
 
-import math
 
 import numpy as np
 import pytest
@@ -46,8 +45,8 @@ def test_lpips_equals_the_lpips_package(ours):
 
 def test_package_linear_weights_load_with_their_hash(tmp_path, monkeypatch):
     pytest.importorskip("lpips")
-    from ganeval.features.lpips import LPIPS_VGG_LINEAR_SHA256, resolve_lpips_weights
     from ganeval.errors import WeightsError
+    from ganeval.features.lpips import LPIPS_VGG_LINEAR_SHA256, resolve_lpips_weights
 
     backbone = tmp_path / "vgg16-397923af.pth"
     backbone.write_bytes(b"not it")
@@ -57,7 +56,7 @@ def test_package_linear_weights_load_with_their_hash(tmp_path, monkeypatch):
     monkeypatch.delenv("GANEVAL_LPIPS_VGG_WEIGHTS", raising=False)
     with pytest.raises(WeightsError, match="does not start with 397923af"):
         resolve_lpips_weights()
-    bb, lin = resolve_lpips_weights(backbone)  # an explicit backbone is taken as given
+    _, lin = resolve_lpips_weights(backbone)  # an explicit backbone is taken as given
     import hashlib
 
     assert hashlib.sha256(lin.read_bytes()).hexdigest() == LPIPS_VGG_LINEAR_SHA256

@@ -192,7 +192,9 @@ def fld(train: Any, test: Any, fake: Any, *, mode: str = "test", seed: int = 0) 
     >>> g = np.random.default_rng(0)
     >>> train, test = g.normal(size=(600, 4)), g.normal(size=(300, 4))
     >>> fresh = fld(train, test, g.normal(size=(300, 4))).value
-    >>> copies = fld(train, test, train[:300]).value
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:   # memorised: a warning
+    ...     copies = fld(train, test, train[:300]).value
     >>> abs(fresh) < 5, copies > 20
     (True, True)
     """

@@ -178,13 +178,16 @@ def _value_range(text: str) -> tuple[float, float]:
               help="Any option of any metric, e.g. -O mmd.kernel=poly -O vendi.q=2 (repeatable; see "
                    "`ganeval METRIC --help` for each metric's options).")
 @click.option("--target", default=None, help="Class column of nested-f1 (REAL and FAKE are then training tables).")
+@click.option("--real-test", default=None,
+              help="Held-out real data: the test set of nested-f1, and of the metrics that compare a training "
+                   "set (REAL), a held-out set and FAKE (data-copying, fld).")
 @seed_option
 @mismatch_option
 @interval_options
 @extraction_options
 @json_option
 def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, generator, num_samples, value_range,
-             layout, metric_options, target, seed, ci, bootstrap, as_json, **kw):
+             layout, metric_options, target, real_test, seed, ci, bootstrap, as_json, **kw):
     """Several metrics at once, reading (and extracting) each input only once.
 
     FAKE is a path/builtin input, or omitted with --generator. Under torchrun
@@ -222,7 +225,7 @@ def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, gener
         if generator is not None:
             gen_kw.update(num_samples=num_samples, generator_seed=seed)
         results = evaluate(real, fake if generator is None else generator, names, options=opts, ci=ci,
-                           bootstrap=bootstrap, seed=seed, target=target, **gen_kw, **ex)
+                           bootstrap=bootstrap, seed=seed, target=target, real_test=real_test, **gen_kw, **ex)
         if rank_and_world()[0] == 0:
             emit_many(results, as_json, metric="eval", real=real, fake=fake if generator is None else generator)
     finally:

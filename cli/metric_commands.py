@@ -84,16 +84,18 @@ def metric_command(metric: Any) -> click.Command:
         ]
     if metric.takes == "labelled":
         decorators.append(click.option("--target", required=True, help="The class column."))
-    else:
+    elif metric.takes != "generator":
         decorators.append(extraction_options)
-        if len(inputs) == 2:
+        if len(inputs) >= 2:
             decorators.append(mismatch_option)
-    decorators += [
-        click.option("--columns", default=None, help="Comma-separated table columns to use (default: all)."),
-        click.option("--categorical", default=None,
-                     help="Comma-separated text columns to one-hot encode (categories fitted on the first input)."),
-        json_option,
-    ]
+    if metric.takes != "generator":
+        decorators += [
+            click.option("--columns", default=None, help="Comma-separated table columns to use (default: all)."),
+            click.option("--categorical", default=None,
+                         help="Comma-separated text columns to one-hot encode (categories fitted on the first "
+                              "input)."),
+        ]
+    decorators.append(json_option)
     if metric.takes == "labelled":
         decorators.append(click.option("--skip-invalid", is_flag=True,
                                        help="Drop rows with a missing value instead of stopping."))
@@ -149,8 +151,18 @@ def _run(metric: Any, kw: dict[str, Any]) -> None:
     if metric.seeded:
         options["seed"] = seed
     inputs = [kw.pop(name) for name in metric.inputs()]
+    if metric.takes == "generator":
+        results = evaluate(None, inputs[0], [metric.name], options={metric.name: options})
+        emit(results[metric.name], as_json)
+        return
     table = {"columns": kw.pop("columns"), "categorical": kw.pop("categorical")}
-    if metric.takes == "labelled":
+    if metric.takes == "train-test-fake":
+        train, test, fake = inputs
+        ex = extraction_kwargs(kw, as_json)
+        skip = bool(ex.pop("source_options"))
+        results = evaluate(train, fake, [metric.name], options={metric.name: options}, real_test=test,
+                           skip_invalid=skip, **table, **ex)
+    elif metric.takes == "labelled":
         real, fake, real_test = inputs
         results = evaluate(real, fake, [metric.name], options={metric.name: options}, target=kw.pop("target"),
                            real_test=real_test, skip_invalid=kw.pop("skip_invalid"), **table)

@@ -152,6 +152,10 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     Parameters
     ----------
     real, fake : inputs accepted by :func:`load_features` (or :class:`Features`)
+        For a metric that takes a generator (perceptual path length), ``fake`` is the
+        generator (``"pkg.module:factory"`` or an object with ``latent_dim``); for one that
+        takes a training set, a held-out set and a generated set (C_T, FLD), ``real`` is the
+        training set and ``real_test`` the held-out real rows.
     metrics : str or iterable of registered metric names
         One name or several, e.g. ``["fid", "kid", "prdc"]`` (see ``ganeval.metrics.names()``).
     options : mapping of metric name to keyword options
@@ -225,15 +229,32 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
                              f"(the class column)")
 
     results: dict[str, MetricResult] = {}
-    unlabelled = [m for m in wanted if m.takes != "labelled"]
+    for m in wanted:
+        if m.takes == "generator":
+            from .sources.generator import load_generator
+
+            results[m.name] = _with_generator(m(load_generator(fake), **opts[m.name]), fake)
+    unlabelled = [m for m in wanted if m.takes not in ("labelled", "generator")]
+    if any(m.takes == "train-test-fake" for m in unlabelled) and real_test is None:
+        name = next(m.name for m in unlabelled if m.takes == "train-test-fake")
+        raise ParameterError(f"{name} needs real_test= (held-out real rows the generator never saw; "
+                             f"real is its training set)")
     if unlabelled:
         fake = _generator_input(fake, num_samples, generator_seed, value_range, layout, extract_options)
         as_table = read_as == "table" or columns is not None or categorical is not None
         if as_table:
             real_f, fake_f = _table_features(real, fake, columns, categorical, skip_invalid, names)
+            test_f = None
+            if any(m.takes == "train-test-fake" for m in unlabelled):
+                test_f = _table_features(real, real_test, columns, categorical, skip_invalid, None)[1]
         else:
             real_f, fake_f = _read_pair(real, fake, unlabelled, extractor, read_options, skip_invalid,
                                         extract_options)
+            test_f = None
+            if any(m.takes == "train-test-fake" for m in unlabelled):
+                test_f = _read_pair(None, real_test, [], extractor, read_options, skip_invalid, extract_options)[1]
+                _check_dims(real_f, test_f)
+                _check_provenance(real_f, test_f, allow_mismatch)
             if names is not None:
                 real_f.name, fake_f.name = names[0] if real_f is not None else None, names[1]
             if real_f is not None:
@@ -250,7 +271,7 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
         try:
             for m in unlabelled:
                 r = _compute(m, real_f, fake_f, opts[m.name], ci=ci, bootstrap=bootstrap, seed=seed,
-                             progress=progress)
+                             progress=progress, test=test_f)
                 results[m.name] = _with_inputs(r, real_f, fake_f)
         finally:
             if bar is not None:
@@ -304,9 +325,13 @@ def _spec_name(spec: Any, default: str) -> str:
     return os.fspath(spec) if isinstance(spec, (str, os.PathLike)) else default
 
 
-def _inputs_of(metric: Any, real: Features | None, fake: Features) -> tuple[list[Any], tuple[str, ...]]:
+def _inputs_of(metric: Any, real: Features | None, fake: Features,
+               test: Features | None = None) -> tuple[list[Any], tuple[str, ...]]:
     """The positional inputs ``metric.takes`` asks for, and what they are called."""
     label = f"{metric.name}"
+    if metric.takes == "train-test-fake":
+        return [real.need_rows(label), test.need_rows(label), fake.need_rows(label)], (real.name, test.name,
+                                                                                        fake.name)
     if metric.takes == "moments":
         return [real.need_stats(), fake.need_stats()], (real.name, fake.name)
     if metric.takes == "logits":
@@ -317,10 +342,11 @@ def _inputs_of(metric: Any, real: Features | None, fake: Features) -> tuple[list
 
 
 def _compute(metric: Any, real: Features | None, fake: Features, options: dict[str, Any], *, ci: float | None,
-             bootstrap: int, seed: int, progress: Callable[[int], None] | None) -> MetricResult:
+             bootstrap: int, seed: int, progress: Callable[[int], None] | None,
+             test: Features | None = None) -> MetricResult:
     cols = fake.columns if metric.uses_columns else None
     if ci is None:
-        inputs, labels = _inputs_of(metric, real, fake)
+        inputs, labels = _inputs_of(metric, real, fake, test)
         return metric(*inputs, names=labels, columns=cols, **options)
     from .uncertainty import interval
 
@@ -330,6 +356,12 @@ def _compute(metric: Any, real: Features | None, fake: Features, options: dict[s
         inputs, labels = _inputs_of(metric, real, fake)
     return interval(metric, *inputs, ci=ci, bootstrap=bootstrap, seed=seed, options=options, columns=cols,
                     progress=progress)
+
+
+def _with_generator(r: MetricResult, spec: Any) -> MetricResult:
+    """A generator metric's result, naming the generator it sampled."""
+    name = spec if isinstance(spec, str) else type(spec).__name__
+    return MetricResult(r.metric, r.values, {**r.settings, "generator": name}, n_real=r.n_real, n_fake=r.n_fake)
 
 
 def _labelled(metric: Any, real: Any, fake: Any, real_test: Any, target: str, columns: Any, categorical: Any,

@@ -4,7 +4,8 @@
 name            network                                                              offline
 ==============  ===================================================================  =======
 ``inception``   FID Inception v3 (TF ``inception-2015-12-05``): 2048-D pool3,        needs
-                1008 bias-free logits (:mod:`ganeval.features.inception`)             weights
+                1008 bias-free logits (:mod:`ganeval.features.inception`);            weights
+                ``inception:64|192|768`` pytorch-fid's shallower ``--dims``
 ``digits``      embedded digits CNN: 64-D features, 10 logits                        yes
                 (:mod:`ganeval.features.digits`)
 ``dinov2``      DINOv2 ViT, ``dinov2[:vits14|vitb14|vitl14|vitg14]`` (default        needs
@@ -38,10 +39,17 @@ __all__ = ["extract_features", "ExtractedFeatures", "get_extractor", "register_e
 log = logging.getLogger(__name__)
 
 
-def _inception(weights: Any = None, preprocessing: str | None = None):
+def _inception(weights: Any = None, preprocessing: str | None = None, arch: str | None = None):
     from .extractors import InceptionExtractor
+    from .inception import BLOCK_DIMS
 
-    return InceptionExtractor(weights, preprocessing or "tf")
+    dims = 2048
+    if arch:
+        if arch not in {str(d) for d in BLOCK_DIMS}:
+            raise ParameterError(f"extractor inception:DIMS takes DIMS in {', '.join(map(str, BLOCK_DIMS))}; "
+                                 f"got inception:{arch}")
+        dims = int(arch)
+    return InceptionExtractor(weights, preprocessing or "tf", dims=dims)
 
 
 def _digits(weights: Any = None, preprocessing: str | None = None):
@@ -71,7 +79,7 @@ def _clip(weights: Any = None, preprocessing: str | None = None, arch: str | Non
 
 _EXTRACTORS: dict[str, Callable[..., Any]] = {"inception": _inception, "digits": _digits,
                                               "dinov2": _dinov2, "clip": _clip}
-_WITH_ARCH = {"dinov2", "clip"}  # names that take ":ARCH"
+_WITH_ARCH = {"dinov2", "clip", "inception"}  # names that take ":ARCH" (inception: ":64|192|768|2048")
 
 
 def register_extractor(name: str, factory: Callable[..., Any]) -> None:

@@ -70,8 +70,8 @@ class FileWeightsExtractor(ImageExtractor):
 
 
 class InceptionExtractor(FileWeightsExtractor):
-    """The FID Inception v3 (2048-D pool3 features, 1008 bias-free logits; extra output
-    ``"spatial"``: ADM's 2023-D sFID features, :mod:`ganeval.features.inception`).
+    """The FID Inception v3 (2048-D pool3 features, or 64/192/768-D shallower ones; 1008 bias-free
+    logits; extra output ``"spatial"``: ADM's 2023-D sFID features, :mod:`ganeval.features.inception`).
 
     Parameters
     ----------
@@ -82,9 +82,15 @@ class InceptionExtractor(FileWeightsExtractor):
         How images become 299x299 inputs in [-1, 1].
     state_dict : mapping, optional
         Weights in memory (tests, benchmarks); recorded as ``weights_sha256=None``.
+    dims : {64, 192, 768, 2048}, default=2048
+        Feature depth, as pytorch-fid's ``--dims`` (the spatial mean after the first or
+        second max pool, after ``Mixed_6e``, or pool3). Other than 2048, the extractor is
+        named ``inception:DIMS`` (in results and the cache key). The logits are pool3's.
 
     Examples
     --------
+    >>> InceptionExtractor(state_dict={}, dims=768).name
+    'inception:768'
     >>> ext = InceptionExtractor(preprocessing="pytorch-fid", state_dict={})
     >>> ext.name, ext.preprocessing
     ('inception', 'pytorch-fid')
@@ -94,8 +100,13 @@ class InceptionExtractor(FileWeightsExtractor):
     extra_outputs = ("spatial",)
 
     def __init__(self, weights: str | Path | None = None, preprocessing: str = "tf", *,
-                 state_dict: Any = None):
+                 state_dict: Any = None, dims: int = 2048):
+        from .inception import BLOCK_DIMS
+
         self.preprocessing = check_choice(preprocessing, "preprocessing", PREPROCESSING_MODES)
+        self.dims = check_choice(dims, "dims", BLOCK_DIMS)
+        if self.dims != 2048:
+            self.name = f"inception:{self.dims}"
         self._weights = weights
         self._state_dict = state_dict
         self._path: Path | None = None
@@ -124,4 +135,4 @@ class InceptionExtractor(FileWeightsExtractor):
         return net.to(device).to(memory_format=torch.channels_last).eval()
 
     def split_outputs(self, out: Any) -> tuple[Any, Any]:
-        return out["pool3"], out["logits"]
+        return out["pool3" if self.dims == 2048 else f"pool{self.dims}"], out["logits"]

@@ -55,8 +55,8 @@ from torchvision.models.inception import Inception3, InceptionA, InceptionC, Inc
 
 from ..errors import DataError, WeightsError
 
-__all__ = ["FIDInceptionV3", "NUM_CLASSES", "POOL3_DIM", "INPUT_SIZE", "SPATIAL_LAYER", "SPATIAL_CHANNELS",
-           "SPATIAL_DIM", "spatial_features"]
+__all__ = ["FIDInceptionV3", "NUM_CLASSES", "POOL3_DIM", "INPUT_SIZE", "BLOCK_DIMS", "SPATIAL_LAYER",
+           "SPATIAL_CHANNELS", "SPATIAL_DIM", "spatial_features"]
 
 NUM_CLASSES = 1008  # the TF graph's softmax has 1008 outputs (1000 ImageNet classes + 8 unused)
 POOL3_DIM = 2048  # width of the final average pool ("pool_3:0" in the TF graph)
@@ -64,6 +64,10 @@ INPUT_SIZE = 299  # the graph's input resolution
 SPATIAL_LAYER = "Mixed_6d.branch1x1"  # the TF graph's "mixed_6/conv:0" (see the module docstring)
 SPATIAL_CHANNELS = 7  # ADM's evaluator keeps spatial[..., :7]
 SPATIAL_DIM = 17 * 17 * SPATIAL_CHANNELS  # 2023 values per image
+#: pytorch-fid's feature depths (its ``--dims``, ``InceptionV3.BLOCK_INDEX_BY_DIM``): the
+#: spatial mean of the output of the first max pool (64), the second max pool (192),
+#: ``Mixed_6e`` (768, before the auxiliary classifier) and the final pool (2048, ``pool3``)
+BLOCK_DIMS = (64, 192, 768, 2048)
 
 # Top-level submodules, in forward order, named as in torchvision's Inception3 (and hence in
 # the pytorch-fid weights file). The max pools between them have no parameters.
@@ -73,6 +77,11 @@ _MIXED = (
     "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
     "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c",
 )
+
+
+def _spatial_mean(x: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) -> (N, C): the mean over the pixels (pytorch-fid's ``adaptive_avg_pool2d``)."""
+    return torch.flatten(F.adaptive_avg_pool2d(x, (1, 1)), 1)
 
 
 def _avg_pool_valid_only(x: torch.Tensor) -> torch.Tensor:
@@ -333,6 +342,8 @@ class FIDInceptionV3(nn.Module):
             ``"pool3"``: (N, 2048); ``"logits"``: (N, 1008) = ``pool3 @ fc.weight.T``;
             ``"spatial"``: (N, 2023), ADM's sFID features (TF ``mixed_6/conv:0``, first 7
             channels, NHWC order; :func:`spatial_features`), from the same pass.
+            ``"pool64"``, ``"pool192"``, ``"pool768"``: pytorch-fid's shallower features
+            (:data:`BLOCK_DIMS`), the spatial means of earlier outputs.
         """
         if x.ndim != 4 or x.shape[1] != 3 or not x.is_floating_point():
             raise DataError(
@@ -341,12 +352,15 @@ class FIDInceptionV3(nn.Module):
             )
         if self.Conv2d_1a_3x3.conv.weight.is_contiguous(memory_format=torch.channels_last):
             x = x.contiguous(memory_format=torch.channels_last)
+        blocks = {}
         for name in _STEM:
             x = getattr(self, name)(x)
         x = F.max_pool2d(x, kernel_size=3, stride=2)
+        blocks["pool64"] = _spatial_mean(x)
         for name in _STEM2:
             x = getattr(self, name)(x)
         x = F.max_pool2d(x, kernel_size=3, stride=2)
+        blocks["pool192"] = _spatial_mean(x)
         spatial = None
         for name in _MIXED:
             if name == "Mixed_6d":
@@ -354,6 +368,8 @@ class FIDInceptionV3(nn.Module):
                 spatial = spatial_features(b1)
             else:
                 x = getattr(self, name)(x)
+            if name == "Mixed_6e":
+                blocks["pool768"] = _spatial_mean(x)
         pool3 = torch.flatten(F.adaptive_avg_pool2d(x, (1, 1)), 1)
         logits = F.linear(pool3, self.fc.weight)
-        return {"pool3": pool3, "logits": logits, "spatial": spatial}
+        return {"pool3": pool3, "logits": logits, "spatial": spatial, **blocks}

@@ -5,7 +5,7 @@ A metric is one class. It declares, in one place, everything every front-end nee
 - ``name``: the command name and the key of its results (``"fid"``, ``"mean-gap"``);
 - ``takes``: what it is computed from (see :data:`TAKES`): two samples of feature rows,
   two samples' moments, one sample's class logits, one sample, a training set and a
-  generated set, or labelled tables;
+  generated set, a training set, a held-out real set and a generated set, or labelled tables;
 - ``outputs``: the numbers it returns, each with its direction and natural range (by
   default one ``value`` whose direction is ``higher_is_better``);
 - ``seeded``: whether it draws random numbers (then it takes a ``seed`` option);
@@ -70,6 +70,8 @@ TAKES: dict[str, tuple[str, ...]] = {
     "logits": ("fake",),  # one sample's class logits (n, classes)
     "one-sample": ("fake",),  # one sample of feature rows
     "train-fake": ("train", "fake"),  # the training set and a generated set, feature rows
+    "train-test-fake": ("train", "test", "fake"),  # training set, held-out real set, generated set
+    "generator": ("generator",),  # a generator (latents -> images), sampled by the metric itself
     "labelled": ("real_train", "fake_train", "real_test"),  # labelled tables (train on fake, test on real)
 }
 
@@ -360,8 +362,8 @@ class Metric:
                                 f"{names[1]} has {out[1].dim}")
             return out
         arrays = [as_features(x, n, min_samples=self.min_samples) for x, n in zip(inputs, names)]
-        if len(arrays) == 2:
-            check_same_dim(arrays[0], arrays[1], *names)
+        for i in range(1, len(arrays)):
+            check_same_dim(arrays[0], arrays[i], names[0], names[i])
         return arrays
 
     def __call__(self, *inputs: Any, columns: Sequence[str] | None = None, names: Sequence[str] | None = None,

@@ -15,7 +15,7 @@ once as a warning naming it; it never breaks the built-ins.
 Examples
 --------
 >>> sorted(names())[:4]
-['c2st', 'cmmd', 'divergence', 'ecdf']
+['c2st', 'cmmd', 'data-copying', 'divergence']
 >>> get("fid").takes
 'moments'
 """
@@ -30,16 +30,24 @@ from ..errors import ParameterError
 from .base import Metric
 from .c2st import C2ST
 from .cmmd import CMMD
+from .data_copying import DataCopying
 from .divergence import Divergence
 from .ecdf import ECDF
 from .fid import FID
+from .fld import FLD
 from .inception_score import InceptionScore
 from .kid import KID
 from .memorization import Memorization
+from .mifid import MiFID
 from .mmd import MMD
 from .nested_f1 import NestedF1
+from .pprecision import PPrecisionRecall
+from .ppl import PPL
 from .prd import PRD
 from .prdc import PRDC
+from .rarity import Rarity
+from .realism import Realism
+from .top_pr import TopPR
 from .vendi import Vendi
 from .wasserstein import Wasserstein
 
@@ -51,7 +59,9 @@ ENTRY_POINT_GROUP = "ganeval.metrics"
 
 #: the built-in metrics, in the order listings show them
 BUILTIN: tuple[type[Metric], ...] = (FID, KID, InceptionScore, PRDC, MMD, CMMD, PRD, Vendi, Memorization, ECDF, C2ST,
-                                     Wasserstein, Divergence, NestedF1)
+                                     Wasserstein, Divergence, NestedF1, Realism, Rarity,
+                                     MiFID, DataCopying, FLD, TopPR, PPrecisionRecall,
+                                     PPL)
 
 _REGISTRY: dict[str, Metric] = {}
 _PLUGINS_LOADED = False

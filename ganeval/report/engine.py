@@ -81,6 +81,7 @@ class Sample:
     table_input: str | None = None  # the input spec, for nested-f1
     train: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    generator: str | None = None  # the factory a generator candidate sampled (for metrics that sample it)
 
 
 def plan_size(spec: ReportSpec) -> int:
@@ -185,7 +186,9 @@ def _generator(c: CandidateSpec, spec: ReportSpec, seed: int) -> Sample:
     src = open_generator(c.value, num_samples=c.num_samples, seed=seed, batch_size=c.batch_size,
                          value_range=c.value_range, device=spec.device)
     fp = {"input": c.value, "kind": "generator", "sha256": None}
-    return _load(src, spec, c.name, seed, fp)
+    sample = _load(src, spec, c.name, seed, fp)
+    sample.generator = c.value
+    return sample
 
 
 def _train(c: CandidateSpec, spec: ReportSpec, seed: int, runs_dir: Path, slug: str) -> tuple[Path, dict[str, Any]]:
@@ -277,6 +280,12 @@ def applicable(metric: str, real: Sample, cand: Sample, spec: ReportSpec) -> str
         if cf.logits is None and not (cf.rows is not None and cf.info.get("extractor") in (None, "identity")):
             return f"{cand.name} has no class logits (extractor {cf.info.get('extractor')!r})"
         return None
+    if takes == "generator":
+        if cand.generator is None:
+            return f"{metric} samples a generator itself; {cand.name} is not a generator candidate"
+        return None
+    if takes == "train-test-fake" and not spec.real.get("test"):
+        return f"{metric} needs [real] test = \"...\" (held-out real data the generator never saw)"
     if takes == "labelled":
         if not spec.real.get("target"):
             return f"{metric} needs [real] target = \"COLUMN\" (the class column)"
@@ -310,7 +319,13 @@ def compute_metric(metric: str, real: Sample, cand: Sample, spec: ReportSpec) ->
         opts = _options(m, spec)
         level, bootstrap = spec.intervals.get(metric, (None, 200))
         interval = {"ci": level, "bootstrap": bootstrap, "seed": spec.seed}
-        if m.takes == "labelled":
+        if m.takes == "generator":
+            r = ganeval.evaluate(None, cand.generator, [metric], options={metric: opts})[metric]
+        elif m.takes == "train-test-fake":
+            r = ganeval.evaluate(real.features, cand.features, [metric], options={metric: opts},
+                                 real_test=spec.resolve(spec.real["test"]), extractor=spec.extractor,
+                                 **_extract_options(spec))[metric]
+        elif m.takes == "labelled":
             test = spec.real.get("test")
             r = ganeval.evaluate(real.table_input, cand.table_input, [metric], options={metric: opts},
                                  target=spec.real["target"], real_test=spec.resolve(test) if test else None)[metric]

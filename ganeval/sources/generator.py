@@ -59,7 +59,7 @@ from ..images import DEFAULT_VALUE_RANGE, check_layout, check_value_range, image
 from .base import ArraySource, Source
 from .images import ImageSource
 
-__all__ = ["open_generator", "GeneratedImageSource", "batch_seed", "is_generator_spec"]
+__all__ = ["open_generator", "GeneratedImageSource", "batch_seed", "is_generator_spec", "load_generator"]
 
 _CHECKPOINT_CHUNK = 10_000
 
@@ -104,6 +104,15 @@ def _import_factory(spec: str) -> Any:
     current folder first, then on ``sys.path``."""
     with _current_folder_importable():
         return _import_factory_here(spec)
+
+
+def load_generator(spec: Any) -> Any:
+    """The generator object behind ``spec``: ``"pkg.module:factory"`` is imported and called
+    (modules in the current folder first); anything else is returned as it is. For metrics
+    that sample a generator themselves (perceptual path length)."""
+    if isinstance(spec, str) and ":" in spec and not Path(spec).exists():
+        return _import_factory(spec)
+    return spec
 
 
 def _import_factory_here(spec: str) -> Any:

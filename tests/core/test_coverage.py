@@ -18,8 +18,14 @@ from ganeval.report.spec import parse_spec, report_metrics
 from ganeval_cli.main import cli
 
 ALL = metrics()
-UNLABELLED = [n for n, m in ALL.items() if m.takes != "labelled"]
+ROWS = [n for n, m in ALL.items() if m.takes in ("two-sample", "moments", "logits", "one-sample", "train-fake")]
+HELD_OUT = [n for n, m in ALL.items() if m.takes == "train-test-fake"]
+GENERATOR = [n for n, m in ALL.items() if m.takes == "generator"]
 LABELLED = [n for n, m in ALL.items() if m.takes == "labelled"]
+
+
+def test_every_kind_of_input_is_handled_here():
+    assert set(ROWS) | set(HELD_OUT) | set(GENERATOR) | set(LABELLED) == set(ALL)
 #: small options so each metric runs in well under a second
 FAST = {"kid": {"subsets": 5, "subset_size": 20}, "prd": {"clusters": 4, "runs": 1, "angles": 21},
         "c2st": {"folds": 3}, "wasserstein": {"sliced": True, "projections": 20}}
@@ -39,7 +45,7 @@ def _opts(name):
     return dict(ALL[name].test_options) | FAST.get(name, {})
 
 
-@pytest.mark.parametrize("name", UNLABELLED)
+@pytest.mark.parametrize("name", ROWS)
 def test_evaluate_and_interval(name, rows):
     a, b, _ = rows
     m = ALL[name]
@@ -51,6 +57,29 @@ def test_evaluate_and_interval(name, rows):
         lo = ri.ci_low[key] if isinstance(ri.ci_low, dict) else ri.ci_low
         hi = ri.ci_high[key] if isinstance(ri.ci_high, dict) else ri.ci_high
         assert lo <= ri[key] <= hi
+
+
+@pytest.mark.parametrize("name", HELD_OUT)
+def test_evaluate_held_out(name, rows):
+    a, b, _ = rows
+    test = np.random.default_rng(9).normal(size=(30, 3))
+    r = ganeval.evaluate(a, b, [name], real_test=test, options={name: _opts(name)})[name]
+    assert np.isfinite(r[ALL[name].main_output().key])
+    with pytest.raises(ganeval.ParameterError, match="needs real_test="):
+        ganeval.evaluate(a, b, [name])
+
+
+@pytest.mark.parametrize("name", GENERATOR)
+def test_evaluate_reaches_generator_metrics(name, monkeypatch, tmp_path):
+    class Tiny:
+        latent_dim = 4
+
+        def __call__(self, z):
+            return z[:, :3, None, None].repeat(1, 1, 8, 8).tanh()
+
+    monkeypatch.setenv("GANEVAL_LPIPS_VGG_WEIGHTS", str(tmp_path / "missing.pth"))
+    with pytest.raises(ganeval.GanevalError, match="missing.pth"):  # reached: it asked for its weights
+        ganeval.evaluate(None, Tiny(), [name], options={name: {"num_samples": 4, "batch_size": 2}})
 
 
 @pytest.mark.parametrize("name", LABELLED)
@@ -71,11 +100,12 @@ def test_every_metric_has_a_command_and_a_report_column(name):
 
 def test_eval_command_takes_every_metric(rows):
     _, _, d = rows
-    names = ",".join(UNLABELLED)
+    names = ",".join(ROWS + HELD_OUT)
     opts = [x for n, o in FAST.items() for k, v in o.items() for x in ("-O", f"{n}.{k}={v}")]
-    r = CliRunner().invoke(cli, ["eval", str(d / "a.npy"), str(d / "b.npy"), "--metrics", names, *opts, "--json"])
+    r = CliRunner().invoke(cli, ["eval", str(d / "a.npy"), str(d / "b.npy"), "--metrics", names, *opts,
+                                 "--real-test", str(d / "a.npy"), "--json"])
     assert r.exit_code == 0, r.output
-    assert set(json.loads(r.stdout)["results"]) == set(UNLABELLED)
+    assert set(json.loads(r.stdout)["results"]) == set(ROWS + HELD_OUT)
 
 
 def test_report_spec_validates_every_metric_and_interval():

@@ -51,8 +51,9 @@ def _close(progress) -> None:
 @click.command()
 @click.argument("spec", required=False, type=click.Path(dir_okay=True))
 @click.option("--out", "out", type=click.Path(file_okay=True), default=None,
-              help="Report folder to write (created; a previous report there is replaced; any other existing "
-                   "folder is refused unless --overwrite).")
+              help="Report folder to write (created; a previous report's files there are replaced; a folder "
+                   "holding other files is refused unless --overwrite). Never the spec's folder or an input, "
+                   "never a folder inside an input.")
 @click.option("--verify", "verify_dir", type=click.Path(), default=None,
               help="Recompute the report in this folder from its recorded spec and inputs; print one line per "
                    "number that differs; exit 0 when all reproduce, 1 otherwise.")
@@ -69,7 +70,9 @@ def _close(progress) -> None:
               help="--verify: relative tolerance (default: exact on the recorded machine and thread count, "
                    "1e-6 elsewhere).")
 @click.option("--atol", type=click.FloatRange(min=0), default=None, help="--verify: absolute tolerance.")
-@click.option("--overwrite", is_flag=True, help="Replace --out even when it is not a previous report.")
+@click.option("--overwrite", is_flag=True,
+              help="Write into --out even when it holds files that are not a previous report's: the report is "
+                   "written beside them and none of them is ever replaced or removed.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @json_option
 def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, overwrite, quiet, as_json):

@@ -87,7 +87,7 @@ def run_reference_suite(out: Any, *, steps: int | None = None, seeds: Sequence[i
     try:
         subs = {}
         for d, spec in specs.items():
-            sub = build_from_spec(spec, folder.path(d), spec_text=texts[d],
+            sub = build_from_spec(spec, folder.path(d), spec_text=texts[d], protect_base=False,
                                   progress=(lambda _n: on_step) if on_step is not None else None)
             subs[d] = sub
         md = ["# ganeval reference benchmark", ""]

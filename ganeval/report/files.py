@@ -28,7 +28,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, ParameterError
+from ..errors import ParameterError
 
 __all__ = ["write_file", "write_json", "ReportFolder", "REPORT_JSON", "FORMAT", "FORMAT_VERSION", "is_report_dir",
            "MANIFEST", "read_manifest", "report_files"]

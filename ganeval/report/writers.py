@@ -13,7 +13,7 @@ from typing import Any
 
 from .files import REPORT_JSON, write_file, write_json
 
-__all__ = ["write_report", "format_cell", "leaderboard_rows"]
+__all__ = ["write_report", "format_cell", "leaderboard_rows", "figure_names"]
 
 _BETTER = {"higher": "higher is better", "lower": "lower is better", "0.5": "0.5 is best"}
 _ARROW = {"higher": "↑", "lower": "↓", "0.5": "→0.5"}
@@ -96,6 +96,11 @@ def _figures(report: dict[str, Any]) -> list[tuple[str, str, bytes]]:
             if png is not None:
                 out.append((f"curves_{slugs[name]}.png", f"training curves of {name} (metrics.jsonl)", png))
     return out
+
+
+def figure_names(report: dict[str, Any]) -> list[str]:
+    """The ``figures/...`` files :func:`write_report` writes for ``report`` (what report.json lists)."""
+    return [f"figures/{name}" for name, _, _ in _figures(report)]
 
 
 def write_report(report: dict[str, Any], folder: Path) -> list[str]:

@@ -29,6 +29,18 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
+def _plain(text: Any) -> str:
+    r"""``text`` shown as it is: every ``$`` escaped, so matplotlib never reads a name as
+    mathtext (a name such as ``a$\^$b`` would stop the figure writer).
+
+    Examples
+    --------
+    >>> print(_plain("cost $5 $x^2$"))
+    cost \$5 \$x^2\$
+    """
+    return str(text).replace("$", r"\$")
+
+
 _BETTER = {"higher": "higher is better", "lower": "lower is better", "0.5": "0.5 is best"}
 
 
@@ -49,8 +61,8 @@ def metric_family_png(family: str, columns: Sequence[dict[str, Any]], candidates
         colors = ["tab:green" if c["name"] in col.get("best", []) else "tab:blue" for c in candidates]
         ax.bar(x, means, yerr=errs, color=colors, capsize=3)
         ax.set_xticks(x)
-        ax.set_xticklabels(names, rotation=45, ha="right", fontsize=7)
-        ax.set_title(f"{col['label']} ({_BETTER[col['better']]})", fontsize=8)
+        ax.set_xticklabels([_plain(n) for n in names], rotation=45, ha="right", fontsize=7)
+        ax.set_title(_plain(f"{col['label']} ({_BETTER[col['better']]})"), fontsize=8)
         ax.tick_params(axis="y", labelsize=7)
     return _png(fig)
 
@@ -69,7 +81,7 @@ def image_grid_png(images: np.ndarray, title: str, *, columns: int = 8) -> bytes
     ax = fig.add_subplot(1, 1, 1)
     ax.imshow(canvas, interpolation="nearest")
     ax.set_axis_off()
-    ax.set_title(title, fontsize=8)
+    ax.set_title(_plain(title), fontsize=8)
     return _png(fig)
 
 
@@ -81,7 +93,7 @@ def scatter_png(points: np.ndarray, reference: np.ndarray | None, title: str) ->
         ax.scatter(reference[:, 0], reference[:, 1], s=2, c="0.7", label="real", linewidths=0)
     ax.scatter(points[:, 0], points[:, 1], s=2, c="tab:orange", label="candidate", linewidths=0)
     ax.set_aspect("equal", adjustable="datalim")
-    ax.set_title(title, fontsize=8)
+    ax.set_title(_plain(title), fontsize=8)
     ax.tick_params(labelsize=7)
     ax.legend(fontsize=6, markerscale=4, loc="upper right")
     return _png(fig)
@@ -105,12 +117,12 @@ def curves_png(curves_by_seed: dict[int, list[dict[str, Any]]], title: str) -> b
             if pts:
                 s, v = zip(*pts)
                 ax.plot(s, v, marker=".", label=f"seed {seed}")
-        ax.set_title(k, fontsize=8)
+        ax.set_title(_plain(k), fontsize=8)
         ax.set_xlabel("step", fontsize=7)
         ax.tick_params(labelsize=6)
         if i == 0:
             ax.legend(fontsize=6)
-    fig.suptitle(title, fontsize=9, y=1.04)
+    fig.suptitle(_plain(title), fontsize=9, y=1.04)
     return _png(fig)
 
 

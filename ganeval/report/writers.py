@@ -126,28 +126,53 @@ def _direction_line(report: dict[str, Any]) -> str:
     return "; ".join(f"{c['label']}: {_BETTER[c['better']]}" for c in report["columns"])
 
 
+def _md(text: Any) -> str:
+    r"""``text`` as literal Markdown inline text: one line, table pipes, emphasis, code,
+    links and HTML escaped.
+
+    Examples
+    --------
+    >>> print(_md("a|b\n<i>*c*</i>"))
+    a\|b &lt;i&gt;\*c\*&lt;/i&gt;
+    """
+    out = []
+    for ch in " ".join(str(text).splitlines()):
+        if ch in "\\`*_[]|~":
+            out.append("\\" + ch)
+        elif ch == ">":
+            out.append("&gt;")
+        elif ch == "<":
+            out.append("&lt;")
+        elif ch == "&":
+            out.append("&amp;")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def render_markdown(report: dict[str, Any]) -> str:
-    """The leaderboard as a Markdown table (best per column in bold)."""
+    """The leaderboard as a Markdown table (best per column in bold; names escaped)."""
     cols = report["columns"]
-    lines = [f"# {report['title']}", "",
-             f"Real data: `{report['real']['input']}` (n = {report['real']['n']}); "
+    lines = [f"# {_md(report['title'])}", "",
+             f"Real data: {_md(report['real']['input'])} (n = {report['real']['n']}); "
              f"ganeval {report['ganeval_version']}.", "",
              "| candidate | " + " | ".join(f"{c['label']} {_ARROW[c['better']]}" for c in cols) + " |",
              "|---|" + "---|" * len(cols)]
     for name, cells in leaderboard_rows(report):
-        lines.append(f"| {name} | " + " | ".join(f"**{t}**" if best else t for t, best in cells) + " |")
+        lines.append(f"| {_md(name)} | " + " | ".join(f"**{t}**" if best else t for t, best in cells) + " |")
     lines += ["", f"Directions: {_direction_line(report)}. Bold: best per column. "
               "`a ± b`: mean ± std over seeds; `a (± b)`: one seed, the metric's own std "
               "(KID over subsets, IS over splits).", ""]
     if report.get("skipped"):
-        lines.append("Skipped: " + "; ".join(f"{s['metric']} for {s['candidate']} ({s['reason']})"
+        lines.append("Skipped: " + "; ".join(f"{_md(s['metric'])} for {_md(s['candidate'])} ({_md(s['reason'])})"
                                               for s in report["skipped"]) + ".")
         lines.append("")
     return "\n".join(lines)
 
 
 def _tex(text: str) -> str:
-    repl = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    text = " ".join(str(text).splitlines())  # one line: a newline would end a comment or a table row
+    repl = {"<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}","\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
     return "".join(repl.get(ch, ch) for ch in text)
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import signal
+import sys
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import click
 
 from ganeval.atomic import check_output_path
 from ganeval.results import MetricResult
 
-__all__ = ["DEVICE", "DeviceType", "cli_device_message", "json_option", "mismatch_option", "seed_option", "extraction_options", "extraction_kwargs", "emit", "emit_many",
-           "atomic_output_path"]
+__all__ = ["DEVICE", "DeviceType", "cli_device_message", "json_option", "mismatch_option", "seed_option",
+           "extraction_options", "extraction_kwargs", "emit", "emit_many", "atomic_output_path", "sigterm_as_interrupt"]
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a human line.")
 seed_option = click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=0, show_default=True,
@@ -126,6 +129,25 @@ def emit_many(results: dict[str, MetricResult], as_json: bool, **header: Any) ->
     else:
         for r in results.values():
             click.echo(r.summary())
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C for the body (``KeyboardInterrupt``): a run stopped by
+    ``kill`` or a scheduler cleans up as after Ctrl-C (checkpoint kept, lock and temporary
+    files removed). Outside the main thread nothing changes."""
+    def handler(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        old = None
+    try:
+        yield
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
 
 
 def atomic_output_path(path: str, what: str = "--output") -> Path:

@@ -181,7 +181,7 @@ def memorization(train, fake, top, grid, ci, bootstrap, seed, as_json, **kw):
     JSON: value (share authentic), n_flagged, closest (the closest generated samples).
     """
     check_interval_args(ci, bootstrap)
-    grid_path = atomic_output_path(grid) if grid else None
+    grid_path = atomic_output_path(grid, "--grid") if grid else None
     ex = extraction_kwargs(kw, as_json)
     quiet = not ex["progress"]
     source_options = ex.pop("source_options")

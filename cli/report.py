@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import signal
 from pathlib import Path
 from typing import Callable
@@ -11,6 +12,7 @@ import click
 
 from ganeval import __version__
 from ganeval.errors import ParameterError
+from ganeval.report.schema import MAX_SEED
 from ganeval.report.suites import DEFAULT_STEPS
 
 from ._common import json_option
@@ -50,8 +52,9 @@ def _close(progress) -> None:
 @click.command(short_help="Write a benchmark report (json, html, md, tex) or verify one.")
 @click.argument("spec", required=False, type=click.Path(dir_okay=True))
 @click.option("--out", "out", type=click.Path(file_okay=True), default=None,
-              help="Report folder to write (created; a previous report there is replaced; any other existing "
-                   "folder is refused unless --overwrite).")
+              help="Report folder to write (created; a previous report's files there are replaced; a folder "
+                   "holding other files is refused unless --overwrite). Never the spec's folder or an input, "
+                   "never a folder inside an input.")
 @click.option("--verify", "verify_dir", type=click.Path(), default=None,
               help="Recompute the report in this folder from its recorded spec and inputs; print one line per "
                    "number that differs; exit 0 when all reproduce, 1 otherwise.")
@@ -69,10 +72,15 @@ def _close(progress) -> None:
               help="--verify: relative tolerance (default: exact on the recorded machine and thread count, "
                    "1e-6 elsewhere).")
 @click.option("--atol", type=click.FloatRange(min=0), default=None, help="--verify: absolute tolerance.")
-@click.option("--overwrite", is_flag=True, help="Replace --out even when it is not a previous report.")
+@click.option("--allow-code", is_flag=True,
+              help="--verify: import and call the generator factories the report names (a report naming one is "
+                   "refused without it; only for reports you trust).")
+@click.option("--overwrite", is_flag=True,
+              help="Write into --out even when it holds files that are not a previous report's: the report is "
+                   "written beside them and none of them is ever replaced or removed.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @json_option
-def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, overwrite, quiet, as_json):
+def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, allow_code, overwrite, quiet, as_json):
     """Evaluate candidates against real data and write a reproducible report.
 
     \b
@@ -95,13 +103,18 @@ def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, overwri
         raise ParameterError("--verify DIR takes no --out")
     if (steps is not None or seeds is not None or data is not None) and suite != "reference":
         raise ParameterError("--steps, --seeds and --data apply to --suite reference only")
+    if (rtol is not None or atol is not None or allow_code) and verify_dir is None:
+        raise ParameterError("--rtol, --atol and --allow-code apply to --verify only")
+    for name, value in (("--rtol", rtol), ("--atol", atol)):
+        if value is not None and not math.isfinite(value):
+            raise ParameterError(f"{name} must be a finite number >= 0, got {value}")
     progress = _progress(quiet or as_json)
     old_term = _term_as_interrupt()
     try:
         if verify_dir is not None:
             from ganeval.report import verify_report
 
-            res = verify_report(verify_dir, rtol=rtol, atol=atol, progress=progress)
+            res = verify_report(verify_dir, rtol=rtol, atol=atol, progress=progress, allow_code=allow_code)
             _close(progress)
             if as_json:
                 click.echo(json.dumps({"metric": "verify", "ok": res.ok, "compared": res.compared,
@@ -183,8 +196,8 @@ def _ints(text: str, option: str) -> list[int]:
         vals = [int(t) for t in text.split(",") if t.strip()]
     except ValueError:
         raise ParameterError(f"{option} must be comma-separated integers, got {text!r}") from None
-    if not vals or min(vals) < 0:
-        raise ParameterError(f"{option} must be comma-separated integers >= 0, got {text!r}")
+    if not vals or min(vals) < 0 or max(vals) > MAX_SEED:
+        raise ParameterError(f"{option} must be comma-separated integers in 0..{MAX_SEED}, got {text!r}")
     return vals
 
 

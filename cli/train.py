@@ -10,7 +10,7 @@ import numpy as np
 
 from ganeval.errors import ParameterError
 
-from ._common import atomic_output_path, json_option, seed_option
+from ._common import atomic_output_path, json_option, seed_option, sigterm_as_interrupt
 
 
 def _environment_failure(what: str, exc: OSError) -> None:
@@ -98,7 +98,8 @@ def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, lr_d,
                          n_samples=n_samples).validated()
     check_out_dir(out, resume=resume, overwrite=overwrite)
     try:
-        result = _run(config, out, resume, overwrite, threads, not (quiet or as_json))
+        with sigterm_as_interrupt():
+            result = _run(config, out, resume, overwrite, threads, not (quiet or as_json))
     except OSError as exc:
         _environment_failure(f"out {out}", exc)
     payload = {"out": str(result.out), "steps": result.steps, "elapsed_s": round(result.elapsed_s, 3),
@@ -147,7 +148,7 @@ def sample(checkpoint, n, output, fmt, labels_output, threads, seed):
     if n < 1:
         raise ParameterError(f"-n must be >= 1, got {n}")
     out = atomic_output_path(output)
-    labels_out = atomic_output_path(labels_output) if labels_output else None
+    labels_out = atomic_output_path(labels_output, "--labels-output") if labels_output else None
     state = load_checkpoint(checkpoint)
     if fmt == "images" and state.get("kind") != "image":
         raise ParameterError(f"--format images: checkpoint {checkpoint} holds a {state.get('kind')} model, not images")

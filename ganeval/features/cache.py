@@ -63,6 +63,9 @@ CACHE_VERSION = 3
 def cache_dir() -> Path:
     """The cache folder (not created here).
 
+    A ``~user`` in ``$GANEVAL_CACHE_DIR`` that names no user (or ``~`` without a home
+    folder) raises :class:`~ganeval.errors.ParameterError` naming the variable.
+
     Examples
     --------
     >>> cache_dir().is_absolute() or "GANEVAL_CACHE_DIR" in os.environ
@@ -70,7 +73,14 @@ def cache_dir() -> Path:
     """
     env = os.environ.get("GANEVAL_CACHE_DIR")
     if env:
-        return Path(env).expanduser()
+        try:
+            return Path(env).expanduser()
+        except RuntimeError:  # "Could not determine home directory"
+            from ..errors import ParameterError
+
+            user = env[1:].split("/", 1)[0]
+            who = f"user {user!r} is unknown on this machine" if user else "the home folder is unknown"
+            raise ParameterError(f"GANEVAL_CACHE_DIR={env!r}: {who}; set it to a folder path") from None
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "ganeval"
 

@@ -79,6 +79,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise InputError(f"checkpoint {p}: not a ganeval reference checkpoint (no '{FORMAT}' format tag)")
     if state.get("format_version") != FORMAT_VERSION:
         raise InputError(f"checkpoint {p}: format version {state.get('format_version')!r}, expected {FORMAT_VERSION}")
+    state["loaded_from"] = str(p)  # so that messages about the state name the file
     return state
 
 

@@ -7,8 +7,12 @@
   never replaces what it should not.
 - :func:`check_out_dir` decides, before any work, whether a folder may receive a run: a new
   or empty folder, or a previous run (its ``checkpoint.pt`` needs ``resume`` or
-  ``overwrite``). Any other non-empty folder is refused unless ``overwrite``; even then only
-  the trainer's own files (:data:`OUR_FILES`) are replaced or removed.
+  ``overwrite``). A previous run is recognised by its marker, ``.ganeval-run.json``, which
+  only the trainer writes (first thing in a run); a file named like the trainer's
+  (``samples.npy``, ``checkpoint.pt``, ...) in a folder without the marker is the user's and
+  is never replaced, even with ``overwrite``. Any other non-empty folder is refused unless
+  ``overwrite``; even then only the trainer's own files (:data:`OUR_FILES`) are replaced or
+  removed.
 - :func:`run_lock` holds ``.ganeval-train.lock`` (``fcntl.flock``) for a run's lifetime: a
   second run on the same folder refuses with one line. The kernel drops the lock when its
   process dies, even by ``kill -9``, so a stale lock file never blocks a new run.
@@ -25,12 +29,15 @@ from typing import IO, Any, Callable, Iterator
 
 from ..errors import ParameterError
 
-__all__ = ["CHECKPOINT", "METRICS_LOG", "LOCK", "OUR_FILES", "atomic_write", "check_out_dir", "run_lock",
-           "remove_our_outputs", "read_metrics_log"]
+__all__ = ["CHECKPOINT", "METRICS_LOG", "LOCK", "MARKER", "OUR_FILES", "atomic_write", "check_out_dir", "run_lock",
+           "remove_our_outputs", "read_metrics_log", "write_marker"]
 
 CHECKPOINT = "checkpoint.pt"
 METRICS_LOG = "metrics.jsonl"
 LOCK = ".ganeval-train.lock"
+#: written by the trainer (only) when a run starts: the folder is a run's, these files are ours
+MARKER = ".ganeval-run.json"
+MARKER_FORMAT = "ganeval-train-run"
 #: every file a run writes (a folder holding only these, or a checkpoint, is a previous run)
 OUR_FILES = (CHECKPOINT, METRICS_LOG, "samples.npy", "samples_pixels.npy", "samples.png", "sample_labels.npy", LOCK)
 
@@ -56,20 +63,36 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[Any]], None], mode
 
 
 def _is_ours(name: str) -> bool:
-    """A file the trainer writes, or the temporary file of one (``.NAME.PID.tmp``)."""
-    if name in OUR_FILES:
+    """A name the trainer writes, or the temporary file of one (``.NAME.PID.tmp``)."""
+    if name in OUR_FILES or name in (MARKER, LOCK):
         return True
-    return name.endswith(".tmp") and any(name.startswith(f".{f}.") for f in OUR_FILES)
+    return name.endswith(".tmp") and any(name.startswith(f".{f}.") for f in (*OUR_FILES, MARKER))
+
+
+def _has_marker(p: Path) -> bool:
+    try:
+        data = json.loads((p / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("format") == MARKER_FORMAT
+
+
+def write_marker(out: Path) -> None:
+    """Mark ``out`` as a training run's folder (the trainer's files in it are its own)."""
+    text = json.dumps({"format": MARKER_FORMAT, "files": sorted(f for f in OUR_FILES if f != LOCK)}) + "\n"
+    atomic_write(out / MARKER, lambda fh: fh.write(text), mode="w")
 
 
 def check_out_dir(out: str | os.PathLike, *, resume: bool = False, overwrite: bool = False) -> Path:
     """Validate the output folder before any work; returns it as a :class:`~pathlib.Path`.
 
     Accepted: a new folder (created by :func:`~ganeval.reference.train`), an empty one, or a
-    previous run's: one with a ``checkpoint.pt`` (which needs ``resume`` or ``overwrite``;
-    other files beside it are left alone) or with the trainer's files only (a run killed
-    before its first checkpoint). Any other non-empty folder is refused unless ``overwrite``
-    (which replaces only the trainer's own files and leaves the others).
+    previous run's, recognised by its :data:`MARKER` (which only the trainer writes): with a
+    ``checkpoint.pt`` it needs ``resume`` or ``overwrite``; other files beside it are left
+    alone. A folder without the marker that holds a file named like one of the trainer's
+    (a user's ``samples.npy``) is refused even with ``overwrite``: that file is not ours.
+    Any other non-empty folder is refused unless ``overwrite`` (which writes the run's files
+    beside the others).
 
     Examples
     --------
@@ -101,13 +124,20 @@ def check_out_dir(out: str | os.PathLike, *, resume: bool = False, overwrite: bo
         names = sorted(os.listdir(p))
     except OSError as exc:
         raise ParameterError(f"out {shown}: cannot be read ({exc.strerror})") from None
-    if (p / CHECKPOINT).exists():
+    ours = _has_marker(p)
+    if not ours:  # no run of ours: a file named like the trainer's is the user's, never replaced
+        clash = [n for n in names if _is_ours(n) and n != LOCK]
+        if clash:
+            listed = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            raise ParameterError(f"out {shown}: is not a previous run (no {MARKER} marker; it holds {listed}) and "
+                                 f"the run would replace {', '.join(clash[:3])}: move them or choose another folder")
+    if ours and (p / CHECKPOINT).exists():
         if not (resume or overwrite):
             raise ParameterError(f"out {shown}: holds a checkpoint already; resume it (--resume) or replace it "
                                  f"(--overwrite)")
         return p  # a previous run, perhaps with the user's files beside it (never touched)
     foreign = [n for n in names if not _is_ours(n)]
-    if foreign and not overwrite:
+    if foreign and not overwrite and not ours:
         listed = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
         raise ParameterError(f"out {shown}: is not empty and not a previous run (it holds {listed}); choose a new "
                              f"folder, or pass --overwrite to write the run's files beside them")

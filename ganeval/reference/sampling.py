@@ -116,7 +116,8 @@ def generate(checkpoint: str | os.PathLike | dict[str, Any], n: int, *, seed: in
     from .config import TrainConfig, available_memory
     from .training import build, deterministic
 
-    path = Path(checkpoint) if not isinstance(checkpoint, dict) else Path("<checkpoint>")
+    path = Path(checkpoint) if not isinstance(checkpoint, dict) else Path(str(checkpoint.get("loaded_from",
+                                                                                            "<checkpoint>")))
     state = load_checkpoint(checkpoint) if not isinstance(checkpoint, dict) else checkpoint
     n = check_int(n, "n", minimum=1)
     seed = check_int(seed, "seed", minimum=0)

@@ -44,7 +44,7 @@ from .evaluation import evaluate_samples
 from .losses import discriminator_loss, generator_loss, gradient_penalty, loss_spec
 from .models import DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator
 from .outputs import (CHECKPOINT, METRICS_LOG, atomic_write, check_out_dir, read_metrics_log, remove_our_outputs,
-                      run_lock, write_metrics_log)
+                      run_lock, write_marker, write_metrics_log)
 from .sampling import digit_images, sample_rows
 from .smirnov import SmirnovLayer
 
@@ -295,7 +295,7 @@ def train(config: TrainConfig, out: str | os.PathLike, *, resume: bool = False, 
     >>> with tempfile.TemporaryDirectory() as d:
     ...     r = train(cfg, d)
     ...     sorted(p.name for p in r.out.iterdir())
-    ['checkpoint.pt', 'metrics.jsonl', 'samples.npy', 'samples.png']
+    ['.ganeval-run.json', 'checkpoint.pt', 'metrics.jsonl', 'samples.npy', 'samples.png']
     """
     config = config.validated()
     out = check_out_dir(out, resume=resume, overwrite=overwrite)
@@ -303,6 +303,7 @@ def train(config: TrainConfig, out: str | os.PathLike, *, resume: bool = False, 
     with run_lock(out):
         # checked again under the lock: another run may have written here meanwhile
         check_out_dir(out, resume=resume, overwrite=overwrite)
+        write_marker(out)
         return _train_locked(config, out, resume, progress, threads)
 
 

@@ -66,6 +66,18 @@ def figure_files(fig) -> dict[str, bytes]:
     return {fmt: _render(fig, fmt) for fmt in ("png", "pdf", "svg")}
 
 
+def _plain(text: Any) -> str:
+    r"""``text`` shown as it is: every ``$`` escaped, so matplotlib never reads a name as
+    mathtext (a name such as ``a$\^$b`` would stop the figure writer).
+
+    Examples
+    --------
+    >>> print(_plain("cost $5 $x^2$"))
+    cost \$5 \$x^2\$
+    """
+    return str(text).replace("$", r"\$")
+
+
 _BETTER = {"higher": "higher is better", "lower": "lower is better", "0.5": "0.5 is best"}
 
 
@@ -144,7 +156,7 @@ def metric_family_figure(family: str, columns: Sequence[dict[str, Any]], candida
                      fontsize=6, padding=2)
         ax.margins(y=0.15)
         ax.set_xticks(x)
-        ax.set_xticklabels(names, rotation=30, ha="right", fontsize=7)
+        ax.set_xticklabels([_plain(n) for n in names], rotation=30, ha="right", fontsize=7)
         ax.set_ylabel(ylabel, fontsize=8)
         ax.set_title(f"{_math_label(col['label'])} ({_BETTER[col['better']]})", fontsize=9)
         ax.tick_params(axis="y", labelsize=7)
@@ -171,7 +183,7 @@ def image_grid_figure(images: np.ndarray, title: str, *, columns: int = 8):
     ax = fig.add_subplot(1, 1, 1)
     ax.imshow(canvas, interpolation="none")
     ax.set_axis_off()
-    ax.set_title(title, fontsize=8)
+    ax.set_title(_plain(title), fontsize=8)
     return fig
 
 
@@ -188,7 +200,7 @@ def scatter_figure(points: np.ndarray, reference: np.ndarray | None, title: str)
         ax.scatter(reference[:, 0], reference[:, 1], s=2, c="0.7", label="real", linewidths=0, rasterized=True)
     ax.scatter(points[:, 0], points[:, 1], s=2, c="tab:orange", label="candidate", linewidths=0, rasterized=True)
     ax.set_aspect("equal", adjustable="datalim")
-    ax.set_title(title, fontsize=8)
+    ax.set_title(_plain(title), fontsize=8)
     ax.set_xlabel("x1", fontsize=7)
     ax.set_ylabel("x2", fontsize=7)
     ax.tick_params(labelsize=7)
@@ -273,7 +285,7 @@ def curves_figure(curves_by_seed: dict[int, list[dict[str, Any]]], title: str):
         ax.tick_params(labelsize=6)
         if i == 0:
             ax.legend(fontsize=6)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(_plain(title), fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from .disturb import DISTURBANCE_NAMES, disturb_digits
 
-__all__ = ["run_sanity_suite", "compute_sanity", "EXPECTED", "SANITY_METRICS", "PASS_RHO"]
+__all__ = ["run_sanity_suite", "compute_sanity", "sanity_report", "sanity_latex", "sanity_html_table", "EXPECTED", "SANITY_METRICS", "PASS_RHO"]
 
 #: the numbers tracked: (label, metric, value key)
 SANITY_METRICS = (("FID", "fid", "value"), ("KID", "kid", "value"), ("precision", "prdc", "precision"),
@@ -78,6 +78,7 @@ def compute_sanity(*, seed: int = 0, disturbances: tuple[str, ...] = DISTURBANCE
     from scipy.stats import spearmanr
 
     import ganeval
+
     from ..features.digits import digits_images
     from ..sources.builtin import load_builtin
 
@@ -148,6 +149,58 @@ def sanity_markdown(out: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def sanity_report(res: dict[str, Any], disturbances: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """What the suite's report.json holds for the numbers ``res`` of :func:`compute_sanity`."""
+    from .. import __version__
+    from .files import FORMAT, FORMAT_VERSION
+    from .provenance import environment
+
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "ganeval_version": __version__,
+            "suite": "sanity", "title": "ganeval metric sanity suite", "spec_text": None,
+            "disturbances": list(disturbances), "expected": EXPECTED, **res,
+            "provenance": environment(1, "cpu"), "figures": ["figures/sanity_grid.png"]}
+
+
+def _cells(res: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    labels = [label for label, _, _ in SANITY_METRICS]
+    by = {(r["disturbance"], r["metric"]): r for r in res["results"]}
+    return [(d, [by[(d, label)] for label in labels]) for d in res["table"]]
+
+
+def _rho(r: dict[str, Any]) -> str:
+    return "nan" if r["spearman"] is None else f"{r['spearman']:+.2f}"
+
+
+def sanity_latex(res: dict[str, Any]) -> str:
+    """The suite's report.tex: a row per disturbance, Spearman rho per metric (failures bold)."""
+    labels = [label for label, _, _ in SANITY_METRICS]
+    tex = ["\\begin{tabular}{l" + "r" * len(labels) + "}", "\\hline",
+           "disturbance & " + " & ".join(labels) + " \\\\", "\\hline"]
+    for d, rs in _cells(res):
+        cells = ["\\textbf{" + _rho(r) + "}" if r["verdict"] == "fail" else _rho(r) for r in rs]
+        tex.append(d.replace("_", "\\_") + " & " + " & ".join(cells) + " \\\\")
+    tex += ["\\hline", "\\end{tabular}", ""]
+    return "\n".join(tex)
+
+
+def sanity_html_table(res: dict[str, Any]) -> str:
+    """The suite's table in report.html (``<table id="leaderboard">``)."""
+    import html
+
+    labels = [label for label, _, _ in SANITY_METRICS]
+    rows = []
+    for d, rs in _cells(res):
+        tds = []
+        for r in rs:
+            cls = {"pass": "best", "fail": "fail"}.get(r["verdict"], "")
+            arrow = {"up": "↑", "down": "↓"}.get(r["expected"], "·")
+            tds.append(f"<td class='{cls}'>{arrow} {_rho(r)}</td>")
+        rows.append(f"<tr><td>{html.escape(d)}</td>{''.join(tds)}</tr>")
+    head = "".join(f"<th>{html.escape(x)}</th>" for x in labels)
+    return (f'<table id="leaderboard"><thead><tr><th>disturbance</th>{head}</tr></thead>\n'
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
 def run_sanity_suite(out: Any, *, overwrite: bool = False, seed: int = 0,
                      disturbances: tuple[str, ...] = DISTURBANCE_NAMES,
                      progress: Callable[[int], Callable[[str], None]] | None = None) -> dict[str, Any]:
@@ -157,10 +210,8 @@ def run_sanity_suite(out: Any, *, overwrite: bool = False, seed: int = 0,
     import html
     import json
 
-    from .. import __version__
     from .figures import level_grid_png
-    from .files import FORMAT, FORMAT_VERSION, REPORT_JSON, ReportFolder, write_file, write_json
-    from .provenance import environment
+    from .files import REPORT_JSON, ReportFolder, write_file, write_json
 
     for d in disturbances:
         if d not in DISTURBANCE_NAMES:
@@ -175,35 +226,10 @@ def run_sanity_suite(out: Any, *, overwrite: bool = False, seed: int = 0,
         verdicts = {(r["disturbance"], r["metric"]): r["verdict"] for r in res["results"]}
         png = level_grid_png(res["table"], labels, res["levels"], verdicts)
         write_file(folder.path("figures", "sanity_grid.png"), png)
-        md = sanity_markdown(res)
-        report = {"format": FORMAT, "format_version": FORMAT_VERSION, "ganeval_version": __version__,
-                  "suite": "sanity", "title": "ganeval metric sanity suite", "spec_text": None,
-                  "disturbances": list(disturbances), "expected": EXPECTED, **res,
-                  "provenance": environment(1, "cpu"), "figures": ["figures/sanity_grid.png"]}
+        report = sanity_report(res, disturbances)
         write_json(folder.path(REPORT_JSON), report)
-        write_file(folder.path("report.md"), "# ganeval metric sanity suite\n\n" + md)
-        tex = ["\\begin{tabular}{l" + "r" * len(labels) + "}", "\\hline",
-               "disturbance & " + " & ".join(labels) + " \\\\", "\\hline"]
-        by = {(r["disturbance"], r["metric"]): r for r in res["results"]}
-        for d in res["table"]:
-            cells = []
-            for label in labels:
-                r = by[(d, label)]
-                t = "nan" if r["spearman"] is None else f"{r['spearman']:+.2f}"
-                cells.append("\\textbf{" + t + "}" if r["verdict"] == "fail" else t)
-            tex.append(d.replace("_", "\\_") + " & " + " & ".join(cells) + " \\\\")
-        tex += ["\\hline", "\\end{tabular}", ""]
-        write_file(folder.path("report.tex"), "\n".join(tex))
-        rows = []
-        for d in res["table"]:
-            tds = []
-            for label in labels:
-                r = by[(d, label)]
-                cls = {"pass": "best", "fail": "fail"}.get(r["verdict"], "")
-                rho = "nan" if r["spearman"] is None else f"{r['spearman']:+.2f}"
-                arrow = {"up": "↑", "down": "↓"}.get(r["expected"], "·")
-                tds.append(f"<td class='{cls}'>{arrow} {rho}</td>")
-            rows.append(f"<tr><td>{html.escape(d)}</td>{''.join(tds)}</tr>")
+        write_file(folder.path("report.md"), "# ganeval metric sanity suite\n\n" + sanity_markdown(res))
+        write_file(folder.path("report.tex"), sanity_latex(res))
         page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>ganeval metric sanity suite</title><style>
 body{{font-family:system-ui,sans-serif;margin:2em;color:#222}} table{{border-collapse:collapse}}
@@ -212,8 +238,7 @@ td.best{{background:#d9f2d9}} td.fail{{background:#f7d4d4;font-weight:bold}}</st
 <h1>ganeval metric sanity suite</h1>
 <p>Digits test split disturbed at levels 0..5 vs the train split, digits-network features. Cells: expected
 direction (↑/↓, · none), Spearman rho of level vs metric; green pass, red fail (|rho| &ge; {PASS_RHO}).</p>
-<table id="leaderboard"><thead><tr><th>disturbance</th>{''.join(f'<th>{html.escape(x)}</th>' for x in labels)}</tr></thead>
-<tbody>{''.join(rows)}</tbody></table>
+{sanity_html_table(res)}
 <figure><img alt="sanity_grid.png" src="data:image/png;base64,{base64.b64encode(png).decode()}">
 <figcaption>metric vs level, frame green = pass, red = fail</figcaption></figure>
 <h2>Provenance</h2><pre>{html.escape(json.dumps(report['provenance'], indent=1))}</pre>

@@ -164,10 +164,20 @@ def _check_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str) -> 
                          f"known: {', '.join(allowed)}")
 
 
-def _int(value: Any, where: str, minimum: int = 0) -> int:
+def _int(value: Any, where: str, minimum: int = 0, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InputError(f"{where}: expected an integer >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise InputError(f"{where}: expected an integer in {minimum}..{maximum}, got {value!r}")
     return value
+
+
+#: the largest seed a spec may name (seeds are drawn into 32-bit generators)
+_MAX_SEED = 2**32 - 1
+
+
+def _seed(value: Any, where: str) -> int:
+    return _int(value, where, 0, _MAX_SEED)
 
 
 def load_spec(path: str | os.PathLike) -> ReportSpec:
@@ -249,7 +259,7 @@ def parse_spec(text: str, *, base: str | os.PathLike = ".", name: str = "spec") 
             raise InputError(f"{where}: {kind} must be a string, got {value!r}")
         if not isinstance(seeds, list) or not seeds:
             raise InputError(f"{where}: seeds must be a non-empty list of integers, got {seeds!r}")
-        seeds = [_int(s, f"{where} seeds") for s in seeds]
+        seeds = [_seed(s, f"{where} seeds") for s in seeds]
         if len(set(seeds)) != len(seeds):
             raise InputError(f"{where}: seeds repeat: {seeds}")
         num = c.get("num_samples")
@@ -267,6 +277,7 @@ def parse_spec(text: str, *, base: str | os.PathLike = ".", name: str = "spec") 
                 raise InputError(f"{where} disturb: kind must be one of {', '.join(DISTURBANCES)}; got "
                                  f"{disturb.get('kind')!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
             _int(disturb.get("level", 1), f"{where} disturb level", 0)
+            _seed(disturb.get("seed", 0), f"{where} disturb seed")
             if disturb.get("level", 1) > 5:
                 raise InputError(f"{where} disturb: level must be 0..5, got {disturb['level']!r}")
         vr = c.get("value_range", [-1, 1])
@@ -291,11 +302,16 @@ def parse_spec(text: str, *, base: str | os.PathLike = ".", name: str = "spec") 
     device = raw.get("device", "cpu")
     if not is_device_name(device):
         raise InputError(f"{name}: device must be {DEVICE_CHOICES}, got {device!r}")
+    cache = raw.get("cache", False)
+    if not isinstance(cache, bool):
+        raise InputError(f"{name}: cache must be true or false (without quotes), got {cache!r}")
     title = raw.get("title", Path(name).stem)
+    if not isinstance(title, str):
+        raise InputError(f"{name}: title must be a string, got {title!r}")
     return ReportSpec(raw=raw, base=Path(base), title=str(title), real=dict(real), metrics=metrics, intervals=intervals,
-                      candidates=candidates, seed=_int(raw.get("seed", 0), f"{name} seed"),
+                      candidates=candidates, seed=_seed(raw.get("seed", 0), f"{name} seed"),
                       threads=_int(raw.get("threads", 1), f"{name} threads", 1), device=device, extractor=ext,
-                      on_inapplicable=on, cache=bool(raw.get("cache", False)),
+                      on_inapplicable=on, cache=cache,
                       batch_size=_int(raw.get("batch_size", 50), f"{name} batch_size", 1))
 
 

@@ -14,7 +14,8 @@ from typing import Any, Callable, Sequence
 
 from ..errors import InputError, ParameterError
 
-__all__ = ["reference_suite_specs", "run_reference_suite", "SUITE_DATA", "DEFAULT_STEPS", "EXAMPLES", "example_spec"]
+__all__ = ["reference_suite_specs", "run_reference_suite", "suite_markdown", "SUITE_DATA", "DEFAULT_STEPS", "EXAMPLES",
+           "example_spec"]
 
 SUITE_DATA = ("ring8", "grid25", "digits")
 #: generator updates per run in the full suite (digits with batch 64: see docs/report.md)
@@ -90,6 +91,16 @@ def reference_suite_specs(*, steps: int | None = None, seeds: Sequence[int] = (0
     return out
 
 
+def suite_markdown(subs: dict[str, dict[str, Any]]) -> str:
+    """The suite's index report.md: each data set's leaderboard and a link to its report."""
+    from .writers import render_markdown
+
+    md = ["# ganeval reference benchmark", ""]
+    for d, sub in subs.items():
+        md += [f"## {d}", "", render_markdown(sub).split("\n", 2)[2], f"Full report: [{d}/report.html]({d}/report.html)", ""]
+    return "\n".join(md)
+
+
 def run_reference_suite(out: Any, *, steps: int | None = None, seeds: Sequence[int] = (0, 1, 2),
                         data: Sequence[str] = SUITE_DATA, overwrite: bool = False, threads: int = 1,
                         progress: Callable[[int], Callable[[str], None]] | None = None) -> dict[str, Any]:
@@ -102,7 +113,6 @@ def run_reference_suite(out: Any, *, steps: int | None = None, seeds: Sequence[i
     from .engine import plan_size
     from .files import FORMAT, FORMAT_VERSION, REPORT_JSON, ReportFolder, write_file, write_json
     from .spec import parse_spec
-    from .writers import render_markdown
 
     texts = reference_suite_specs(steps=steps, seeds=seeds, data=data, threads=threads)
     specs = {d: parse_spec(t, name=f"reference suite {d}") for d, t in texts.items()}
@@ -112,13 +122,10 @@ def run_reference_suite(out: Any, *, steps: int | None = None, seeds: Sequence[i
     try:
         subs = {}
         for d, spec in specs.items():
-            sub = build_from_spec(spec, folder.path(d), spec_text=texts[d],
+            sub = build_from_spec(spec, folder.path(d), spec_text=texts[d], protect_base=False,
                                   progress=(lambda _n: on_step) if on_step is not None else None)
             subs[d] = sub
-        md = ["# ganeval reference benchmark", ""]
-        for d, sub in subs.items():
-            md += [f"## {d}", "", render_markdown(sub).split("\n", 2)[2], f"Full report: [{d}/report.html]({d}/report.html)", ""]
-        write_file(folder.path("report.md"), "\n".join(md))
+        write_file(folder.path("report.md"), suite_markdown(subs))
         index = {"format": FORMAT, "format_version": FORMAT_VERSION, "ganeval_version": __version__,
                  "suite": "reference", "title": "ganeval reference benchmark", "spec_text": None,
                  "reports": list(subs), "steps": {d: (DEFAULT_STEPS[d] if steps is None else steps) for d in subs},

@@ -26,7 +26,7 @@ from .cells import Cell, interval_levels, leaderboard_cells
 from .files import REPORT_JSON, write_file, write_json
 
 __all__ = ["write_report", "format_cell", "leaderboard_rows", "render_markdown", "render_latex", "render_html",
-           "latex_parts", "FigureFile", "TEXT_WIDTH_PT"]
+           "latex_parts", "FigureFile", "TEXT_WIDTH_PT", "figure_names"]
 
 _BETTER = {"higher": "higher is better", "lower": "lower is better", "0.5": "0.5 is best"}
 _ARROW = {"higher": "↑", "lower": "↓", "0.5": "→0.5"}
@@ -130,6 +130,11 @@ def _figures(report: dict[str, Any]) -> list[FigureFile]:
     return out + curves_out
 
 
+def figure_names(report: dict[str, Any]) -> list[str]:
+    """The ``figures/...`` files :func:`write_report` writes for ``report`` (what report.json lists)."""
+    return [f"figures/{f.stem}.png" for f in _figures(report)]
+
+
 def write_report(report: dict[str, Any], folder: Path) -> list[str]:
     """Write report.json, report.html, report.md, report.tex and figures/NAME.{png,pdf,svg}
     into ``folder``; return the file names written (the four reports first, then the PNGs,
@@ -164,6 +169,30 @@ def _md_cell(c: Cell) -> str:
 
 def _direction_line(report: dict[str, Any]) -> str:
     return "; ".join(f"{c['label']}: {_BETTER[c['better']]}" for c in report["columns"])
+
+
+def _md(text: Any) -> str:
+    r"""``text`` as literal Markdown inline text: one line, table pipes, emphasis, code,
+    links and HTML escaped.
+
+    Examples
+    --------
+    >>> print(_md("a|b\n<i>*c*</i>"))
+    a\|b &lt;i&gt;\*c\*&lt;/i&gt;
+    """
+    out = []
+    for ch in " ".join(str(text).splitlines()):
+        if ch in "\\`*_[]|~":
+            out.append("\\" + ch)
+        elif ch == ">":
+            out.append("&gt;")
+        elif ch == "<":
+            out.append("&lt;")
+        elif ch == "&":
+            out.append("&amp;")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -202,12 +231,13 @@ def render_markdown(report: dict[str, Any]) -> str:
 # -- latex -----------------------------------------------------------------------------------
 
 def _tex(text: str) -> str:
-    """``text`` with LaTeX's special characters escaped (text mode)."""
+    """``text`` with LaTeX's special characters escaped (text mode, one line)."""
+    text = " ".join(str(text).splitlines())  # a newline would end a comment or a table row
     repl = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}",
-            ">": r"\textgreater{}", "±": r"$\pm$", "–": "--", "↑": r"$\uparrow$", "↓": r"$\downarrow$",
-            "→": r"$\to$", "\n": " ", "\r": " "}
-    return "".join(repl.get(ch, ch) for ch in str(text))
+            ">": r"\textgreater{}", "|": r"\textbar{}", "±": r"$\pm$", "–": "--", "↑": r"$\uparrow$",
+            "↓": r"$\downarrow$", "→": r"$\to$"}
+    return "".join(repl.get(ch, ch) for ch in text)
 
 
 def _tex_num(text: str) -> str:

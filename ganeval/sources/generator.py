@@ -54,7 +54,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from .._validation import check_int
-from ..errors import InputError, ParameterError
+from ..errors import GanevalError, InputError, ParameterError
 from ..images import DEFAULT_VALUE_RANGE, check_layout, check_value_range, images_to_uint8
 from .base import ArraySource, Source
 from .images import ImageSource
@@ -99,6 +99,23 @@ def _current_folder_importable() -> Iterator[None]:
             sys.path.remove(here)
 
 
+@contextlib.contextmanager
+def _user_code(name: str, what: str) -> Iterator[None]:
+    """Run the user's generator code: what it prints goes to stderr (stdout stays the
+    command's: one JSON object with --json); an exception or ``sys.exit`` it raises becomes
+    :class:`InputError` ``generator NAME: WHAT failed (...)``. Ctrl-C passes through."""
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    except (GanevalError, MemoryError):
+        raise
+    except SystemExit as exc:
+        raise InputError(f"generator {name}: {what} called sys.exit({exc.code!r})") from None
+    except Exception as exc:  # noqa: BLE001 - any error of the user's code is the user's
+        text = str(exc).splitlines()[0] if str(exc) else ""
+        raise InputError(f"generator {name}: {what} failed ({type(exc).__name__}: {text[:300]})") from None
+
+
 def _import_factory(spec: str) -> Any:
     """Import and call ``factory`` of ``"pkg.module:factory"``; modules are found in the
     current folder first, then on ``sys.path``."""
@@ -118,7 +135,11 @@ def load_generator(spec: Any) -> Any:
 def _import_factory_here(spec: str) -> Any:
     module_name, _, attr = spec.partition(":")
     try:
-        module = importlib.import_module(module_name)
+        with contextlib.redirect_stdout(sys.stderr):
+            module = importlib.import_module(module_name)
+    except SystemExit as exc:
+        raise InputError(f"generator {spec!r}: module {module_name!r} called sys.exit({exc.code!r}) "
+                         "while importing") from None
     except Exception as exc:  # ImportError, or any error the module raises at import
         raise InputError(f"generator {spec!r}: module {module_name!r} does not import "
                          f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
@@ -129,10 +150,8 @@ def _import_factory_here(spec: str) -> Any:
         obj = getattr(obj, part)
     if not callable(obj):
         raise InputError(f"generator {spec!r}: {attr!r} is not callable (expected a factory)")
-    try:
+    with _user_code(repr(spec), "the factory"):
         made = obj()
-    except Exception as exc:
-        raise InputError(f"generator {spec!r}: the factory failed ({type(exc).__name__}: {exc})") from None
     return made
 
 
@@ -193,7 +212,7 @@ class GeneratedImageSource(ImageSource):
     def _make(self, b: int, n: int) -> Any:
         if b == 0 and self._first is not None and self._first.shape[0] == n:
             return self._first
-        return _checked_batch(_draw(self._sample, self.seed, b, n, self.device), self.name, b, n,
+        return _checked_batch(_draw(self._sample, self.seed, b, n, self.device, self.name), self.name, b, n,
                               "images", self.value_range, self.device, self.layout)
 
     def iter_batches(self, batch_size: int | None = None, only: Any = None) -> Iterator[Any]:
@@ -209,11 +228,11 @@ class GeneratedImageSource(ImageSource):
             yield self._make(b, n)
 
 
-def _draw(sample: Callable, seed: int, b: int, n: int, device: Any) -> Any:
+def _draw(sample: Callable, seed: int, b: int, n: int, device: Any, name: str = "") -> Any:
     import torch
 
     gen = torch.Generator(device=device).manual_seed(batch_seed(seed, b))
-    with torch.inference_mode():
+    with _user_code(name or getattr(sample, "__name__", "callable"), f"batch {b}"), torch.inference_mode():
         return sample(n, gen)
 
 
@@ -374,13 +393,14 @@ def open_generator(spec: Any, *, num_samples: int, seed: int = 0, batch_size: in
         obj = spec
     sample = _as_sampler(obj, name, dev)
     n0 = min(batch_size, num_samples)
-    first_raw = _draw(sample, seed, 0, n0, dev)
+    first_raw = _draw(sample, seed, 0, n0, dev, name)
     first = _checked_batch(first_raw, name, 0, n0, None, value_range, dev, layout)
     if isinstance(first, np.ndarray):  # rows: a feature source (rows are what the metrics keep)
         parts = [first]
         for b in range(1, math.ceil(num_samples / batch_size)):
             n = min(batch_size, num_samples - b * batch_size)
-            parts.append(_checked_batch(_draw(sample, seed, b, n, dev), name, b, n, "rows", value_range, dev, layout))
+            parts.append(_checked_batch(_draw(sample, seed, b, n, dev, name), name, b, n, "rows", value_range, dev,
+                                        layout))
         return ArraySource(name, np.concatenate(parts))
     return GeneratedImageSource(name, sample, num_samples=num_samples, seed=seed, batch_size=batch_size,
                                 value_range=value_range, device=dev, first=first, layout=layout)

@@ -223,7 +223,8 @@ def corpus(tmp_path_factory):
         pass  # not root: the FIFO case covers "not a regular file"
 
     outdirs = {"a file": (d / "a.npy", None), "a FIFO": (d / "fifo.npy", None),
-               "the working folder (empty path)": ("", None)}
+               "the working folder (empty path)": ("", None),
+               "the corpus folder (holds the spec and its inputs)": (d, None)}
     return {"dir": d, "bad": bad, "outs": outs, "outdirs": outdirs}
 
 

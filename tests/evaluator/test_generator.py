@@ -89,6 +89,8 @@ def test_evaluate_with_a_generator_equals_its_samples():
 @pytest.fixture
 def factory_module(tmp_path, monkeypatch):
     (tmp_path / "my_gens.py").write_text(textwrap.dedent("""
+        import sys
+
         import torch
 
         class G(torch.nn.Module):
@@ -113,6 +115,24 @@ def factory_module(tmp_path, monkeypatch):
 
         def broken():
             raise RuntimeError("boom")
+
+        def exits():
+            sys.exit(3)
+
+        def raises_in_batch():
+            def f(n, g):
+                raise ValueError("bad batch")
+            return f
+
+        def exits_in_batch():
+            return lambda n, g: sys.exit(4)
+
+        def chatty():
+            print("factory says hi")
+            def f(n, g):
+                print("batch says hi")
+                return torch.rand(n, 2, generator=g)
+            return f
     """))
     (tmp_path / "bad_import.py").write_text("import does_not_exist_xyz\n")
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -130,6 +150,9 @@ def test_factory_spec_and_bad_generators(factory_module):
         "my_gens:out_of_range": r"value_range \[-1, 1\]",
         "my_gens:no_latent": "needs an int attribute latent_dim",
         "my_gens:broken": "the factory failed .*boom",
+        "my_gens:exits": r"the factory called sys.exit\(3\)",
+        "my_gens:raises_in_batch": "batch 0 failed .ValueError: bad batch",
+        "my_gens:exits_in_batch": r"batch 0 called sys.exit\(4\)",
         "my_gens:missing": "has no attribute 'missing'",
         "bad_import:make": "module 'bad_import' does not import .*does_not_exist_xyz",
         "no_such_pkg_xyz.mod:make": "module 'no_such_pkg_xyz.mod' does not import",
@@ -238,3 +261,23 @@ def test_evaluator_update_from_a_generator_equals_evaluate():
     rows = ganeval.Evaluator(("fid",), extractor=None, real=np.random.default_rng(0).normal(size=(30, 3)))
     rows.update_from(lambda n, gen: torch.randn(n, 3, generator=gen, dtype=torch.float64), 20, batch_size=8)
     assert rows.compute()["fid"].n_fake == 20
+
+
+def test_cli_a_generator_that_raises_or_exits_is_the_users_error(factory_module):
+    """Issue 17: `error: generator ...`, exit 2 (not an internal error, not a silent exit 0)."""
+    for spec, msg in (("my_gens:broken", "the factory failed"), ("my_gens:exits", "sys.exit(3)"),
+                      ("my_gens:raises_in_batch", "batch 0 failed"), ("my_gens:exits_in_batch", "sys.exit(4)"),
+                      ("sys:exit", "the factory called sys.exit")):
+        r = _cli("eval", "builtin:ring8/test", "--generator", spec, "--num-samples", "5", "--json")
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        assert r.exit_code == 2 and len(lines) == 1 and lines[0].startswith("error: generator "), (spec, r.output)
+        assert msg in lines[0] and not r.stdout.strip()
+
+
+def test_cli_a_factorys_prints_stay_off_stdout_with_json(factory_module):
+    r = _cli("eval", "builtin:ring8/test", "--generator", "my_gens:chatty", "--num-samples", "20", "--json",
+             "--metrics", "fid")
+    assert r.exit_code == 0, r.output
+    payload = json.loads(r.stdout)  # stdout is one JSON object
+    assert payload["results"]["fid"]["n_fake"] == 20
+    assert "factory says hi" in r.stderr and "batch says hi" in r.stderr

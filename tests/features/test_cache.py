@@ -143,3 +143,14 @@ def test_skipped_count_is_cached(folder, isolated_cache):
     b = run(folder, skip_invalid=True)
     assert a.info["skipped"] == b.info["skipped"] == 1 and b.info["cached"] is True
     assert b.features.shape == (3, 64)
+
+
+def test_cache_dir_with_an_unknown_user_is_one_clear_error(monkeypatch):
+    """Issue 17: GANEVAL_CACHE_DIR="~nouser/x" is a ParameterError naming the variable."""
+    from ganeval.errors import ParameterError
+    from ganeval.features.cache import cache_dir
+
+    monkeypatch.setenv("GANEVAL_CACHE_DIR", "~no_such_user_ganeval_xyz/cache")
+    with pytest.raises(ParameterError, match=r"GANEVAL_CACHE_DIR='~no_such_user_ganeval_xyz/cache': user "
+                                             r"'no_such_user_ganeval_xyz' is unknown"):
+        cache_dir()

@@ -35,7 +35,8 @@ def ring_run(tmp_path_factory):
 
 
 def test_train_writes_outputs_and_json(ring_run, tmp_path):
-    assert {p.name for p in ring_run.iterdir()} == {"checkpoint.pt", "metrics.jsonl", "samples.npy", "samples.png"}
+    assert {p.name for p in ring_run.iterdir()} == {".ganeval-run.json", "checkpoint.pt", "metrics.jsonl", "samples.npy",
+                                                    "samples.png"}
     result = invoke("train", "--data", "ring8", "--loss", "minimax", "--steps", "2", "--out", tmp_path / "j",
                     "--json", *FAST)
     payload = json.loads(result.output)
@@ -141,6 +142,7 @@ def test_corrupt_checkpoint(ring_run, tmp_path):
     bad = tmp_path / "run"
     bad.mkdir()
     (bad / "checkpoint.pt").write_bytes(data[: len(data) // 2])
+    (bad / ".ganeval-run.json").write_bytes((ring_run / ".ganeval-run.json").read_bytes())  # a run of ours
     result = invoke("sample", bad / "checkpoint.pt", "-n", 5, "-o", tmp_path / "o.npy")
     assert result.exit_code == 2 and "not a readable checkpoint" in _error_line(result)
     result = invoke("train", "--data", "ring8", "--loss", "hinge", "--steps", "8", "--out", bad, "--resume", *FAST)

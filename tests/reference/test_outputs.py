@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from ganeval.errors import ParameterError
 from ganeval.reference import TrainConfig, load_checkpoint, train
-from ganeval.reference.outputs import LOCK, atomic_write, check_out_dir, run_lock
+from ganeval.reference.outputs import LOCK, MARKER, atomic_write, check_out_dir, run_lock, write_marker
 from ganeval_cli.main import cli
 
 FAST = ["--batch-size", "16", "--hidden", "8", "--eval-every", "0", "--samples", "100", "--threads", "1", "-q"]
@@ -75,6 +75,7 @@ def test_previous_run_needs_resume_or_overwrite_and_overwrite_drops_stale_output
     # a folder holding only a run's leftovers (killed before its first checkpoint) is a previous run
     leftovers = tmp_path / "killed"
     leftovers.mkdir()
+    write_marker(leftovers)
     (leftovers / "metrics.jsonl").write_text("")
     (leftovers / f".checkpoint.pt.{os.getpid()}.tmp").write_bytes(b"")
     assert check_out_dir(leftovers) == leftovers
@@ -189,3 +190,47 @@ def test_a_full_disk_is_one_line_and_exit_1(tmp_path, monkeypatch):
     lines = [line for line in err.splitlines() if line.strip()]
     assert result.exit_code == 1 and len(lines) == 1 and "No space left on device" in lines[0], err
     assert lines[0].startswith("error: out ")
+
+
+def test_a_users_samples_without_our_marker_are_never_replaced(tmp_path):
+    """samples.npy, checkpoint.pt or metrics.jsonl in a folder no run of ours wrote (no
+    marker) are the user's: refused, even with --overwrite, and left byte for byte."""
+    for name in ("samples.npy", "checkpoint.pt", "metrics.jsonl"):
+        out = tmp_path / name.replace(".", "_")
+        out.mkdir()
+        (out / name).write_bytes(b"the user's own " + name.encode())
+        before = _snapshot(out)
+        for extra in ([], ["--overwrite"], ["--resume"]):
+            line = _one_error_line(invoke("train", "--data", "ring8", "--loss", "hinge", "--steps", 2, "--out", out,
+                                          *FAST, *extra))
+            assert "not a previous run" in line and MARKER in line and name in line, line
+            assert _snapshot(out) == before and sorted(p.name for p in out.iterdir()) == [name]
+    # a run of ours has the marker, and is recognised by it
+    run = tmp_path / "run"
+    train(TrainConfig(data="ring8", loss="hinge", steps=2, **TINY), run, threads=1)
+    assert (run / MARKER).is_file()
+    train(TrainConfig(data="ring8", loss="hinge", steps=2, **TINY), run, overwrite=True, threads=1)
+
+
+@pytest.mark.slow
+def test_sigterm_is_ctrl_c_checkpoint_kept_no_stale_lock(tmp_path):
+    out = tmp_path / "r"
+    proc = subprocess.Popen([sys.executable, "-m", "ganeval", "train", "--data", "ring8", "--loss", "hinge",
+                             "--steps", str(10**6), "--checkpoint-every", "300", "--out", str(out), *FAST],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "checkpoint.pt").exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        first = load_checkpoint(out / "checkpoint.pt")["step"]
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert [line for line in err.splitlines() if line.strip()] == ["error: interrupted"], err
+    step = load_checkpoint(out / "checkpoint.pt")["step"]
+    assert step >= first  # the run ended through Ctrl-C's path (exit 130), which saves its checkpoint
+    assert not (out / LOCK).exists()

@@ -221,13 +221,13 @@ def test_out_folder_rules(small):
     (d / "busy").mkdir()
     (d / "busy" / "thesis.tex").write_text("precious")
     r = run_cli("report", d / "spec.toml", "--out", d / "busy", "-q")
-    assert r.exit_code == 2 and "not a previous ganeval report" in r.output and "--overwrite" in r.output
+    assert r.exit_code == 2 and "no ganeval report wrote (thesis.tex)" in r.output and "--overwrite" in r.output
     assert (d / "busy" / "thesis.tex").read_text() == "precious"
-    # a previous report is replaced; --overwrite replaces anything
+    # a previous report is replaced; --overwrite writes beside the user's files, never over them
     assert run_cli("report", d / "spec.toml", "--out", d / "rep", "-q").exit_code == 0
     assert run_cli("report", d / "spec.toml", "--out", d / "rep", "-q").exit_code == 0
     assert run_cli("report", d / "spec.toml", "--out", d / "busy", "-q", "--overwrite").exit_code == 0
-    assert not (d / "busy" / "thesis.tex").exists() and (d / "busy" / "report.json").is_file()
+    assert (d / "busy" / "thesis.tex").read_text() == "precious" and (d / "busy" / "report.json").is_file()
     (d / "afile").write_text("x")
     r = run_cli("report", d / "spec.toml", "--out", d / "afile", "-q")
     assert r.exit_code == 2 and "is a file" in r.output

@@ -25,7 +25,7 @@ def test_train_candidate_seeds():
 @pytest.mark.parametrize("text, needle", [
     ('[real]\ninput = "r.npy"\n[metrics]\nfid = {}\n[[candidates]]\ninput = "f"\nnum_sample = 3\n',
      "unknown key 'num_sample' (did you mean 'num_samples'?)"),
-    ('[real]\ninput = "r"\n[metrics]\nfdi = {}\n[[candidates]]\ninput = "f"\n', "'fdi' (did you mean 'fid'?)"),
+    ('[real]\ninput = "r"\n[metrics]\nfidd = {}\n[[candidates]]\ninput = "f"\n', "'fidd' (did you mean 'fid'?)"),
     ('titel = "x"\n' + BASE + '[[candidates]]\ninput = "f"\n', "'titel' (did you mean 'title'?)"),
     (BASE + '[[candidates]]\ntrain = {data = "ring8", loss = "hinge", stepz = 3}\n', "'stepz' (did you mean 'steps'?)"),
     ("[real\n", "not valid TOML"),

@@ -4,7 +4,7 @@ The flow is sources -> extractors -> statistics -> metrics -> results; every met
 :class:`Metric` in :mod:`ganeval.metrics.registry` (docs/extending.md).
 """
 
-__version__ = "0.2.0"
+from .version import __version__  # noqa: E402
 
 from .errors import DataError, GanevalError, InputError, ParameterError, WeightsError  # noqa: E402
 from .results import MetricResult  # noqa: E402

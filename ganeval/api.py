@@ -391,7 +391,7 @@ def _generator_input(fake: Any, num_samples: int | None, seed: int, value_range:
             raise ParameterError("num_samples is required when fake is a generator")
         return fake
     from .features.engine import resolve_device
-    from .sources.generator import open_generator
+    from .generators import open_generator
 
     device = resolve_device(extract_options.get("device", "auto"))
     return open_generator(fake, num_samples=num_samples, seed=seed, batch_size=extract_options.get("batch_size", 50),

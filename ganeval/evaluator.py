@@ -420,7 +420,7 @@ class Evaluator:
         :func:`ganeval.sources.generator.open_generator`), on this Evaluator's device,
         ``value_range`` and ``layout``. The samples are never all held.
         """
-        from .sources.generator import open_generator
+        from .generators import open_generator
 
         src = open_generator(generator, num_samples=num_samples, seed=seed, batch_size=batch_size,
                              value_range=self.value_range, device=self.device, layout=self.layout)

@@ -67,7 +67,7 @@ class MetricResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON dictionary: ``metric``, the values, ``n_real``, ``n_fake``,
         ``settings`` and the ganeval ``version``."""
-        from . import __version__
+        from .version import __version__
 
         out: dict[str, Any] = {"metric": self.metric}
         out.update(_jsonable(dict(self.values)))

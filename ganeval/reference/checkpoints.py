@@ -28,7 +28,7 @@ FORMAT_VERSION = 1
 
 def save(run: Any, out: Path) -> None:
     """Write ``run`` (a :class:`~ganeval.reference.training.Run`) to ``out/checkpoint.pt``."""
-    from .. import __version__
+    from ..version import __version__
 
     state = {
         "format": FORMAT,

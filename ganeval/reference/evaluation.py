@@ -26,20 +26,28 @@ _OPTS = dict(extractor="digits", cache=False, progress=False, device="cpu", batc
 
 def _digits_test_features(test: np.ndarray) -> Any:
     """The digits network's features of the test split (computed once per process)."""
-    import ganeval
-
     key = str(test.shape)
     if key not in _DIGITS_TEST_FEATURES:
-        _DIGITS_TEST_FEATURES[key] = ganeval.load_features(digit_images(test), **_OPTS)
+        _DIGITS_TEST_FEATURES[key] = _digits_features(test)
     return _DIGITS_TEST_FEATURES[key]
 
 
-def _digits_network_metrics(test: np.ndarray, samples: np.ndarray, seed: int) -> dict[str, Any]:
-    import ganeval
+def _digits_features(rows: np.ndarray) -> np.ndarray:
+    """The digits network's features of rows of 64 pixels in [0, 1]."""
+    from ..features import extract_features
+    from ..sources.images import ArrayImageSource
 
-    res = ganeval.evaluate(_digits_test_features(test), digit_images(samples), ["fid", "kid"],
-                           options={"kid": {"subsets": 20, "seed": seed}}, **_OPTS)
-    return {"fid_digits": res["fid"].value, "kid_digits": res["kid"].value}
+    src = ArrayImageSource("digits rows", digit_images(rows), preferred_extractor="digits", cacheable=False)
+    return extract_features(src, **_OPTS).features
+
+
+def _digits_network_metrics(test: np.ndarray, samples: np.ndarray, seed: int) -> dict[str, Any]:
+    from ..metrics.fid import fid_from_features
+    from ..metrics.kid import kernel_inception_distance
+
+    real, fake = _digits_test_features(test), _digits_features(samples)
+    return {"fid_digits": fid_from_features(real, fake).value,
+            "kid_digits": kernel_inception_distance(real, fake, subsets=20, seed=seed).value}
 
 
 def digits_network_fid(samples: np.ndarray) -> float:
@@ -52,10 +60,10 @@ def digits_network_fid(samples: np.ndarray) -> float:
     >>> round(digits_network_fid(training_set("digits", "train").rows), 2)
     0.03
     """
-    import ganeval
+    from ..metrics.fid import fid_from_features
 
     test = training_set("digits", "test").rows
-    return ganeval.evaluate(_digits_test_features(test), digit_images(samples), ["fid"], **_OPTS)["fid"].value
+    return fid_from_features(_digits_test_features(test), _digits_features(samples)).value
 
 
 def evaluate_samples(data: str, samples: np.ndarray, *, seed: int = 0) -> dict[str, Any]:
@@ -74,8 +82,6 @@ def evaluate_samples(data: str, samples: np.ndarray, *, seed: int = 0) -> dict[s
     >>> m["modes_covered"], m["high_quality"] > 0.98
     (8, True)
     """
-    import ganeval
-
     kind = TRAINABLE[data]
     if kind == "mixture":
         from ..metrics.modes import mode_metrics, scaled_min_count
@@ -85,8 +91,11 @@ def evaluate_samples(data: str, samples: np.ndarray, *, seed: int = 0) -> dict[s
         return {k: r.values[k] for k in ("modes_covered", "high_quality", "kl_uniform")}
     test = training_set(data, "test").rows
     if kind == "image":
-        res = ganeval.evaluate(test, samples, ["fid", "kid"], options={"kid": {"subsets": 20, "seed": seed}})
-        out = {"fid_pixels": res["fid"].value, "kid_pixels": res["kid"].value}
+        from ..metrics.fid import fid_from_features
+        from ..metrics.kid import kernel_inception_distance
+
+        out = {"fid_pixels": fid_from_features(test, samples).value,
+               "kid_pixels": kernel_inception_distance(test, samples, subsets=20, seed=seed).value}
         out.update(_digits_network_metrics(test, samples, seed))
         return out
     mu, sd = test.mean(0), test.std(0)
@@ -94,8 +103,9 @@ def evaluate_samples(data: str, samples: np.ndarray, *, seed: int = 0) -> dict[s
     zt, zs = (test - mu) / sd, (samples - mu) / sd
     from ..metrics.c2st import classifier_two_sample_test
     from ..metrics.ecdf import ecdf_distance
+    from ..metrics.fid import fid_from_features
 
     c2st = classifier_two_sample_test(zt, zs, classifier="logreg", seed=seed)
     return {"ecdf_l1_std": ecdf_distance(zt, zs, p=1).value,
             "c2st_accuracy": c2st.values["accuracy"], "c2st_auc": c2st.values["auc"],
-            "fid_std": ganeval.fid_from_features(zt, zs).value}
+            "fid_std": fid_from_features(zt, zs).value}

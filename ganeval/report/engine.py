@@ -182,7 +182,7 @@ def _checkpoint(c: CandidateSpec, spec: ReportSpec, seed: int) -> Sample:
 
 
 def _generator(c: CandidateSpec, spec: ReportSpec, seed: int) -> Sample:
-    from ..sources.generator import open_generator
+    from ..generators import open_generator
     src = open_generator(c.value, num_samples=c.num_samples, seed=seed, batch_size=c.batch_size,
                          value_range=c.value_range, device=spec.device)
     fp = {"input": c.value, "kind": "generator", "sha256": None}
@@ -422,7 +422,7 @@ def run_spec(spec: ReportSpec, *, runs_dir: Path, on_step: Callable[[str], None]
                               "summary": summarize(runs)})
     finally:
         torch.set_num_threads(old_threads)
-    from .. import __version__
+    from ..version import __version__
     from .files import FORMAT, FORMAT_VERSION
 
     columns = [c for c in metric_columns() if any(c.id in cand["summary"] for cand in cands_out)]

@@ -35,7 +35,7 @@ def environment(threads: int, device: str) -> dict[str, Any]:
     >>> sorted(env["versions"])[:3], env["threads"]
     (['POT', 'ganeval', 'matplotlib'], 1)
     """
-    from .. import __version__
+    from ..version import __version__
 
     versions = {"ganeval": __version__, "python": platform.python_version()}
     versions.update({name: _version(dist) for name, dist in _PACKAGES.items()})

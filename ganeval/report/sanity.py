@@ -151,7 +151,7 @@ def sanity_markdown(out: dict[str, Any]) -> str:
 
 def sanity_report(res: dict[str, Any], disturbances: tuple[str, ...] | list[str]) -> dict[str, Any]:
     """What the suite's report.json holds for the numbers ``res`` of :func:`compute_sanity`."""
-    from .. import __version__
+    from ..version import __version__
     from .files import FORMAT, FORMAT_VERSION
     from .provenance import environment
 

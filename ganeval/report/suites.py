@@ -108,7 +108,7 @@ def run_reference_suite(out: Any, *, steps: int | None = None, seeds: Sequence[i
     import html
     import json
 
-    from .. import __version__
+    from ..version import __version__
     from .build import build_from_spec
     from .engine import plan_size
     from .files import FORMAT, FORMAT_VERSION, REPORT_JSON, ReportFolder, write_file, write_json

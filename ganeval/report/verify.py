@@ -69,7 +69,7 @@ def _version_tuple(v: str) -> tuple[int, ...]:
 
 def read_report(folder: str | os.PathLike) -> dict[str, Any]:
     """The report.json of ``folder``; :class:`InputError` when missing, unreadable or newer."""
-    from .. import __version__
+    from ..version import __version__
 
     path = Path(folder) / REPORT_JSON
     if not Path(folder).is_dir():

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 import ganeval
 from ganeval import InputError, ParameterError
-from ganeval.sources.generator import GeneratedImageSource, batch_seed, open_generator
+from ganeval.generators import open_generator
+from ganeval.sources.generator import GeneratedImageSource, batch_seed
 
 
 class TinyG(torch.nn.Module):

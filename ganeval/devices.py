@@ -92,28 +92,3 @@ def resolve_device(device: Any = "auto"):
         have = "cuda:0" if count == 1 else f"cuda:0 to cuda:{count - 1}"
         raise DeviceError(f"device={device!r}: no such CUDA device; this machine has {count} ({have})")
     return torch.device("cuda", index)
-
-
-class _DecodeDataset:
-    """Map-style dataset for DataLoader workers: decode image ``i`` and preprocess it.
-
-    Returns ``(i, tensor or None, error message or None)`` so a bad file never raises inside
-    a worker (DataLoader would turn that into a multi-line traceback).
-    """
-
-    def __init__(self, source: Any, prepare: Any):
-        self.source = source
-        self.prepare = prepare
-
-    def __len__(self) -> int:
-        return len(self.source)
-
-    def __getitem__(self, i: int):
-        import torch
-
-        try:
-            img = self.source.read(i)
-            x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).unsqueeze(0)
-            return i, self.prepare(x)[0], None
-        except GanevalError as exc:
-            return i, None, str(exc)

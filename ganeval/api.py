@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 import os
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, cast
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from .errors import DataError, ParameterError
 from .images import DEFAULT_VALUE_RANGE, check_layout, check_value_range
 from .results import MetricResult
 from .sources import Source, open_source
+from .sources.base import ArraySource, StatsSource
 from .statistics import FeatureStats
 
 __all__ = ["Features", "load_features", "evaluate"]
@@ -106,19 +107,22 @@ def load_features(spec: Any, *, extractor: str = "auto", source_options: Mapping
 def features_of(source: Source, *, extractor: str = "auto", **extract_options: Any) -> Features:
     """:class:`Features` of an opened source (see :func:`load_features`)."""
     if source.kind == "stats":
-        stats = source.stats_for(extractor) if hasattr(source, "stats_for") else source.stats
-        spatial = getattr(source, "spatial", None)
-        extra = {"spatial": spatial} if spatial is not None and stats is source.stats else {}
+        moments = cast(StatsSource, source)  # the kind names the interface
+        stats = moments.stats_for(extractor) if hasattr(moments, "stats_for") else moments.stats
+        spatial = getattr(moments, "spatial", None)
+        extra = {"spatial": spatial} if spatial is not None and stats is moments.stats else {}
         return Features(source.name, stats=stats, info={"extractor": None, **stats.metadata}, extra_stats=extra)
     if source.kind in ("features", "logits"):
         if extractor not in ("auto", "identity"):
             raise ParameterError(
                 f"{source.name}: holds {source.kind} already; extractor {extractor!r} applies to images only"
             )
-        arr = as_features(source.array, source.name, min_samples=1)
-        if source.kind == "logits":
-            return Features(source.name, logits=arr, info={"extractor": None})
-        columns = tuple(source.columns) if getattr(source, "columns", None) is not None else None
+        rows = cast(ArraySource, source)  # the kind names the interface
+        arr = as_features(rows.array, rows.name, min_samples=1)
+        if rows.kind == "logits":
+            return Features(rows.name, logits=arr, info={"extractor": None})
+        names = getattr(rows, "columns", None)
+        columns = tuple(names) if names is not None else None
         return Features(source.name, rows=arr, info={"extractor": "identity"}, columns=columns)
     if source.kind == "images":
         if extractor == "identity":
@@ -242,6 +246,7 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     if unlabelled:
         fake = _generator_input(fake, num_samples, generator_seed, value_range, layout, extract_options)
         as_table = read_as == "table" or columns is not None or categorical is not None
+        real_f: Features | None
         if as_table:
             real_f, fake_f = _table_features(real, fake, columns, categorical, skip_invalid, names)
             test_f = None
@@ -251,12 +256,16 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
             real_f, fake_f = _read_pair(real, fake, unlabelled, extractor, read_options, skip_invalid,
                                         extract_options)
             test_f = None
-            if any(m.takes == "train-test-fake" for m in unlabelled):
+            train_test = [m for m in unlabelled if m.takes == "train-test-fake"]
+            if train_test:
                 test_f = _read_pair(None, real_test, [], extractor, read_options, skip_invalid, extract_options)[1]
-                _check_dims(real_f, test_f)
-                _check_provenance(real_f, test_f, allow_mismatch)
+                real_read = _required(real_f, train_test[0], "real")
+                _check_dims(real_read, test_f)
+                _check_provenance(real_read, test_f, allow_mismatch)
             if names is not None:
-                real_f.name, fake_f.name = names[0] if real_f is not None else None, names[1]
+                if real_f is not None:
+                    real_f.name = names[0]
+                fake_f.name = names[1]
             if real_f is not None:
                 _align_columns(real_f, fake_f)
                 _check_dims(real_f, fake_f)
@@ -278,6 +287,7 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
                 bar.close()
     for m in wanted:
         if m.takes == "labelled":
+            assert target is not None  # checked on entry: labelled metrics need target=
             results[m.name] = _labelled(m, real, fake, real_test, target, columns, categorical, skip_invalid,
                                         opts[m.name], names)
     return {m.name: results[m.name] for m in wanted}
@@ -330,15 +340,25 @@ def _inputs_of(metric: Any, real: Features | None, fake: Features,
     """The positional inputs ``metric.takes`` asks for, and what they are called."""
     label = f"{metric.name}"
     if metric.takes == "train-test-fake":
+        real, test = _required(real, metric, "real"), _required(test, metric, "real_test")
         return [real.need_rows(label), test.need_rows(label), fake.need_rows(label)], (real.name, test.name,
                                                                                         fake.name)
     if metric.takes == "moments":
+        real = _required(real, metric, "real")
         return [real.need_stats(), fake.need_stats()], (real.name, fake.name)
     if metric.takes == "logits":
         return [fake.need_logits()], (fake.name,)
     if metric.takes == "one-sample":
         return [fake.need_rows(label)], (fake.name,)
+    real = _required(real, metric, "real")
     return [real.need_rows(label), fake.need_rows(label)], (real.name, fake.name)
+
+
+def _required(features: Features | None, metric: Any, role: str) -> Features:
+    """``features``, which ``metric`` needs (``evaluate`` reads every input a metric takes)."""
+    if features is None:
+        raise ParameterError(f"{metric.name} needs {role} input")
+    return features
 
 
 def _compute(metric: Any, real: Features | None, fake: Features, options: dict[str, Any], *, ci: float | None,
@@ -351,9 +371,10 @@ def _compute(metric: Any, real: Features | None, fake: Features, options: dict[s
     from .uncertainty import interval
 
     if metric.takes == "moments":  # an interval needs the rows
-        inputs, labels = [real.need_rows(f"{metric.name} --ci"), fake.need_rows(f"{metric.name} --ci")], None
+        inputs = [_required(real, metric, "real").need_rows(f"{metric.name} --ci"),
+                  fake.need_rows(f"{metric.name} --ci")]
     else:
-        inputs, labels = _inputs_of(metric, real, fake)
+        inputs = _inputs_of(metric, real, fake)[0]
     return interval(metric, *inputs, ci=ci, bootstrap=bootstrap, seed=seed, options=options, columns=cols,
                     progress=progress)
 

@@ -60,7 +60,7 @@ Examples
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, cast
 
 import numpy as np
 
@@ -70,8 +70,11 @@ from .errors import DataError, ParameterError
 from .images import DEFAULT_VALUE_RANGE, check_layout, check_value_range, images_to_uint8
 from .metrics.registry import get as get_metric
 from .results import MetricResult
+from .sources.base import ArraySource
+from .sources.images import ImageSource
 from .statistics import FeatureStats
-from .streaming import StreamingMetric, StreamState, as_row_tensor, new_state, stream_kind, stream_sides
+from .streaming import (StreamingMetric, StreamState, as_moments_state, as_row_tensor, new_state, stream_kind,
+                        stream_sides)
 
 __all__ = ["Evaluator", "DEFAULT_METRICS"]
 
@@ -117,11 +120,13 @@ def _fingerprint(rows: Any = None, stats: FeatureStats | None = None) -> str:
     if rows is not None:
         arr = np.ascontiguousarray(rows, dtype=np.float64)
         h.update(f"rows{arr.shape}".encode())
-        h.update(memoryview(arr).cast("B"))
-    else:
+        h.update(arr.data.cast("B"))
+    elif stats is not None:
         for a in (stats.mean, stats.cov):
             a = np.ascontiguousarray(a, dtype=np.float64)
-            h.update(memoryview(a).cast("B"))
+            h.update(a.data.cast("B"))
+    else:
+        raise ParameterError("a fingerprint needs rows or statistics")
     return h.hexdigest()[:16]
 
 
@@ -257,17 +262,17 @@ class Evaluator:
             src = open_source(real, name="real", value_range=self.value_range, layout=self.layout)
             if src.kind == "images" and self._extractor is None:
                 raise ParameterError(f"real={src.name!r} holds images; extractor=None takes feature rows only")
-            if src.kind == "images" and self._extractor_name is None:  # an extractor object: no cache
+            if src.kind != "images":
+                feats = features_of(src, extractor="auto")
+            elif self._extractor_name is None:  # an extractor object: no cache
                 from .features.engine import run_extraction
 
                 rows, logits, _ = run_extraction(src, self._extractor, device=self.device, tf32=self._tf32)
                 feats = Features(src.name, rows=rows, logits=logits)
-            elif src.kind == "images":
+            else:
                 feats = features_of(src, extractor=self._extractor_name, weights=self._weights,
                                     preprocessing=self._preprocessing, device=self.device, progress=False,
                                     tf32=self._tf32)
-            else:
-                feats = features_of(src, extractor="auto")
         states = self._side_states("real")
         if feats.rows is None:
             if feats.stats is None:
@@ -278,7 +283,7 @@ class Evaluator:
                                      f"need real feature rows: give real images or features, or feed them with "
                                      f"update(x, real=True)")
             for st in states:
-                st.set_stats(feats.stats)
+                as_moments_state(st).set_stats(feats.stats)
             self._real_fingerprint = _fingerprint(stats=feats.stats)
         else:
             rows = as_row_tensor(feats.rows, f"real={feats.name}", self.device, dtype=self._row_dtype())
@@ -424,11 +429,11 @@ class Evaluator:
 
         src = open_generator(generator, num_samples=num_samples, seed=seed, batch_size=batch_size,
                              value_range=self.value_range, device=self.device, layout=self.layout)
-        if src.kind == "images":
-            for batch in src.iter_batches(batch_size):
+        if src.kind == "images":  # the kind names the interface
+            for batch in cast(ImageSource, src).iter_batches(batch_size):
                 self.update(batch, real=real)
         else:
-            self.update(src.array, real=real)
+            self.update(cast(ArraySource, src).array, real=real)
 
     # -- results ---------------------------------------------------------------------------
     @property

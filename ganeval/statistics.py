@@ -84,8 +84,8 @@ class FeatureStats:
     def __init__(self, dim: int | None = None, metadata: Mapping[str, Any] | None = None):
         self.dim = dim
         self.n = 0
-        self._mean = None if dim is None else np.zeros(dim)
-        self._m2 = None if dim is None else np.zeros((dim, dim))
+        self._mean: np.ndarray | None = None if dim is None else np.zeros(dim)
+        self._m2: np.ndarray | None = None if dim is None else np.zeros((dim, dim))
         self.metadata: dict[str, Any] = dict(metadata or {})
         self._fixed_sigma: np.ndarray | None = None  # set when loaded from mu/sigma only
 
@@ -95,7 +95,7 @@ class FeatureStats:
         x = as_features(batch, "batch", min_samples=1)
         self._check_mutable()
         if self.dim is None:
-            self.dim = x.shape[1]
+            self.dim = int(x.shape[1])
             self._mean = np.zeros(self.dim)
             self._m2 = np.zeros((self.dim, self.dim))
         elif x.shape[1] != self.dim:
@@ -108,17 +108,25 @@ class FeatureStats:
         other._check_mutable()
         if other.n == 0:
             return self
+        other_mean, other_m2 = other._moments()
         if self.dim is None:
             self.dim = other.dim
-            self._mean = np.zeros(self.dim)
-            self._m2 = np.zeros((self.dim, self.dim))
+            self._mean = np.zeros(other_mean.shape[0])
+            self._m2 = np.zeros((other_mean.shape[0], other_mean.shape[0]))
         if other.dim != self.dim:
             raise DataError(f"cannot merge statistics of dimension {other.dim} into {self.dim}")
-        self._combine(other.n, other._mean, other._m2)
+        self._combine(other.n, other_mean, other_m2)
         return self
 
+    def _moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """The running ``(mean, M2)``; they exist as soon as ``dim`` is known."""
+        if self._mean is None or self._m2 is None:
+            raise DataError("statistics are empty: no samples were added")
+        return self._mean, self._m2
+
     def _combine(self, n_b: int, mean_b: np.ndarray, m2_b: np.ndarray) -> None:
-        self.n, self._mean, self._m2 = combine_moments(self.n, self._mean, self._m2, n_b, mean_b, m2_b)
+        mean_a, m2_a = self._moments()
+        self.n, self._mean, self._m2 = combine_moments(self.n, mean_a, m2_a, n_b, mean_b, m2_b)
 
     def _check_mutable(self) -> None:
         if self._fixed_sigma is not None:
@@ -126,7 +134,10 @@ class FeatureStats:
 
     def reset(self) -> None:
         """Forget all samples (keeps ``dim`` and ``metadata``)."""
-        self.__init__(self.dim, self.metadata)
+        self.n = 0
+        self._mean = None if self.dim is None else np.zeros(self.dim)
+        self._m2 = None if self.dim is None else np.zeros((self.dim, self.dim))
+        self._fixed_sigma = None
 
     # -- results ------------------------------------------------------------------------
     @property
@@ -134,7 +145,7 @@ class FeatureStats:
         """Mean vector, shape (dim,)."""
         if self.n == 0 and self._fixed_sigma is None:
             raise DataError("statistics are empty: no samples were added")
-        return self._mean.copy()
+        return self._moments()[0].copy()
 
     @property
     def cov(self) -> np.ndarray:
@@ -144,7 +155,7 @@ class FeatureStats:
         if self.n < 2:
             what = self.metadata.get("source") or "these statistics"
             raise DataError(f"{what}: a covariance needs at least 2 samples, got {self.n}")
-        cov = self._m2 / (self.n - 1)
+        cov: np.ndarray = self._moments()[1] / (self.n - 1)
         return (cov + cov.T) / 2
 
     @property
@@ -157,7 +168,8 @@ class FeatureStats:
         """Raw sum of outer products ``sum x x^T``, shape (dim, dim)."""
         if self._fixed_sigma is not None:
             raise DataError("statistics loaded from mu/sigma only have no raw sums")
-        return self._m2 + self.n * np.outer(self._mean, self._mean)
+        mean, m2 = self._moments()
+        return m2 + self.n * np.outer(mean, mean)
 
     @classmethod
     def from_features(cls, features: Any, metadata: Mapping[str, Any] | None = None,

@@ -57,7 +57,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 import numpy as np
 
@@ -69,6 +69,9 @@ from .metrics.prdc import prdc_from_tensors
 from .metrics.registry import get as get_metric
 from .results import MetricResult
 from .statistics import FeatureStats, batch_moments, combine_moments
+
+if TYPE_CHECKING:  # torch is imported lazily at run time
+    import torch
 
 __all__ = ["StreamingMetric", "StreamState", "MomentsState", "RowsState", "stream_kind", "stream_sides",
            "StreamingFID", "StreamingKID", "StreamingPRDC", "StreamingIS", "as_row_tensor"]
@@ -179,7 +182,9 @@ class MomentsState(StreamState):
         super().__init__(dev if dev.type != "mps" else "cpu")
 
     def reset(self) -> None:
-        self._n, self._mean, self._m2 = 0, None, None
+        self._n = 0
+        self._mean: torch.Tensor | None = None
+        self._m2: torch.Tensor | None = None
         self._stats: FeatureStats | None = None
         self.fixed = False
 
@@ -190,12 +195,18 @@ class MomentsState(StreamState):
     @property
     def width(self) -> int | None:
         if self._stats is not None:
-            return int(self._stats.dim)
+            return None if self._stats.dim is None else int(self._stats.dim)
         return None if self._mean is None else int(self._mean.shape[0])
 
     @property
     def empty(self) -> bool:
         return self._stats is None and self._n == 0
+
+    def _moments(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The running ``(mean, M2)``; they exist as soon as a row was added."""
+        if self._mean is None or self._m2 is None:
+            raise DataError("moments state is empty: no rows were added")
+        return self._mean, self._m2
 
     def _dtype(self) -> Any:
         import torch
@@ -234,7 +245,8 @@ class MomentsState(StreamState):
             return self._stats
         if self._mean is None:
             return FeatureStats(None, metadata)
-        return FeatureStats.from_running(self._n, self._mean.cpu().numpy(), self._m2.cpu().numpy(), metadata)
+        mean, m2 = self._moments()
+        return FeatureStats.from_running(self._n, mean.cpu().numpy(), m2.cpu().numpy(), metadata)
 
     def merge(self, other: StreamState) -> "MomentsState":
         if not isinstance(other, MomentsState):
@@ -244,8 +256,9 @@ class MomentsState(StreamState):
         if other._n:
             if self._stats is not None:
                 raise DataError("cannot add samples to fixed statistics")
-            self.check_width(int(other._mean.shape[0]), "merged moments")
-            self.combine(other._n, other._mean, other._m2)
+            mean, m2 = other._moments()
+            self.check_width(int(mean.shape[0]), "merged moments")
+            self.combine(other._n, mean, m2)
         return self
 
     def gathered(self, group: Any = None) -> "MomentsState":
@@ -254,7 +267,7 @@ class MomentsState(StreamState):
 
         if self.fixed or not is_distributed():
             return self
-        parts = gather_objects(None if self._n == 0 else (self._n, self._mean.cpu(), self._m2.cpu()), group)
+        parts = gather_objects(None if self._n == 0 else (self._n, *(t.cpu() for t in self._moments())), group)
         out = MomentsState(self.device)
         for p in parts:
             if p is not None:
@@ -268,7 +281,8 @@ class MomentsState(StreamState):
             return {"kind": "moments", "fixed": (s.mean, s.cov, s.n, dict(s.metadata))}
         if self._n == 0:
             return {"kind": "moments", "moments": None}
-        return {"kind": "moments", "moments": (self._n, self._mean.cpu(), self._m2.cpu())}
+        mean, m2 = self._moments()
+        return {"kind": "moments", "moments": (self._n, mean.cpu(), m2.cpu())}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         import torch
@@ -426,6 +440,20 @@ def stream_sides(metric: Metric | str) -> tuple[str, ...]:
     return ("real", "fake") if len(m.inputs()) == 2 else ("fake",)
 
 
+def as_moments_state(state: StreamState) -> MomentsState:
+    """``state`` as a :class:`MomentsState` (a :class:`ParameterError` for another kind)."""
+    if not isinstance(state, MomentsState):
+        raise ParameterError(f"expected a moments state, got a {state.kind} state")
+    return state
+
+
+def as_rows_state(state: StreamState) -> RowsState:
+    """``state`` as a :class:`RowsState` (or :class:`LogitsState`; a :class:`ParameterError` otherwise)."""
+    if not isinstance(state, RowsState):
+        raise ParameterError(f"expected a rows or logits state, got a {state.kind} state")
+    return state
+
+
 def new_state(kind: str, device: Any = None, dtype: Any = None) -> StreamState:
     """An empty state of ``kind`` (``"moments"``, ``"rows"``, ``"logits"``)."""
     if kind == "moments":
@@ -555,7 +583,7 @@ class StreamingMetric:
 
     def compute_from(self, states: Mapping[str, StreamState]) -> MetricResult:
         """The metric over the given states (e.g. gathered copies of :attr:`states`)."""
-        missing = [s for s in self.sides if states[s].n == 0 and not (self.kind == "moments" and not states[s].empty)]
+        missing = [s for s in self.sides if states[s].n == 0 and not (self.kind == "moments" and not as_moments_state(states[s]).empty)]
         if missing:
             if self.kind == "logits":
                 raise DataError("compute() needs logits; none were added (call update() first)")
@@ -571,8 +599,8 @@ class StreamingMetric:
             raise DataError(f"{self.name}: feature dimensions differ: real has {states['real'].width}, "
                             f"fake has {states['fake'].width}")
         if self.kind == "moments":
-            return self.metric(*(states[s].stats() for s in self.sides), **self.options)
-        tensors = [states[s].tensor() for s in self.sides]
+            return self.metric(*(as_moments_state(states[s]).stats() for s in self.sides), **self.options)
+        tensors = [as_rows_state(states[s]).tensor() for s in self.sides]
         core = _ON_DEVICE.get(self.name)
         if core is not None and type(self.metric).__module__.startswith("ganeval.metrics."):
             return core(*tensors, **self.options)
@@ -601,15 +629,15 @@ class StreamingFID(StreamingMetric):
     @property
     def real(self) -> FeatureStats:
         """The real side's statistics (fixed ones when set)."""
-        return self.states["real"].stats()
+        return as_moments_state(self.states["real"]).stats()
 
     @property
     def fake(self) -> FeatureStats:
-        return self.states["fake"].stats()
+        return as_moments_state(self.states["fake"]).stats()
 
     def set_real_stats(self, stats: FeatureStats) -> None:
         """Use fixed statistics for the real side (they are not synced: every rank has them)."""
-        self.states["real"].set_stats(stats)
+        as_moments_state(self.states["real"]).set_stats(stats)
 
 
 class StreamingKID(StreamingMetric):

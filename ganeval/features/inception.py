@@ -51,7 +51,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.models.inception import Inception3, InceptionA, InceptionC, InceptionE
+from torchvision.models.inception import BasicConv2d, Inception3, InceptionA, InceptionC, InceptionE
 
 from ..errors import DataError, WeightsError
 
@@ -247,6 +247,11 @@ class FIDInceptionV3(nn.Module):
     (torch.Size([1, 2048]), torch.Size([1, 1008]))
     """
 
+    # layers adopted from torchvision's Inception3 by ``_adopt_layers`` (add_module), typed here
+    Conv2d_1a_3x3: BasicConv2d
+    Mixed_6d: _TFInceptionC
+    fc: nn.Linear
+
     def __init__(self, weights: str | Path | None = None, *, state_dict: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         if weights is not None and state_dict is not None:
@@ -361,13 +366,13 @@ class FIDInceptionV3(nn.Module):
             x = getattr(self, name)(x)
         x = F.max_pool2d(x, kernel_size=3, stride=2)
         blocks["pool192"] = _spatial_mean(x)
-        spatial = None
-        for name in _MIXED:
-            if name == "Mixed_6d":
-                x, b1 = self.Mixed_6d.forward_with_branch1x1(x)
-                spatial = spatial_features(b1)
-            else:
-                x = getattr(self, name)(x)
+        at_6d = _MIXED.index("Mixed_6d")
+        for name in _MIXED[:at_6d]:
+            x = getattr(self, name)(x)
+        x, b1 = self.Mixed_6d.forward_with_branch1x1(x)
+        spatial = spatial_features(b1)
+        for name in _MIXED[at_6d + 1:]:
+            x = getattr(self, name)(x)
             if name == "Mixed_6e":
                 blocks["pool768"] = _spatial_mean(x)
         pool3 = torch.flatten(F.adaptive_avg_pool2d(x, (1, 1)), 1)

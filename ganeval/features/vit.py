@@ -150,7 +150,7 @@ def build_vit(family: str, spec: ViTSpec) -> nn.Module:
     from timm.layers import SwiGLUPacked
     from timm.models.vision_transformer import VisionTransformer
 
-    common = dict(img_size=spec.img_size, patch_size=spec.patch, embed_dim=spec.dim, depth=spec.depth,
+    common: dict[str, Any] = dict(img_size=spec.img_size, patch_size=spec.patch, embed_dim=spec.dim, depth=spec.depth,
                   num_heads=spec.heads, global_pool="token", class_token=True, qkv_bias=True,
                   weight_init="skip")
     if family == "dinov2":
@@ -422,6 +422,7 @@ class _ViTExtractor(FileWeightsExtractor):
     family = ""
     default_arch = ""
     modes: tuple[str, ...] = ()
+    preprocessing: str  # one of ``modes``, set in __init__
     env_var = ""
     mean: tuple = ()
     std: tuple = ()

@@ -21,7 +21,7 @@ from .sampling import digit_images
 __all__ = ["evaluate_samples", "digits_network_fid"]
 
 _DIGITS_TEST_FEATURES: dict[str, Any] = {}
-_OPTS = dict(extractor="digits", cache=False, progress=False, device="cpu", batch_size=500)
+_OPTS: dict[str, Any] = dict(extractor="digits", cache=False, progress=False, device="cpu", batch_size=500)
 
 
 def _digits_test_features(test: np.ndarray) -> Any:

@@ -31,12 +31,13 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import numpy as np
 import torch
 
 from .._validation import check_int
+from ..errors import ParameterError
 from .checkpoints import restore, save
 from .config import TrainConfig, TrainResult, default_n_samples
 from .datasets import TrainingSet, training_set
@@ -111,6 +112,16 @@ class Run:
         return self.generator if self.ema is None else self.ema
 
 
+_T = TypeVar("_T")
+
+
+def _given(value: _T | None, name: str) -> _T:
+    """A field of a validated :class:`TrainConfig` (``validated()`` fills every default)."""
+    if value is None:
+        raise ParameterError(f"{name} is unset: pass a config returned by TrainConfig.validated()")
+    return value
+
+
 def _scaling(data: TrainingSet) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-feature mean / std of tabular sets (the networks see standardized rows)."""
     if data.kind != "tabular":
@@ -135,10 +146,11 @@ def _discrete_columns(data: TrainingSet) -> dict[int, torch.Tensor]:
 
 def _models(config: TrainConfig, data: TrainingSet, n_classes: int,
             smirnov: SmirnovLayer | None) -> tuple[torch.nn.Module, torch.nn.Module]:
+    latent_dim = _given(config.latent_dim, "latent_dim")
     if data.kind == "image":
-        return (DCGANGenerator(config.latent_dim, width=config.width, n_classes=n_classes, smirnov=smirnov),
+        return (DCGANGenerator(latent_dim, width=config.width, n_classes=n_classes, smirnov=smirnov),
                 DCGANCritic(width=config.width, n_classes=n_classes))
-    return (MLPGenerator(config.latent_dim, data.dim, config.hidden, n_classes=n_classes, smirnov=smirnov),
+    return (MLPGenerator(latent_dim, data.dim, config.hidden, n_classes=n_classes, smirnov=smirnov),
             MLPCritic(data.dim, config.hidden, n_classes=n_classes))
 
 
@@ -161,12 +173,15 @@ def build(config: TrainConfig) -> Run:
                 if module.bias is not None:
                     module.bias.uniform_(-bound, bound, generator=init)
     spec = loss_spec(config.loss)
+    lr, lr_d = _given(config.lr, "lr"), _given(config.lr_d, "lr_d")
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
     if spec.optimizer == "rmsprop":
-        opt_g = torch.optim.RMSprop(g.parameters(), lr=config.lr)
-        opt_d = torch.optim.RMSprop(d.parameters(), lr=config.lr_d)
+        opt_g = torch.optim.RMSprop(g.parameters(), lr=lr)
+        opt_d = torch.optim.RMSprop(d.parameters(), lr=lr_d)
     else:
-        opt_g = torch.optim.Adam(g.parameters(), lr=config.lr, betas=spec.betas)
-        opt_d = torch.optim.Adam(d.parameters(), lr=config.lr_d, betas=spec.betas)
+        opt_g = torch.optim.Adam(g.parameters(), lr=lr, betas=spec.betas)
+        opt_d = torch.optim.Adam(d.parameters(), lr=lr_d, betas=spec.betas)
     ema = None
     if config.ema:
         ema = copy.deepcopy(g)
@@ -183,7 +198,9 @@ def _update_ema(run: Run) -> None:
     forgets the random initial weights within the first few hundred steps instead of carrying
     ``ema ** t`` of them (5 % after 3,000 steps at 0.999).
     """
-    decay = min(run.config.ema, (1.0 + run.step) / (10.0 + run.step))
+    if run.ema is None:
+        return
+    decay = min(_given(run.config.ema, "ema"), (1.0 + run.step) / (10.0 + run.step))
     with torch.no_grad():
         for pe, p in zip(run.ema.parameters(), run.generator.parameters()):
             pe.lerp_(p, 1.0 - decay)
@@ -195,7 +212,8 @@ def train_step(run: Run, x: torch.Tensor, y: torch.Tensor | None) -> tuple[float
     """One step: ``n_critic`` critic updates, one generator update (and the EMA's); the losses."""
     cfg, rng, g, d = run.config, run.rng, run.generator, run.critic
     spec = loss_spec(cfg.loss)
-    n, b = x.shape[0], cfg.batch_size
+    n, b = x.shape[0], _given(cfg.batch_size, "batch_size")
+    latent_dim = _given(cfg.latent_dim, "latent_dim")
 
     def noisy(t: torch.Tensor) -> torch.Tensor:
         if cfg.instance_noise == 0.0:
@@ -203,11 +221,11 @@ def train_step(run: Run, x: torch.Tensor, y: torch.Tensor | None) -> tuple[float
         return t + cfg.instance_noise * torch.randn(t.shape, generator=rng)
 
     d_value = 0.0
-    for _ in range(cfg.n_critic):
+    for _ in range(_given(cfg.n_critic, "n_critic")):
         idx = torch.randint(n, (b,), generator=rng)
         real = x[idx]
         labels = y[idx] if y is not None else None
-        z = torch.randn(b, cfg.latent_dim, generator=rng)
+        z = torch.randn(b, latent_dim, generator=rng)
         with torch.no_grad():
             fake = g(z, labels)
         real_in, fake_in = noisy(real), noisy(fake)
@@ -224,7 +242,7 @@ def train_step(run: Run, x: torch.Tensor, y: torch.Tensor | None) -> tuple[float
                     p.clamp_(-spec.clip, spec.clip)
         d_value = float(loss.detach())
     labels = y[torch.randint(n, (b,), generator=rng)] if y is not None else None
-    z = torch.randn(b, cfg.latent_dim, generator=rng)
+    z = torch.randn(b, latent_dim, generator=rng)
     g_loss = generator_loss(cfg.loss, d(noisy(g(z, labels)), labels))
     run.opt_g.zero_grad(set_to_none=True)
     g_loss.backward()
@@ -238,7 +256,7 @@ def _write_outputs(run: Run, out: Path, n_samples: int) -> None:
     from .plots import save_digit_grid, save_scatter
 
     class_labels = run.data.labels if run.config.conditional else None
-    rows, labels = sample_rows(run.sampler, n_samples, run.config.latent_dim, run.config.seed + 2,
+    rows, labels = sample_rows(run.sampler, n_samples, _given(run.config.latent_dim, "latent_dim"), run.config.seed + 2,
                                run.mu, run.sd, run.discrete, class_labels)
     if run.data.kind == "image":
         atomic_write(out / "samples.npy", lambda fh: np.save(fh, digit_images(rows)))
@@ -332,7 +350,8 @@ def _train_locked(config: TrainConfig, out: Path, resume: bool, progress: Callab
     last: dict[str, Any] = {}
 
     def evaluate_now() -> dict[str, Any]:
-        rows, _ = sample_rows(run.sampler, n_samples, config.latent_dim, config.seed + 2, run.mu, run.sd,
+        rows, _ = sample_rows(run.sampler, n_samples, _given(config.latent_dim, "latent_dim"), config.seed + 2,
+                              run.mu, run.sd,
                               run.discrete, class_labels)
         record = {"step": run.step, "elapsed_s": round(time.perf_counter() - start, 3)}
         record.update(evaluate_samples(config.data, rows, seed=config.seed))

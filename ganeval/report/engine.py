@@ -142,6 +142,8 @@ def _disturbed(value: str, spec: ReportSpec, name: str, seed: int | None, distur
         raise InputError(f"candidate {name!r}: disturb applies to builtin:digits[/train|/test] only, got {value!r}")
     split = value.partition("/")[2] or None
     data, idx = load_builtin("digits", split)
+    if data.labels is None:
+        raise DataError("builtin:digits: the bundled set has no labels")
     imgs, info = disturb_digits(digits_images(split), data.labels[idx], disturb["kind"], int(disturb.get("level", 1)),
                                 seed=int(disturb.get("seed", 0)), train_images=digits_images("train"))
     src = ArrayImageSource(f"{value} ({info['kind']} level {info['level']})", imgs, preferred_extractor="digits",
@@ -173,6 +175,8 @@ def _checkpoint(c: CandidateSpec, spec: ReportSpec, seed: int) -> Sample:
     path = Path(spec.resolve(c.value))
     if not path.is_file():
         raise InputError(f"candidate {c.name!r}: checkpoint {path} does not exist")
+    if c.num_samples is None:
+        raise InputError(f"candidate {c.name!r}: a checkpoint needs num_samples = N")
     state = load_checkpoint(path)
     data = state.get("config", {}).get("data")
     rows, _ = generate(state, c.num_samples, seed=seed, threads=spec.threads)
@@ -183,6 +187,8 @@ def _checkpoint(c: CandidateSpec, spec: ReportSpec, seed: int) -> Sample:
 
 def _generator(c: CandidateSpec, spec: ReportSpec, seed: int) -> Sample:
     from ..generators import open_generator
+    if c.num_samples is None:
+        raise InputError(f"candidate {c.name!r}: a generator needs num_samples = N")
     src = open_generator(c.value, num_samples=c.num_samples, seed=seed, batch_size=c.batch_size,
                          value_range=c.value_range, device=spec.device)
     fp = {"input": c.value, "kind": "generator", "sha256": None}
@@ -318,7 +324,7 @@ def compute_metric(metric: str, real: Sample, cand: Sample, spec: ReportSpec) ->
         m = get(metric)
         opts = _options(m, spec)
         level, bootstrap = spec.intervals.get(metric, (None, 200))
-        interval = {"ci": level, "bootstrap": bootstrap, "seed": spec.seed}
+        interval: dict[str, Any] = {"ci": level, "bootstrap": bootstrap, "seed": spec.seed}
         if m.takes == "generator":
             r = ganeval.evaluate(None, cand.generator, [metric], options={metric: opts})[metric]
         elif m.takes == "train-test-fake":
@@ -496,7 +502,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     for run in runs:
         for k, v in _numbers(run["results"]).items():
             values.setdefault(k, []).append(v)
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for k, vs in values.items():
         arr = np.asarray(vs, dtype=np.float64)
         if not np.all(np.isfinite(arr)):

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..errors import DataError
 from .disturb import DISTURBANCE_NAMES, disturb_digits
 
 __all__ = ["run_sanity_suite", "compute_sanity", "sanity_report", "sanity_latex", "sanity_html_table", "EXPECTED", "SANITY_METRICS", "PASS_RHO"]
@@ -50,7 +51,7 @@ EXPECTED: dict[str, dict[str, str]] = _expected()
 def _metrics(real: Any, fake_images: np.ndarray, seed: int) -> dict[str, float]:
     import ganeval
 
-    opts = dict(extractor="digits", cache=False, progress=False, device="cpu", batch_size=500, num_workers=0)
+    opts: dict[str, Any] = dict(extractor="digits", cache=False, progress=False, device="cpu", batch_size=500, num_workers=0)
     fake = ganeval.load_features(fake_images, **opts)
     res = ganeval.evaluate(real, fake, ["fid", "kid", "prdc", "mmd"],
                            options={"kid": {"subsets": 50, "seed": seed}, "prdc": {"k": 5}, "mmd": {"seed": seed}})
@@ -90,6 +91,8 @@ def compute_sanity(*, seed: int = 0, disturbances: tuple[str, ...] = DISTURBANCE
         real = ganeval.load_features("builtin:digits/train", extractor="digits", cache=False, progress=False,
                                      device="cpu", num_workers=0)
         data, idx = load_builtin("digits", "test")
+        if data.labels is None:
+            raise DataError("builtin:digits: the bundled set has no labels")
         test, labels, train = digits_images("test"), data.labels[idx], digits_images("train")
         base = _metrics(real, test, seed)
         step("level 0")
@@ -97,21 +100,21 @@ def compute_sanity(*, seed: int = 0, disturbances: tuple[str, ...] = DISTURBANCE
         sizes: dict[str, list[int]] = {}
         for d in disturbances:
             table[d] = {label: [base[label]] for label, _, _ in SANITY_METRICS}
-            sizes[d] = [base["n"]]
+            sizes[d] = [int(base["n"])]
             for level in range(1, 6):
                 imgs, _ = disturb_digits(test, labels, d, level, seed=seed, train_images=train)
                 vals = _metrics(real, imgs, seed)
                 for label, _, _ in SANITY_METRICS:
                     table[d][label].append(vals[label])
-                sizes[d].append(vals["n"])
+                sizes[d].append(int(vals["n"]))
                 step(f"{d} level {level}")
     finally:
         torch.set_num_threads(old)
     results = []
     for d in disturbances:
         for label, _, _ in SANITY_METRICS:
-            vals = table[d][label]
-            rho = spearmanr(np.arange(6), vals).statistic if np.ptp(vals) > 0 else float("nan")
+            series = table[d][label]
+            rho = spearmanr(np.arange(6), series).statistic if np.ptp(series) > 0 else float("nan")
             rho = None if rho is None or not np.isfinite(rho) else float(rho)
             exp = EXPECTED.get(d, {}).get(label)
             if exp is None:
@@ -121,7 +124,7 @@ def compute_sanity(*, seed: int = 0, disturbances: tuple[str, ...] = DISTURBANCE
             else:
                 verdict = "pass" if (rho >= PASS_RHO if exp == "up" else rho <= -PASS_RHO) else "fail"
             results.append({"disturbance": d, "metric": label, "expected": exp, "spearman": rho, "verdict": verdict,
-                            "values": vals})
+                            "values": series})
     return {"table": table, "sizes": sizes, "results": results, "levels": list(range(6)),
             "wall_s": round(time.perf_counter() - t0, 3), "seed": seed, "pass_rho": PASS_RHO}
 

@@ -92,7 +92,8 @@ _OPTION_RE = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 
 def _command_options(ctx: click.Context) -> set[str] | None:
     """The option strings (``--batch-size``, ``-o``...) of the command being run."""
-    sub = ctx.command.get_command(ctx, ctx.invoked_subcommand) if ctx.invoked_subcommand else None
+    group = ctx.command
+    sub = group.get_command(ctx, ctx.invoked_subcommand) if isinstance(group, click.Group) and ctx.invoked_subcommand else None
     if sub is None:
         return None
     return {o for p in sub.params if isinstance(p, click.Option) for o in (*p.opts, *p.secondary_opts)} | {
@@ -123,7 +124,8 @@ def _drop_foreign_suggestions(message: str, options: set[str] | None) -> str:
 
 
 def _has_option(ctx: click.Context, name: str) -> bool:
-    sub = ctx.command.get_command(ctx, ctx.invoked_subcommand) if ctx.invoked_subcommand else None
+    group = ctx.command
+    sub = group.get_command(ctx, ctx.invoked_subcommand) if isinstance(group, click.Group) and ctx.invoked_subcommand else None
     return sub is not None and any(p.name == name for p in sub.params)
 
 

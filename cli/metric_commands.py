@@ -181,7 +181,7 @@ def list_metrics(as_json: bool) -> None:
     """List every registered metric (built-ins and plug-ins): inputs, outputs, interval, options."""
     from ganeval.metrics.registry import metrics
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, m in metrics().items():
         rows.append({"name": name, "takes": m.takes, "summary": m.one_line(),
                      "outputs": {o.key: o.better for o in m.all_outputs()},

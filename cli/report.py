@@ -23,9 +23,9 @@ def _progress(quiet: bool):
     on a terminal, periodic lines in a log; None when quiet)."""
     if quiet:
         return None
-    from ganeval.progress import progress_bar
+    from ganeval.progress import Progress, progress_bar
 
-    bars = []
+    bars: list[Progress] = []  # the one progress bar, made on the first start()
 
     def start(total: int) -> Callable[[str], None]:
         if not bars:

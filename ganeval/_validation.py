@@ -274,7 +274,8 @@ def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int
     """Return ``value`` as an int, checking it is integral and within [minimum, maximum]."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         if isinstance(value, numbers.Real) and float(value).is_integer():
-            value = int(value)
+            # typeshed types numbers.Real.__trunc__ as returning a protocol, not int
+            value = int(value)  # type: ignore[call-overload]
         else:
             raise ParameterError(f"{name} must be an integer, got {show(value)}")
     value = int(value)

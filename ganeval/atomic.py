@@ -131,14 +131,15 @@ def atomic_output(path: str | os.PathLike, mode: str = "wb", *, what: str = "out
         perms = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
         perms = _new_file_mode()
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp: str | None = tmp_name  # None once moved into place
     try:
         with os.fdopen(fd, mode, encoding=encoding) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, perms)
-        os.replace(tmp, target)
+        os.chmod(tmp_name, perms)
+        os.replace(tmp_name, target)
         tmp = None
         _fsync_dir(target.parent)
     except OSError as exc:

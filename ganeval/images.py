@@ -155,6 +155,7 @@ def images_to_uint8(images: Any, name: str, value_range: Any = DEFAULT_VALUE_RAN
     import torch
 
     lo, hi = check_value_range(value_range)
+    given: object  # the input's torch or numpy dtype, for messages
     if isinstance(images, torch.Tensor):
         t = images.detach()
         given = t.dtype

@@ -165,10 +165,11 @@ def interval(metric: Any, *inputs: Any, ci: float = 0.95, bootstrap: int = 200, 
         raise ParameterError(f"{m.name} has no bootstrap interval (ci=): {m.no_interval}")
     given = m.check_options(options or {}, fill=False)
     metric_seed = given.pop("seed", None)
-    if len(inputs) == 1:
-        inputs = (inputs[0], None)
+    if not 1 <= len(inputs) <= 2:
+        raise ParameterError(f"interval: {m.name} takes one or two inputs (real, fake), got {len(inputs)}")
+    real, fake = inputs[0], (inputs[1] if len(inputs) == 2 else None)
     extra: dict[str, Any] = {"columns": list(columns)} if columns is not None and m.uses_columns else {}
-    return bootstrap_interval(m, *inputs, ci=ci, bootstrap=bootstrap, seed=seed, metric_seed=metric_seed,
+    return bootstrap_interval(m, real, fake, ci=ci, bootstrap=bootstrap, seed=seed, metric_seed=metric_seed,
                               resampling=m.resampling, progress=progress, **extra, **given)
 
 

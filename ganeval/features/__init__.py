@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import numpy as np
 
@@ -209,6 +209,7 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
     """
     from ..distributed import is_distributed
     from ..sources import open_source
+    from ..sources.images import ImageSource
     from .cache import cache_key, load_entry, load_shared, store_shared
     from .engine import resolve_device, run_extraction, run_extraction_outputs
     from .precision import uses_tf32
@@ -237,7 +238,7 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
     used_tf32 = uses_tf32(dev, tf32)
     if used_tf32:
         info["tf32"] = True
-    fingerprint = src.fingerprint() if cache else None
+    fingerprint = cast(ImageSource, src).fingerprint() if cache else None  # kind "images" names the interface
     key = (cache_key(fingerprint, ext.name, sha, ext.preprocessing, precision="tf32" if used_tf32 else None)
            if fingerprint else None)
     expected = len(src) if getattr(src, "length_known", True) else None

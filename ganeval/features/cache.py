@@ -119,7 +119,7 @@ def entry_checksum(features: np.ndarray, logits: np.ndarray | None) -> str:
         if arr is not None:
             a = np.ascontiguousarray(arr, dtype=np.float64)
             h.update(f"{a.shape}".encode())
-            h.update(memoryview(a).cast("B"))
+            h.update(a.data.cast("B"))
     return h.hexdigest()
 
 
@@ -261,9 +261,10 @@ def load_shared(key: str | None, name: str, *, expected_images: int | None = Non
     if all(have) or not any(have):
         return entry, key
     src = have.index(True)
-    arrays = broadcast_arrays(_entry_arrays(entry) if rank == src else None, src,
+    # rank ``src`` has the entry (have[src] is True)
+    arrays = broadcast_arrays(_entry_arrays(entry) if rank == src and entry is not None else None, src,
                               what=f"sending the cached features of {name}")
-    extra = broadcast_object((entry["skipped"], entry["info"]) if rank == src else None, src,
+    extra = broadcast_object((entry["skipped"], entry["info"]) if rank == src and entry is not None else None, src,
                              what=f"sending the cached features of {name}")
     shared = {"features": arrays["features"], "logits": arrays.get("logits"), "skipped": extra[0], "info": extra[1],
               "extras": {k[len("extra_"):]: v for k, v in arrays.items() if k.startswith("extra_")}}

@@ -73,5 +73,6 @@ def init_digits_cnn(seed: int = 0) -> DigitsCNN:
         for module in (net.conv1, net.conv2, net.conv3, net.fc1, net.fc2):
             fan_in = module.weight[0].numel()
             module.weight.copy_(torch.randn(module.weight.shape, generator=gen) * math.sqrt(2.0 / fan_in))
-            module.bias.zero_()
+            if module.bias is not None:  # every layer here has one
+                module.bias.zero_()
     return net

@@ -40,6 +40,7 @@ def train_digits_cnn(*, seed: int = 0, epochs: int = 40, batch_size: int = 32, l
     import torch
     import torch.nn.functional as F
 
+    from ..errors import DataError
     from ..sources.builtin import load_builtin
     from .digits import DigitsExtractor, digits_images
     from .digits_net import init_digits_cnn
@@ -49,6 +50,8 @@ def train_digits_cnn(*, seed: int = 0, epochs: int = 40, batch_size: int = 32, l
     def inputs(split: str):
         imgs = torch.from_numpy(np.repeat(digits_images(split)[:, None], 3, axis=1))
         data, idx = load_builtin("digits", split)
+        if data.labels is None:
+            raise DataError("builtin:digits: the bundled set has no labels")
         return ext.prepare(imgs), torch.from_numpy(data.labels[idx])
 
     x_train, y_train = inputs("train")

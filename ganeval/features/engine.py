@@ -93,8 +93,10 @@ def _batches(source: Any, extractor: Any, batch_size: int, num_workers: int, pin
     if getattr(source, "random_access", False):
         n = len(source)
         mine = my_batches(-(-n // batch_size), rank, world)
-        loader = torch.utils.data.DataLoader(
-            _DecodeDataset(source, extractor.prepare),
+        loader: torch.utils.data.DataLoader[Any] = torch.utils.data.DataLoader(
+            # DataLoader takes any map-style dataset (``__getitem__``/``__len__``); its stub wants a
+            # torch Dataset, which would import torch with this module
+            _DecodeDataset(source, extractor.prepare),  # type: ignore[arg-type]
             batch_sampler=[list(range(b * batch_size, min(n, (b + 1) * batch_size))) for b in mine],
             num_workers=num_workers, collate_fn=_collate, pin_memory=pin,
         )

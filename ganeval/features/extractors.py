@@ -98,6 +98,7 @@ class InceptionExtractor(FileWeightsExtractor):
 
     name = "inception"
     extra_outputs = ("spatial",)
+    preprocessing: str  # one of PREPROCESSING_MODES, set in __init__
 
     def __init__(self, weights: str | Path | None = None, preprocessing: str = "tf", *,
                  state_dict: Any = None, dims: int = 2048):

@@ -117,6 +117,9 @@ class LPIPSVGG(nn.Module):
     [0.0, 0.0]
     """
 
+    shift: torch.Tensor  # buffers registered in __init__
+    scale: torch.Tensor
+
     def __init__(self, backbone: str | Path | None = None, linear: str | Path | None = None, *,
                  state_dict: Mapping[str, Any] | None = None) -> None:
         super().__init__()

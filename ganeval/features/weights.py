@@ -20,7 +20,7 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -381,8 +381,8 @@ def hf_cached_file(repo_id: str, filename: str, cache: Path | None = None) -> tu
 
 
 def resolve_model_weights(path: str | Path | None, *, what: str, env_var: str,
-                          hf_files: list[tuple[str, str]] = (), hub_files: list[str] = (),
-                          other_files: list[Path] = ()) -> Path:
+                          hf_files: Sequence[tuple[str, str]] = (), hub_files: Sequence[str] = (),
+                          other_files: Sequence[Path] = ()) -> Path:
     """The weights file of an optional extractor, found on disk in the documented order.
 
     1. ``path`` (``--weights``), else the environment variable ``env_var``: used as given

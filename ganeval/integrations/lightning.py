@@ -38,7 +38,8 @@ try:  # the unified package first, then the standalone one
     import lightning.pytorch as _pl
 except ImportError:  # pragma: no cover - depends on what is installed
     try:
-        import pytorch_lightning as _pl
+        # the same API from its older distribution: mypy sees two modules bound to one name
+        import pytorch_lightning as _pl  # type: ignore[no-redef]
     except ImportError as exc:
         raise ImportError("ganeval.integrations.lightning needs PyTorch Lightning: "
                           "pip install lightning (or pytorch-lightning)") from exc
@@ -105,13 +106,13 @@ class EvaluatorCallback(_pl.Callback):
         self.seed = check_int(seed, "seed", minimum=0)
         self.sample = sample or _latent_sample
         self.prefix = str(prefix)
-        self._make = evaluator
         self.evaluator: Evaluator | None = evaluator if isinstance(evaluator, Evaluator) else None
+        self._make: Callable[[Any], Any] | None = None if isinstance(evaluator, Evaluator) else evaluator
         #: the floats logged by the last evaluation
         self.last: dict[str, float] = {}
 
     def setup(self, trainer: Any, pl_module: Any, stage: str) -> None:
-        if self.evaluator is None:
+        if self.evaluator is None and self._make is not None:  # one of the two is set
             made = self._make(pl_module.device)
             if not isinstance(made, Evaluator):
                 raise ParameterError(f"evaluator factory returned {type(made).__name__}, not an Evaluator")

@@ -180,7 +180,8 @@ class Option:
         if self.type == "int":
             if not float(value).is_integer():
                 raise ParameterError(f"{label} must be {self.describe()}, got {show(value)}")
-            value = int(value)
+            # typeshed types numbers.Real.__trunc__ as returning a protocol, not int
+            value = int(value)  # type: ignore[call-overload]
         else:
             value = float(value)
             if math.isnan(value):

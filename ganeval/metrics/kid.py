@@ -169,7 +169,7 @@ def _kernel_(g, gamma: float, coef0: float, degree: int):
         chunk += coef0
         if degree > 4:  # few roundings matter more than speed for a rare high degree
             chunk **= degree
-        elif degree > 1:
+        elif scratch is not None:  # 1 < degree <= 4
             base = scratch[:chunk.shape[0]]
             np.copyto(base, chunk)
             for _ in range(degree - 1):
@@ -224,6 +224,7 @@ class _Members:
 
     def __init__(self, idx: np.ndarray, n: int, rows):
         self.count = idx.shape[0]
+        self.dense: Any  # a numpy array or a torch tensor, as ``rows``
         if _is_np(rows):
             self.dense = np.zeros((idx.shape[0], n), dtype=rows.dtype)
             np.put_along_axis(self.dense, idx, 1.0, axis=1)

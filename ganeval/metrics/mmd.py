@@ -216,6 +216,8 @@ def make_kernel(kernel: str, dim: int, *, degree: int = 3, gamma: float | None =
     if isinstance(bandwidth, str):
         if bandwidth != "median":
             raise ParameterError(f"bandwidth must be a positive number or 'median', got {bandwidth!r}")
+        if x is None or y is None:
+            raise ParameterError("bandwidth='median' needs the rows x and y")
         bandwidth = median_bandwidth(x, y, seed=seed)
     k = Kernel("rbf", bandwidth=check_positive(bandwidth, "bandwidth"))
     k.check_range(np.zeros((1, 1)), np.zeros((1, 1)))

@@ -158,10 +158,12 @@ def perceptual_path_length(generator: Callable[[Any], Any], *, latent_dim: int, 
             t, z0, z1 = t.to(device), z0.to(device), z1.to(device)
             if space == "z":
                 lat = torch.cat([slerp(z0, z1, t), slerp(z0, z1, t + epsilon)])
-            else:
+            elif mapping is not None:  # space "w": mapping checked on entry
                 w0, w1 = mapping(z0), mapping(z1)
                 tt = t.view(-1, *([1] * (w0.ndim - 1)))
                 lat = torch.cat([torch.lerp(w0, w1, tt), torch.lerp(w0, w1, tt + epsilon)])
+            else:  # unreachable: checked on entry
+                raise ParameterError("ppl: space='w' needs mapping (z -> w)")
             img = prepare_ppl_images(torch.as_tensor(generator(lat)), crop).float()
             d = lpips(img[:n], img[n:]).double() / epsilon**2
             dists.append(d.cpu().numpy())

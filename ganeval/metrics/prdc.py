@@ -123,6 +123,7 @@ def _knn_radii2(x, k: int):
     """Squared distance from each row of ``x`` to its k-th nearest other row."""
     n = x.shape[0]
     sq = _row_sq(x)
+    best: Any  # a numpy array or a torch tensor, as ``x``
     if _is_np(x):
         best = np.full((n, k), np.inf)
     else:
@@ -172,6 +173,9 @@ def prdc_core(x, y, k: int, *, backend: str = "auto") -> dict[str, float]:
         fake_r2 = _knn_radii2(y, k)
         n_real, n_fake = x.shape[0], y.shape[0]
         x_sq, y_sq = _row_sq(x), _row_sq(y)
+        inside_count: Any  # numpy arrays or torch tensors, as ``x``
+        recall_hit: Any
+        covered: Any
         if _is_np(x):
             inside_count = np.zeros(n_fake)            # real balls holding fake j
             recall_hit = np.zeros(n_real, dtype=bool)  # real i inside some fake ball

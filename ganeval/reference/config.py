@@ -271,6 +271,8 @@ def estimate_memory(config: TrainConfig, n_samples: int) -> int:
         widths = [latent, *config.hidden, dim]
         params = 2 * sum(a * b for a, b in zip(widths[:-1], widths[1:]))
     weights = params * 4 * 5  # weights, gradients, two Adam moments, the EMA copy
+    if config.batch_size is None:
+        raise ParameterError("estimate_memory needs a validated config (batch_size is unset)")
     step = config.batch_size * (g_act + 2 * d_act) * 4 * 8
     sampling = min(n_samples, 65536) * 3 * g_act * 4 + n_samples * dim * 8 * 3
     return int(weights + max(step, sampling))

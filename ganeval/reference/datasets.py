@@ -22,6 +22,7 @@ train/test split (half each, per mode) is fixed too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -99,7 +100,7 @@ for _name, _text in (
     ("ring8", "8 Gaussians on a circle of radius 2, std 0.02: 10,000 2-D points, label = mode"),
     ("grid25", "25 Gaussians on the grid {-4,-2,0,2,4}^2, std 0.05: 10,000 2-D points, label = mode"),
 ):
-    register_builtin(_name, (lambda n=_name: mixture_data(n)), _text)
+    register_builtin(_name, partial(mixture_data, _name), _text)
 
 
 # -- what the trainer needs to know about each set ------------------------------------------

@@ -42,7 +42,7 @@ MARKER_FORMAT = "ganeval-train-run"
 OUR_FILES = (CHECKPOINT, METRICS_LOG, "samples.npy", "samples_pixels.npy", "samples.png", "sample_labels.npy", LOCK)
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[IO[Any]], None], mode: str = "wb") -> Path:
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[Any]], Any], mode: str = "wb") -> Path:
     """Write ``path`` atomically through :func:`ganeval.atomic.atomic_write`.
 
     A symlink is followed (its target is replaced, the link kept); a path that exists and is

@@ -138,5 +138,7 @@ def generate(checkpoint: str | os.PathLike | dict[str, Any], n: int, *, seed: in
         if lab.size == 0 or lab.min() < 0 or lab.max() >= run.data.n_classes:
             raise ParameterError(f"labels must be class indices in [0, {run.data.n_classes - 1}], got {labels!r}")
         class_labels = lab
+    if config.latent_dim is None:
+        raise ParameterError("the checkpoint's config has no latent_dim")
     with deterministic(threads):
         return sample_rows(run.sampler, n, config.latent_dim, seed, run.mu, run.sd, run.discrete, class_labels)

@@ -79,6 +79,8 @@ class SmirnovLayer(torch.nn.Module):
     [[1.0, 20.0]]
     """
 
+    knots: torch.Tensor  # registered buffer: the sorted columns of ``real``
+
     def __init__(self, real: Any):
         super().__init__()
         arr = as_features(real, "real", min_samples=2)

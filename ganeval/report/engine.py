@@ -452,7 +452,7 @@ def run_spec(spec: ReportSpec, *, runs_dir: Path, on_step: Callable[[str], None]
 
 
 #: what --verify accepts: exact on the same machine and thread count; across machines
-TOLERANCE = {"same_machine": {"rtol": 0.0, "atol": 0.0},
+TOLERANCE: dict[str, dict[str, Any]] = {"same_machine": {"rtol": 0.0, "atol": 0.0},
              "other_machine": {"rtol": 1e-6, "atol": 1e-9,
                                "note": "metrics of fixed inputs; training runs and generators may differ "
                                        "more across CPUs and torch versions (see docs/report.md)"}}

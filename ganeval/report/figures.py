@@ -267,7 +267,7 @@ def curves_figure(curves_by_seed: dict[int, list[dict[str, Any]]], title: str):
     fig = _figure(2.8 * per_row, 2.5 * rows + 0.3)
     for i, k in enumerate(keys):
         ax = fig.add_subplot(rows, per_row, i + 1)
-        allv = []
+        allv: list[float] = []
         for seed, recs in sorted(curves_by_seed.items()):
             pts = [(r["step"], r[k]) for r in recs if isinstance(r.get(k), (int, float))]
             if pts:

@@ -26,7 +26,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ..errors import ParameterError
 
@@ -128,7 +128,7 @@ class ReportFolder:
     """
 
     def __init__(self, out: str | os.PathLike, *, overwrite: bool = False,
-                 protected: list[tuple[str, str | os.PathLike]] | None = None, what: str = "--out"):
+                 protected: Sequence[tuple[str, str | os.PathLike]] | None = None, what: str = "--out"):
         text = os.fspath(out)
         if not str(text).strip():
             raise ParameterError(f"{what}: empty path; give the folder to write the report into")

@@ -37,7 +37,7 @@ def environment(threads: int, device: str) -> dict[str, Any]:
     """
     from ..version import __version__
 
-    versions = {"ganeval": __version__, "python": platform.python_version()}
+    versions: dict[str, str | None] = {"ganeval": __version__, "python": platform.python_version()}
     versions.update({name: _version(dist) for name, dist in _PACKAGES.items()})
     return {
         "versions": versions,
@@ -85,7 +85,7 @@ def array_sha256(arr: np.ndarray) -> str:
     """sha256 of an array's dtype, shape and bytes."""
     arr = np.ascontiguousarray(arr)
     h = hashlib.sha256(f"{arr.dtype.str}\0{arr.shape}\0".encode())
-    h.update(memoryview(arr).cast("B"))
+    h.update(arr.data.cast("B"))
     return h.hexdigest()
 
 

@@ -120,13 +120,13 @@ def run_reference_suite(out: Any, *, steps: int | None = None, seeds: Sequence[i
     on_step = progress(total) if progress is not None else None
     folder = ReportFolder(out, overwrite=overwrite)
     try:
-        subs = {}
+        subs: dict[str, dict[str, Any]] = {}
         for d, spec in specs.items():
             sub = build_from_spec(spec, folder.path(d), spec_text=texts[d], protect_base=False,
                                   progress=(lambda _n: on_step) if on_step is not None else None)
             subs[d] = sub
         write_file(folder.path("report.md"), suite_markdown(subs))
-        index = {"format": FORMAT, "format_version": FORMAT_VERSION, "ganeval_version": __version__,
+        index: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION, "ganeval_version": __version__,
                  "suite": "reference", "title": "ganeval reference benchmark", "spec_text": None,
                  "reports": list(subs), "steps": {d: (DEFAULT_STEPS[d] if steps is None else steps) for d in subs},
                  "seeds": list(seeds), "wall_s": {d: s["provenance"]["total_wall_s"] for d, s in subs.items()}}

@@ -473,7 +473,11 @@ def _verify_reference_suite(folder: Path, report: dict[str, Any], rtol: float | 
             continue
         subs[d] = sub_report
         steps = report["steps"][d]
-        want = _render(lambda d=d, steps=steps: reference_suite_specs(steps=steps, seeds=report["seeds"], data=[d])[d])
+
+        def suite_text(d: str = d, steps: Any = steps) -> str:
+            return reference_suite_specs(steps=steps, seeds=report["seeds"], data=[d])[d]
+
+        want = _render(suite_text)
         if sub_report.get("suite") is not None or sub_report.get("spec_text") != want:
             out.lines.append(f"{d}: not the reference suite's report (its spec is not the suite's for {d}, "
                              f"{steps} steps, seeds {report['seeds']})")

@@ -156,12 +156,6 @@ def write_report(report: dict[str, Any], folder: Path) -> list[str]:
 
 # -- markdown --------------------------------------------------------------------------------
 
-def _md(text: str) -> str:
-    """``text`` safe inside a Markdown table cell (no markup, no column break, one line)."""
-    text = " ".join(str(text).split())
-    return "".join("\\" + ch if ch in "\\`*_[]<>|#" else ch for ch in text)
-
-
 def _md_cell(c: Cell) -> str:
     text = f"**{c.value}** {c.spread_text()}".rstrip() if c.best else c.text()
     return text.replace("[", "\\[").replace("]", "\\]").replace("<", "\\<")

@@ -60,7 +60,8 @@ def open_source(spec: Any, *, name: str | None = None, **options: Any) -> Source
     if callable(spec):
         from .images import GeneratorImageSource
 
-        return GeneratorImageSource(name or getattr(spec, "__name__", "generator"), spec, **options, **image_options)
+        label = name or str(getattr(spec, "__name__", "generator"))
+        return GeneratorImageSource(label, spec, **options, **image_options)
     if not isinstance(spec, (str, os.PathLike)):
         raise InputError(f"{name or 'input'}: cannot read an input of type {type(spec).__name__}")
     text = os.fspath(spec)

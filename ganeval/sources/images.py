@@ -48,7 +48,7 @@ import logging
 import os
 import zipfile
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -115,7 +115,7 @@ def to_rgb_array(img: Any) -> np.ndarray:
     return np.array(img.convert("RGB"), dtype=np.uint8)
 
 
-def decode_image(data: bytes | str | os.PathLike | io.IOBase, name: str) -> np.ndarray:
+def decode_image(data: bytes | str | os.PathLike | io.IOBase | IO[bytes], name: str) -> np.ndarray:
     """Decode one image file (a path, its bytes or an open binary stream) to RGB ``uint8``
     (H, W, 3).
 
@@ -456,7 +456,7 @@ class ArrayImageSource(ImageSource):
             return None
         if self._fingerprint is None:
             h = hashlib.sha256(f"array\0{self.images.shape}\0".encode())
-            h.update(memoryview(self.images).cast("B"))
+            h.update(self.images.data.cast("B"))
             self._fingerprint = h.hexdigest()
         return self._fingerprint
 

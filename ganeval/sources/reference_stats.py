@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError
-from .base import StatsSource
+from .base import Source, StatsSource
 from ..statistics import FeatureStats, load_stats_file
 
 __all__ = ["reference_names", "open_reference_stats", "open_published", "import_statistics", "ImportedStats"]
@@ -89,7 +89,7 @@ def open_published(name: str, *, sha256: str | None = None) -> StatsSource:
     if path.suffix == ".pkl":
         from .pickles import stats_from_pickle
 
-        src = stats_from_pickle(path)
+        src: Source = stats_from_pickle(path)
     else:
         from .arrays import open_npz
 

@@ -155,7 +155,7 @@ def table_from_frame(frame: Any, name: str = "dataframe") -> Table:
         if values.dtype.kind in "biuf":
             data[col] = values.astype(np.float64)
         else:
-            obj = []
+            obj: list[Any] = []
             for v in values:
                 if v is None or (isinstance(v, float) and math.isnan(v)) or str(v) in ("<NA>", "NaT"):
                     obj.append(None)
@@ -182,7 +182,7 @@ def _table_from_array(name: str, arr: np.ndarray, columns: Sequence[str] | None)
     if arr.shape[0] == 0:
         raise DataError(f"{name}: has no rows")
     named = columns is not None and len(columns) == arr.shape[1]
-    names = [str(c) for c in columns] if named else [f"x{j}" for j in range(arr.shape[1])]
+    names = [str(c) for c in columns] if columns is not None and named else [f"x{j}" for j in range(arr.shape[1])]
     data = {c: arr[:, j].astype(np.float64) for j, c in enumerate(names)}
     return Table(name, names, data, named=named)
 

@@ -73,8 +73,15 @@ from .results import MetricResult
 from .sources.base import ArraySource
 from .sources.images import ImageSource
 from .statistics import FeatureStats
-from .streaming import (StreamingMetric, StreamState, as_moments_state, as_row_tensor, new_state, stream_kind,
-                        stream_sides)
+from .streaming import (
+    StreamingMetric,
+    StreamState,
+    as_moments_state,
+    as_row_tensor,
+    new_state,
+    stream_kind,
+    stream_sides,
+)
 
 __all__ = ["Evaluator", "DEFAULT_METRICS"]
 

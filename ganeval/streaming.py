@@ -583,7 +583,8 @@ class StreamingMetric:
 
     def compute_from(self, states: Mapping[str, StreamState]) -> MetricResult:
         """The metric over the given states (e.g. gathered copies of :attr:`states`)."""
-        missing = [s for s in self.sides if states[s].n == 0 and not (self.kind == "moments" and not as_moments_state(states[s]).empty)]
+        missing = [s for s in self.sides
+                   if states[s].n == 0 and not (self.kind == "moments" and not as_moments_state(states[s]).empty)]
         if missing:
             if self.kind == "logits":
                 raise DataError("compute() needs logits; none were added (call update() first)")

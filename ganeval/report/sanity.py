@@ -51,7 +51,8 @@ EXPECTED: dict[str, dict[str, str]] = _expected()
 def _metrics(real: Any, fake_images: np.ndarray, seed: int) -> dict[str, float]:
     import ganeval
 
-    opts: dict[str, Any] = dict(extractor="digits", cache=False, progress=False, device="cpu", batch_size=500, num_workers=0)
+    opts: dict[str, Any] = dict(extractor="digits", cache=False, progress=False, device="cpu", batch_size=500,
+                                num_workers=0)
     fake = ganeval.load_features(fake_images, **opts)
     res = ganeval.evaluate(real, fake, ["fid", "kid", "prdc", "mmd"],
                            options={"kid": {"subsets": 50, "seed": seed}, "prdc": {"k": 5}, "mmd": {"seed": seed}})

@@ -21,8 +21,7 @@ from ._validation import as_features, check_choice
 from .errors import DataError, ParameterError
 from .images import DEFAULT_VALUE_RANGE, check_layout, check_value_range
 from .results import MetricResult
-from .sources import Source, open_source
-from .sources.base import ArraySource, StatsSource
+from .sources import ArraySource, Source, StatsSource, open_source
 from .statistics import FeatureStats
 
 __all__ = ["Features", "load_features", "evaluate"]

@@ -60,7 +60,7 @@ Examples
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Iterable, Mapping, cast
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, cast
 
 import numpy as np
 
@@ -70,8 +70,6 @@ from .errors import DataError, ParameterError
 from .images import DEFAULT_VALUE_RANGE, check_layout, check_value_range, images_to_uint8
 from .metrics.registry import get as get_metric
 from .results import MetricResult
-from .sources.base import ArraySource
-from .sources.images import ImageSource
 from .statistics import FeatureStats
 from .streaming import (
     StreamingMetric,
@@ -82,6 +80,10 @@ from .streaming import (
     stream_kind,
     stream_sides,
 )
+
+if TYPE_CHECKING:
+    from .sources.base import ArraySource
+    from .sources.images import ImageSource
 
 __all__ = ["Evaluator", "DEFAULT_METRICS"]
 
@@ -437,10 +439,10 @@ class Evaluator:
         src = open_generator(generator, num_samples=num_samples, seed=seed, batch_size=batch_size,
                              value_range=self.value_range, device=self.device, layout=self.layout)
         if src.kind == "images":  # the kind names the interface
-            for batch in cast(ImageSource, src).iter_batches(batch_size):
+            for batch in cast("ImageSource", src).iter_batches(batch_size):
                 self.update(batch, real=real)
         else:
-            self.update(cast(ArraySource, src).array, real=real)
+            self.update(cast("ArraySource", src).array, real=real)
 
     # -- results ---------------------------------------------------------------------------
     @property

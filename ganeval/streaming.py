@@ -74,7 +74,8 @@ if TYPE_CHECKING:  # torch is imported lazily at run time
     import torch
 
 __all__ = ["StreamingMetric", "StreamState", "MomentsState", "RowsState", "stream_kind", "stream_sides",
-           "StreamingFID", "StreamingKID", "StreamingPRDC", "StreamingIS", "as_row_tensor"]
+           "StreamingFID", "StreamingKID", "StreamingPRDC", "StreamingIS", "as_row_tensor", "as_moments_state",
+           "as_rows_state"]
 
 #: metrics whose compute runs on the rows' device (a torch core beside the numpy entry)
 _ON_DEVICE = {"kid": kid_from_tensors, "prdc": prdc_from_tensors}

@@ -93,8 +93,8 @@ _OPTION_RE = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 def _command_options(ctx: click.Context) -> set[str] | None:
     """The option strings (``--batch-size``, ``-o``...) of the command being run."""
     group = ctx.command
-    name = ctx.invoked_subcommand
-    sub = group.get_command(ctx, name) if isinstance(group, click.Group) and name else None
+    sub_name = ctx.invoked_subcommand
+    sub = group.get_command(ctx, sub_name) if isinstance(group, click.Group) and sub_name else None
     if sub is None:
         return None
     return {o for p in sub.params if isinstance(p, click.Option) for o in (*p.opts, *p.secondary_opts)} | {
@@ -126,8 +126,8 @@ def _drop_foreign_suggestions(message: str, options: set[str] | None) -> str:
 
 def _has_option(ctx: click.Context, name: str) -> bool:
     group = ctx.command
-    name = ctx.invoked_subcommand
-    sub = group.get_command(ctx, name) if isinstance(group, click.Group) and name else None
+    sub_name = ctx.invoked_subcommand
+    sub = group.get_command(ctx, sub_name) if isinstance(group, click.Group) and sub_name else None
     return sub is not None and any(p.name == name for p in sub.params)
 
 

@@ -82,10 +82,37 @@ _EXTRACTORS: dict[str, Callable[..., Any]] = {"inception": _inception, "digits":
 _WITH_ARCH = {"dinov2", "clip", "inception"}  # names that take ":ARCH" (inception: ":64|192|768|2048")
 
 
+#: entry-point group through which installed packages register extractors
+EXTRACTOR_ENTRY_POINTS = "ganeval.extractors"
+_PLUGINS_LOADED = False
+
+
 def register_extractor(name: str, factory: Callable[..., Any]) -> None:
     """Register ``factory(weights=None, preprocessing=None) -> ImageExtractor`` as ``name``
-    (``preprocessing=None``: the extractor's default)."""
+    (``preprocessing=None``: the extractor's default). Installed packages do the same with
+    an entry point in the ``ganeval.extractors`` group (``NAME = "pkg.module:factory"``)."""
+    if not isinstance(name, str) or not name or ":" in name or name == "auto":
+        raise ParameterError(f"extractor name must be a word without ':' and not 'auto', got {name!r}")
     _EXTRACTORS[name] = factory
+
+
+def _load_plugins() -> None:
+    """Register the extractors of installed packages (once; a broken one is a warning)."""
+    global _PLUGINS_LOADED
+    if _PLUGINS_LOADED:
+        return
+    _PLUGINS_LOADED = True
+    import warnings
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=EXTRACTOR_ENTRY_POINTS):
+        if ep.name in _EXTRACTORS:
+            continue
+        try:
+            register_extractor(ep.name, ep.load())
+        except Exception as exc:  # a broken plug-in must not break ganeval
+            warnings.warn(f"extractor plug-in {ep.name!r} ({ep.value}) could not be loaded: "
+                          f"{type(exc).__name__}: {exc}", stacklevel=2)
 
 
 def extractor_names() -> list[str]:
@@ -96,6 +123,7 @@ def extractor_names() -> list[str]:
     >>> extractor_names()
     ['clip', 'digits', 'dinov2', 'inception']
     """
+    _load_plugins()
     return sorted(_EXTRACTORS)
 
 
@@ -115,6 +143,7 @@ def get_extractor(name: str, *, weights: str | Path | None = None, preprocessing
     ...
     ganeval.errors.ParameterError: extractor must be one of 'auto', 'clip', 'digits', 'dinov2', 'inception'; got 'vgg'
     """
+    _load_plugins()
     base, sep, arch = name.partition(":") if isinstance(name, str) else (name, "", "")
     if base not in _EXTRACTORS or (sep and base not in _WITH_ARCH):
         options = ", ".join(repr(n) for n in ["auto", *extractor_names()])

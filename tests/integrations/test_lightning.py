@@ -50,7 +50,9 @@ class TinyGAN(pl.LightningModule):
         return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(z), batch_size=8)
 '''
 
-exec(MODULE)  # TinyGAN, here and in the DDP script alike
+_NAMESPACE: dict = {}
+exec(MODULE, _NAMESPACE)  # TinyGAN, here and in the DDP script alike
+TinyGAN = _NAMESPACE["TinyGAN"]
 
 OPTS = {"kid": {"subsets": 5, "subset_size": 20}}
 

@@ -37,13 +37,17 @@ def _param_name(metric: Any, opt: Any) -> str:
     return f"opt_{name}" if name in _RESERVED_PARAMS and name != "seed" else name
 
 
+def _flag(metric: Any, opt: Any) -> str:
+    """The command-line flag of a metric option (``--metric-name`` when it collides)."""
+    return opt.cli_flag if _param_name(metric, opt) == opt.name else f"--{metric.name}-{opt.name.replace('_', '-')}"
+
+
 def _option_decorators(metric: Any) -> list:
     decorators = []
     for opt in metric.all_options():
         if opt.name == "seed":
             continue  # the shared --seed
-        pname = _param_name(metric, opt)
-        flag = opt.cli_flag if pname == opt.name else f"--{metric.name}-{opt.name.replace('_', '-')}"
+        pname, flag = _param_name(metric, opt), _flag(metric, opt)
         default_text = "chosen by the metric" if opt.default is None else str(opt.default).lower() \
             if isinstance(opt.default, bool) else str(opt.default)
         help_text = f"{opt.help} [{opt.describe()}; default: {default_text}]".strip()
@@ -135,7 +139,7 @@ def parse_metric_options(metric: Any, kw: dict[str, Any]) -> dict[str, Any]:
     except ParameterError as exc:  # name the flag the user typed
         text = str(exc)
         for opt in metric.all_options():
-            text = text.replace(f"option {opt.name} ", f"{opt.cli_flag} ")
+            text = text.replace(f"option {opt.name} ", f"{_flag(metric, opt)} ")
         raise ParameterError(text) from None
 
 

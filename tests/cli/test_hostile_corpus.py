@@ -68,6 +68,14 @@ BASE_ARGS: dict[str, list[str]] = {
     "memorization": ["{A}", "{B}", "--json"],
     "prd": ["{A}", "{B}", "--clusters", "3", "--runs", "2", "--json"],
     "metrics": ["--json"],
+    "realism": ["{A}", "{B}", "--k", "3", "--json"],
+    "rarity": ["{A}", "{B}", "--k", "3", "--json"],
+    "mifid": ["{A}", "{B}", "--json"],
+    "top-pr": ["{A}", "{B}", "--json"],
+    "p-precision-recall": ["{A}", "{B}", "--json"],
+    "data-copying": ["{A}", "{B}", "{B}", "--json"],
+    "fld": ["{A}", "{B}", "{B}", "--json"],
+    "ppl": ["{CKPT}", "--num-samples", "4", "--json"],  # no LPIPS weights here: one clear error line
     "extractors": ["--json"],
 }
 

@@ -229,6 +229,31 @@ for _module in COMMAND_MODULES:
         cli.add_command(_command)
 
 
+class _StatsGroup(click.Group):
+    """``ganeval stats SOURCE -o OUT`` (compute) and ``ganeval stats import FILE -o OUT``."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        if args and args[0] in self.commands:
+            return super().resolve_command(ctx, args)
+        return "compute", self.commands["compute"], args
+
+
+def _add_stats_group() -> None:
+    from .stats_import import IMPORT_COMMAND
+
+    compute = cli.commands.pop("stats")
+    group = _StatsGroup("stats", short_help="Write or import mean/covariance statistics (.npz).",
+                        help="Write the mean and covariance of SOURCE's features (ganeval stats SOURCE -o OUT.npz), "
+                             "or convert published statistics (ganeval stats import FILE -o OUT.npz).",
+                        invoke_without_command=False, no_args_is_help=True)
+    group.add_command(compute, "compute")
+    group.add_command(IMPORT_COMMAND)
+    cli.add_command(group)
+
+
+_add_stats_group()
+
+
 def _add_metric_commands() -> None:
     """One generated command per registered metric without a hand-written one (plug-ins too)."""
     from ganeval.metrics.registry import metrics

@@ -51,7 +51,8 @@ BASE_ARGS: dict[str, list[str]] = {
     "prdc": ["{A}", "{B}", "--k", "3", "--json"],
     "mmd": ["{A}", "{B}", "--json"],
     "eval": ["{A}", "{B}", "--metrics", "fid,prdc,mmd", "--json"],
-    "stats": ["{A}", "-o", "{OUT}"],
+    "stats compute": ["{A}", "-o", "{OUT}"],
+    "stats import": ["{A}", "-o", "{OUT}"],
     "ecdf": ["{A}", "{B}", "--json"],
     "c2st": ["{A}", "{B}", "--folds", "2", "--json"],
     "nested-f1": ["{T}", "{T}", "--target", "t", "--model", "logreg", "--json"],
@@ -409,8 +410,9 @@ def test_hostile_corpus(name, corpus, checkpoint, tmp_path, monkeypatch):
                 case(f"input {a} = {bad_name}", base[:i] + [str(bad_path)] + base[i + 1:])
                 if "--extractor" in options and (bad_path.is_dir() or bad_path.suffix == ".zip"):
                     # image inputs through the offline extractor, so decoding itself is exercised
+                    workers = ["--num-workers", "0"] if "--num-workers" in options else []
                     case(f"input {a} = {bad_name} (--extractor digits)", base[:i] + [str(bad_path)] + base[i + 1:]
-                         + ["--extractor", "digits", "--num-workers", "0"])
+                         + ["--extractor", "digits", *workers])
     # each output replaced by each bad output
     for i, a in enumerate(base):
         if a == "{OUT}":

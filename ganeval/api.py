@@ -69,6 +69,16 @@ class Features:
             self.extra_stats[output] = FeatureStats.from_features(self.extras[output], name=f"{self.name}[{output}]")
         return self.extra_stats[output]
 
+    def need_output_rows(self, output: str, metric: str) -> np.ndarray:
+        """Rows of the extractor output ``output``: ``""`` the main features, else an extra
+        output (``"spatial"``) extracted with ``outputs=(output,)``."""
+        if not output:
+            return self.need_rows(metric)
+        if output not in self.extras:
+            raise DataError(f"{self.name}: {metric} needs {output!r} feature rows, but this input has none "
+                            f"(image inputs give them with the Inception; statistics files hold only moments)")
+        return self.extras[output]
+
     def need_logits(self) -> np.ndarray:
         if self.logits is not None:
             return self.logits
@@ -248,6 +258,10 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
             if any(m.takes == "train-test-fake" for m in unlabelled):
                 test_f = _table_features(real, real_test, columns, categorical, skip_invalid, None)[1]
         else:
+            outputs = tuple(dict.fromkeys([*extract_options.get("outputs", ()),
+                                           *(m.features for m in unlabelled if m.features)]))
+            if outputs:  # extra extractor outputs the metrics read (sFID: "spatial"), in the same pass
+                extract_options = {**extract_options, "outputs": outputs}
             real_f, fake_f = _read_pair(real, fake, unlabelled, extractor, read_options, skip_invalid,
                                         extract_options)
             test_f = None
@@ -305,7 +319,33 @@ def _read_pair(real: Any, fake: Any, wanted: list[Any], extractor: str, source_o
         return load_features(x, extractor=extractor, source_options=src_opts, **extract_options)
 
     needs_real = any(len(m.inputs()) > 1 for m in wanted)
-    return (load(real) if needs_real else None), load(fake)
+    real_f = load(real) if needs_real else None
+    if real_f is not None and real_f.rows is None and real_f.stats is not None \
+            and any(m.takes not in ("moments", "logits", "one-sample") for m in wanted):
+        _add_batch_images(real_f, real, extractor, src_opts, extract_options)
+    return real_f, load(fake)
+
+
+def _add_batch_images(features: Features, spec: Any, extractor: str, source_options: Mapping[str, Any],
+                      extract_options: Mapping[str, Any]) -> None:
+    """An ADM reference batch holds its moments (``mu``, ``sigma``, ``mu_s``, ``sigma_s``) and
+    its images (``arr_0``): metrics on rows (precision/recall) read the images' features, as
+    ADM's evaluator does, while FID and sFID keep the stored moments."""
+    import zipfile
+
+    if not isinstance(spec, (str, os.PathLike)) or not os.fspath(spec).endswith(".npz"):
+        return
+    try:
+        with zipfile.ZipFile(os.fspath(spec)) as zf:
+            if "arr_0.npy" not in zf.namelist():
+                return
+    except (OSError, zipfile.BadZipFile):
+        return
+    from .sources.arrays import open_adm_images
+
+    images = features_of(open_adm_images(spec), extractor=extractor, **extract_options)
+    features.rows, features.logits, features.extras = images.rows, images.logits, images.extras
+    features.info = {**images.info, **{k: v for k, v in features.info.items() if v is not None}}
 
 
 def _table_features(real: Any, fake: Any, columns: Any, categorical: Any, skip_invalid: bool,
@@ -329,6 +369,16 @@ def _inputs_of(metric: Any, real: Features | None, fake: Features,
                test: Features | None = None) -> tuple[list[Any], tuple[str, ...]]:
     """The positional inputs ``metric.takes`` asks for, and what they are called."""
     label = f"{metric.name}"
+    if metric.features:  # an extra extractor output (sFID: "spatial")
+        out = metric.features
+        if metric.takes == "moments":
+            return [real.need_extra_stats(out), fake.need_extra_stats(out)], (real.name, fake.name)
+        if metric.takes in ("one-sample", "logits"):
+            return [fake.need_output_rows(out, label)], (fake.name,)
+        if metric.takes == "train-test-fake":
+            return ([f.need_output_rows(out, label) for f in (real, test, fake)],
+                    (real.name, test.name, fake.name))
+        return [real.need_output_rows(out, label), fake.need_output_rows(out, label)], (real.name, fake.name)
     if metric.takes == "train-test-fake":
         return [real.need_rows(label), test.need_rows(label), fake.need_rows(label)], (real.name, test.name,
                                                                                         fake.name)
@@ -351,7 +401,9 @@ def _compute(metric: Any, real: Features | None, fake: Features, options: dict[s
     from .uncertainty import interval
 
     if metric.takes == "moments":  # an interval needs the rows
-        inputs, labels = [real.need_rows(f"{metric.name} --ci"), fake.need_rows(f"{metric.name} --ci")], None
+        label = f"{metric.name} --ci"
+        inputs, labels = [real.need_output_rows(metric.features, label),
+                          fake.need_output_rows(metric.features, label)], None
     else:
         inputs, labels = _inputs_of(metric, real, fake)
     return interval(metric, *inputs, ci=ci, bootstrap=bootstrap, seed=seed, options=options, columns=cols,

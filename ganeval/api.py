@@ -141,14 +141,14 @@ def features_of(source: Source, *, extractor: str = "auto", **extract_options: A
     raise DataError(f"{source.name}: unknown kind of input {source.kind!r}")  # pragma: no cover
 
 
-def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extractor: str = "auto",
+def evaluate(real: Any, fake: Any, metrics: str | Iterable[str] | None = None, *, extractor: str = "auto",
              options: Mapping[str, Mapping[str, Any]] | None = None,
              source_options: Mapping[str, Any] | None = None, allow_mismatch: bool = False,
              ci: float | None = None, bootstrap: int = 200, seed: int = 0,
              num_samples: int | None = None, generator_seed: int = 0, value_range: Any = DEFAULT_VALUE_RANGE,
              layout: str = "auto", read_as: str = "auto", columns: Any = None, categorical: Any = None, skip_invalid: bool = False,
              target: str | None = None, real_test: Any = None, names: tuple[str, str] | None = None,
-             progress_bootstrap: Callable[[int], None] | None = None,
+             progress_bootstrap: Callable[[int], None] | None = None, protocol: str | None = None,
              **extract_options: Any) -> dict[str, MetricResult]:
     """Compute any registered metrics between ``real`` and ``fake``, reading each input once.
 
@@ -166,8 +166,9 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
         generator (``"pkg.module:factory"`` or an object with ``latent_dim``); for one that
         takes a training set, a held-out set and a generated set (C_T, FLD), ``real`` is the
         training set and ``real_test`` the held-out real rows.
-    metrics : str or iterable of registered metric names
-        One name or several, e.g. ``["fid", "kid", "prdc"]`` (see ``ganeval.metrics.names()``).
+    metrics : str or iterable of registered metric names, optional
+        One name or several, e.g. ``["fid", "kid", "prdc"]`` (see ``ganeval.metrics.names()``);
+        default ``"fid"``, or every metric of ``protocol``.
     options : mapping of metric name to keyword options
         e.g. ``{"kid": {"subsets": 50}, "prdc": {"k": 3}}``; checked against each metric's
         declared options before anything is read.
@@ -200,6 +201,14 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
         missing value, the class column and held-out real rows of nested F1.
     names : (str, str), optional
         What ``real`` and ``fake`` are called in the results (default: as read).
+    protocol : str, optional
+        A preset of :mod:`ganeval.protocols` (``"adm"``, ``"edm2"``, ``"clean-fid"``,
+        ``"stylegan"``, ``"torch-fidelity"``, ``"pytorch-fid"``): it fixes the extractor,
+        preprocessing, metrics and their options (``metrics``, ``extractor``,
+        ``preprocessing`` and ``options`` may only agree with it or leave it open); each
+        result's settings hold ``"protocol"``, and its keys are the protocol's (EDM2's
+        ``"fd_dinov2"``). A warning says when the generated sample count is not the one
+        the protocol is defined for.
     **extract_options
         How image inputs become features, as for :func:`load_features` (``batch_size=``,
         ``device=``, ``tf32=``, ...). With ``tf32=True`` on CUDA the results' settings hold
@@ -219,6 +228,15 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     """
     from .metrics.registry import get
 
+    if protocol is not None:
+        rest = dict(source_options=source_options, allow_mismatch=allow_mismatch, ci=ci, bootstrap=bootstrap,
+                    seed=seed, num_samples=num_samples, generator_seed=generator_seed, value_range=value_range,
+                    layout=layout, read_as=read_as, columns=columns, categorical=categorical,
+                    skip_invalid=skip_invalid, target=target, real_test=real_test, names=names,
+                    progress_bootstrap=progress_bootstrap)
+        return _evaluate_protocol(protocol, real, fake, metrics, extractor, options, rest, extract_options)
+    if metrics is None:
+        metrics = ("fid",)
     wanted = [get(m) for m in dict.fromkeys((metrics,) if isinstance(metrics, str) else metrics)]
     if not wanted:
         raise ParameterError("metrics: give at least one metric")
@@ -295,6 +313,33 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
             results[m.name] = _labelled(m, real, fake, real_test, target, columns, categorical, skip_invalid,
                                         opts[m.name], names)
     return {m.name: results[m.name] for m in wanted}
+
+
+def _evaluate_protocol(protocol: str, real: Any, fake: Any, metrics: Any, extractor: str,
+                       options: Mapping[str, Mapping[str, Any]] | None, rest: dict[str, Any],
+                       extract_options: Mapping[str, Any]) -> dict[str, MetricResult]:
+    """:func:`evaluate` under a protocol preset: one evaluation per pass of its table."""
+    import warnings
+
+    from .protocols import get_protocol, plan
+
+    extract_options = dict(extract_options)
+    passes = plan(protocol, metrics, extractor=extractor, preprocessing=extract_options.pop("preprocessing", None),
+                  options=options)
+    p = get_protocol(protocol)
+    out: dict[str, MetricResult] = {}
+    for ps in passes:
+        got = evaluate(real, fake, list(ps.metrics), extractor=ps.extractor, options=ps.options,
+                       preprocessing=ps.preprocessing, **rest, **extract_options)
+        for metric, r in got.items():
+            key = ps.keys[metric]
+            out[key] = MetricResult(key, r.values, {**r.settings, "protocol": p.name}, n_real=r.n_real,
+                                    n_fake=r.n_fake)
+    n_fake = next((r.n_fake for r in out.values() if r.n_fake is not None), None)
+    if p.num_fake is not None and n_fake is not None and n_fake != p.num_fake:
+        warnings.warn(f"protocol {p.name!r} is defined for {p.num_fake} generated samples; {n_fake} were given, "
+                      f"so the numbers are not comparable with published {p.name} numbers", stacklevel=3)
+    return out
 
 
 def _checked_options(wanted: list[Any], options: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict]:

@@ -321,7 +321,7 @@ def _evaluate_protocol(protocol: str, real: Any, fake: Any, metrics: Any, extrac
     """:func:`evaluate` under a protocol preset: one evaluation per pass of its table."""
     import warnings
 
-    from .protocols import get_protocol, plan
+    from .protocols import Chunks, get_protocol, plan
 
     extract_options = dict(extract_options)
     passes = plan(protocol, metrics, extractor=extractor, preprocessing=extract_options.pop("preprocessing", None),
@@ -329,9 +329,22 @@ def _evaluate_protocol(protocol: str, real: Any, fake: Any, metrics: Any, extrac
     p = get_protocol(protocol)
     out: dict[str, MetricResult] = {}
     for ps in passes:
-        got = evaluate(real, fake, list(ps.metrics), extractor=ps.extractor, options=ps.options,
-                       preprocessing=ps.preprocessing, **rest, **extract_options)
-        for metric, r in got.items():
+        # options fixed per sample count (ADM's IS splits) wait for the sample count: the
+        # metrics without them run first (the feature cache serves the second run)
+        later = [m for m in ps.metrics if any(isinstance(v, Chunks) for v in ps.options[m].values())]
+        first = [m for m in ps.metrics if m not in later]
+        common = dict(extractor=ps.extractor, preprocessing=ps.preprocessing, **rest, **extract_options)
+        got = evaluate(real, fake, first, options={m: ps.options[m] for m in first}, **common) if first else {}
+        if later:
+            n = next((r.n_fake for r in got.values() if r.n_fake is not None), None)
+            if n is None:
+                n = load_features(fake, extractor=ps.extractor, preprocessing=ps.preprocessing,
+                                  **extract_options).n
+            opts = {m: {k: (v.resolve(n) if isinstance(v, Chunks) else v) for k, v in ps.options[m].items()}
+                    for m in later}
+            got.update(evaluate(real, fake, later, options=opts, **common))
+        for metric in ps.metrics:
+            r = got[metric]
             key = ps.keys[metric]
             out[key] = MetricResult(key, r.values, {**r.settings, "protocol": p.name}, n_real=r.n_real,
                                     n_fake=r.n_fake)

@@ -12,7 +12,7 @@ says which agreement with the reference tool the tests hold):
 
 - ``adm``: guided-diffusion ``evaluations/evaluator.py`` (Dhariwal & Nichol 2021,
   arXiv:2105.05233): the TF FID Inception (``tf`` resize), IS over consecutive chunks of
-  5,000 samples (10 splits of the 50,000), FID and sFID (spatial features,
+  5,000 samples (:class:`Chunks`: ``ceil(n / 5000)`` splits, 10 at 50,000), FID and sFID (spatial features,
   :mod:`ganeval.metrics.sfid`) against the reference batch's stored moments, and the
   improved precision and recall of Kynkäänniemi et al. 2019 (arXiv:1904.06991) with k = 3
   on pool3 features against the reference batch's images (``prdc`` with ``k=3``: the same
@@ -48,7 +48,7 @@ from typing import Any, Iterable, Mapping
 
 from .errors import ParameterError
 
-__all__ = ["Pass", "Protocol", "PROTOCOLS", "names", "get_protocol", "plan", "PlannedPass"]
+__all__ = ["Chunks", "Pass", "Protocol", "PROTOCOLS", "names", "get_protocol", "plan", "PlannedPass"]
 
 
 @dataclass(frozen=True)
@@ -81,15 +81,28 @@ class Protocol:
         return [(key, m, o) for p in self.passes for key, (m, o) in p.metrics.items()]
 
 
+@dataclass(frozen=True)
+class Chunks:
+    """An option fixed per sample count: ``ceil(n_fake / size)`` (ADM's IS: splits of 5,000)."""
+
+    size: int
+
+    def resolve(self, n: int) -> int:
+        return max(1, -(-int(n) // self.size))
+
+    def __repr__(self) -> str:
+        return f"one per {self.size} samples"
+
+
 _INCEPTION = "inception"
 
 #: the presets, by name
 PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
     Protocol("adm", "guided-diffusion evaluations/evaluator.py (Dhariwal & Nichol 2021, arXiv:2105.05233)",
-             (Pass(_INCEPTION, "tf", {"is": ("is", {"splits": 10}), "fid": ("fid", {"eps": 0.0}),
+             (Pass(_INCEPTION, "tf", {"is": ("is", {"splits": Chunks(5000)}), "fid": ("fid", {"eps": 0.0}),
                                       "sfid": ("sfid", {"eps": 0.0}), "prdc": ("prdc", {"k": 3})}),),
              num_fake=50_000, real="an ADM reference batch (.npz: arr_0 images, mu/sigma, mu_s/sigma_s)",
-             notes="IS over chunks of 5,000 (10 splits at 50,000); precision/recall: k-NN manifolds, k=3, pool3",
+             notes="IS over chunks of 5,000 (ceil(n/5000) splits); precision/recall: k-NN manifolds, k=3, pool3",
              aliases={"inception_score": "is", "precision": "prdc", "recall": "prdc"}),
     Protocol("pytorch-fid", "pytorch-fid fid_score.py (Seitzer, github.com/mseitzer/pytorch-fid)",
              (Pass(_INCEPTION, "pytorch-fid", {"fid": ("fid", {"eps": 0.0})}),),
@@ -205,6 +218,9 @@ def plan(protocol: Any, metrics: str | Iterable[str] | None = None, *, extractor
                 if label in given and by_key[label][0] == key:
                     user.update(given[label])
             for opt, value in user.items():
+                if isinstance(fixed.get(opt), Chunks) and value is not None:
+                    raise ParameterError(f"option {metric}.{opt}={value!r} contradicts protocol {p.name!r}, "
+                                         f"which fixes {metric}.{opt} to {fixed[opt]!r}")
                 if opt in fixed and value != fixed[opt]:
                     raise ParameterError(f"option {metric}.{opt}={value!r} contradicts protocol {p.name!r}, "
                                          f"which fixes {metric}.{opt}={fixed[opt]!r}")

@@ -60,9 +60,11 @@ class Features:
 
     def need_extra_stats(self, output: str) -> FeatureStats:
         """Moments of the extra output ``output`` (``"spatial"``: ADM's sFID features), from a
-        statistics file's ``mu_s``/``sigma_s`` or from the rows extracted with
-        ``outputs=("spatial",)``."""
+        statistics file's ``mu_s``/``sigma_s``, from the rows extracted with
+        ``outputs=("spatial",)``, or from feature rows given as they are."""
         if output not in self.extra_stats:
+            if output not in self.extras and self._given_rows():
+                return self.need_stats()  # rows given as they are: read as that output's rows
             if output not in self.extras:
                 raise DataError(f"{self.name}: has no {output!r} features (image inputs need the Inception with "
                                 f"outputs=({output!r},); statistics files need mu_s/sigma_s)")
@@ -72,12 +74,18 @@ class Features:
     def need_output_rows(self, output: str, metric: str) -> np.ndarray:
         """Rows of the extractor output ``output``: ``""`` the main features, else an extra
         output (``"spatial"``) extracted with ``outputs=(output,)``."""
-        if not output:
+        if not output or (output not in self.extras and self._given_rows()):
             return self.need_rows(metric)
         if output not in self.extras:
             raise DataError(f"{self.name}: {metric} needs {output!r} feature rows, but this input has none "
                             f"(image inputs give them with the Inception; statistics files hold only moments)")
         return self.extras[output]
+
+    def _given_rows(self) -> bool:
+        """Feature rows given as they are (no extractor ran): a metric that reads an extra
+        output (sFID) reads them as that output, as the Inception Score reads a 2-D array
+        as logits."""
+        return self.rows is not None and self.info.get("extractor") in (None, "identity")
 
     def need_logits(self) -> np.ndarray:
         if self.logits is not None:

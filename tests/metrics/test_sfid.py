@@ -109,3 +109,14 @@ def test_stats_files_with_spatial_moments(tmp_path):
         ms.append(_moments(s))
     r = ganeval.evaluate(str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), ["sfid"])
     assert r["sfid"].value == pytest.approx(frechet_distance(*ms[0], *ms[1]), rel=1e-12)
+
+
+def test_feature_rows_given_as_they_are_are_read_as_spatial_rows():
+    """A plain 2-D array (no extractor ran) is taken as the spatial features themselves, as
+    the Inception Score takes a 2-D array as logits; with --ci the rows are resampled."""
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=(40, 3)), rng.normal(size=(30, 3)) + 0.5
+    r = ganeval.evaluate(a, b, ["sfid"])["sfid"]
+    assert r.value == pytest.approx(frechet_distance(*_moments(a), *_moments(b)), rel=1e-12)
+    ri = ganeval.evaluate(a, b, ["sfid"], ci=0.9, bootstrap=10)["sfid"]
+    assert ri.ci_low <= ri.value <= ri.ci_high

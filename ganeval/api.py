@@ -237,11 +237,11 @@ def evaluate(real: Any, fake: Any, metrics: str | Iterable[str] | None = None, *
     from .metrics.registry import get
 
     if protocol is not None:
-        rest = dict(source_options=source_options, allow_mismatch=allow_mismatch, ci=ci, bootstrap=bootstrap,
-                    seed=seed, num_samples=num_samples, generator_seed=generator_seed, value_range=value_range,
-                    layout=layout, read_as=read_as, columns=columns, categorical=categorical,
-                    skip_invalid=skip_invalid, target=target, real_test=real_test, names=names,
-                    progress_bootstrap=progress_bootstrap)
+        rest = {"source_options": source_options, "allow_mismatch": allow_mismatch, "ci": ci,
+                "bootstrap": bootstrap, "seed": seed, "num_samples": num_samples, "generator_seed": generator_seed,
+                "value_range": value_range, "layout": layout, "read_as": read_as, "columns": columns,
+                "categorical": categorical, "skip_invalid": skip_invalid, "target": target,
+                "real_test": real_test, "names": names, "progress_bootstrap": progress_bootstrap}
         return _evaluate_protocol(protocol, real, fake, metrics, extractor, options, rest, extract_options)
     if metrics is None:
         metrics = ("fid",)
@@ -341,7 +341,7 @@ def _evaluate_protocol(protocol: str, real: Any, fake: Any, metrics: Any, extrac
         # metrics without them run first (the feature cache serves the second run)
         later = [m for m in ps.metrics if any(isinstance(v, Chunks) for v in ps.options[m].values())]
         first = [m for m in ps.metrics if m not in later]
-        common = dict(extractor=ps.extractor, preprocessing=ps.preprocessing, **rest, **extract_options)
+        common = {"extractor": ps.extractor, "preprocessing": ps.preprocessing, **rest, **extract_options}
         got = evaluate(real, fake, first, options={m: ps.options[m] for m in first}, **common) if first else {}
         if later:
             n = next((r.n_fake for r in got.values() if r.n_fake is not None), None)

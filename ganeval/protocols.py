@@ -43,12 +43,13 @@ ganeval.errors.ParameterError: preprocessing 'clean' contradicts protocol 'pytor
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .errors import ParameterError
 
-__all__ = ["Chunks", "Pass", "Protocol", "PROTOCOLS", "names", "get_protocol", "plan", "PlannedPass"]
+__all__ = ["PROTOCOLS", "Chunks", "Pass", "PlannedPass", "Protocol", "get_protocol", "names", "plan"]
 
 
 @dataclass(frozen=True)

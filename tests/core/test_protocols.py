@@ -63,12 +63,12 @@ def test_subsets_and_aliases():
 
 
 @pytest.mark.parametrize("kwargs, pattern", [
-    (dict(metrics=["kid"]), r"metric 'kid' contradicts protocol 'adm', whose metrics are is, fid, sfid, prdc"),
-    (dict(options={"prdc": {"k": 5}}), r"option prdc.k=5 contradicts protocol 'adm', which fixes prdc.k=3"),
-    (dict(options={"is": {"splits": 10}}), r"option is.splits=10 contradicts protocol 'adm'"),
-    (dict(extractor="dinov2"), r"extractor 'dinov2' contradicts protocol 'adm', which fixes extractor 'inception'"),
-    (dict(preprocessing="clean"), r"preprocessing 'clean' contradicts protocol 'adm', which fixes .*'tf'"),
-    (dict(options={"kid": {"subsets": 3}}), r"options for 'kid' contradict protocol 'adm'"),
+    ({"metrics": ["kid"]}, r"metric 'kid' contradicts protocol 'adm', whose metrics are is, fid, sfid, prdc"),
+    ({"options": {"prdc": {"k": 5}}}, r"option prdc.k=5 contradicts protocol 'adm', which fixes prdc.k=3"),
+    ({"options": {"is": {"splits": 10}}}, r"option is.splits=10 contradicts protocol 'adm'"),
+    ({"extractor": "dinov2"}, r"extractor 'dinov2' contradicts protocol 'adm', which fixes extractor 'inception'"),
+    ({"preprocessing": "clean"}, r"preprocessing 'clean' contradicts protocol 'adm', which fixes .*'tf'"),
+    ({"options": {"kid": {"subsets": 3}}}, r"options for 'kid' contradict protocol 'adm'"),
 ])
 def test_contradictions_name_both(kwargs, pattern):
     with pytest.raises(ParameterError, match=pattern):
@@ -84,7 +84,7 @@ def test_evaluate_checks_before_reading_anything(tmp_path):
 
 
 def test_cli_contradiction_is_one_line_exit_2():
-    from ganeval_cli.main import cli  # noqa: F401  (import name of the cli package)
+    from ganeval_cli.main import cli
 
     r = CliRunner().invoke(cli, ["eval", "a.npz", "b.npz", "--protocol", "adm", "--k", "5"])
     assert r.exit_code == 2 and "option prdc.k=5 contradicts protocol 'adm'" in r.output
@@ -147,7 +147,7 @@ def test_adm_protocol_through_evaluate(adm_env):
     assert any("defined for 50000 generated samples; 10 were given" in str(w.message) for w in caught)
     assert list(r) == ["is", "fid", "sfid", "prdc"]
     assert all(x.settings["protocol"] == "adm" for x in r.values())
-    opts = dict(extractor="inception", preprocessing="tf", device="cpu", num_workers=0, outputs=("spatial",))
+    opts = {"extractor": "inception", "preprocessing": "tf", "device": "cpu", "num_workers": 0, "outputs": ("spatial",)}
     s = extract_features(d / "samples.npz", **opts)
     rr = extract_features(ref["arr_0"], **opts)
 

@@ -179,3 +179,26 @@ def test_cli_eval_protocol_adm_json(adm_env):
     assert set(res) == {"is", "fid", "sfid", "prdc"}
     assert {"precision", "recall"} <= set(res["prdc"]) and res["sfid"]["value"] > 0
     assert all(v["settings"]["protocol"] == "adm" for v in res.values())
+
+
+def test_edm2_two_passes_from_dataset_refs_pickles(tmp_path):
+    """Two EDM2 dataset-refs pickles: the inception pass reads their fid moments, the dinov2
+    pass their fd_dinov2 moments (no network runs); results are keyed fid and fd_dinov2."""
+    import pickle
+
+    rng = np.random.default_rng(7)
+    moments = {}
+    for name, shift in (("ref", 0.0), ("gen", 0.4)):
+        pool, dino = rng.normal(size=(40, 5)) + shift, rng.normal(size=(40, 4)) * (1 + shift)
+        mom = {k: {"mu": x.mean(0), "sigma": np.cov(x, rowvar=False)} for k, x in (("fid", pool), ("fd_dinov2", dino))}
+        (tmp_path / f"{name}.pkl").write_bytes(pickle.dumps({"num_images": 40, **mom}))
+        moments[name] = mom
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = ganeval.evaluate(str(tmp_path / "ref.pkl"), str(tmp_path / "gen.pkl"), protocol="edm2")
+    assert list(r) == ["fid", "fd_dinov2"]
+    for key in ("fid", "fd_dinov2"):
+        a, b = moments["ref"][key], moments["gen"][key]
+        want = frechet_distance(a["mu"], a["sigma"], b["mu"], b["sigma"])
+        assert r[key].value == pytest.approx(want, rel=1e-12) and r[key].settings["protocol"] == "edm2"
+    assert r["fd_dinov2"].metric == "fd_dinov2" and r["fd_dinov2"].value != pytest.approx(r["fid"].value)

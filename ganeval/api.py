@@ -604,5 +604,7 @@ def _with_inputs(r: MetricResult, real: Features | None, fake: Features) -> Metr
 
     two_sided = r.metric in _registered() and len(get(r.metric).inputs()) > 1
     n_real = r.n_real if r.n_real is not None else (real.n if real is not None and two_sided else None)
+    if r.n_real is None and two_sided and get(r.metric).takes == "moments" and real.stats is not None:
+        n_real = real.stats.n or None  # stored moments (an ADM reference batch: count unknown), not its rows
     n_fake = r.n_fake if r.n_fake is not None else fake.n
     return MetricResult(r.metric, r.values, settings, n_real=n_real, n_fake=n_fake)

@@ -7,10 +7,14 @@ import click
 from ganeval.api import evaluate, load_features
 from ganeval.metrics.registry import get as get_metric
 from ganeval.errors import ParameterError
+from ganeval.protocols import names as protocol_names
 
 from ._common import (atomic_output_path, emit, emit_many, extraction_kwargs, extraction_options, json_option,
                       mismatch_option, seed_option)
 from .extra_metrics import check_interval_args, infinity_option, interval_options, run_infinity
+
+
+PROTOCOL_NAMES = protocol_names()
 
 
 def _run_one(metric: str, real, fake, as_json: bool, kw: dict, options: dict, *, ci=None, bootstrap=200,
@@ -157,7 +161,12 @@ def _value_range(text: str) -> tuple[float, float]:
 @click.argument("fake", required=False)
 @click.option("--metrics", default="fid,kid,prdc", show_default=True,
               help="Comma-separated metric names: any registered metric the inputs can feed "
-                   "(see `ganeval metrics`), e.g. fid,kid,is,prdc,mmd,cmmd,prd,vendi,ecdf,c2st.")
+                   "(see `ganeval metrics`), e.g. fid,kid,is,prdc,mmd,cmmd,prd,vendi,ecdf,c2st. "
+                   "With --protocol: default the protocol's metrics; given, a subset of them.")
+@click.option("--protocol", type=click.Choice(PROTOCOL_NAMES), default=None,
+              help="A published evaluation protocol (docs/protocols.md): fixes the extractor, preprocessing, "
+                   "metrics and their options; an option that contradicts it is an error. Every result "
+                   "records it.")
 @click.option("--kid-subsets", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--kid-subset-size", type=click.IntRange(min=2), default=None,
               help="default: min(1000, n_real, n_fake)")
@@ -186,8 +195,9 @@ def _value_range(text: str) -> tuple[float, float]:
 @interval_options
 @extraction_options
 @json_option
-def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, generator, num_samples, value_range,
-             layout, metric_options, target, real_test, seed, ci, bootstrap, as_json, **kw):
+@click.pass_context
+def eval_cmd(ctx, real, fake, metrics, protocol, kid_subsets, kid_subset_size, k, splits, generator, num_samples,
+             value_range, layout, metric_options, target, real_test, seed, ci, bootstrap, as_json, **kw):
     """Several metrics at once, reading (and extracting) each input only once.
 
     FAKE is a path/builtin input, or omitted with --generator. Under torchrun
@@ -207,12 +217,24 @@ def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, gener
         raise ParameterError("--num-samples applies to --generator only")
     if generator is not None and num_samples is None:
         raise ParameterError("--num-samples is required with --generator")
-    names = [m.strip() for m in metrics.split(",") if m.strip()]
-    opts: dict = {"kid": {"subsets": kid_subsets, "subset_size": kid_subset_size}, "prdc": {"k": k},
-                  "is": {"splits": splits}}
-    opts = {m: o for m, o in opts.items() if m in names}
+    given = {p for p in ("metrics", "kid_subsets", "kid_subset_size", "k", "splits")
+             if ctx.get_parameter_source(p) is not click.core.ParameterSource.DEFAULT}
+    asked = None  # under a protocol without --metrics: all of its metrics
+    if protocol is not None and "metrics" not in given:
+        from ganeval.protocols import get_protocol
+
+        names = list(dict.fromkeys(m for _, m, _ in get_protocol(protocol).all_metrics()))
+    else:
+        names = asked = [m.strip() for m in metrics.split(",") if m.strip()]
+    flags = {"kid": {"subsets": ("kid_subsets", kid_subsets), "subset_size": ("kid_subset_size", kid_subset_size)},
+             "prdc": {"k": ("k", k)}, "is": {"splits": ("splits", splits)}}
+    opts: dict = {}
+    for m, values in flags.items():  # under a protocol, only the flags given (the defaults are its own)
+        chosen = {o: v for o, (flag, v) in values.items() if protocol is None or flag in given}
+        if m in names and chosen:
+            opts[m] = chosen
     for m in names:
-        if get_metric(m).seeded:
+        if m in _registered_names() and get_metric(m).seeded:
             opts.setdefault(m, {})["seed"] = seed
     for m, values in _dotted_options(metric_options, names).items():
         opts.setdefault(m, {}).update(values)
@@ -224,7 +246,12 @@ def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, gener
         gen_kw = {"value_range": _value_range(value_range), "layout": layout}
         if generator is not None:
             gen_kw.update(num_samples=num_samples, generator_seed=seed)
-        results = evaluate(real, fake if generator is None else generator, names, options=opts, ci=ci,
+        if protocol is not None:
+            gen_kw["protocol"] = protocol
+            if ex.get("extractor") == "auto":
+                ex.pop("extractor")
+        results = evaluate(real, fake if generator is None else generator,
+                           names if protocol is None else asked, options=opts, ci=ci,
                            bootstrap=bootstrap, seed=seed, target=target, real_test=real_test, **gen_kw, **ex)
         if rank_and_world()[0] == 0:
             emit_many(results, as_json, metric="eval", real=real, fake=fake if generator is None else generator)
@@ -233,6 +260,12 @@ def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, gener
             import torch.distributed as dist
 
             dist.destroy_process_group()
+
+
+def _registered_names() -> list[str]:
+    from ganeval.metrics.registry import names
+
+    return names()
 
 
 def _dotted_options(items: tuple[str, ...], names: list[str]) -> dict[str, dict]:

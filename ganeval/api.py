@@ -60,14 +60,32 @@ class Features:
 
     def need_extra_stats(self, output: str) -> FeatureStats:
         """Moments of the extra output ``output`` (``"spatial"``: ADM's sFID features), from a
-        statistics file's ``mu_s``/``sigma_s`` or from the rows extracted with
-        ``outputs=("spatial",)``."""
+        statistics file's ``mu_s``/``sigma_s``, from the rows extracted with
+        ``outputs=("spatial",)``, or from feature rows given as they are."""
         if output not in self.extra_stats:
+            if output not in self.extras and self._given_rows():
+                return self.need_stats()  # rows given as they are: read as that output's rows
             if output not in self.extras:
                 raise DataError(f"{self.name}: has no {output!r} features (image inputs need the Inception with "
                                 f"outputs=({output!r},); statistics files need mu_s/sigma_s)")
             self.extra_stats[output] = FeatureStats.from_features(self.extras[output], name=f"{self.name}[{output}]")
         return self.extra_stats[output]
+
+    def need_output_rows(self, output: str, metric: str) -> np.ndarray:
+        """Rows of the extractor output ``output``: ``""`` the main features, else an extra
+        output (``"spatial"``) extracted with ``outputs=(output,)``."""
+        if not output or (output not in self.extras and self._given_rows()):
+            return self.need_rows(metric)
+        if output not in self.extras:
+            raise DataError(f"{self.name}: {metric} needs {output!r} feature rows, but this input has none "
+                            f"(image inputs give them with the Inception; statistics files hold only moments)")
+        return self.extras[output]
+
+    def _given_rows(self) -> bool:
+        """Feature rows given as they are (no extractor ran): a metric that reads an extra
+        output (sFID) reads them as that output, as the Inception Score reads a 2-D array
+        as logits."""
+        return self.rows is not None and self.info.get("extractor") in (None, "identity")
 
     def need_logits(self) -> np.ndarray:
         if self.logits is not None:
@@ -131,14 +149,14 @@ def features_of(source: Source, *, extractor: str = "auto", **extract_options: A
     raise DataError(f"{source.name}: unknown kind of input {source.kind!r}")  # pragma: no cover
 
 
-def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extractor: str = "auto",
+def evaluate(real: Any, fake: Any, metrics: str | Iterable[str] | None = None, *, extractor: str = "auto",
              options: Mapping[str, Mapping[str, Any]] | None = None,
              source_options: Mapping[str, Any] | None = None, allow_mismatch: bool = False,
              ci: float | None = None, bootstrap: int = 200, seed: int = 0,
              num_samples: int | None = None, generator_seed: int = 0, value_range: Any = DEFAULT_VALUE_RANGE,
              layout: str = "auto", read_as: str = "auto", columns: Any = None, categorical: Any = None, skip_invalid: bool = False,
              target: str | None = None, real_test: Any = None, names: tuple[str, str] | None = None,
-             progress_bootstrap: Callable[[int], None] | None = None,
+             progress_bootstrap: Callable[[int], None] | None = None, protocol: str | None = None,
              **extract_options: Any) -> dict[str, MetricResult]:
     """Compute any registered metrics between ``real`` and ``fake``, reading each input once.
 
@@ -156,8 +174,9 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
         generator (``"pkg.module:factory"`` or an object with ``latent_dim``); for one that
         takes a training set, a held-out set and a generated set (C_T, FLD), ``real`` is the
         training set and ``real_test`` the held-out real rows.
-    metrics : str or iterable of registered metric names
-        One name or several, e.g. ``["fid", "kid", "prdc"]`` (see ``ganeval.metrics.names()``).
+    metrics : str or iterable of registered metric names, optional
+        One name or several, e.g. ``["fid", "kid", "prdc"]`` (see ``ganeval.metrics.names()``);
+        default ``"fid"``, or every metric of ``protocol``.
     options : mapping of metric name to keyword options
         e.g. ``{"kid": {"subsets": 50}, "prdc": {"k": 3}}``; checked against each metric's
         declared options before anything is read.
@@ -190,6 +209,14 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
         missing value, the class column and held-out real rows of nested F1.
     names : (str, str), optional
         What ``real`` and ``fake`` are called in the results (default: as read).
+    protocol : str, optional
+        A preset of :mod:`ganeval.protocols` (``"adm"``, ``"edm2"``, ``"clean-fid"``,
+        ``"stylegan"``, ``"torch-fidelity"``, ``"pytorch-fid"``): it fixes the extractor,
+        preprocessing, metrics and their options (``metrics``, ``extractor``,
+        ``preprocessing`` and ``options`` may only agree with it or leave it open); each
+        result's settings hold ``"protocol"``, and its keys are the protocol's (EDM2's
+        ``"fd_dinov2"``). A warning says when the generated sample count is not the one
+        the protocol is defined for.
     **extract_options
         How image inputs become features, as for :func:`load_features` (``batch_size=``,
         ``device=``, ``tf32=``, ...). With ``tf32=True`` on CUDA the results' settings hold
@@ -209,6 +236,15 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     """
     from .metrics.registry import get
 
+    if protocol is not None:
+        rest = {"source_options": source_options, "allow_mismatch": allow_mismatch, "ci": ci,
+                "bootstrap": bootstrap, "seed": seed, "num_samples": num_samples, "generator_seed": generator_seed,
+                "value_range": value_range, "layout": layout, "read_as": read_as, "columns": columns,
+                "categorical": categorical, "skip_invalid": skip_invalid, "target": target,
+                "real_test": real_test, "names": names, "progress_bootstrap": progress_bootstrap}
+        return _evaluate_protocol(protocol, real, fake, metrics, extractor, options, rest, extract_options)
+    if metrics is None:
+        metrics = ("fid",)
     wanted = [get(m) for m in dict.fromkeys((metrics,) if isinstance(metrics, str) else metrics)]
     if not wanted:
         raise ParameterError("metrics: give at least one metric")
@@ -248,6 +284,10 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
             if any(m.takes == "train-test-fake" for m in unlabelled):
                 test_f = _table_features(real, real_test, columns, categorical, skip_invalid, None)[1]
         else:
+            outputs = tuple(dict.fromkeys([*extract_options.get("outputs", ()),
+                                           *(m.features for m in unlabelled if m.features)]))
+            if outputs:  # extra extractor outputs the metrics read (sFID: "spatial"), in the same pass
+                extract_options = {**extract_options, "outputs": outputs}
             real_f, fake_f = _read_pair(real, fake, unlabelled, extractor, read_options, skip_invalid,
                                         extract_options)
             test_f = None
@@ -283,6 +323,46 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     return {m.name: results[m.name] for m in wanted}
 
 
+def _evaluate_protocol(protocol: str, real: Any, fake: Any, metrics: Any, extractor: str,
+                       options: Mapping[str, Mapping[str, Any]] | None, rest: dict[str, Any],
+                       extract_options: Mapping[str, Any]) -> dict[str, MetricResult]:
+    """:func:`evaluate` under a protocol preset: one evaluation per pass of its table."""
+    import warnings
+
+    from .protocols import Chunks, get_protocol, plan
+
+    extract_options = dict(extract_options)
+    passes = plan(protocol, metrics, extractor=extractor, preprocessing=extract_options.pop("preprocessing", None),
+                  options=options)
+    p = get_protocol(protocol)
+    out: dict[str, MetricResult] = {}
+    for ps in passes:
+        # options fixed per sample count (ADM's IS splits) wait for the sample count: the
+        # metrics without them run first (the feature cache serves the second run)
+        later = [m for m in ps.metrics if any(isinstance(v, Chunks) for v in ps.options[m].values())]
+        first = [m for m in ps.metrics if m not in later]
+        common = {"extractor": ps.extractor, "preprocessing": ps.preprocessing, **rest, **extract_options}
+        got = evaluate(real, fake, first, options={m: ps.options[m] for m in first}, **common) if first else {}
+        if later:
+            n = next((r.n_fake for r in got.values() if r.n_fake is not None), None)
+            if n is None:
+                n = load_features(fake, extractor=ps.extractor, preprocessing=ps.preprocessing,
+                                  **extract_options).n
+            opts = {m: {k: (v.resolve(n) if isinstance(v, Chunks) else v) for k, v in ps.options[m].items()}
+                    for m in later}
+            got.update(evaluate(real, fake, later, options=opts, **common))
+        for metric in ps.metrics:
+            r = got[metric]
+            key = ps.keys[metric]
+            out[key] = MetricResult(key, r.values, {**r.settings, "protocol": p.name}, n_real=r.n_real,
+                                    n_fake=r.n_fake)
+    n_fake = next((r.n_fake for r in out.values() if r.n_fake is not None), None)
+    if p.num_fake is not None and n_fake is not None and n_fake != p.num_fake:
+        warnings.warn(f"protocol {p.name!r} is defined for {p.num_fake} generated samples; {n_fake} were given, "
+                      f"so the numbers are not comparable with published {p.name} numbers", stacklevel=3)
+    return out
+
+
 def _checked_options(wanted: list[Any], options: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict]:
     """Each metric's options checked against its declaration (the metric fills defaults)."""
     given = {k: dict(v) for k, v in (options or {}).items()}
@@ -305,7 +385,33 @@ def _read_pair(real: Any, fake: Any, wanted: list[Any], extractor: str, source_o
         return load_features(x, extractor=extractor, source_options=src_opts, **extract_options)
 
     needs_real = any(len(m.inputs()) > 1 for m in wanted)
-    return (load(real) if needs_real else None), load(fake)
+    real_f = load(real) if needs_real else None
+    if real_f is not None and real_f.rows is None and real_f.stats is not None \
+            and any(m.takes not in ("moments", "logits", "one-sample") for m in wanted):
+        _add_batch_images(real_f, real, extractor, src_opts, extract_options)
+    return real_f, load(fake)
+
+
+def _add_batch_images(features: Features, spec: Any, extractor: str, source_options: Mapping[str, Any],
+                      extract_options: Mapping[str, Any]) -> None:
+    """An ADM reference batch holds its moments (``mu``, ``sigma``, ``mu_s``, ``sigma_s``) and
+    its images (``arr_0``): metrics on rows (precision/recall) read the images' features, as
+    ADM's evaluator does, while FID and sFID keep the stored moments."""
+    import zipfile
+
+    if not isinstance(spec, (str, os.PathLike)) or not os.fspath(spec).endswith(".npz"):
+        return
+    try:
+        with zipfile.ZipFile(os.fspath(spec)) as zf:
+            if "arr_0.npy" not in zf.namelist():
+                return
+    except (OSError, zipfile.BadZipFile):
+        return
+    from .sources.arrays import open_adm_images
+
+    images = features_of(open_adm_images(spec), extractor=extractor, **extract_options)
+    features.rows, features.logits, features.extras = images.rows, images.logits, images.extras
+    features.info = {**images.info, **{k: v for k, v in features.info.items() if v is not None}}
 
 
 def _table_features(real: Any, fake: Any, columns: Any, categorical: Any, skip_invalid: bool,
@@ -329,6 +435,16 @@ def _inputs_of(metric: Any, real: Features | None, fake: Features,
                test: Features | None = None) -> tuple[list[Any], tuple[str, ...]]:
     """The positional inputs ``metric.takes`` asks for, and what they are called."""
     label = f"{metric.name}"
+    if metric.features:  # an extra extractor output (sFID: "spatial")
+        out = metric.features
+        if metric.takes == "moments":
+            return [real.need_extra_stats(out), fake.need_extra_stats(out)], (real.name, fake.name)
+        if metric.takes in ("one-sample", "logits"):
+            return [fake.need_output_rows(out, label)], (fake.name,)
+        if metric.takes == "train-test-fake":
+            return ([f.need_output_rows(out, label) for f in (real, test, fake)],
+                    (real.name, test.name, fake.name))
+        return [real.need_output_rows(out, label), fake.need_output_rows(out, label)], (real.name, fake.name)
     if metric.takes == "train-test-fake":
         return [real.need_rows(label), test.need_rows(label), fake.need_rows(label)], (real.name, test.name,
                                                                                         fake.name)
@@ -351,7 +467,9 @@ def _compute(metric: Any, real: Features | None, fake: Features, options: dict[s
     from .uncertainty import interval
 
     if metric.takes == "moments":  # an interval needs the rows
-        inputs, labels = [real.need_rows(f"{metric.name} --ci"), fake.need_rows(f"{metric.name} --ci")], None
+        label = f"{metric.name} --ci"
+        inputs, labels = [real.need_output_rows(metric.features, label),
+                          fake.need_output_rows(metric.features, label)], None
     else:
         inputs, labels = _inputs_of(metric, real, fake)
     return interval(metric, *inputs, ci=ci, bootstrap=bootstrap, seed=seed, options=options, columns=cols,
@@ -486,5 +604,7 @@ def _with_inputs(r: MetricResult, real: Features | None, fake: Features) -> Metr
 
     two_sided = r.metric in _registered() and len(get(r.metric).inputs()) > 1
     n_real = r.n_real if r.n_real is not None else (real.n if real is not None and two_sided else None)
+    if r.n_real is None and two_sided and get(r.metric).takes == "moments" and real.stats is not None:
+        n_real = real.stats.n or None  # stored moments (an ADM reference batch: count unknown), not its rows
     n_fake = r.n_fake if r.n_fake is not None else fake.n
     return MetricResult(r.metric, r.values, settings, n_real=n_real, n_fake=n_fake)

@@ -15,7 +15,12 @@ A metric is one class. It declares, in one place, everything every front-end nee
 - ``options``: its options, with type, default, bounds and help text: the one source of
   the CLI options, the report-spec validation and the keyword checks in Python;
 - ``streaming``: the state a training loop keeps for it (``"moments"``, ``"rows"``,
-  ``"logits"``), or ``None``.
+  ``"logits"``), or ``None``;
+- ``features``: which output of the image extractor it reads: ``""`` (default) for the
+  extractor's main features (the Inception's pool3), or the name of an extra output
+  (``"spatial"``: the Inception's sFID features); :func:`ganeval.evaluate` asks the
+  extractor for it, and takes its moments from statistics files that hold them
+  (``mu_s``/``sigma_s``).
 
 Every front-end derives from that declaration: ``ganeval NAME ...`` (a command generated
 from the options), ``ganeval eval --metrics``, :func:`ganeval.evaluate`, intervals (``--ci``,
@@ -241,6 +246,8 @@ class Metric:
     no_interval: ClassVar[str] = ""
     options: ClassVar[tuple[Option, ...]] = ()
     streaming: ClassVar[str | None] = None
+    #: extractor output read: "" = the main features, else an extra output ("spatial")
+    features: ClassVar[str] = ""
     #: compute() takes ``columns=`` (the feature names, for per-feature output)
     uses_columns: ClassVar[bool] = False
     #: fewest rows per input
@@ -296,6 +303,8 @@ class Metric:
             raise TypeError(f"{where}: resampling must be one of {RESAMPLING}, got {cls.resampling!r}")
         if cls.streaming not in STREAMING:
             raise TypeError(f"{where}: streaming must be one of {STREAMING}, got {cls.streaming!r}")
+        if not isinstance(cls.features, str):
+            raise TypeError(f"{where}: features must be an extractor output name or '', got {cls.features!r}")
         if cls.compute is Metric.compute:
             raise TypeError(f"{where}: define compute()")
         names = [o.name for o in cls.all_options()]

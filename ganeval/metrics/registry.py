@@ -46,6 +46,7 @@ from .ppl import PPL
 from .prd import PRD
 from .prdc import PRDC
 from .rarity import Rarity
+from .sfid import SFID
 from .realism import Realism
 from .top_pr import TopPR
 from .vendi import Vendi
@@ -58,7 +59,7 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "ganeval.metrics"
 
 #: the built-in metrics, in the order listings show them
-BUILTIN: tuple[type[Metric], ...] = (FID, KID, InceptionScore, PRDC, MMD, CMMD, PRD, Vendi, Memorization, ECDF, C2ST,
+BUILTIN: tuple[type[Metric], ...] = (FID, SFID, KID, InceptionScore, PRDC, MMD, CMMD, PRD, Vendi, Memorization, ECDF, C2ST,
                                      Wasserstein, Divergence, NestedF1, Realism, Rarity,
                                      MiFID, DataCopying, FLD, TopPR, PPrecisionRecall,
                                      PPL)

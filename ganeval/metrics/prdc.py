@@ -60,6 +60,8 @@ def prdc_memory_bytes(n_real: int, n_fake: int, d: int, k: int) -> int:
 
 def _available_bytes(device: Any) -> int | None:
     """Free memory where the rows live (None: unknown)."""
+    if device is None:  # numpy rows: host memory (no torch import, ~0.6 GiB of resident memory)
+        return int(available_memory())
     try:
         import torch
 
@@ -170,8 +172,7 @@ def knn_radii(x: np.ndarray, k: int) -> np.ndarray:
 # few are recomputed in float64 from the input rows, ``sum((a - b)^2)`` (exact for rows of
 # small integers, so exact ties fall as in the float64 path).
 
-_EXTRA = 8  # neighbours kept per row beyond k, so that the k-th is settled without a second pass
-_RECHECK_ELEMENTS = 2**22  # float64 elements gathered at a time for the exact re-check
+_RECHECK_ELEMENTS = 2**20  # float64 elements gathered at a time for the exact re-check
 
 
 def _tol32(d: int) -> float:
@@ -192,7 +193,7 @@ def _exact_sq(a: np.ndarray, b: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.
     out = np.empty(len(i))
     step = max(1, _RECHECK_ELEMENTS // max(a.shape[1], 1))
     for lo in range(0, len(i), step):
-        diff = a[i[lo:lo + step]].astype(np.float64) - b[j[lo:lo + step]]
+        diff = np.subtract(a[i[lo:lo + step]], b[j[lo:lo + step]], dtype=np.float64)
         out[lo:lo + step] = np.einsum("ij,ij->i", diff, diff)
     return out
 
@@ -221,22 +222,30 @@ def _d32(a32, a_sq, b32, b_sq, buf=None):
 def _exact_radii2(x: np.ndarray, x32: np.ndarray, k: int) -> np.ndarray:
     """Squared distance from each row of ``x`` to its k-th nearest other row, exact (the float64
     value of ``sum((a - b)^2)``), from float32 products and a float64 re-check of the few
-    neighbours near the k-th."""
+    neighbours near the k-th.
+
+    One pass over the upper triangle keeps each row's k smallest float32 distances (as the
+    float64 path does) and records every pair within ``2 E`` of the row's running k-th value:
+    that value only falls, so the record holds every pair that can be near the final one.
+    The exact radius is then the ``(k - c)``-th smallest exact value among the recorded pairs
+    within ``2 E`` of the float32 radius, ``c`` the pairs surely below it."""
     n = x.shape[0]
-    keep = min(k + _EXTRA, n - 1)
     sq = np.einsum("ij,ij->i", x32, x32, dtype=np.float64)
     norm = np.sqrt(sq)
     sq32 = sq.astype(np.float32)
-    vals = np.full((n, keep), np.inf, dtype=np.float32)
-    idx = np.zeros((n, keep), dtype=np.int64)
+    err = _tol32(x.shape[1]) * (norm + norm.max()) ** 2  # bound on |d32 - d| for every pair of row i
+    best = np.full((n, k), np.inf, dtype=np.float32)
+    rec_i: list[np.ndarray] = []
+    rec_j: list[np.ndarray] = []
+    rec_v: list[np.ndarray] = []
 
-    def merge(rows: slice, d: np.ndarray, cols0: int) -> None:
-        both_v = np.concatenate([vals[rows], d], axis=1)
-        width = d.shape[1]
-        both_i = np.concatenate([idx[rows], np.broadcast_to(np.arange(cols0, cols0 + width), d.shape)], axis=1)
-        part = np.argpartition(both_v, keep - 1, axis=1)[:, :keep]
-        vals[rows] = np.take_along_axis(both_v, part, axis=1)
-        idx[rows] = np.take_along_axis(both_i, part, axis=1)
+    def merge(lo: int, hi: int, d: np.ndarray, cols0: int) -> None:
+        best[lo:hi] = np.partition(np.concatenate([best[lo:hi], d], axis=1), k - 1, axis=1)[:, :k]
+        limit = _up32(best[lo:hi].max(1).astype(np.float64) + 2 * err[lo:hi])
+        r, c = np.nonzero(d <= limit[:, None])
+        rec_i.append(r + lo)
+        rec_j.append(c + cols0)
+        rec_v.append(d[r, c])
 
     for lo_i in range(0, n, _SQUARE_BLOCK):
         hi_i = min(n, lo_i + _SQUARE_BLOCK)
@@ -245,29 +254,21 @@ def _exact_radii2(x: np.ndarray, x32: np.ndarray, k: int) -> np.ndarray:
             d = _d32(x32[lo_i:hi_i], sq32[lo_i:hi_i], x32[lo_j:hi_j], sq32[lo_j:hi_j])
             if lo_i == lo_j:
                 np.fill_diagonal(d, np.inf)
-            merge(slice(lo_i, hi_i), d, lo_j)
+            merge(lo_i, hi_i, d, lo_j)
             if lo_j != lo_i:
-                merge(slice(lo_j, hi_j), np.ascontiguousarray(d.T), lo_i)
-    order = np.argsort(vals, axis=1, kind="stable")
-    vals = np.take_along_axis(vals, order, axis=1).astype(np.float64)
-    idx = np.take_along_axis(idx, order, axis=1)
-    err = _tol32(x.shape[1]) * (norm + norm.max()) ** 2
-    r32 = vals[:, k - 1]
+                merge(lo_j, hi_j, np.ascontiguousarray(d.T), lo_i)
+    r32 = best.max(1).astype(np.float64)  # the k-th smallest float32 distance
     lo, hi = r32 - 2 * err, r32 + 2 * err  # the exact radius is within err of r32; each distance within err
-    settled = (vals[:, -1] > hi) | (keep == n - 1)  # every pair that could be the k-th is kept
-    below = (vals < lo[:, None]).sum(1)
-    band = (vals >= lo[:, None]) & (vals <= hi[:, None]) & settled[:, None]
-    rows, cols = np.nonzero(band)
-    exact = np.full(vals.shape, np.inf)
-    exact[rows, cols] = _exact_sq(x, x, rows, idx[rows, cols])
-    exact.sort(axis=1)
-    out = np.empty(n)
-    ok = np.nonzero(settled)[0]
-    out[ok] = exact[ok, k - 1 - below[ok]]
-    for i in np.nonzero(~settled)[0]:  # many near-ties (duplicates, lattices): the whole row, exactly
-        others = np.delete(np.arange(n), i)
-        out[i] = np.partition(_exact_sq(x, x, np.full(n - 1, i), others), k - 1)[k - 1]
-    return out
+    rows, cols = np.concatenate(rec_i), np.concatenate(rec_j)
+    vals = np.concatenate(rec_v).astype(np.float64)
+    below = np.bincount(rows[vals < lo[rows]], minlength=n)  # surely nearer than the k-th
+    band = (vals >= lo[rows]) & (vals <= hi[rows])
+    rows, cols = rows[band], cols[band]
+    exact = _exact_sq(x, x, rows, cols)
+    order = np.lexsort((exact, rows))
+    rows, exact = rows[order], exact[order]
+    first = np.searchsorted(rows, np.arange(n))
+    return exact[first + (k - 1 - below)]
 
 
 def _prdc_float32(x: np.ndarray, y: np.ndarray, k: int) -> dict[str, float]:
@@ -290,7 +291,7 @@ def _prdc_float32(x: np.ndarray, y: np.ndarray, k: int) -> dict[str, float]:
     inside_count = np.zeros(n_fake, dtype=np.int64)   # real balls holding fake j
     recall_hit = np.zeros(n_real, dtype=bool)         # real i inside some fake ball
     covered = np.zeros(n_real, dtype=bool)            # some fake inside real ball i
-    step = max(1, min(4096, _BLOCK_BYTES // (4 * max(n_fake, 1))))
+    step = max(1, min(4096, _BLOCK_BYTES // (16 * max(n_fake, 1))))  # 16 MiB of float32 distances
     buf = np.empty((min(step, n_real), n_fake), dtype=np.float32)
     for lo in range(0, n_real, step):
         hi = min(n_real, lo + step)

@@ -9,9 +9,9 @@ Binkowski et al. 2018, "Demystifying MMD GANs", arXiv:1801.01401. Each subset ta
 
 One implementation, :func:`kid_core`, runs on the rows' device (numpy for CPU rows, without
 importing torch; torch on a GPU); the numpy entry point :func:`kernel_inception_distance` and
-the streaming / :class:`~ganeval.Evaluator` front ends all call it. Inner products run in the rows' precision (float32 features: a
-float32 matrix product, as the KID reference code and torch-fidelity do); kernel values and
-their sums are float64. Two ways to the same sums, chosen by arithmetic cost:
+the streaming / :class:`~ganeval.Evaluator` front ends all call it. Inner products run in the
+rows' precision (float32 features: a float32 matrix product, as the KID reference code and
+torch-fidelity do); kernel values and their sums are float64. Two ways to the same sums, chosen by arithmetic cost:
 
 - *per subset*: three Gram blocks of ``subset_size`` rows per subset;
 - *whole Gram*: the Gram matrices of all rows are computed once, in square blocks of even
@@ -407,8 +407,8 @@ def kernel_inception_distance(real: Any, fake: Any, *, subsets: int = 100, subse
     check_same_dim(x, y, "real", "fake")
     if x.dtype != y.dtype:
         x, y = x.astype(np.float64), y.astype(np.float64)
-    return kid_from_tensors(np.ascontiguousarray(x), np.ascontiguousarray(y), subsets=subsets, subset_size=subset_size, degree=degree, gamma=gamma, coef0=coef0,
-                            seed=seed)
+    return kid_from_tensors(np.ascontiguousarray(x), np.ascontiguousarray(y), subsets=subsets,
+                            subset_size=subset_size, degree=degree, gamma=gamma, coef0=coef0, seed=seed)
 
 
 class KID(Metric):

@@ -191,9 +191,20 @@ def _centered32(x: np.ndarray, center: np.ndarray) -> np.ndarray:
     """``x - center`` in float32, a block of rows at a time (no float64 copy of ``x``)."""
     out = np.empty(x.shape, dtype=np.float32)
     step = max(1, _RECHECK_ELEMENTS // max(x.shape[1], 1))
-    for lo in range(0, x.shape[0], step):
-        np.subtract(x[lo:lo + step], center, out=out[lo:lo + step], casting="same_kind")
+    with np.errstate(over="ignore", invalid="ignore"):  # beyond float32: inf, and the caller falls back
+        for lo in range(0, x.shape[0], step):
+            np.subtract(x[lo:lo + step], center, out=out[lo:lo + step], casting="same_kind")
     return out
+
+
+#: centred row norms for which the float32 bound holds: products and squared norms far from
+#: float32 overflow, and the bound far above float32 underflow (else the float64 path runs)
+_NORM_RANGE = (1e-15, 1e17)
+
+
+def _fits_float32(*rows32: np.ndarray) -> bool:
+    top = max(float(np.sqrt(np.einsum("ij,ij->i", r, r, dtype=np.float64).max(initial=0.0))) for r in rows32)
+    return _NORM_RANGE[0] <= top <= _NORM_RANGE[1]
 
 
 def _exact_sq(a: np.ndarray, b: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -285,6 +296,9 @@ def _prdc_float32(x: np.ndarray, y: np.ndarray, k: int) -> dict[str, float]:
     n_real, n_fake, d = x.shape[0], y.shape[0], x.shape[1]
     center = x.mean(0, dtype=np.float64)
     x32, y32 = _centered32(x, center), _centered32(y, center)
+    if not _fits_float32(x32, y32):  # huge or all but identical rows: float64 products
+        del x32, y32
+        return prdc_core(x, y, k, backend="float64")
     real_r2 = _exact_radii2(x, x32, k)
     fake_r2 = _exact_radii2(y, y32, k)
     x_sq = np.einsum("ij,ij->i", x32, x32, dtype=np.float64)

@@ -168,3 +168,11 @@ def test_float32_path_rechecks_near_ties_and_finds_exact_radii(rng):
     f32 = ((real.astype(np.float32)[:, None] - fake.astype(np.float32)[None]) ** 2).sum(-1)
     exact_d = ((real[:, None] - fake[None]) ** 2).sum(-1)
     assert ((f32 < real_r2[:, None]) != (exact_d < real_r2[:, None])).any()
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e30, 1e140])
+def test_rows_beyond_float32_take_the_float64_path(rng, scale):
+    from ganeval.metrics.prdc import prdc_core
+
+    real, fake = rng.normal(size=(60, 4)) * scale, (rng.normal(size=(50, 4)) + 0.3) * scale
+    assert prdc(real, fake, k=3).values == prdc_core(real / scale, fake / scale, 3, backend="float64")

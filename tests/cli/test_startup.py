@@ -67,6 +67,7 @@ def test_import_ganeval_is_light_and_every_public_name_resolves():
     importlib.import_module("ganeval.compare")  # a sub-module of the same name must not shadow the function
     assert callable(ganeval.compare)
     assert set(ganeval.__all__) <= set(dir(ganeval))
+    assert ganeval.metrics.get_metric("fid").name == "fid"  # sub-packages as attributes, as eager imports gave
     with pytest.raises(AttributeError, match="no_such_name"):
         ganeval.no_such_name  # noqa: B018
 

@@ -316,4 +316,4 @@ def stats(source, output, spatial, **kw):
     click.echo(f"wrote {out}: n={st.n}, dim={st.dim}" + (f", spatial dim={sp.dim}" if sp is not None else ""))
 
 
-COMMANDS = [fid, kid, inception_score_cmd, prdc_cmd, mmd, eval_cmd, stats]
+COMMANDS = [fid, kid, inception_score_cmd, prdc_cmd, mmd, eval_cmd]  # `stats` is in the stats group

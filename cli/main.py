@@ -33,7 +33,21 @@ COMMAND_MODULES = [
     "ganeval_cli.extra_metrics",
     "ganeval_cli.metric_commands",
     "ganeval_cli.extractors_cmd",
+    "ganeval_cli.stats_import",
 ]
+#: the module of each command, so that running one imports only its module (a command not
+#: listed here is found by importing them all); see :class:`LazyGroup`
+COMMAND_HOME = {
+    **dict.fromkeys(("fid", "kid", "is", "prdc", "mmd", "eval"), "ganeval_cli.feature_metrics"),
+    "stats": "ganeval_cli.stats_import",
+    "metrics": "ganeval_cli.metric_commands",
+    "extractors": "ganeval_cli.extractors_cmd",
+    **dict.fromkeys(("ecdf", "c2st", "nested-f1", "wasserstein", "divergence"), "ganeval_cli.sample_metrics"),
+    **dict.fromkeys(("train", "sample", "datasets", "modes"), "ganeval_cli.train"),
+    "report": "ganeval_cli.report",
+    "cmmd": "ganeval_cli.extractor_metrics",
+    **dict.fromkeys(("vendi", "memorization", "prd"), "ganeval_cli.extra_metrics"),
+}
 
 
 @contextlib.contextmanager
@@ -190,6 +204,49 @@ class GanevalGroup(click.Group):
         ctx.exit(1)
 
 
+class LazyGroup(GanevalGroup):
+    """The command group, whose command modules load on first use: ``ganeval fid a.npz b.npz``
+    imports only the feature-metric commands (no torch, scikit-learn or matplotlib), while
+    ``--help``, listing or an unknown name loads every module in ``COMMAND_MODULES``.
+    ``commands`` (click's attribute) is the full table, loaded when read."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._loaded: set[str] = set()
+        super().__init__(*args, **kwargs)
+
+    @property
+    def commands(self) -> dict[str, click.Command]:  # type: ignore[override]
+        self._load(*COMMAND_MODULES)
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._commands = dict(value)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        name = name or cmd.name
+        if name is None:
+            raise TypeError("Command has no name.")
+        self._commands[name] = cmd
+
+    def _load(self, *modules: str) -> None:
+        for module in modules:
+            if module not in self._loaded:
+                self._loaded.add(module)
+                for command in importlib.import_module(module).COMMANDS:
+                    self.add_command(command)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self._commands and cmd_name in COMMAND_HOME:
+            self._load(COMMAND_HOME[cmd_name])
+        if cmd_name not in self._commands:
+            self._load(*COMMAND_MODULES)
+        return self._commands.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.commands)
+
+
 def _is_allocation_failure(exc: BaseException) -> bool:
     """torch reports a failed allocation as RuntimeError (CPU: "can't allocate memory";
     CUDA: torch.cuda.OutOfMemoryError, "out of memory")."""
@@ -197,7 +254,7 @@ def _is_allocation_failure(exc: BaseException) -> bool:
     return "can't allocate memory" in text or "out of memory" in text or type(exc).__name__ == "OutOfMemoryError"
 
 
-@click.group(cls=GanevalGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="ganeval")
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
 @click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug) to stderr.")
@@ -222,50 +279,6 @@ def cli(ctx: click.Context, debug: bool, verbose: int) -> None:
     ctx.meta["ganeval.debug"] = debug
     level = logging.WARNING if verbose == 0 else (logging.INFO if verbose == 1 else logging.DEBUG)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-
-
-for _module in COMMAND_MODULES:
-    for _command in importlib.import_module(_module).COMMANDS:
-        cli.add_command(_command)
-
-
-class _StatsGroup(click.Group):
-    """``ganeval stats SOURCE -o OUT`` (compute) and ``ganeval stats import FILE -o OUT``."""
-
-    def resolve_command(self, ctx: click.Context, args: list[str]):
-        if args and args[0] in self.commands:
-            return super().resolve_command(ctx, args)
-        return "compute", self.commands["compute"], args
-
-
-def _add_stats_group() -> None:
-    from .stats_import import IMPORT_COMMAND
-
-    compute = cli.commands.pop("stats")
-    group = _StatsGroup("stats", short_help="Write or import mean/covariance statistics (.npz).",
-                        help="Write the mean and covariance of SOURCE's features (ganeval stats SOURCE -o OUT.npz), "
-                             "or convert published statistics (ganeval stats import FILE -o OUT.npz).",
-                        invoke_without_command=False, no_args_is_help=True)
-    group.add_command(compute, "compute")
-    group.add_command(IMPORT_COMMAND)
-    cli.add_command(group)
-
-
-_add_stats_group()
-
-
-def _add_metric_commands() -> None:
-    """One generated command per registered metric without a hand-written one (plug-ins too)."""
-    from ganeval.metrics.registry import metrics
-
-    from .metric_commands import metric_command
-
-    for _name, _metric in metrics().items():
-        if _name not in cli.commands:
-            cli.add_command(metric_command(_metric))
-
-
-_add_metric_commands()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -200,4 +200,13 @@ def list_metrics(as_json: bool) -> None:
         click.echo(f"{r['name']:<{width}}  {r['takes']:<11} {r['summary']}")
 
 
-COMMANDS = [list_metrics]
+def _generated() -> list[click.Command]:
+    """A command for every registered metric without a hand-written one (plug-ins too)."""
+    from ganeval.metrics.registry import metrics
+
+    from .main import COMMAND_HOME
+
+    return [metric_command(m) for name, m in metrics().items() if name not in COMMAND_HOME]
+
+
+COMMANDS = [list_metrics, *_generated()]

@@ -66,7 +66,29 @@ def _make(name: str) -> click.Command:
     return command
 
 
-#: ``import``, for a ``stats`` click group: ``stats_group.add_command(IMPORT_COMMAND)``
+#: ``import``, a subcommand of the ``stats`` group
 IMPORT_COMMAND = _make("import")
-#: top-level ``stats-import`` (until ``stats`` becomes a group)
-COMMANDS = [_make("stats-import")]
+
+
+class _StatsGroup(click.Group):
+    """``ganeval stats SOURCE -o OUT`` (compute: the default) and ``ganeval stats import FILE -o OUT``."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        if args and args[0] in self.commands:
+            return super().resolve_command(ctx, args)
+        return "compute", self.commands["compute"], args
+
+
+def _stats_group() -> click.Group:
+    from .feature_metrics import stats as compute
+
+    group = _StatsGroup("stats", short_help="Write or import mean/covariance statistics (.npz).",
+                        help="Write the mean and covariance of SOURCE's features (ganeval stats SOURCE -o OUT.npz), "
+                             "or convert published statistics (ganeval stats import FILE -o OUT.npz).",
+                        no_args_is_help=True)
+    group.add_command(compute, "compute")
+    group.add_command(IMPORT_COMMAND)
+    return group
+
+
+COMMANDS = [_stats_group()]

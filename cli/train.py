@@ -68,8 +68,8 @@ def _parse_hidden(text: str) -> tuple[int, ...]:
 @click.option("--samples", "n_samples", type=int, default=None,
               help="Rows in samples.npy (default 2,500 for mixtures, the test split's size otherwise).")
 @click.option("--threads", type=click.IntRange(min=1, max=1024), default=None,
-              help="Torch intra-op threads while training (default: torch's setting). On a busy machine "
-                   "--threads 1 is many times faster.")
+              help="Torch intra-op threads while training (default: by the model's size: 1 for small nets, "
+                   "whose products are too small to share out, else torch's setting).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display (a bar on a terminal, a line every 30 s or 10% in a log).")
 @json_option
 def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, lr_d, n_critic, gp_lambda, latent_dim, hidden,

@@ -183,7 +183,7 @@ class Evaluator:
                  sync_timeout_s: float | None = None, tf32: bool = False):
         import torch
 
-        from .features.engine import resolve_device
+        from .devices import resolve_device
         from .features.precision import uses_tf32
 
         self.metrics = _metric_names(metrics)

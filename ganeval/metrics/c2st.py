@@ -29,7 +29,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.stats import binom
 
 from .._validation import MAX_SEED, as_features, check_choice, check_int, check_same_dim, column_scale, resolve_seed
 from ..errors import DataError, ParameterError
@@ -167,6 +166,8 @@ def classifier_two_sample_test(real: Any, fake: Any, *, classifier: str = "logre
         p_value = (1 + count) / (1 + permutations)
         test = "permutation"
     else:
+        from scipy.stats import binom  # scipy.stats takes ~1 s to import: only when used
+
         p_value = float(binom.sf(correct - 1, 2 * n, 0.5))
         test = "binomial"
     values = {

@@ -15,7 +15,6 @@ from typing import Any
 import math
 
 import numpy as np
-from scipy.special import logsumexp
 
 from .._validation import as_features, check_choice, check_int
 from ..errors import DataError, ParameterError
@@ -57,6 +56,8 @@ def inception_score(x: Any, *, splits: int = 10, input: str = "logits") -> Metri
     if splits > n:
         raise ParameterError(f"splits={splits} is larger than the number of samples ({n})")
     if input == "logits":
+        from scipy.special import logsumexp  # imported when used: not on the start-up path of other commands
+
         log_p = arr - logsumexp(arr, axis=1, keepdims=True)
     else:
         if (arr < 0).any() or not np.allclose(arr.sum(1), 1.0, atol=1e-4):

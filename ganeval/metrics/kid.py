@@ -7,11 +7,11 @@ Binkowski et al. 2018, "Demystifying MMD GANs", arXiv:1801.01401. Each subset ta
 ``subset_size`` rows from each set without replacement, drawn from a generator seeded by
 ``seed``; the result is the mean and the (population) standard deviation over subsets.
 
-One implementation, :func:`kid_core`, runs in torch on the rows' device (CPU or GPU); the
-numpy entry point :func:`kernel_inception_distance` and the streaming / :class:`~ganeval.Evaluator`
-front ends all call it. Inner products run in the rows' precision (float32 features: a
-float32 matrix product, as the KID reference code and torch-fidelity do); kernel values and
-their sums are float64. Two ways to the same sums, chosen by arithmetic cost:
+One implementation, :func:`kid_core`, runs on the rows' device (numpy for CPU rows, without
+importing torch; torch on a GPU); the numpy entry point :func:`kernel_inception_distance` and
+the streaming / :class:`~ganeval.Evaluator` front ends all call it. Inner products run in the
+rows' precision (float32 features: a float32 matrix product, as the KID reference code and
+torch-fidelity do); kernel values and their sums are float64. Two ways to the same sums, chosen by arithmetic cost:
 
 - *per subset*: three Gram blocks of ``subset_size`` rows per subset;
 - *whole Gram*: the Gram matrices of all rows are computed once, in square blocks of even
@@ -36,6 +36,7 @@ settings whose kernel sums could overflow float64 are refused with a
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from typing import Any
@@ -286,16 +287,15 @@ def _whole_gram_cost(n_x: int, n_y: int, d: int, subsets: int) -> float:
 
 def kid_core(x, y, *, subsets: int, subset_size: int, degree: int, gamma: float, coef0: float,
              seed: Any = 0, method: str = "auto", backend: str = "auto") -> np.ndarray:
-    """KID of every subset, from torch rows ``x`` (n_x, d) and ``y`` (n_y, d) on one device.
+    """KID of every subset, from rows ``x`` (n_x, d) and ``y`` (n_y, d): numpy arrays, or
+    torch tensors on one device.
 
     Trusted input (validated options, finite rows of one dtype). ``method``: ``"auto"``
-    (the cheaper in multiply-adds), ``"subsets"`` or ``"gram"``. ``backend="auto"`` runs CPU
-    tensors through numpy (zero-copy) and GPU tensors through torch; ``"torch"`` runs the GPU
-    code on any device (tests). Returns the float64 array
-    of per-subset unbiased MMD^2 values.
+    (the cheaper in multiply-adds), ``"subsets"`` or ``"gram"``. ``backend="auto"`` runs numpy
+    arrays and CPU tensors through numpy (zero-copy; torch is not needed for numpy rows) and
+    GPU tensors through torch; ``"torch"`` runs the GPU code on any device (tests). Returns
+    the float64 array of per-subset unbiased MMD^2 values.
     """
-    import torch
-
     n_x, n_y, d = x.shape[0], y.shape[0], x.shape[1]
     m = subset_size
     ix, iy = _draw_subsets(n_x, n_y, subsets, m, seed)
@@ -303,9 +303,13 @@ def kid_core(x, y, *, subsets: int, subset_size: int, degree: int, gamma: float,
         per_subset = subsets * 3.0 * m * m * d
         fits = subsets * max(n_x, n_y) * 8 <= _MEMBERSHIP_BYTES
         method = "gram" if fits and _whole_gram_cost(n_x, n_y, d, subsets) < per_subset else "subsets"
-    if backend == "auto" and x.device.type == "cpu":
+    if _is_np(x) and backend == "torch":
+        import torch
+
+        x, y = torch.from_numpy(x), torch.from_numpy(y)
+    if not _is_np(x) and backend == "auto" and x.device.type == "cpu":
         x, y = x.numpy(), y.numpy()
-    with torch.inference_mode():
+    with contextlib.nullcontext() if _is_np(x) else _inference_mode():
         if method == "gram":
             mem_x, mem_y = _Members(ix, n_x, x), _Members(iy, n_y, y)
             sxx = _within_sums(x, mem_x, gamma, coef0, degree)
@@ -316,11 +320,29 @@ def kid_core(x, y, *, subsets: int, subset_size: int, degree: int, gamma: float,
     return sxx / (m * (m - 1)) + syy / (m * (m - 1)) - 2.0 * sxy / (m * m)
 
 
+def _inference_mode():
+    import torch
+
+    return torch.inference_mode()
+
+
+def _double(t):
+    return t.astype(np.float64) if _is_np(t) else t.double()
+
+
+def _is_float64(t) -> bool:
+    return t.dtype == np.float64 if _is_np(t) else t.is_floating_point() and t.element_size() == 8
+
+
 def _max_norm(t) -> float:
     """Largest row norm, in the rows' precision (an overflow there gives inf, and the caller
     then works in float64), else float64."""
     if not t.shape[0]:
         return 0.0
+    if _is_np(t):
+        with np.errstate(over="ignore"):
+            top = float(np.sqrt(np.einsum("ij,ij->i", t, t)).max())
+        return top if math.isfinite(top) else float(np.linalg.norm(t.astype(np.float64), axis=1).max())
     top = float(t.norm(dim=1).max())
     return top if math.isfinite(top) else float(t.double().norm(dim=1).max())
 
@@ -335,19 +357,18 @@ def _warn_whole_sets(subsets: int, subset_size: int, n_real: int, n_fake: int) -
 
 
 def kid_from_tensors(x, y, *, seed: Any = 0, method: str = "auto", **options: Any) -> MetricResult:
-    """KID between torch row tensors on one device (validates options, not the rows).
+    """KID between rows on one device: numpy arrays or torch tensors (validates options,
+    not the rows).
 
     Float32 rows whose inner products or kernel values could leave the float32 range are
     promoted to float64 first (the right number, more slowly), so no inf or NaN is made."""
-    import torch
-
     opts = kid_options(x.shape[1], x.shape[0], y.shape[0], **options)
     if x.dtype != y.dtype:
-        x, y = x.double(), y.double()
+        x, y = _double(x), _double(y)
     kernel = {k: opts[k] for k in ("degree", "gamma", "coef0")}
     norm_x, norm_y = _max_norm(x), _max_norm(y)
-    if x.dtype != torch.float64 and not _fits_float32(norm_x, norm_y, **kernel):
-        x, y = x.double(), y.double()
+    if not _is_float64(x) and not _fits_float32(norm_x, norm_y, **kernel):
+        x, y = _double(x), _double(y)
         norm_x, norm_y = _max_norm(x), _max_norm(y)
     check_kernel_overflow(norm_x, norm_y, subset_size=opts["subset_size"], **kernel)
     _warn_whole_sets(opts["subsets"], opts["subset_size"], int(x.shape[0]), int(y.shape[0]))
@@ -392,16 +413,13 @@ def kernel_inception_distance(real: Any, fake: Any, *, subsets: int = 100, subse
     >>> r.value > 0.1, r.metric
     (True, 'kid')
     """
-    import torch
-
     x = as_features(real, "real", dtype=None)
     y = as_features(fake, "fake", dtype=None)
     check_same_dim(x, y, "real", "fake")
     if x.dtype != y.dtype:
         x, y = x.astype(np.float64), y.astype(np.float64)
-    return kid_from_tensors(torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.ascontiguousarray(y)),
-                            subsets=subsets, subset_size=subset_size, degree=degree, gamma=gamma, coef0=coef0,
-                            seed=seed)
+    return kid_from_tensors(np.ascontiguousarray(x), np.ascontiguousarray(y), subsets=subsets,
+                            subset_size=subset_size, degree=degree, gamma=gamma, coef0=coef0, seed=seed)
 
 
 class KID(Metric):

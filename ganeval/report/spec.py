@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..features.engine import DEVICE_CHOICES, is_device_name
+from ..devices import DEVICE_CHOICES, is_device_name
 
 if sys.version_info >= (3, 11):
     import tomllib

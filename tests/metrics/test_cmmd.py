@@ -107,6 +107,7 @@ def test_cli_dimension_mismatch_is_one_error_line(tmp_path, fixtures, capsys):
     assert len(err) == 1 and err[0].startswith("error:") and "dimension" in err[0]
 
 
+@pytest.mark.slow  # 10 s on 2 cores; the CLIP extraction from a folder runs by default in tests/features/test_clip.py
 def test_cli_on_images_uses_clip(tmp_path, monkeypatch, capsys):
     """`ganeval cmmd real/ fake/ --weights W` end to end (CLIP ViT-B/32 with random weights)."""
     pytest.importorskip("timm")

@@ -252,6 +252,9 @@ class Metric:
     uses_columns: ClassVar[bool] = False
     #: fewest rows per input
     min_samples: ClassVar[int] = 2
+    #: float32 rows reach compute() as float32 (a metric with a float32 fast path, as KID);
+    #: otherwise every input is float64
+    keeps_float32: ClassVar[bool] = False
     #: one line for ``--help`` and listings (default: the first line of the docstring)
     summary: ClassVar[str] = ""
     #: options used by the shared registry tests (small and fast)
@@ -370,7 +373,8 @@ class Metric:
                 raise DataError(f"{self.name}: feature dimensions differ: {names[0]} has {out[0].dim}, "
                                 f"{names[1]} has {out[1].dim}")
             return out
-        arrays = [as_features(x, n, min_samples=self.min_samples) for x, n in zip(inputs, names)]
+        dtype = None if self.keeps_float32 else np.float64
+        arrays = [as_features(x, n, min_samples=self.min_samples, dtype=dtype) for x, n in zip(inputs, names)]
         for i in range(1, len(arrays)):
             check_same_dim(arrays[0], arrays[i], names[0], names[i])
         return arrays

@@ -440,6 +440,7 @@ class KID(Metric):
     )
     test_options = {"subsets": 10, "subset_size": 20}
     order_invariant = False
+    keeps_float32 = True  # float32 rows take the float32 products, as the function does
 
     def compute(self, real: np.ndarray, fake: np.ndarray, **options: Any) -> MetricResult:
         return kernel_inception_distance(real, fake, **options)

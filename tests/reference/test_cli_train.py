@@ -50,7 +50,7 @@ def test_samples_flow_into_metric_commands(ring_run, tmp_path):
                  ["modes", samples, "--data", "ring8"]):
         result = invoke(*args, "--json")
         assert result.exit_code == 0, (args, result.output)
-        assert json.loads(result.output)["n_fake"] == 300
+        assert json.loads(result.stdout)["n_fake"] == 300
     out = tmp_path / "s.npy"
     result = invoke("sample", ring_run / "checkpoint.pt", "-n", 50, "-o", out, "--seed", 3)
     assert result.exit_code == 0, result.output

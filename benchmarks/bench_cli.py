@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _util import machine_line  # noqa: E402
+from _util import machine_line
 
 HEAVY = ("torch", "sklearn", "matplotlib")
 
@@ -82,8 +82,10 @@ def compare(label: str, ours: list[str], anchor: list[str], repeat: int) -> None
     for k in ("ganeval", "anchor"):
         runs = ", ".join(f"{w:.2f}" for w, _ in rows[k])
         print(f"  {k:8s}: {best[k]:7.2f} s wall (runs {runs}), {cpu[k]:7.2f} s CPU   -> {lines[k]}")
-    print(f"  ratio anchor/ganeval: {best['anchor'] / best['ganeval']:.2f}x wall, "
-          f"{cpu['anchor'] / cpu['ganeval']:.2f}x CPU")
+    print(
+        f"  ratio anchor/ganeval: {best['anchor'] / best['ganeval']:.2f}x wall, "
+        f"{cpu['anchor'] / cpu['ganeval']:.2f}x CPU"
+    )
 
 
 def make_stats(n: int, d: int, seed: int, scale: float):
@@ -120,16 +122,24 @@ def main() -> None:
             files = [str(t / "a.npz"), str(t / "b.npz")]
             heavy = imported_heavy([py, "-X", "importtime", "-m", "ganeval", "fid", *files])
             print(f"ganeval fid a.npz b.npz imports {', '.join(heavy) if heavy else 'none of ' + ', '.join(HEAVY)}")
-            compare(f"FID from statistics files, d={a.d}: ganeval fid vs pytorch-fid (a process)",
-                    [*ganeval, "fid", *files], [py, "-c", FID_ANCHOR, *files], a.repeat)
+            compare(
+                f"FID from statistics files, d={a.d}: ganeval fid vs pytorch-fid (a process)",
+                [*ganeval, "fid", *files],
+                [py, "-c", FID_ANCHOR, *files],
+                a.repeat,
+            )
         if a.only in (None, "kid"):
             g = np.random.default_rng(0)
             np.save(t / "real.npy", np.abs(g.normal(size=(a.n, a.d))).astype(np.float32))
             np.save(t / "fake.npy", (np.abs(g.normal(size=(a.n, a.d))) * 1.05).astype(np.float32))
             files = [str(t / "real.npy"), str(t / "fake.npy")]
-            compare(f"KID, n={a.n}, d={a.d}, 100 subsets of 1000: ganeval kid vs torch-fidelity "
-                    f"kid_features_to_metric (a process)",
-                    [*ganeval, "kid", *files], [py, "-c", KID_ANCHOR, *files], a.repeat)
+            compare(
+                f"KID, n={a.n}, d={a.d}, 100 subsets of 1000: ganeval kid vs torch-fidelity "
+                f"kid_features_to_metric (a process)",
+                [*ganeval, "kid", *files],
+                [py, "-c", KID_ANCHOR, *files],
+                a.repeat,
+            )
 
 
 if __name__ == "__main__":

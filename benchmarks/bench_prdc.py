@@ -19,9 +19,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _util import CHILD_PRELUDE, machine_line, run_child  # noqa: E402
+from _util import CHILD_PRELUDE, machine_line, run_child
 
-TEMPLATE = CHILD_PRELUDE + """
+TEMPLATE = (
+    CHILD_PRELUDE
+    + """
 import numpy as np
 g = np.random.default_rng(0)
 # features on a 32-dimensional manifold plus small noise, so that the k-NN balls overlap
@@ -35,6 +37,7 @@ t = time.perf_counter()
 dt = time.perf_counter() - t
 print(json.dumps({{"seconds": dt, "peak_rss_mb": rss_mb(), "extra_rss_mb": rss_mb() - base, **out}}))
 """
+)
 
 OURS = """from ganeval import prdc
 out = prdc(real, fake, k={k}).values"""
@@ -75,8 +78,9 @@ def main() -> None:
     if "ganeval-f64" in best:
         f64 = best["ganeval-f64"]
         same = all(ours[key] == f64[key] for key in ("precision", "recall", "density", "coverage"))
-        print(f"  float32 path vs float64 path: {f64['seconds'] / ours['seconds']:.2f}x faster, "
-              f"identical numbers: {same}")
+        print(
+            f"  float32 path vs float64 path: {f64['seconds'] / ours['seconds']:.2f}x faster, identical numbers: {same}"
+        )
     if a.ours_only:
         return
     ref = best["prdc"]

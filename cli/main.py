@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import warnings
-from typing import Iterator
+from collections.abc import Iterator
 
 import click
 
@@ -110,7 +110,11 @@ def _command_options(ctx: click.Context) -> set[str] | None:
     if sub is None:
         return None
     return {o for p in sub.params if isinstance(p, click.Option) for o in (*p.opts, *p.secondary_opts)} | {
-        "--debug", "--help", "--version", "--verbose"}
+        "--debug",
+        "--help",
+        "--version",
+        "--verbose",
+    }
 
 
 def _drop_foreign_suggestions(message: str, options: set[str] | None) -> str:
@@ -177,7 +181,11 @@ class GanevalGroup(click.Group):
                 raise
             if isinstance(exc, RuntimeError) and not _is_allocation_failure(exc):
                 return self._internal_error(ctx, exc)
-            hint = "smaller inputs or a smaller --batch-size" if _has_option(ctx, "batch_size") else "smaller inputs or option values"
+            hint = (
+                "smaller inputs or a smaller --batch-size"
+                if _has_option(ctx, "batch_size")
+                else "smaller inputs or option values"
+            )
             _echo_err(f"error: out of memory in '{ctx.invoked_subcommand}'; try {hint}")
             ctx.exit(2)
         except KeyboardInterrupt:
@@ -199,8 +207,10 @@ class GanevalGroup(click.Group):
 
     @staticmethod
     def _internal_error(ctx: click.Context, exc: BaseException) -> None:
-        _echo_err(f"error: internal error in '{ctx.invoked_subcommand}' ({type(exc).__name__}: "
-                  f"{_one_line(str(exc))[:300]}); rerun with --debug for the traceback and please report it")
+        _echo_err(
+            f"error: internal error in '{ctx.invoked_subcommand}' ({type(exc).__name__}: "
+            f"{_one_line(str(exc))[:300]}); rerun with --debug for the traceback and please report it"
+        )
         ctx.exit(1)
 
 
@@ -296,7 +306,11 @@ def main(argv: list[str] | None = None) -> None:
             click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
             rv = 0
         except click.UsageError as exc:
-            hint = f" (see 'ganeval {exc.ctx.info_name} --help')" if exc.ctx and exc.ctx.parent else " (see 'ganeval --help')"
+            hint = (
+                f" (see 'ganeval {exc.ctx.info_name} --help')"
+                if exc.ctx and exc.ctx.parent
+                else " (see 'ganeval --help')"
+            )
             _echo_err(f"error: {_one_line(exc.format_message())}{hint}")
             sys.exit(2)
         except click.ClickException as exc:

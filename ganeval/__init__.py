@@ -19,13 +19,20 @@ from .version import __version__
 
 #: public name -> the module (relative to this package) that defines it
 _LAZY = {
-    "GanevalError": ".errors", "InputError": ".errors", "ParameterError": ".errors", "DataError": ".errors",
+    "GanevalError": ".errors",
+    "InputError": ".errors",
+    "ParameterError": ".errors",
+    "DataError": ".errors",
     "WeightsError": ".errors",
     "MetricResult": ".results",
     "FeatureStats": ".statistics",
-    "Metric": ".metrics.base", "Option": ".metrics.base", "Output": ".metrics.base",
+    "Metric": ".metrics.base",
+    "Option": ".metrics.base",
+    "Output": ".metrics.base",
     "register_metric": ".metrics.registry",
-    "fid_from_features": ".metrics.fid", "fid_from_stats": ".metrics.fid", "frechet_distance": ".metrics.fid",
+    "fid_from_features": ".metrics.fid",
+    "fid_from_stats": ".metrics.fid",
+    "frechet_distance": ".metrics.fid",
     "inception_score": ".metrics.inception_score",
     "kernel_inception_distance": ".metrics.kid",
     "maximum_mean_discrepancy": ".metrics.mmd",
@@ -38,8 +45,12 @@ _LAZY = {
     "vendi_score": ".metrics.vendi",
     "memorization": ".metrics.memorization",
     "prd": ".metrics.prd",
-    "Features": ".api", "evaluate": ".api", "load_features": ".api",
-    "StreamingFID": ".streaming", "StreamingIS": ".streaming", "StreamingKID": ".streaming",
+    "Features": ".api",
+    "evaluate": ".api",
+    "load_features": ".api",
+    "StreamingFID": ".streaming",
+    "StreamingIS": ".streaming",
+    "StreamingKID": ".streaming",
     "StreamingPRDC": ".streaming",
     "Evaluator": ".evaluator",
 }
@@ -52,15 +63,43 @@ from .compare import compare  # noqa: E402
 
 __all__ = [
     "__version__",
-    "GanevalError", "InputError", "ParameterError", "DataError", "WeightsError",
-    "MetricResult", "FeatureStats", "Metric", "Option", "Output", "register_metric",
-    "frechet_distance", "fid_from_features", "fid_from_stats",
-    "inception_score", "kernel_inception_distance", "maximum_mean_discrepancy", "prdc",
-    "ecdf_distance", "classifier_two_sample_test", "nested_model_f1", "wasserstein_distance", "mode_metrics",
+    "GanevalError",
+    "InputError",
+    "ParameterError",
+    "DataError",
+    "WeightsError",
+    "MetricResult",
+    "FeatureStats",
+    "Metric",
+    "Option",
+    "Output",
+    "register_metric",
+    "frechet_distance",
+    "fid_from_features",
+    "fid_from_stats",
+    "inception_score",
+    "kernel_inception_distance",
+    "maximum_mean_discrepancy",
+    "prdc",
+    "ecdf_distance",
+    "classifier_two_sample_test",
+    "nested_model_f1",
+    "wasserstein_distance",
+    "mode_metrics",
     "divergences",
-    "Features", "evaluate", "load_features", "compare",
-    "StreamingFID", "StreamingKID", "StreamingPRDC", "StreamingIS", "Evaluator",
-    "vendi_score", "memorization", "prd", "uncertainty",
+    "Features",
+    "evaluate",
+    "load_features",
+    "compare",
+    "StreamingFID",
+    "StreamingKID",
+    "StreamingPRDC",
+    "StreamingIS",
+    "Evaluator",
+    "vendi_score",
+    "memorization",
+    "prd",
+    "uncertainty",
 ]
 
 
@@ -82,25 +121,25 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
-    from . import divergences, uncertainty  # noqa: F401
-    from .api import Features, evaluate, load_features  # noqa: F401
-    from .errors import DataError, GanevalError, InputError, ParameterError, WeightsError  # noqa: F401
-    from .evaluator import Evaluator  # noqa: F401
-    from .metrics.base import Metric, Option, Output  # noqa: F401
-    from .metrics.c2st import classifier_two_sample_test  # noqa: F401
-    from .metrics.ecdf import ecdf_distance  # noqa: F401
-    from .metrics.fid import fid_from_features, fid_from_stats, frechet_distance  # noqa: F401
-    from .metrics.inception_score import inception_score  # noqa: F401
-    from .metrics.kid import kernel_inception_distance  # noqa: F401
-    from .metrics.memorization import memorization  # noqa: F401
-    from .metrics.mmd import maximum_mean_discrepancy  # noqa: F401
-    from .metrics.modes import mode_metrics  # noqa: F401
-    from .metrics.nested_f1 import nested_model_f1  # noqa: F401
-    from .metrics.prd import prd  # noqa: F401
-    from .metrics.prdc import prdc  # noqa: F401
-    from .metrics.registry import register_metric  # noqa: F401
-    from .metrics.wasserstein import wasserstein_distance  # noqa: F401
-    from .metrics.vendi import vendi_score  # noqa: F401
-    from .results import MetricResult  # noqa: F401
-    from .statistics import FeatureStats  # noqa: F401
-    from .streaming import StreamingFID, StreamingIS, StreamingKID, StreamingPRDC  # noqa: F401
+    from . import divergences, uncertainty
+    from .api import Features, evaluate, load_features
+    from .errors import DataError, GanevalError, InputError, ParameterError, WeightsError
+    from .evaluator import Evaluator
+    from .metrics.base import Metric, Option, Output
+    from .metrics.c2st import classifier_two_sample_test
+    from .metrics.ecdf import ecdf_distance
+    from .metrics.fid import fid_from_features, fid_from_stats, frechet_distance
+    from .metrics.inception_score import inception_score
+    from .metrics.kid import kernel_inception_distance
+    from .metrics.memorization import memorization
+    from .metrics.mmd import maximum_mean_discrepancy
+    from .metrics.modes import mode_metrics
+    from .metrics.nested_f1 import nested_model_f1
+    from .metrics.prd import prd
+    from .metrics.prdc import prdc
+    from .metrics.registry import register_metric
+    from .metrics.vendi import vendi_score
+    from .metrics.wasserstein import wasserstein_distance
+    from .results import MetricResult
+    from .statistics import FeatureStats
+    from .streaming import StreamingFID, StreamingIS, StreamingKID, StreamingPRDC

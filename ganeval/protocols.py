@@ -98,34 +98,78 @@ class Chunks:
 _INCEPTION = "inception"
 
 #: the presets, by name
-PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
-    Protocol("adm", "guided-diffusion evaluations/evaluator.py (Dhariwal & Nichol 2021, arXiv:2105.05233)",
-             (Pass(_INCEPTION, "tf", {"is": ("is", {"splits": Chunks(5000)}), "fid": ("fid", {"eps": 0.0}),
-                                      "sfid": ("sfid", {"eps": 0.0}), "prdc": ("prdc", {"k": 3})}),),
-             num_fake=50_000, real="an ADM reference batch (.npz: arr_0 images, mu/sigma, mu_s/sigma_s)",
-             notes="IS over chunks of 5,000 (ceil(n/5000) splits); precision/recall: k-NN manifolds, k=3, pool3",
-             aliases={"inception_score": "is", "precision": "prdc", "recall": "prdc"}),
-    Protocol("pytorch-fid", "pytorch-fid fid_score.py (Seitzer, github.com/mseitzer/pytorch-fid)",
-             (Pass(_INCEPTION, "pytorch-fid", {"fid": ("fid", {"eps": 0.0})}),),
-             real="any set of images or pytorch-fid statistics"),
-    Protocol("clean-fid", "clean-fid, mode='clean' (Parmar et al. 2022, arXiv:2104.11222)",
-             (Pass(_INCEPTION, "clean", {"fid": ("fid", {"eps": 0.0})}),),
-             real="any set of images or clean-fid 'clean' statistics"),
-    Protocol("torch-fidelity", "torch-fidelity defaults (Obukhov et al., github.com/toshas/torch-fidelity)",
-             (Pass(_INCEPTION, "tf", {"is": ("is", {"splits": 10}), "fid": ("fid", {"eps": 0.0}),
-                                      "kid": ("kid", {"subsets": 100, "subset_size": 1000, "degree": 3,
-                                                      "gamma": None, "coef0": 1.0})}),),
-             real="any set of images", notes="KID: 100 subsets of 1,000 (needs >= 1,000 samples a side)"),
-    Protocol("stylegan", "StyleGAN2-ADA / StyleGAN3 metrics/metric_main.py fid50k_full (Karras et al. 2020, "
-                         "arXiv:2006.06676)",
-             (Pass(_INCEPTION, "tf", {"fid": ("fid", {"eps": 0.0})}),),
-             num_fake=50_000, real="the full real data set"),
-    Protocol("edm2", "EDM2 calculate_metrics.py (Karras et al. 2024, arXiv:2312.02696)",
-             (Pass(_INCEPTION, "tf", {"fid": ("fid", {"eps": 0.0})}),
-              Pass("dinov2", "dgm-eval", {"fd_dinov2": ("fid", {"eps": 0.0})})),
-             num_fake=50_000, real="an EDM2 dataset-refs .pkl (fid and fd_dinov2 moments) or images",
-             aliases={"fd-dinov2": "fd_dinov2"}),
-)}
+PROTOCOLS: dict[str, Protocol] = {
+    p.name: p
+    for p in (
+        Protocol(
+            "adm",
+            "guided-diffusion evaluations/evaluator.py (Dhariwal & Nichol 2021, arXiv:2105.05233)",
+            (
+                Pass(
+                    _INCEPTION,
+                    "tf",
+                    {
+                        "is": ("is", {"splits": Chunks(5000)}),
+                        "fid": ("fid", {"eps": 0.0}),
+                        "sfid": ("sfid", {"eps": 0.0}),
+                        "prdc": ("prdc", {"k": 3}),
+                    },
+                ),
+            ),
+            num_fake=50_000,
+            real="an ADM reference batch (.npz: arr_0 images, mu/sigma, mu_s/sigma_s)",
+            notes="IS over chunks of 5,000 (ceil(n/5000) splits); precision/recall: k-NN manifolds, k=3, pool3",
+            aliases={"inception_score": "is", "precision": "prdc", "recall": "prdc"},
+        ),
+        Protocol(
+            "pytorch-fid",
+            "pytorch-fid fid_score.py (Seitzer, github.com/mseitzer/pytorch-fid)",
+            (Pass(_INCEPTION, "pytorch-fid", {"fid": ("fid", {"eps": 0.0})}),),
+            real="any set of images or pytorch-fid statistics",
+        ),
+        Protocol(
+            "clean-fid",
+            "clean-fid, mode='clean' (Parmar et al. 2022, arXiv:2104.11222)",
+            (Pass(_INCEPTION, "clean", {"fid": ("fid", {"eps": 0.0})}),),
+            real="any set of images or clean-fid 'clean' statistics",
+        ),
+        Protocol(
+            "torch-fidelity",
+            "torch-fidelity defaults (Obukhov et al., github.com/toshas/torch-fidelity)",
+            (
+                Pass(
+                    _INCEPTION,
+                    "tf",
+                    {
+                        "is": ("is", {"splits": 10}),
+                        "fid": ("fid", {"eps": 0.0}),
+                        "kid": ("kid", {"subsets": 100, "subset_size": 1000, "degree": 3, "gamma": None, "coef0": 1.0}),
+                    },
+                ),
+            ),
+            real="any set of images",
+            notes="KID: 100 subsets of 1,000 (needs >= 1,000 samples a side)",
+        ),
+        Protocol(
+            "stylegan",
+            "StyleGAN2-ADA / StyleGAN3 metrics/metric_main.py fid50k_full (Karras et al. 2020, arXiv:2006.06676)",
+            (Pass(_INCEPTION, "tf", {"fid": ("fid", {"eps": 0.0})}),),
+            num_fake=50_000,
+            real="the full real data set",
+        ),
+        Protocol(
+            "edm2",
+            "EDM2 calculate_metrics.py (Karras et al. 2024, arXiv:2312.02696)",
+            (
+                Pass(_INCEPTION, "tf", {"fid": ("fid", {"eps": 0.0})}),
+                Pass("dinov2", "dgm-eval", {"fd_dinov2": ("fid", {"eps": 0.0})}),
+            ),
+            num_fake=50_000,
+            real="an EDM2 dataset-refs .pkl (fid and fd_dinov2 moments) or images",
+            aliases={"fd-dinov2": "fd_dinov2"},
+        ),
+    )
+}
 
 
 def names() -> list[str]:
@@ -156,9 +200,14 @@ class PlannedPass:
     keys: dict[str, str]  # metric name -> result key
 
 
-def plan(protocol: Any, metrics: str | Iterable[str] | None = None, *, extractor: str | None = "auto",
-         preprocessing: str | None = None,
-         options: Mapping[str, Mapping[str, Any]] | None = None) -> list[PlannedPass]:
+def plan(
+    protocol: Any,
+    metrics: str | Iterable[str] | None = None,
+    *,
+    extractor: str | None = "auto",
+    preprocessing: str | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[PlannedPass]:
     """The passes of ``protocol`` with the user's choices checked against it.
 
     Parameters
@@ -205,11 +254,14 @@ def plan(protocol: Any, metrics: str | Iterable[str] | None = None, *, extractor
     out = []
     for ps in p.passes:
         if extractor not in (None, "auto") and extractor != ps.extractor:
-            raise ParameterError(f"extractor {extractor!r} contradicts protocol {p.name!r}, which fixes extractor "
-                                 f"{ps.extractor!r}")
+            raise ParameterError(
+                f"extractor {extractor!r} contradicts protocol {p.name!r}, which fixes extractor {ps.extractor!r}"
+            )
         if preprocessing is not None and preprocessing != ps.preprocessing:
-            raise ParameterError(f"preprocessing {preprocessing!r} contradicts protocol {p.name!r}, which fixes "
-                                 f"preprocessing {ps.preprocessing!r}")
+            raise ParameterError(
+                f"preprocessing {preprocessing!r} contradicts protocol {p.name!r}, which fixes "
+                f"preprocessing {ps.preprocessing!r}"
+            )
         names_, opts, keys = [], {}, {}
         for key, (metric, fixed) in ps.metrics.items():
             if key not in chosen:
@@ -220,11 +272,15 @@ def plan(protocol: Any, metrics: str | Iterable[str] | None = None, *, extractor
                     user.update(given[label])
             for opt, value in user.items():
                 if isinstance(fixed.get(opt), Chunks) and value is not None:
-                    raise ParameterError(f"option {metric}.{opt}={value!r} contradicts protocol {p.name!r}, "
-                                         f"which fixes {metric}.{opt} to {fixed[opt]!r}")
+                    raise ParameterError(
+                        f"option {metric}.{opt}={value!r} contradicts protocol {p.name!r}, "
+                        f"which fixes {metric}.{opt} to {fixed[opt]!r}"
+                    )
                 if opt in fixed and value != fixed[opt]:
-                    raise ParameterError(f"option {metric}.{opt}={value!r} contradicts protocol {p.name!r}, "
-                                         f"which fixes {metric}.{opt}={fixed[opt]!r}")
+                    raise ParameterError(
+                        f"option {metric}.{opt}={value!r} contradicts protocol {p.name!r}, "
+                        f"which fixes {metric}.{opt}={fixed[opt]!r}"
+                    )
             names_.append(metric)
             opts[metric] = {**user, **fixed}
             keys[metric] = key

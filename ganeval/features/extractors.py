@@ -99,8 +99,9 @@ class InceptionExtractor(FileWeightsExtractor):
     name = "inception"
     extra_outputs = ("spatial",)
 
-    def __init__(self, weights: str | Path | None = None, preprocessing: str = "tf", *,
-                 state_dict: Any = None, dims: int = 2048):
+    def __init__(
+        self, weights: str | Path | None = None, preprocessing: str = "tf", *, state_dict: Any = None, dims: int = 2048
+    ):
         from .inception import BLOCK_DIMS
 
         self.preprocessing = check_choice(preprocessing, "preprocessing", PREPROCESSING_MODES)

@@ -55,8 +55,17 @@ from torchvision.models.inception import Inception3, InceptionA, InceptionC, Inc
 
 from ..errors import DataError, WeightsError
 
-__all__ = ["FIDInceptionV3", "NUM_CLASSES", "POOL3_DIM", "INPUT_SIZE", "BLOCK_DIMS", "SPATIAL_LAYER",
-           "SPATIAL_CHANNELS", "SPATIAL_DIM", "spatial_features"]
+__all__ = [
+    "FIDInceptionV3",
+    "NUM_CLASSES",
+    "POOL3_DIM",
+    "INPUT_SIZE",
+    "BLOCK_DIMS",
+    "SPATIAL_LAYER",
+    "SPATIAL_CHANNELS",
+    "SPATIAL_DIM",
+    "spatial_features",
+]
 
 NUM_CLASSES = 1008  # the TF graph's softmax has 1008 outputs (1000 ImageNet classes + 8 unused)
 POOL3_DIM = 2048  # width of the final average pool ("pool_3:0" in the TF graph)
@@ -74,8 +83,17 @@ BLOCK_DIMS = (64, 192, 768, 2048)
 _STEM = ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3")
 _STEM2 = ("Conv2d_3b_1x1", "Conv2d_4a_3x3")
 _MIXED = (
-    "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
-    "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c",
+    "Mixed_5b",
+    "Mixed_5c",
+    "Mixed_5d",
+    "Mixed_6a",
+    "Mixed_6b",
+    "Mixed_6c",
+    "Mixed_6d",
+    "Mixed_6e",
+    "Mixed_7a",
+    "Mixed_7b",
+    "Mixed_7c",
 )
 
 
@@ -127,7 +145,9 @@ def spatial_features(branch1x1: torch.Tensor) -> torch.Tensor:
     (torch.Size([2, 42]), True)
     """
     if branch1x1.ndim != 4 or branch1x1.shape[1] < SPATIAL_CHANNELS:
-        raise DataError(f"spatial features need an (N, C>={SPATIAL_CHANNELS}, H, W) tensor, got {tuple(branch1x1.shape)}")
+        raise DataError(
+            f"spatial features need an (N, C>={SPATIAL_CHANNELS}, H, W) tensor, got {tuple(branch1x1.shape)}"
+        )
     return branch1x1[:, :SPATIAL_CHANNELS].permute(0, 2, 3, 1).flatten(1)
 
 
@@ -265,7 +285,7 @@ class FIDInceptionV3(nn.Module):
         self.requires_grad_(False)
 
     @classmethod
-    def random(cls, seed: int = 0) -> "FIDInceptionV3":
+    def random(cls, seed: int = 0) -> FIDInceptionV3:
         """The network with seeded random weights (for tests and benchmarks; no file needed).
 
         Parameters
@@ -300,7 +320,9 @@ class FIDInceptionV3(nn.Module):
         copies otherwise.
         """
         if not isinstance(state_dict, Mapping):
-            raise WeightsError(f"{source}: expected a state dict (a mapping of names to tensors), got {type(state_dict).__name__}")
+            raise WeightsError(
+                f"{source}: expected a state dict (a mapping of names to tensors), got {type(state_dict).__name__}"
+            )
         from .weights import check_state_dict_keys
 
         expected = self.state_dict()

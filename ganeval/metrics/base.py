@@ -57,8 +57,9 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -190,8 +191,9 @@ class Option:
             value = float(value)
             if math.isnan(value):
                 raise ParameterError(f"{label} must be {self.describe()}, got nan")
-        low_bad = self.minimum is not None and (value <= self.minimum if self.exclusive_minimum
-                                                else value < self.minimum)
+        low_bad = self.minimum is not None and (
+            value <= self.minimum if self.exclusive_minimum else value < self.minimum
+        )
         if low_bad or (self.maximum is not None and value > self.maximum):
             raise ParameterError(f"{label} must be {self.describe()}, got {show(value)}")
         if self.choices is not None and value not in self.choices:
@@ -224,8 +226,14 @@ class Output:
         return "higher" if self.higher_is_better else "lower"
 
 
-SEED_OPTION = Option("seed", "int", 0, "Seed of every random draw; same inputs and seed give the same numbers.",
-                     minimum=0, maximum=MAX_SEED)
+SEED_OPTION = Option(
+    "seed",
+    "int",
+    0,
+    "Seed of every random draw; same inputs and seed give the same numbers.",
+    minimum=0,
+    maximum=MAX_SEED,
+)
 
 
 class Metric:
@@ -319,8 +327,14 @@ class Metric:
     # -- options ---------------------------------------------------------------------------
 
     @classmethod
-    def check_options(cls, options: Mapping[str, Any] | None = None, *, where: str | None = None,
-                      text: bool = False, fill: bool = True) -> dict[str, Any]:
+    def check_options(
+        cls,
+        options: Mapping[str, Any] | None = None,
+        *,
+        where: str | None = None,
+        text: bool = False,
+        fill: bool = True,
+    ) -> dict[str, Any]:
         """Validated options, defaults filled in (``fill``); unknown names are an error.
 
         >>> from ganeval.metrics.registry import get
@@ -339,8 +353,9 @@ class Metric:
                 close = difflib.get_close_matches(str(k), list(known), n=1)
                 parts.append(repr(k) + (f" (did you mean {close[0]!r}?)" if close else ""))
             have = ", ".join(known) if known else "none"
-            raise ParameterError(f"{where}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(parts)}; "
-                                 f"{cls.name} takes: {have}")
+            raise ParameterError(
+                f"{where}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(parts)}; {cls.name} takes: {have}"
+            )
         out: dict[str, Any] = {}
         for name, opt in known.items():
             if name in options:
@@ -362,16 +377,21 @@ class Metric:
         if self.takes == "labelled":
             return list(inputs)
         if len(inputs) != len(names):
-            raise ParameterError(f"{self.name}: takes {len(names)} input{'s' if len(names) > 1 else ''} "
-                                 f"({', '.join(names)}), got {len(inputs)}")
+            raise ParameterError(
+                f"{self.name}: takes {len(names)} input{'s' if len(names) > 1 else ''} "
+                f"({', '.join(names)}), got {len(inputs)}"
+            )
         if self.takes == "moments":
             from ..statistics import FeatureStats
 
-            out = [x if isinstance(x, FeatureStats) else FeatureStats.from_features(as_features(x, n), name=n)
-                   for x, n in zip(inputs, names)]
+            out = [
+                x if isinstance(x, FeatureStats) else FeatureStats.from_features(as_features(x, n), name=n)
+                for x, n in zip(inputs, names)
+            ]
             if out[0].dim != out[1].dim:
-                raise DataError(f"{self.name}: feature dimensions differ: {names[0]} has {out[0].dim}, "
-                                f"{names[1]} has {out[1].dim}")
+                raise DataError(
+                    f"{self.name}: feature dimensions differ: {names[0]} has {out[0].dim}, {names[1]} has {out[1].dim}"
+                )
             return out
         dtype = None if self.keeps_float32 else np.float64
         arrays = [as_features(x, n, min_samples=self.min_samples, dtype=dtype) for x, n in zip(inputs, names)]
@@ -379,8 +399,9 @@ class Metric:
             check_same_dim(arrays[0], arrays[i], names[0], names[i])
         return arrays
 
-    def __call__(self, *inputs: Any, columns: Sequence[str] | None = None, names: Sequence[str] | None = None,
-                 **options: Any) -> MetricResult:
+    def __call__(
+        self, *inputs: Any, columns: Sequence[str] | None = None, names: Sequence[str] | None = None, **options: Any
+    ) -> MetricResult:
         """Compute the metric: inputs as :attr:`takes` says, options by keyword.
 
         ``columns``: the feature names (metrics that report per feature); ``names``: what

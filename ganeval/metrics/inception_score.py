@@ -10,9 +10,8 @@ log; the rows are cut into ``splits`` consecutive parts (no shuffle; part ``i`` 
 
 from __future__ import annotations
 
-from typing import Any
-
 import math
+from typing import Any
 
 import numpy as np
 
@@ -74,8 +73,13 @@ def inception_score(x: Any, *, splits: int = 10, input: str = "logits") -> Metri
             # 0 * log 0 = 0: terms with p(y|x) = 0 contribute nothing
             terms = np.where(p_i > 0, p_i * (log_p_i - log_marginal), 0.0)
         scores[i] = np.exp(terms.sum(axis=1).mean())
-    return MetricResult("is", {"value": float(scores.mean()), "std": float(scores.std())},
-                        {"splits": splits, "input": input}, n_real=None, n_fake=n)
+    return MetricResult(
+        "is",
+        {"value": float(scores.mean()), "std": float(scores.std())},
+        {"splits": splits, "input": input},
+        n_real=None,
+        n_fake=n,
+    )
 
 
 class InceptionScore(Metric):
@@ -89,8 +93,9 @@ class InceptionScore(Metric):
     min_samples = 1
     options = (
         Option("splits", "int", 10, "Consecutive splits.", minimum=1),
-        Option("input", "str", "logits", "What the rows are: class logits or probabilities.",
-               choices=("logits", "probs")),
+        Option(
+            "input", "str", "logits", "What the rows are: class logits or probabilities.", choices=("logits", "probs")
+        ),
     )
 
     def compute(self, logits: np.ndarray, **options: Any) -> MetricResult:

@@ -57,8 +57,17 @@ _LOG_MAX = math.log(np.finfo(np.float64).max)
 _LOG_MAX32 = math.log(np.finfo(np.float32).max)
 
 
-def kid_options(dim: int, n_real: int, n_fake: int, *, subsets: int = 100, subset_size: int | None = None,
-                degree: int = 3, gamma: float | None = None, coef0: float = 1.0) -> dict[str, Any]:
+def kid_options(
+    dim: int,
+    n_real: int,
+    n_fake: int,
+    *,
+    subsets: int = 100,
+    subset_size: int | None = None,
+    degree: int = 3,
+    gamma: float | None = None,
+    coef0: float = 1.0,
+) -> dict[str, Any]:
     """Validate KID options for sets of ``n_real`` and ``n_fake`` rows of width ``dim``."""
     subsets = check_int(subsets, "subsets", minimum=1)
     if subset_size is None:
@@ -84,8 +93,9 @@ def _log_kernel_bound(max_norm_real: float, max_norm_fake: float, degree: int, g
     return degree * math.log(top) if top > 0 else -math.inf
 
 
-def check_kernel_overflow(max_norm_real: float, max_norm_fake: float, *, subset_size: int, degree: int,
-                          gamma: float, coef0: float) -> None:
+def check_kernel_overflow(
+    max_norm_real: float, max_norm_fake: float, *, subset_size: int, degree: int, gamma: float, coef0: float
+) -> None:
     """Refuse kernel settings whose values or sums could overflow float64.
 
     ``|k(x, y)| <= (gamma |x| |y| + |coef0|)^degree`` (Cauchy-Schwarz); a sum adds at most
@@ -135,6 +145,7 @@ def _draw_subsets(n_real: int, n_fake: int, subsets: int, subset_size: int, seed
 # these small-block operations several times faster than torch's CPU kernels) or torch
 # tensors (rows on a GPU); the arithmetic is written once for both.
 
+
 def _is_np(a) -> bool:
     return isinstance(a, np.ndarray)
 
@@ -165,13 +176,13 @@ def _kernel_(g, gamma: float, coef0: float, degree: int):
     rows = 64
     scratch = np.empty((min(rows, g.shape[0]), g.shape[1]), dtype=g.dtype) if 1 < degree <= 4 else None
     for lo in range(0, g.shape[0], rows):
-        chunk = g[lo:lo + rows]
+        chunk = g[lo : lo + rows]
         chunk *= gamma
         chunk += coef0
         if degree > 4:  # few roundings matter more than speed for a rare high degree
             chunk **= degree
         elif degree > 1:
-            base = scratch[:chunk.shape[0]]
+            base = scratch[: chunk.shape[0]]
             np.copyto(base, chunk)
             for _ in range(degree - 1):
                 chunk *= base
@@ -285,8 +296,19 @@ def _whole_gram_cost(n_x: int, n_y: int, d: int, subsets: int) -> float:
     return pairs * (d + subsets)  # Gram products + the membership products
 
 
-def kid_core(x, y, *, subsets: int, subset_size: int, degree: int, gamma: float, coef0: float,
-             seed: Any = 0, method: str = "auto", backend: str = "auto") -> np.ndarray:
+def kid_core(
+    x,
+    y,
+    *,
+    subsets: int,
+    subset_size: int,
+    degree: int,
+    gamma: float,
+    coef0: float,
+    seed: Any = 0,
+    method: str = "auto",
+    backend: str = "auto",
+) -> np.ndarray:
     """KID of every subset, from rows ``x`` (n_x, d) and ``y`` (n_y, d): numpy arrays, or
     torch tensors on one device.
 
@@ -351,9 +373,13 @@ def _warn_whole_sets(subsets: int, subset_size: int, n_real: int, n_fake: int) -
     """Subsets as large as a set hold all of it: their std is not a sampling spread."""
     whole = [f"{side} ({n})" for side, n in (("real", n_real), ("fake", n_fake)) if subset_size >= n]
     if subsets > 1 and whole:
-        warnings.warn(f"kid: subset_size {subset_size} reaches the size of the {' and '.join(whole)} set: every "
-                      f"subset holds all of it, so std (over subsets) does not measure the sampling spread of KID; "
-                      f"use subset_size < n for a meaningful std", DegenerateWarning, stacklevel=3)
+        warnings.warn(
+            f"kid: subset_size {subset_size} reaches the size of the {' and '.join(whole)} set: every "
+            f"subset holds all of it, so std (over subsets) does not measure the sampling spread of KID; "
+            f"use subset_size < n for a meaningful std",
+            DegenerateWarning,
+            stacklevel=3,
+        )
 
 
 def kid_from_tensors(x, y, *, seed: Any = 0, method: str = "auto", **options: Any) -> MetricResult:
@@ -373,17 +399,36 @@ def kid_from_tensors(x, y, *, seed: Any = 0, method: str = "auto", **options: An
     check_kernel_overflow(norm_x, norm_y, subset_size=opts["subset_size"], **kernel)
     _warn_whole_sets(opts["subsets"], opts["subset_size"], int(x.shape[0]), int(y.shape[0]))
     scores = kid_core(x, y, seed=seed, method=method, **opts)
-    settings = {"kernel": "poly", "degree": opts["degree"], "gamma": opts["gamma"], "coef0": opts["coef0"],
-                "subsets": opts["subsets"], "subset_size": opts["subset_size"],
-                "seed": seed if isinstance(seed, int) else None}
+    settings = {
+        "kernel": "poly",
+        "degree": opts["degree"],
+        "gamma": opts["gamma"],
+        "coef0": opts["coef0"],
+        "subsets": opts["subsets"],
+        "subset_size": opts["subset_size"],
+        "seed": seed if isinstance(seed, int) else None,
+    }
     scale = float(np.abs(scores).max()) or 1.0  # the std of values near the float64 limit, without squaring them
-    return MetricResult("kid", {"value": float(scores.mean()), "std": scale * float((scores / scale).std())},
-                        settings, n_real=int(x.shape[0]), n_fake=int(y.shape[0]))
+    return MetricResult(
+        "kid",
+        {"value": float(scores.mean()), "std": scale * float((scores / scale).std())},
+        settings,
+        n_real=int(x.shape[0]),
+        n_fake=int(y.shape[0]),
+    )
 
 
-def kernel_inception_distance(real: Any, fake: Any, *, subsets: int = 100, subset_size: int | None = None,
-                              degree: int = 3, gamma: float | None = None, coef0: float = 1.0,
-                              seed: Any = 0) -> MetricResult:
+def kernel_inception_distance(
+    real: Any,
+    fake: Any,
+    *,
+    subsets: int = 100,
+    subset_size: int | None = None,
+    degree: int = 3,
+    gamma: float | None = None,
+    coef0: float = 1.0,
+    seed: Any = 0,
+) -> MetricResult:
     """KID between two feature sets.
 
     Parameters
@@ -418,8 +463,16 @@ def kernel_inception_distance(real: Any, fake: Any, *, subsets: int = 100, subse
     check_same_dim(x, y, "real", "fake")
     if x.dtype != y.dtype:
         x, y = x.astype(np.float64), y.astype(np.float64)
-    return kid_from_tensors(np.ascontiguousarray(x), np.ascontiguousarray(y), subsets=subsets,
-                            subset_size=subset_size, degree=degree, gamma=gamma, coef0=coef0, seed=seed)
+    return kid_from_tensors(
+        np.ascontiguousarray(x),
+        np.ascontiguousarray(y),
+        subsets=subsets,
+        subset_size=subset_size,
+        degree=degree,
+        gamma=gamma,
+        coef0=coef0,
+        seed=seed,
+    )
 
 
 class KID(Metric):
@@ -432,8 +485,13 @@ class KID(Metric):
     streaming = "rows"
     options = (
         Option("subsets", "int", 100, "Number of random subsets.", minimum=1),
-        Option("subset_size", "int", None, "Samples per subset from each side (default: min(1000, n_real, n_fake)).",
-               minimum=2),
+        Option(
+            "subset_size",
+            "int",
+            None,
+            "Samples per subset from each side (default: min(1000, n_real, n_fake)).",
+            minimum=2,
+        ),
         Option("degree", "int", 3, "Polynomial kernel degree.", minimum=1),
         Option("gamma", "float", None, "Kernel scale (default 1/d).", minimum=0.0, exclusive_minimum=True),
         Option("coef0", "float", 1.0, "Kernel offset."),

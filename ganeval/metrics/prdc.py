@@ -81,8 +81,7 @@ def _available_bytes(device: Any) -> int | None:
     return int(available_memory())
 
 
-def check_prdc_sizes(n_real: int, n_fake: int, d: int, k: int, *, device: Any = None,
-                     held_bytes: int = 0) -> None:
+def check_prdc_sizes(n_real: int, n_fake: int, d: int, k: int, *, device: Any = None, held_bytes: int = 0) -> None:
     """Refuse ``k``, set sizes and width whose memory estimate exceeds what is available.
 
     ``held_bytes``: part of the estimate already allocated by the caller (the rows).
@@ -99,6 +98,7 @@ def check_prdc_sizes(n_real: int, n_fake: int, d: int, k: int, *, device: Any = 
 # The helpers below take numpy arrays (rows on the CPU: numpy's BLAS and np.partition run
 # these blocks ~1.5x faster than torch's CPU kernels on the benchmark machine) or torch
 # tensors (rows on a GPU); the algorithm is written once for both.
+
 
 def _is_np(a) -> bool:
     return isinstance(a, np.ndarray)
@@ -193,7 +193,7 @@ def _centered32(x: np.ndarray, center: np.ndarray) -> np.ndarray:
     step = max(1, _RECHECK_ELEMENTS // max(x.shape[1], 1))
     with np.errstate(over="ignore", invalid="ignore"):  # beyond float32: inf, and the caller falls back
         for lo in range(0, x.shape[0], step):
-            np.subtract(x[lo:lo + step], center, out=out[lo:lo + step], casting="same_kind")
+            np.subtract(x[lo : lo + step], center, out=out[lo : lo + step], casting="same_kind")
     return out
 
 
@@ -212,8 +212,8 @@ def _exact_sq(a: np.ndarray, b: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.
     out = np.empty(len(i))
     step = max(1, _RECHECK_ELEMENTS // max(a.shape[1], 1))
     for lo in range(0, len(i), step):
-        diff = np.subtract(a[i[lo:lo + step]], b[j[lo:lo + step]], dtype=np.float64)
-        out[lo:lo + step] = np.einsum("ij,ij->i", diff, diff)
+        diff = np.subtract(a[i[lo : lo + step]], b[j[lo : lo + step]], dtype=np.float64)
+        out[lo : lo + step] = np.einsum("ij,ij->i", diff, diff)
     return out
 
 
@@ -310,14 +310,14 @@ def _prdc_float32(x: np.ndarray, y: np.ndarray, k: int) -> dict[str, float]:
     real_lo, real_hi = _down32(real_r2 - err_real), _up32(real_r2 + err_real)
     fake_lo, fake_hi = _down32(fake_r2 - err_fake), _up32(fake_r2 + err_fake)
     x_sq32, y_sq32 = x_sq.astype(np.float32), y_sq.astype(np.float32)
-    inside_count = np.zeros(n_fake, dtype=np.int64)   # real balls holding fake j
-    recall_hit = np.zeros(n_real, dtype=bool)         # real i inside some fake ball
-    covered = np.zeros(n_real, dtype=bool)            # some fake inside real ball i
+    inside_count = np.zeros(n_fake, dtype=np.int64)  # real balls holding fake j
+    recall_hit = np.zeros(n_real, dtype=bool)  # real i inside some fake ball
+    covered = np.zeros(n_real, dtype=bool)  # some fake inside real ball i
     step = max(1, min(4096, _BLOCK_BYTES // (16 * max(n_fake, 1))))  # 16 MiB of float32 distances
     buf = np.empty((min(step, n_real), n_fake), dtype=np.float32)
     for lo in range(0, n_real, step):
         hi = min(n_real, lo + step)
-        dist = _d32(x32[lo:hi], x_sq32[lo:hi], y32, y_sq32, buf[:hi - lo])
+        dist = _d32(x32[lo:hi], x_sq32[lo:hi], y32, y_sq32, buf[: hi - lo])
         in_real = dist < real_lo[lo:hi, None]  # surely inside real ball i
         unsure = (dist < real_hi[lo:hi, None]) & ~in_real
         rows, cols = np.nonzero(unsure)
@@ -359,9 +359,9 @@ def prdc_core(x, y, k: int, *, backend: str = "auto") -> dict[str, float]:
         n_real, n_fake = x.shape[0], y.shape[0]
         x_sq, y_sq = _row_sq(x), _row_sq(y)
         if _is_np(x):
-            inside_count = np.zeros(n_fake)            # real balls holding fake j
+            inside_count = np.zeros(n_fake)  # real balls holding fake j
             recall_hit = np.zeros(n_real, dtype=bool)  # real i inside some fake ball
-            covered = np.zeros(n_real, dtype=bool)     # nearest fake inside real ball i
+            covered = np.zeros(n_real, dtype=bool)  # nearest fake inside real ball i
         else:
             import torch
 
@@ -442,8 +442,12 @@ class PRDC(Metric):
 
     name = "prdc"
     higher_is_better = True
-    outputs = (Output("precision", True, (0.0, 1.0), "Precision"), Output("recall", True, (0.0, 1.0), "Recall"),
-               Output("density", True, (0.0, math.inf), "Density"), Output("coverage", True, (0.0, 1.0), "Coverage"))
+    outputs = (
+        Output("precision", True, (0.0, 1.0), "Precision"),
+        Output("recall", True, (0.0, 1.0), "Recall"),
+        Output("density", True, (0.0, math.inf), "Density"),
+        Output("coverage", True, (0.0, 1.0), "Coverage"),
+    )
     resampling = "half"
     streaming = "rows"
     options = (Option("k", "int", 5, "Nearest-neighbour count.", minimum=1),)

@@ -46,12 +46,15 @@ class SFID(Metric):
     higher_is_better = False
     outputs = (Output("value", False, (0.0, math.inf), "sFID"),)
     streaming = "moments"
-    options = (Option("eps", "float", 0.0, "Added to both covariance diagonals (only to compare with codes that do).",
-                      minimum=0.0),)
+    options = (
+        Option(
+            "eps", "float", 0.0, "Added to both covariance diagonals (only to compare with codes that do).", minimum=0.0
+        ),
+    )
     identity, symmetric = 0.0, True
 
-    def compute(self, real: FeatureStats, fake: FeatureStats, *, eps: float = 0.0,
-                names: tuple[str, str] = ("real", "fake")) -> MetricResult:
+    def compute(
+        self, real: FeatureStats, fake: FeatureStats, *, eps: float = 0.0, names: tuple[str, str] = ("real", "fake")
+    ) -> MetricResult:
         r = fid_from_stats(real, fake, eps=eps, names=names)
-        return MetricResult("sfid", r.values, {**r.settings, "output": "spatial"}, n_real=r.n_real,
-                            n_fake=r.n_fake)
+        return MetricResult("sfid", r.values, {**r.settings, "output": "spatial"}, n_real=r.n_real, n_fake=r.n_fake)

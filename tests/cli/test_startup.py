@@ -8,9 +8,9 @@ import sys
 
 import numpy as np
 import pytest
+from ganeval_cli.main import COMMAND_HOME, COMMAND_MODULES, cli, main
 
 import ganeval
-from ganeval_cli.main import COMMAND_HOME, COMMAND_MODULES, cli, main
 
 HEAVY = ("torch", "sklearn", "matplotlib")
 
@@ -30,7 +30,7 @@ def _heavy_imports(*args: str) -> list[str]:
     out = subprocess.run([sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     line = [x for x in out.stdout.splitlines() if x.startswith("HEAVY")][-1]
-    return eval(line[len("HEAVY"):])  # a printed list of names
+    return eval(line[len("HEAVY") :])  # a printed list of names
 
 
 @pytest.fixture
@@ -51,13 +51,17 @@ def test_stats_file_fid_imports_no_torch_sklearn_or_matplotlib(stats_files):
 def test_feature_kid_imports_no_torch(tmp_path, rng):
     for name in ("a", "b"):
         np.save(tmp_path / f"{name}.npy", rng.normal(size=(40, 5)).astype(np.float32))
-    assert _heavy_imports("kid", str(tmp_path / "a.npy"), str(tmp_path / "b.npy"), "--subsets", "3",
-                          "--subset-size", "10") == []
+    assert (
+        _heavy_imports("kid", str(tmp_path / "a.npy"), str(tmp_path / "b.npy"), "--subsets", "3", "--subset-size", "10")
+        == []
+    )
 
 
 def test_import_ganeval_is_light_and_every_public_name_resolves():
-    code = ("import sys, ganeval; heavy = {m.split('.')[0] for m in sys.modules} & {'torch', 'sklearn', "
-            "'matplotlib', 'scipy'}; print(sorted(heavy))")
+    code = (
+        "import sys, ganeval; heavy = {m.split('.')[0] for m in sys.modules} & {'torch', 'sklearn', "
+        "'matplotlib', 'scipy'}; print(sorted(heavy))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
     for name in ganeval.__all__:
@@ -87,14 +91,25 @@ def test_kid_command_gives_the_library_number_on_float32_rows(tmp_path, rng, cap
     np.save(tmp_path / "r.npy", real)
     np.save(tmp_path / "f.npy", fake)
     with pytest.raises(SystemExit) as exc:
-        main(["kid", str(tmp_path / "r.npy"), str(tmp_path / "f.npy"), "--subsets", "20", "--subset-size", "100",
-              "--json"])
+        main(
+            [
+                "kid",
+                str(tmp_path / "r.npy"),
+                str(tmp_path / "f.npy"),
+                "--subsets",
+                "20",
+                "--subset-size",
+                "100",
+                "--json",
+            ]
+        )
     assert exc.value.code == 0
     got = json.loads(capsys.readouterr().out)
     want = ganeval.kernel_inception_distance(real, fake, subsets=20, subset_size=100)
     assert (got["value"], got["std"]) == (want.value, want.std)
-    as64 = ganeval.kernel_inception_distance(real.astype(np.float64), fake.astype(np.float64), subsets=20,
-                                             subset_size=100)
+    as64 = ganeval.kernel_inception_distance(
+        real.astype(np.float64), fake.astype(np.float64), subsets=20, subset_size=100
+    )
     assert got["value"] == pytest.approx(as64.value, rel=1e-5)  # float32 products: round-off only
 
 

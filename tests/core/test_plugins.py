@@ -44,7 +44,7 @@ class MeanGap(Metric):
         return {"value": float(np.abs(real.mean(0) - fake.mean(0)).mean())}
 '''
 
-PYPROJECT = '''\
+PYPROJECT = """\
 [build-system]
 requires = ["setuptools"]
 build-backend = "setuptools.build_meta"
@@ -61,7 +61,7 @@ colour-means = "mygap:ColourMeans"
 
 [tool.setuptools]
 py-modules = ["mygap"]
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,8 @@ def test_python_api(env):
 
 def test_report_spec(env):
     root = env[0]
-    (root / "spec.toml").write_text(textwrap.dedent("""
+    (root / "spec.toml").write_text(
+        textwrap.dedent("""
         title = "plug-in"
         [real]
         input = "a.npy"
@@ -139,7 +140,8 @@ def test_report_spec(env):
         [[candidates]]
         name = "b"
         input = "b.npy"
-    """))
+    """)
+    )
     _run(env, "-m", "ganeval", "report", "spec.toml", "--out", "rep")
     report = json.loads((Path(root) / "rep" / "report.json").read_text())
     run = report["candidates"][0]["runs"][0]["results"]["mean-gap"]
@@ -149,8 +151,9 @@ def test_report_spec(env):
 
 def test_extractor_plugin(env):
     root = env[0]
-    out = json.loads(_run(env, "-m", "ganeval", "fid", "ia.npy", "ib.npy", "--extractor", "colour-means",
-                          "--no-cache", "--json"))
+    out = json.loads(
+        _run(env, "-m", "ganeval", "fid", "ia.npy", "ib.npy", "--extractor", "colour-means", "--no-cache", "--json")
+    )
     from ganeval.metrics.fid import fid_from_features
 
     means = [np.load(root / f).astype(np.float64).mean(axis=(1, 2)) / 255.0 for f in ("ia.npy", "ib.npy")]

@@ -50,7 +50,9 @@ def test_table_contents():
     assert tf.options["kid"]["subset_size"] == 1000
     edm2 = plan("edm2")
     assert [(p.extractor, p.preprocessing, p.keys) for p in edm2] == [
-        ("inception", "tf", {"fid": "fid"}), ("dinov2", "dgm-eval", {"fid": "fd_dinov2"})]
+        ("inception", "tf", {"fid": "fid"}),
+        ("dinov2", "dgm-eval", {"fid": "fd_dinov2"}),
+    ]
     assert get_protocol("stylegan").num_fake == 50_000 and Chunks(5000).resolve(50_000) == 10
     assert Chunks(5000).resolve(8) == 1 and Chunks(5000).resolve(10_001) == 3
 
@@ -62,14 +64,17 @@ def test_subsets_and_aliases():
     assert plan("torch-fidelity", options={"kid": {"seed": 7}})[0].options["kid"]["seed"] == 7
 
 
-@pytest.mark.parametrize("kwargs, pattern", [
-    ({"metrics": ["kid"]}, r"metric 'kid' contradicts protocol 'adm', whose metrics are is, fid, sfid, prdc"),
-    ({"options": {"prdc": {"k": 5}}}, r"option prdc.k=5 contradicts protocol 'adm', which fixes prdc.k=3"),
-    ({"options": {"is": {"splits": 10}}}, r"option is.splits=10 contradicts protocol 'adm'"),
-    ({"extractor": "dinov2"}, r"extractor 'dinov2' contradicts protocol 'adm', which fixes extractor 'inception'"),
-    ({"preprocessing": "clean"}, r"preprocessing 'clean' contradicts protocol 'adm', which fixes .*'tf'"),
-    ({"options": {"kid": {"subsets": 3}}}, r"options for 'kid' contradict protocol 'adm'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, pattern",
+    [
+        ({"metrics": ["kid"]}, r"metric 'kid' contradicts protocol 'adm', whose metrics are is, fid, sfid, prdc"),
+        ({"options": {"prdc": {"k": 5}}}, r"option prdc.k=5 contradicts protocol 'adm', which fixes prdc.k=3"),
+        ({"options": {"is": {"splits": 10}}}, r"option is.splits=10 contradicts protocol 'adm'"),
+        ({"extractor": "dinov2"}, r"extractor 'dinov2' contradicts protocol 'adm', which fixes extractor 'inception'"),
+        ({"preprocessing": "clean"}, r"preprocessing 'clean' contradicts protocol 'adm', which fixes .*'tf'"),
+        ({"options": {"kid": {"subsets": 3}}}, r"options for 'kid' contradict protocol 'adm'"),
+    ],
+)
 def test_contradictions_name_both(kwargs, pattern):
     with pytest.raises(ParameterError, match=pattern):
         plan("adm", **kwargs)
@@ -109,8 +114,13 @@ def adm_files(tmp_path_factory):
         a = rng.normal(size=(n, n // 4))
         return a @ a.T / n + 0.01 * np.eye(n)
 
-    ref = {"arr_0": _images(rng, 12), "mu": rng.normal(size=2048) * 0.1, "sigma": psd(2048),
-           "mu_s": rng.normal(size=2023) * 0.1, "sigma_s": psd(2023)}
+    ref = {
+        "arr_0": _images(rng, 12),
+        "mu": rng.normal(size=2048) * 0.1,
+        "sigma": psd(2048),
+        "mu_s": rng.normal(size=2023) * 0.1,
+        "sigma_s": psd(2023),
+    }
     np.savez(d / "ref.npz", **ref)
     np.savez(d / "samples.npz", arr_0=_images(rng, 10))
     return d, ref
@@ -126,6 +136,7 @@ def adm_env(adm_files, monkeypatch):
 
 def _adm_precision_recall(ref: np.ndarray, sample: np.ndarray, k: int = 3) -> tuple[float, float]:
     """guided-diffusion's ManifoldEstimator rule, float64, no batching."""
+
     def sq(a, b):
         return np.maximum((a * a).sum(1)[:, None] - 2 * a @ b.T + (b * b).sum(1)[None, :], 0.0)
 
@@ -142,8 +153,7 @@ def test_adm_protocol_through_evaluate(adm_env):
     d, ref = adm_env
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        r = ganeval.evaluate(str(d / "ref.npz"), str(d / "samples.npz"), protocol="adm", device="cpu",
-                             num_workers=0)
+        r = ganeval.evaluate(str(d / "ref.npz"), str(d / "samples.npz"), protocol="adm", device="cpu", num_workers=0)
     assert any("defined for 50000 generated samples; 10 were given" in str(w.message) for w in caught)
     assert list(r) == ["is", "fid", "sfid", "prdc"]
     assert all(x.settings["protocol"] == "adm" for x in r.values())
@@ -171,8 +181,21 @@ def test_cli_eval_protocol_adm_json(adm_env):
     from ganeval_cli.main import cli
 
     d, _ = adm_env
-    r = CliRunner().invoke(cli, ["eval", str(d / "ref.npz"), str(d / "samples.npz"), "--protocol", "adm", "--json",
-                                 "--device", "cpu", "--num-workers", "0"])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "eval",
+            str(d / "ref.npz"),
+            str(d / "samples.npz"),
+            "--protocol",
+            "adm",
+            "--json",
+            "--device",
+            "cpu",
+            "--num-workers",
+            "0",
+        ],
+    )
     assert r.exit_code == 0, r.output
     line = next(x for x in r.output.splitlines() if x.startswith("{"))
     res = json.loads(line)["results"]

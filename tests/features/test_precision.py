@@ -60,15 +60,22 @@ def restore_torch_flags():
 
 def _effective() -> dict[str, object]:
     """What a CUDA kernel would be told, through the public getters."""
-    out = {"cudnn": torch.backends.cudnn.allow_tf32, "matmul": torch.backends.cuda.matmul.allow_tf32,
-           "matmul_precision": torch.get_float32_matmul_precision()}
+    out = {
+        "cudnn": torch.backends.cudnn.allow_tf32,
+        "matmul": torch.backends.cuda.matmul.allow_tf32,
+        "matmul_precision": torch.get_float32_matmul_precision(),
+    }
     if HAS_PER_OP:
-        out.update(conv=torch.backends.cudnn.conv.fp32_precision, rnn=torch.backends.cudnn.rnn.fp32_precision,
-                   cuda_matmul=torch.backends.cuda.matmul.fp32_precision)
+        out.update(
+            conv=torch.backends.cudnn.conv.fp32_precision,
+            rnn=torch.backends.cudnn.rnn.fp32_precision,
+            cuda_matmul=torch.backends.cuda.matmul.fp32_precision,
+        )
     return out
 
 
 # -- the switch ------------------------------------------------------------------------------
+
 
 def test_full_float32_inside_and_defaults_restored():
     before = precision_flags()
@@ -148,8 +155,11 @@ def test_per_op_settings_restored_exactly():
     for tf32 in (True, False):
         with network_precision(CUDA, tf32=tf32):
             want = "tf32" if tf32 else "ieee"
-            assert (torch.backends.cudnn.conv.fp32_precision, torch.backends.cudnn.rnn.fp32_precision,
-                    torch.backends.cuda.matmul.fp32_precision) == (want, want, want)
+            assert (
+                torch.backends.cudnn.conv.fp32_precision,
+                torch.backends.cudnn.rnn.fp32_precision,
+                torch.backends.cuda.matmul.fp32_precision,
+            ) == (want, want, want)
         assert precision_flags() == before and _tree() == tree
 
 
@@ -175,6 +185,7 @@ def test_cpu_touches_nothing(monkeypatch):
 
 # -- the plumbing ----------------------------------------------------------------------------
 
+
 class _Probe:
     """A tiny extractor whose network records the cuDNN TF32 flag it was called under."""
 
@@ -192,6 +203,7 @@ class _Probe:
         def net(x):
             _Probe.seen.append(torch.backends.cudnn.allow_tf32)
             return {"f": x.mean(dim=(2, 3))}
+
         return net
 
     def split_outputs(self, out):
@@ -340,6 +352,7 @@ def test_cli_flag_reaches_the_api(monkeypatch):
 
 
 # -- on a GPU --------------------------------------------------------------------------------
+
 
 @pytest.mark.gpu
 def test_cuda_full_float32_matches_cpu_and_tf32_is_recorded():

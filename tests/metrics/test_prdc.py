@@ -87,8 +87,11 @@ def test_torch_core_equals_numpy_entry_and_float32_rows(rng):
 def test_absurd_sizes_are_refused_with_the_estimate(rng, monkeypatch):
     from ganeval.metrics.prdc import check_prdc_sizes, prdc_memory_bytes
 
-    with pytest.raises(ParameterError, match=r"k=50000 with 1000000 real and 1000000 fake rows of 2048 features "
-                                             r"needs about [\d.]+ GiB, more than the"):
+    with pytest.raises(
+        ParameterError,
+        match=r"k=50000 with 1000000 real and 1000000 fake rows of 2048 features "
+        r"needs about [\d.]+ GiB, more than the",
+    ):
         check_prdc_sizes(1_000_000, 1_000_000, 2048, 50_000)
     monkeypatch.setattr(prdc_module, "_available_bytes", lambda device: 1000)
     x = rng.normal(size=(20, 3))
@@ -110,6 +113,7 @@ def test_gpu_code_path_agrees_with_cpu_path(rng, monkeypatch):
 
 
 # -- the float32 path: float32 products, every decision exact ---------------------------------
+
 
 def _near_tie_sets(rng, n=160, d=24, k=3):
     """Real rows and fake rows placed at each real row's k-NN radius, times (1 +- 3e-8): far
@@ -143,8 +147,9 @@ def test_float32_path_equals_float64_path_and_prdc_package_on_near_ties(rng, mak
     assert fast == prdc_core(real, fake, k, backend="float64")
     ref = compute_prdc(real_features=real, fake_features=fake, nearest_k=k)
     assert fast == {key: float(v) for key, v in ref.items()}
-    assert prdc(real.astype(np.float32), fake.astype(np.float32), k=k).values == \
-        prdc_core(real.astype(np.float32), fake.astype(np.float32), k, backend="float64")
+    assert prdc(real.astype(np.float32), fake.astype(np.float32), k=k).values == prdc_core(
+        real.astype(np.float32), fake.astype(np.float32), k, backend="float64"
+    )
     monkeypatch.setattr(prdc_module, "_SQUARE_BLOCK", 17)  # many blocks, rows split across them
     monkeypatch.setattr(prdc_module, "_BLOCK_BYTES", 16 * 4 * 200 * 7)
     monkeypatch.setattr(prdc_module, "_RECHECK_ELEMENTS", 50)
@@ -161,8 +166,9 @@ def test_float32_path_rechecks_near_ties_and_finds_exact_radii(rng):
     lat, _ = _lattice_sets(rng)
     d = ((lat[:, None] - lat[None]) ** 2).sum(-1)
     np.fill_diagonal(d, np.inf)
-    np.testing.assert_array_equal(prdc_module._exact_radii2(lat, prdc_module._centered32(lat, lat.mean(0)), 3),
-                                  np.sort(d, axis=1)[:, 2])
+    np.testing.assert_array_equal(
+        prdc_module._exact_radii2(lat, prdc_module._centered32(lat, lat.mean(0)), 3), np.sort(d, axis=1)[:, 2]
+    )
     # the float32 distances alone decide some near-tie pairs wrongly: the re-check is needed
     real_r2 = prdc_module._exact_radii2(real, x32, 3)
     f32 = ((real.astype(np.float32)[:, None] - fake.astype(np.float32)[None]) ** 2).sum(-1)

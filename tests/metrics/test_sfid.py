@@ -104,8 +104,13 @@ def test_stats_files_with_spatial_moments(tmp_path):
     ms = []
     for name in ("a", "b"):
         x, s = rng.normal(size=(30, 3)), rng.normal(size=(30, 5)) + (name == "b")
-        np.savez(tmp_path / f"{name}.npz", mu=x.mean(0), sigma=np.cov(x, rowvar=False), mu_s=s.mean(0),
-                 sigma_s=np.cov(s, rowvar=False))
+        np.savez(
+            tmp_path / f"{name}.npz",
+            mu=x.mean(0),
+            sigma=np.cov(x, rowvar=False),
+            mu_s=s.mean(0),
+            sigma_s=np.cov(s, rowvar=False),
+        )
         ms.append(_moments(s))
     r = ganeval.evaluate(str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), ["sfid"])
     assert r["sfid"].value == pytest.approx(frechet_distance(*ms[0], *ms[1]), rel=1e-12)

@@ -385,7 +385,7 @@ class Evaluator:
                 f"{self._real_name!r} (fingerprint {self._real_fingerprint})"
             )
         saved = state.get("states") or {}
-        for (kind, side), st in self._states.items():
+        for kind, side in self._states:
             if f"{kind}/{side}" not in saved:
                 raise ParameterError(f"state_dict has no {kind} state for the {side} side")
         for (kind, side), st in self._states.items():

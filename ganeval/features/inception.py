@@ -220,9 +220,9 @@ def _random_state_dict(template: Mapping[str, torch.Tensor], seed: int) -> dict[
         elif name.endswith("conv.weight"):
             fan_in = math.prod(shape[1:])
             out[name] = torch.randn(shape, generator=gen) * math.sqrt(2.0 / fan_in)
-        elif name.endswith("bn.weight") or name.endswith("running_var"):
+        elif name.endswith(("bn.weight", "running_var")):
             out[name] = 0.5 + torch.rand(shape, generator=gen)
-        elif name.endswith("bn.bias") or name.endswith("running_mean"):
+        elif name.endswith(("bn.bias", "running_mean")):
             out[name] = 0.1 * torch.randn(shape, generator=gen)
         elif name == "fc.weight":
             out[name] = torch.randn(shape, generator=gen) / math.sqrt(shape[1])

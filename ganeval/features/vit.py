@@ -362,7 +362,7 @@ def convert_clip_state_dict(sd: Mapping[str, Any], source: str = "state_dict") -
     """
     sd = dict(sd)
     if "norm_pre.weight" in sd and "head.weight" in sd:  # timm already
-        return {k: v for k, v in sd.items()}
+        return dict(sd.items())
     if "vision_model.embeddings.class_embedding" in sd:
         return _clip_from_transformers(sd)
     visual = _strip(sd, "visual.") if "visual.conv1.weight" in sd else sd

@@ -107,7 +107,7 @@ def check_kernel_overflow(
     >>> check_kernel_overflow(10.0, 10.0, subset_size=1000, degree=3, gamma=1e200, coef0=1.0)
     Traceback (most recent call last):
     ...
-    ganeval.errors.ParameterError: gamma=1e+200, degree=3: kernel values (gamma x.y + coef0)^degree can reach 1e+606 on these features and would overflow float64; use a smaller gamma (default 1/d) or degree
+    ganeval.errors.ParameterError: gamma=1e+200, degree=3: kernel values ... can reach 1e+606 ... overflow float64; ...
     """
     log_top = _log_kernel_bound(max_norm_real, max_norm_fake, degree, gamma, coef0)
     if log_top + 2 * math.log(subset_size) > _LOG_MAX - 1:

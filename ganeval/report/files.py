@@ -108,7 +108,7 @@ def is_report_dir(path: Path) -> bool:
 def report_files(folder: Path) -> list[str]:
     """Every regular file under ``folder`` (relative POSIX paths, sorted; symlinks not followed)."""
     out = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+    for dirpath, _dirnames, filenames in os.walk(folder):
         for n in filenames:
             p = Path(dirpath) / n
             if p.is_file() and not p.is_symlink():

@@ -434,7 +434,7 @@ def _render(fn: Callable[[], str]) -> str | None:
 def _compare_written(folder: Path, report: dict[str, Any], result: VerifyResult) -> None:
     from .writers import render_html, render_latex, render_markdown
 
-    clean = {k: v for k, v in report.items()}
+    clean = dict(report.items())
     _check_file(folder, "report.md", _render(lambda: render_markdown(clean)), result)
     _check_file(folder, "report.tex", _render(lambda: render_latex(clean)), result)
     _check_file(folder, "report.html", _render(lambda: render_html(clean, [])), result, html=True)

@@ -18,7 +18,7 @@ def run(*args):
     return runner.invoke(_main_cmd, list(args), catch_exceptions=False)
 
 
-import click  # noqa: E402
+import click
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

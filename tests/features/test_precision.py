@@ -149,7 +149,7 @@ def test_per_op_settings_restored_exactly():
     torch.backends.cudnn.conv.fp32_precision = "ieee"  # a mix torch itself refuses to summarise
     torch.backends.cuda.matmul.fp32_precision = "tf32"
     with pytest.raises(RuntimeError):
-        torch.backends.cudnn.allow_tf32  # noqa: B018 - torch's own check of the mix
+        torch.backends.cudnn.allow_tf32
     before, tree = precision_flags(), _tree()
     assert before["cudnn.allow_tf32"] is None
     for tf32 in (True, False):

@@ -14,15 +14,15 @@ import torch
 pfi = pytest.importorskip("pytorch_fid.inception")
 pfs = pytest.importorskip("pytorch_fid.fid_score")
 
-from ganeval.errors import ParameterError  # noqa: E402
-from ganeval.features import extract_features  # noqa: E402
+from ganeval.errors import ParameterError
+from ganeval.features import extract_features
 from ganeval.features.inception import (
     SPATIAL_DIM,
     SPATIAL_LAYER,
     FIDInceptionV3,
     spatial_features,
 )
-from ganeval.metrics.fid import frechet_distance  # noqa: E402
+from ganeval.metrics.fid import frechet_distance
 
 
 @pytest.fixture(scope="module")

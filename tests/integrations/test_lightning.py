@@ -13,11 +13,11 @@ import torch
 
 pl = pytest.importorskip("lightning.pytorch")
 
-import ganeval  # noqa: E402
-from ganeval.features.digits import digits_images  # noqa: E402
-from ganeval.integrations.lightning import EvaluatorCallback  # noqa: E402
-from ganeval.results import flat  # noqa: E402
-from ganeval.sources.generator import batch_seed  # noqa: E402
+import ganeval
+from ganeval.features.digits import digits_images
+from ganeval.integrations.lightning import EvaluatorCallback
+from ganeval.results import flat
+from ganeval.sources.generator import batch_seed
 
 MODULE = r'''
 import torch

@@ -145,7 +145,6 @@ def forward(extractor: Any, net: Any, x: Any, dev: Any, tf32: bool = False) -> t
     forward pass of :func:`run_extraction` and the :class:`~ganeval.Evaluator`; call it
     under :func:`torch.inference_mode`."""
 
-
     f, lg, _ = forward_outputs(extractor, net, x, dev, tf32)
     return f, lg
 

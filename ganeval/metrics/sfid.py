@@ -31,30 +31,21 @@ import math
 
 from ..results import MetricResult
 from ..statistics import FeatureStats
-from .base import Metric, Option, Output
-from .fid import fid_from_stats
+from .base import Output
+from .fid import FID
 
 __all__ = ["SFID"]
 
 
-class SFID(Metric):
+class SFID(FID):
     """sFID: Fréchet distance of the Inception's spatial features (lower is better)."""
 
     name = "sfid"
-    takes = "moments"
     features = "spatial"
-    higher_is_better = False
     outputs = (Output("value", False, (0.0, math.inf), "sFID"),)
-    streaming = "moments"
-    options = (
-        Option(
-            "eps", "float", 0.0, "Added to both covariance diagonals (only to compare with codes that do).", minimum=0.0
-        ),
-    )
-    identity, symmetric = 0.0, True
 
     def compute(
         self, real: FeatureStats, fake: FeatureStats, *, eps: float = 0.0, names: tuple[str, str] = ("real", "fake")
     ) -> MetricResult:
-        r = fid_from_stats(real, fake, eps=eps, names=names)
+        r = super().compute(real, fake, eps=eps, names=names)
         return MetricResult("sfid", r.values, {**r.settings, "output": "spatial"}, n_real=r.n_real, n_fake=r.n_fake)

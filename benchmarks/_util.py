@@ -47,7 +47,6 @@ def machine_line() -> str:
     return f"python {platform.python_version()}, {os.cpu_count()} CPUs, BLAS {blas}"
 
 
-
 def smooth_images(n: int, size: int, device, seed: int, shift: float = 0.0):
     """``n`` seeded smooth random uint8 images (3, size, size) on ``device``: 8x8 noise resized
     bilinearly, plus ``shift`` grey levels (a second law for an FID well away from zero)."""

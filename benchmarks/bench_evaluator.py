@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _util import machine_line  # noqa: E402
+from _util import machine_line
 
 
 def main() -> None:
@@ -91,8 +91,10 @@ def main() -> None:
         b, k = min(t_bare), min(t_book)
         print(f"{a.extractor} batch {a.batch} ({size}x{size} images), split timing:")
         print(f"  bare extractor call     : {b * 1e3:10.2f} ms   (runs: {', '.join(f'{t * 1e3:.1f}' for t in t_bare)})")
-        print(f"  what update adds        : {k * 1e3:10.2f} ms   (best of {a.inner}; median "
-              f"{sorted(t_book)[len(t_book) // 2] * 1e3:.2f})")
+        print(
+            f"  what update adds        : {k * 1e3:10.2f} ms   (best of {a.inner}; median "
+            f"{sorted(t_book)[len(t_book) // 2] * 1e3:.2f})"
+        )
         print(f"  overhead                : {k / b * 100:+.3f} %")
         return
     bare()  # warm-up

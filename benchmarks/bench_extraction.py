@@ -93,8 +93,15 @@ def main() -> int:
         for f in files[:4]:
             os.symlink(f, warm / Path(f).name)
         n = len(files)
-        kw = dict(extractor="inception", weights=weights, preprocessing="pytorch-fid", cache=False,
-                  batch_size=args.batch_size, num_workers=args.num_workers, device=device)
+        kw = dict(
+            extractor="inception",
+            weights=weights,
+            preprocessing="pytorch-fid",
+            cache=False,
+            batch_size=args.batch_size,
+            num_workers=args.num_workers,
+            device=device,
+        )
 
         # warm up both (network built, weights loaded), then alternate the timed runs so a
         # change of machine load affects both sides alike
@@ -104,8 +111,9 @@ def main() -> int:
         t_refs, t_ours_list = [], []
         for _ in range(args.repeats):
             t = time.perf_counter()
-            mu_ref, sigma_ref = calculate_activation_statistics(files, model, batch_size=args.batch_size, dims=2048,
-                                                                device=device, num_workers=args.num_workers)
+            mu_ref, sigma_ref = calculate_activation_statistics(
+                files, model, batch_size=args.batch_size, dims=2048, device=device, num_workers=args.num_workers
+            )
             if device.type == "cuda":
                 torch.cuda.synchronize()
             t_refs.append(time.perf_counter() - t)
@@ -121,10 +129,14 @@ def main() -> int:
         t_ref, t_ours = min(t_refs), min(t_ours_list)
 
     dev_name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU x{os.cpu_count()}"
-    print(f"device: {dev_name}; torch {torch.__version__}; {n} images, batch {args.batch_size}, "
-          f"{args.num_workers} workers")
+    print(
+        f"device: {dev_name}; torch {torch.__version__}; {n} images, batch {args.batch_size}, "
+        f"{args.num_workers} workers"
+    )
     print(f"pytorch-fid : {t_ref:8.2f} s  {n / t_ref:8.1f} images/s  (runs: {', '.join(f'{x:.1f}' for x in t_refs)} s)")
-    print(f"ganeval     : {t_ours:8.2f} s  {n / t_ours:8.1f} images/s  (runs: {', '.join(f'{x:.1f}' for x in t_ours_list)} s)")
+    print(
+        f"ganeval     : {t_ours:8.2f} s  {n / t_ours:8.1f} images/s  (runs: {', '.join(f'{x:.1f}' for x in t_ours_list)} s)"
+    )
     print(f"speed ratio ganeval / pytorch-fid: {t_ref / t_ours:.2f}x")
     print(f"max |mu diff| = {np.abs(mu - mu_ref).max():.2e}, max |sigma diff| = {np.abs(sigma - sigma_ref).max():.2e}")
     return 0

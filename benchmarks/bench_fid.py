@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _util import best_of, machine_line  # noqa: E402
+from _util import best_of, machine_line
 
 
 def make_stats(n: int, d: int, seed: int, scale: float):

@@ -17,9 +17,9 @@ import contextlib
 import time
 from unittest import mock
 
+import pytorch_fid.inception as pfi
 import torch
 
-import pytorch_fid.inception as pfi
 from ganeval.features.inception import FIDInceptionV3
 
 
@@ -62,7 +62,10 @@ def main() -> None:
     if args.compile:
         compiled = torch.compile(ours_cl)
         settings["ours (compile, inference_mode, channels_last)"] = (
-            lambda b: compiled(b)["pool3"], batches_cl, torch.inference_mode)
+            lambda b: compiled(b)["pool3"],
+            batches_cl,
+            torch.inference_mode,
+        )
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.images} images at batch {args.batch}")
     best = {name: float("inf") for name in settings}
@@ -85,9 +88,11 @@ def main() -> None:
         rate = args.images / best[name]
         cpu_ms = 1000 * best_cpu[name] / args.images
         diff = (feats[name] - feats[ref_name]).abs().max().item()
-        print(f"{name:48s} {rate:7.2f} images/s (x{rate / ref_rate:4.2f})   "
-              f"{cpu_ms:6.0f} CPU-ms/image (anchor/ours x{ref_cpu / best_cpu[name]:4.2f})   "
-              f"max|pool3 - anchor| {diff:.1e}")
+        print(
+            f"{name:48s} {rate:7.2f} images/s (x{rate / ref_rate:4.2f})   "
+            f"{cpu_ms:6.0f} CPU-ms/image (anchor/ours x{ref_cpu / best_cpu[name]:4.2f})   "
+            f"max|pool3 - anchor| {diff:.1e}"
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ the four numbers agree.
 
     python benchmarks/bench_prdc.py                 # n = 10,000 per side, d = 2048, k = 5
     python benchmarks/bench_prdc.py --n 50000 --ours-only
+    python benchmarks/bench_prdc.py --repeat 2 --float64   # alternate runs; also time the float64 path
+
+With ``--repeat N`` the two (three) children alternate N times and the best time of each is
+compared (the machine may be shared: the load average is printed).
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _util import CHILD_PRELUDE, machine_line, run_child  # noqa: E402
+from _util import CHILD_PRELUDE, machine_line, run_child
 
-TEMPLATE = CHILD_PRELUDE + """
+TEMPLATE = (
+    CHILD_PRELUDE
+    + """
 import numpy as np
 g = np.random.default_rng(0)
 # features on a 32-dimensional manifold plus small noise, so that the k-NN balls overlap
@@ -31,9 +37,12 @@ t = time.perf_counter()
 dt = time.perf_counter() - t
 print(json.dumps({{"seconds": dt, "peak_rss_mb": rss_mb(), "extra_rss_mb": rss_mb() - base, **out}}))
 """
+)
 
 OURS = """from ganeval import prdc
 out = prdc(real, fake, k={k}).values"""
+OURS64 = """from ganeval.metrics.prdc import prdc_core
+out = prdc_core(real, fake, {k}, backend="float64")  # the float64 products (the path before float32)"""
 ANCHOR = """from prdc import compute_prdc
 out = {{k: float(v) for k, v in compute_prdc(real_features=real, fake_features=fake, nearest_k={k}).items()}}"""
 
@@ -45,17 +54,36 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=5)
     ap.add_argument("--dtype", default="float32", help="dtype of the features handed to both (Inception gives float32)")
     ap.add_argument("--ours-only", action="store_true")
+    ap.add_argument("--repeat", type=int, default=1, help="alternate the children this many times; best time")
+    ap.add_argument("--float64", action="store_true", help="also run ganeval's float64-product path")
     a = ap.parse_args()
+    import os
+
     print(machine_line())
     print(f"PRDC n={a.n} per side, d={a.d}, k={a.k}, input {a.dtype}")
-    ours = run_child(TEMPLATE.format(n=a.n, d=a.d, dtype=a.dtype, call=OURS.format(k=a.k)))
-    print(f"  ganeval : {ours}")
+    calls = {"ganeval": OURS}
+    if a.float64:
+        calls["ganeval-f64"] = OURS64
+    if not a.ours_only:
+        calls["prdc"] = ANCHOR
+    runs: dict[str, list[dict]] = {name: [] for name in calls}
+    for _ in range(a.repeat):
+        for name, call in calls.items():
+            runs[name].append(run_child(TEMPLATE.format(n=a.n, d=a.d, dtype=a.dtype, call=call.format(k=a.k))))
+            print(f"  {name:12s}: {runs[name][-1]}  (load average {os.getloadavg()[0]:.1f})", flush=True)
+    if any("error" in r for rs in runs.values() for r in rs):
+        return
+    best = {name: min(rs, key=lambda r: r["seconds"]) for name, rs in runs.items()}
+    ours = best["ganeval"]
+    if "ganeval-f64" in best:
+        f64 = best["ganeval-f64"]
+        same = all(ours[key] == f64[key] for key in ("precision", "recall", "density", "coverage"))
+        print(
+            f"  float32 path vs float64 path: {f64['seconds'] / ours['seconds']:.2f}x faster, identical numbers: {same}"
+        )
     if a.ours_only:
         return
-    ref = run_child(TEMPLATE.format(n=a.n, d=a.d, dtype=a.dtype, call=ANCHOR.format(k=a.k)))
-    print(f"  prdc    : {ref}")
-    if "error" in ours or "error" in ref:
-        return
+    ref = best["prdc"]
     print(f"  speed-up (prdc time / ganeval time)       : {ref['seconds'] / ours['seconds']:.2f}x")
     print(f"  peak memory (ganeval / prdc, whole process): {ours['peak_rss_mb'] / ref['peak_rss_mb']:.2f}")
     print(f"  extra memory beyond the inputs (ganeval / prdc): {ours['extra_rss_mb'] / ref['extra_rss_mb']:.3f}")

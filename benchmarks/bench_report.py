@@ -55,8 +55,9 @@ def anchor() -> None:
     real = ganeval.load_features("builtin:digits/train", **opts)
     data, idx = load_builtin("digits", "test")
     test = digits_images("test")
-    fakes = [test] + [disturb_digits(test, data.labels[idx], k, lv)[0]
-                      for k, lv in (("gaussian_noise", 2), ("mode_dropping", 3))]
+    fakes = [test] + [
+        disturb_digits(test, data.labels[idx], k, lv)[0] for k, lv in (("gaussian_noise", 2), ("mode_dropping", 3))
+    ]
     for imgs in fakes:
         f = ganeval.load_features(imgs, **opts)
         ganeval.evaluate(real, f, ["fid", "kid", "prdc", "mmd"], options={"kid": {"subsets": 50}})

@@ -97,17 +97,24 @@ def main() -> None:
     # -- wasserstein --------------------------------------------------------------------------
     directions = random_directions(d, 500, seed=0)
     t1, r = best_of(lambda: wasserstein_distance(real, fake, sliced=True, projections=500, seed=0), rep)
-    t2, ref = best_of(lambda: ot.sliced_wasserstein_distance(real, fake, n_projections=500, p=1,
-                                                             projections=directions), rep)
+    t2, ref = best_of(
+        lambda: ot.sliced_wasserstein_distance(real, fake, n_projections=500, p=1, projections=directions), rep
+    )
     line("wasserstein --sliced (500, p=1)", t1, t2, "ot.sliced_wasserstein_distance", abs(r.value - float(ref)))
     t1, r = best_of(lambda: wasserstein_distance(real, fake, sliced=True, projections=500, seed=0, p=2), rep)
-    t2, ref = best_of(lambda: ot.sliced_wasserstein_distance(real, fake, n_projections=500, p=2,
-                                                             projections=directions), rep)
+    t2, ref = best_of(
+        lambda: ot.sliced_wasserstein_distance(real, fake, n_projections=500, p=2, projections=directions), rep
+    )
     line("wasserstein --sliced (500, p=2)", t1, t2, "ot.sliced_wasserstein_distance", abs(r.value - float(ref)))
     t1, r = best_of(lambda: wasserstein_distance(real, fake, sliced=True, projections=1, per_feature=True), rep)
     t2, ref = best_of(lambda: [stats.wasserstein_distance(real[:, j], fake[:, j]) for j in range(d)], rep)
-    line("wasserstein per-feature (p=1)", t1, t2, "scipy wasserstein_distance x d",
-         float(np.max(np.abs(np.array(r.per_feature) - ref))))
+    line(
+        "wasserstein per-feature (p=1)",
+        t1,
+        t2,
+        "scipy wasserstein_distance x d",
+        float(np.max(np.abs(np.array(r.per_feature) - ref))),
+    )
     m = a.exact_n
     xr, xf = real[:m], fake[:m]
     t1, r = best_of(lambda: wasserstein_distance(xr, xf, p=1), 1)
@@ -153,8 +160,13 @@ def main() -> None:
         return out
 
     t2, ref = best_of(scipy_js, rep)
-    line("divergence --divergence js --bins 50", t1, t2, "binning + scipy jensenshannon^2",
-         float(np.max(np.abs(np.array(r["per_feature"]) - ref))))
+    line(
+        "divergence --divergence js --bins 50",
+        t1,
+        t2,
+        "binning + scipy jensenshannon^2",
+        float(np.max(np.abs(np.array(r["per_feature"]) - ref))),
+    )
     t1, r = best_of(lambda: maximum_mean_discrepancy(real, fake, kernel="rbf"), 1)
     line("mmd --kernel rbf (median bandwidth)", t1)
 

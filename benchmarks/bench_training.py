@@ -21,8 +21,8 @@ import time
 
 import torch
 
-from ganeval.reference.losses import LOSSES
 from ganeval.reference import TrainConfig
+from ganeval.reference.losses import LOSSES
 from ganeval.reference.training import build, deterministic, train_step
 
 
@@ -36,9 +36,17 @@ def time_steps(data: str, loss: str, batch: int, warmup: int, measure: int, thre
         for _ in range(measure):
             train_step(run, x, None)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    return {"data": data, "loss": loss, "batch_size": batch, "n_critic": run.config.n_critic,
-            "measured_steps": measure, "cpu_s_per_step": cpu / measure, "wall_s_per_step": wall / measure,
-            "cpu_s_2000_steps": 2000 * cpu / measure, "wall_s_2000_steps": 2000 * wall / measure}
+    return {
+        "data": data,
+        "loss": loss,
+        "batch_size": batch,
+        "n_critic": run.config.n_critic,
+        "measured_steps": measure,
+        "cpu_s_per_step": cpu / measure,
+        "wall_s_per_step": wall / measure,
+        "cpu_s_2000_steps": 2000 * cpu / measure,
+        "wall_s_2000_steps": 2000 * wall / measure,
+    }
 
 
 def main() -> None:
@@ -70,8 +78,10 @@ def main() -> None:
     print(f"{'data':8} {'loss':15} {'n_critic':>8} {'CPU s/2000 steps':>17} {'wall s/2000':>12} {'vs NS':>6}")
     for r in rows:
         ratio = f"{r['ratio_to_non_saturating']:.2f}" if r.get("ratio_to_non_saturating") else "-"
-        print(f"{r['data']:8} {r['loss']:15} {r['n_critic']:>8} {r['cpu_s_2000_steps']:>17.1f} "
-              f"{r['wall_s_2000_steps']:>12.1f} {ratio:>6}")
+        print(
+            f"{r['data']:8} {r['loss']:15} {r['n_critic']:>8} {r['cpu_s_2000_steps']:>17.1f} "
+            f"{r['wall_s_2000_steps']:>12.1f} {ratio:>6}"
+        )
 
 
 if __name__ == "__main__":

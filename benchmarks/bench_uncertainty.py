@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _util import machine_line  # noqa: E402
+from _util import machine_line
 
 
 def make_features(n: int, d: int, seed: int, shift: float) -> np.ndarray:
@@ -42,9 +42,8 @@ def main() -> None:
     ap.add_argument("--exact-replicates", type=int, default=3)
     ap.add_argument("--check-d", type=int, default=64)
     a = ap.parse_args()
-    from ganeval.metrics.fid import fid_from_features
+    from ganeval.metrics.fid import fid_from_features, frechet_distance
     from ganeval.uncertainty import _weighted_moments, fid_interval
-    from ganeval.metrics.fid import frechet_distance
 
     print(machine_line())
     x = make_features(a.n, a.d, 0, 0.0)
@@ -74,10 +73,14 @@ def main() -> None:
     t_anchor = (t_anchor1 + t_anchor2) / 2
     print(f"n={a.n} per side, d={a.d}, B={a.bootstrap}  (under load: shared machine)")
     print(f"anchor plain FID:          {t_anchor:8.2f} s  (runs {t_anchor1:.2f}, {t_anchor2:.2f})")
-    print(f"95% interval ({r.settings['method']}):    {t_interval:8.2f} s  = {t_interval / t_anchor:.2f} x anchor"
-          f"  FID {r.value:.4f} [{r.ci_low:.4f}, {r.ci_high:.4f}] se {r.se:.4f}")
-    print(f"exact replicate:           {t_exact:8.2f} s each -> B={a.bootstrap}: {t_exact * a.bootstrap:.0f} s"
-          f" = {t_exact * a.bootstrap / t_anchor:.1f} x anchor (extrapolated)")
+    print(
+        f"95% interval ({r.settings['method']}):    {t_interval:8.2f} s  = {t_interval / t_anchor:.2f} x anchor"
+        f"  FID {r.value:.4f} [{r.ci_low:.4f}, {r.ci_high:.4f}] se {r.se:.4f}"
+    )
+    print(
+        f"exact replicate:           {t_exact:8.2f} s each -> B={a.bootstrap}: {t_exact * a.bootstrap:.0f} s"
+        f" = {t_exact * a.bootstrap / t_anchor:.1f} x anchor (extrapolated)"
+    )
     # agreement of the linear and exact bootstraps at a small size
     xs, ys = make_features(2000, a.check_d, 2, 0.0), make_features(2000, a.check_d, 3, 0.05)
     lin = fid_interval(xs, ys, bootstrap=400, seed=1, method="linear")

@@ -29,8 +29,11 @@ from ganeval.features.vit import CLIPExtractor, DINOv2Extractor, convert_dinov2_
 def timm_dinov2(arch: str, sd: dict) -> torch.nn.Module:
     import timm
 
-    name = {"vits14": "vit_small_patch14_dinov2", "vitb14": "vit_base_patch14_dinov2",
-            "vitl14": "vit_large_patch14_dinov2"}[arch]
+    name = {
+        "vits14": "vit_small_patch14_dinov2",
+        "vitb14": "vit_base_patch14_dinov2",
+        "vitl14": "vit_large_patch14_dinov2",
+    }[arch]
     with torch.device("meta"):
         net = timm.create_model(name, pretrained=False, img_size=224, num_classes=0, init_values=1.0)
     net.load_state_dict(convert_dinov2_state_dict(sd), assign=True)
@@ -99,8 +102,14 @@ def main() -> None:
             ext = CLIPExtractor(arch, state_dict=sd)
             net = ext.network()
             anchor = fidelity_clip(sd)
-            bench(f"clip:{arch} (before L2 normalisation)", net, anchor, "torch-fidelity OpenAI CLIP visual",
-                  ext.prepare(images), args)
+            bench(
+                f"clip:{arch} (before L2 normalisation)",
+                net,
+                anchor,
+                "torch-fidelity OpenAI CLIP visual",
+                ext.prepare(images),
+                args,
+            )
 
 
 if __name__ == "__main__":

@@ -39,10 +39,18 @@ def simulate(d: int, n: int, reps: int, bootstrap: int, level: float = 0.95, s: 
         bias_inf.append(i.value - population)
         w_plain.append(p.ci_high - p.ci_low)
         w_inf.append(i.ci_high - i.ci_low)
-    return {"d": d, "n": n, "reps": reps, "population": population,
-            "coverage_plain": cov_plain / reps, "coverage_inf": cov_inf / reps,
-            "bias_plain": float(np.mean(bias_plain)), "bias_inf": float(np.mean(bias_inf)),
-            "width_plain": float(np.mean(w_plain)), "width_inf": float(np.mean(w_inf))}
+    return {
+        "d": d,
+        "n": n,
+        "reps": reps,
+        "population": population,
+        "coverage_plain": cov_plain / reps,
+        "coverage_inf": cov_inf / reps,
+        "bias_plain": float(np.mean(bias_plain)),
+        "bias_inf": float(np.mean(bias_inf)),
+        "width_plain": float(np.mean(w_plain)),
+        "width_inf": float(np.mean(w_inf)),
+    }
 
 
 def main() -> None:
@@ -51,17 +59,22 @@ def main() -> None:
     ap.add_argument("--bootstrap", type=int, default=100)
     ap.add_argument("--settings", default="8:500,32:1000")
     a = ap.parse_args()
-    print("| d | n | population FID | plain FID bias | FID∞ bias | coverage, plain FID interval | "
-          "coverage, FID∞ interval | mean width plain / FID∞ |")
+    print(
+        "| d | n | population FID | plain FID bias | FID∞ bias | coverage, plain FID interval | "
+        "coverage, FID∞ interval | mean width plain / FID∞ |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for item in a.settings.split(","):
         d, n = (int(v) for v in item.split(":"))
         r = simulate(d, n, a.reps, a.bootstrap)
-        se = lambda p: math.sqrt(p * (1 - p) / r["reps"])  # noqa: E731
-        print(f"| {d} | {n} | {r['population']:.3f} | {r['bias_plain']:+.4f} | {r['bias_inf']:+.4f} | "
-              f"{r['coverage_plain']:.3f} ± {se(r['coverage_plain']):.3f} | "
-              f"{r['coverage_inf']:.3f} ± {se(r['coverage_inf']):.3f} | "
-              f"{r['width_plain']:.4f} / {r['width_inf']:.4f} |", flush=True)
+        se = lambda p: math.sqrt(p * (1 - p) / r["reps"])
+        print(
+            f"| {d} | {n} | {r['population']:.3f} | {r['bias_plain']:+.4f} | {r['bias_inf']:+.4f} | "
+            f"{r['coverage_plain']:.3f} ± {se(r['coverage_plain']):.3f} | "
+            f"{r['coverage_inf']:.3f} ± {se(r['coverage_inf']):.3f} | "
+            f"{r['width_plain']:.4f} / {r['width_inf']:.4f} |",
+            flush=True,
+        )
     print(f"({a.reps} repetitions, {a.bootstrap} bootstrap replicates each, 95% intervals)")
 
 

@@ -74,8 +74,10 @@ def main() -> None:
     from ganeval.features.inception import FIDInceptionV3
     from ganeval.metrics.prdc import prdc_from_tensors
 
-    print(f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}), "
-          f"torch {torch.__version__}, {a.images} fake + {a.images} real images {a.size}x{a.size}, batch {a.batch}")
+    print(
+        f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}), "
+        f"torch {torch.__version__}, {a.images} fake + {a.images} real images {a.size}x{a.size}, batch {a.batch}"
+    )
     net = FIDInceptionV3.random(seed=0).to(device).to(memory_format=torch.channels_last).eval()
     ext = InceptionExtractor(preprocessing="tf", state_dict={})
     ext.build = lambda dev: net  # the shared network, already on the device
@@ -84,9 +86,14 @@ def main() -> None:
 
     # -- ganeval: one pass per batch, four metrics -----------------------------------------
     def run_ours(tf32: bool = False):
-        ev = ganeval.Evaluator(("fid", "kid", "is", "prdc"), extractor=ext, device=device,
-                               options={"kid": kid_opts, "is": {"splits": 10 if a.images >= 10 else 1}},
-                               feature_dtype="float32", tf32=tf32)
+        ev = ganeval.Evaluator(
+            ("fid", "kid", "is", "prdc"),
+            extractor=ext,
+            device=device,
+            options={"kid": kid_opts, "is": {"splits": 10 if a.images >= 10 else 1}},
+            feature_dtype="float32",
+            tf32=tf32,
+        )
         warm = next(_batches(a.batch, a.batch, a.size, device, seed=99))
         ev.features(warm)
         _sync(device)
@@ -111,8 +118,9 @@ def main() -> None:
 
         pool, logits = _Head(ext, net, "pool3"), _Head(ext, net, "logits")
         fid = FrechetInceptionDistance(feature=pool).to(device)
-        kid = KernelInceptionDistance(feature=pool, subsets=kid_opts["subsets"],
-                                      subset_size=kid_opts["subset_size"]).to(device)
+        kid = KernelInceptionDistance(
+            feature=pool, subsets=kid_opts["subsets"], subset_size=kid_opts["subset_size"]
+        ).to(device)
         is_ = InceptionScore(feature=logits, splits=10 if a.images >= 10 else 1).to(device)
         warm = next(_batches(a.batch, a.batch, a.size, device, seed=99))
         pool(warm)
@@ -140,25 +148,35 @@ def main() -> None:
     m_real, m_fake, m_cmp, ref = run_torchmetrics()
     ref_rate, ref_all = a.images / (m_fake + m_cmp), 2 * a.images / (m_real + m_fake + m_cmp)
     print("  per evaluation (fake images + compute; real side done once before):")
-    print(f"    torchmetrics FID+KID+IS (TF32 convs)       : {ref_rate:9.1f} images/s  "
-          f"(update {m_fake:.2f} s, compute {m_cmp:.2f} s)")
+    print(
+        f"    torchmetrics FID+KID+IS (TF32 convs)       : {ref_rate:9.1f} images/s  "
+        f"(update {m_fake:.2f} s, compute {m_cmp:.2f} s)"
+    )
     for mode, (t_real, t_fake, t_cmp, res) in runs.items():
         ours_rate, ours_all = a.images / (t_fake + t_cmp), 2 * a.images / (t_real + t_fake + t_cmp)
-        print(f"    ganeval FID+KID+IS+PRDC, {mode:<22}: {ours_rate:9.1f} images/s  (update {t_fake:.2f} s, "
-              f"compute {t_cmp:.2f} s)  ratio {ours_rate / ref_rate:.2f}x; with the real side "
-              f"({t_real:.2f} s vs {m_real:.2f} s) {ours_all / ref_all:.2f}x")
+        print(
+            f"    ganeval FID+KID+IS+PRDC, {mode:<22}: {ours_rate:9.1f} images/s  (update {t_fake:.2f} s, "
+            f"compute {t_cmp:.2f} s)  ratio {ours_rate / ref_rate:.2f}x; with the real side "
+            f"({t_real:.2f} s vs {m_real:.2f} s) {ours_all / ref_all:.2f}x"
+        )
         print(f"      values: fid {res['fid'].value:.6g} kid {res['kid'].value:.6g} is {res['is'].value:.6g}")
         key = "tf32" if "tf32" in mode else "float32"
-        report[key] = dict(images_per_s=ours_rate, ratio=ours_rate / ref_rate, ratio_with_real_side=ours_all / ref_all,
-                           values={k: v.values for k, v in res.items()})
-    print(f"      torchmetrics: fid {ref['fid']:.6g} kid {ref['kid']:.6g} is {ref['is']:.6g}"
-          f"  (KID subsets are drawn differently)")
+        report[key] = dict(
+            images_per_s=ours_rate,
+            ratio=ours_rate / ref_rate,
+            ratio_with_real_side=ours_all / ref_all,
+            values={k: v.values for k, v in res.items()},
+        )
+    print(
+        f"      torchmetrics: fid {ref['fid']:.6g} kid {ref['kid']:.6g} is {ref['is']:.6g}"
+        f"  (KID subsets are drawn differently)"
+    )
     report.update(torchmetrics_images_per_s=ref_rate, torchmetrics=ref)
 
     # -- PRDC on the device --------------------------------------------------------------------
     g = torch.Generator(device=device).manual_seed(0)
     n, d = a.prdc_n, a.prdc_d
-    w = torch.randn(32, d, generator=g, device=device, dtype=torch.float64) / 32 ** 0.5
+    w = torch.randn(32, d, generator=g, device=device, dtype=torch.float64) / 32**0.5
     real = torch.randn(n, 32, generator=g, device=device, dtype=torch.float64) @ w
     real += 0.05 * torch.randn(n, d, generator=g, device=device, dtype=torch.float64)
     fake = (torch.randn(n, 32, generator=g, device=device, dtype=torch.float64) * 1.2 + 0.1) @ w

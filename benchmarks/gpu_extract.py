@@ -20,9 +20,9 @@ import argparse
 import time
 from unittest import mock
 
+import pytorch_fid.inception as pfi
 import torch
 
-import pytorch_fid.inception as pfi
 from ganeval.features.inception import FIDInceptionV3
 from ganeval.features.preprocessing import preprocess
 
@@ -59,8 +59,7 @@ def main() -> None:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SystemExit("this benchmark needs a CUDA device")
     name = torch.cuda.get_device_name(0) if device.type == "cuda" else "CPU"
-    print(f"{name}, torch {torch.__version__}, {args.images} images "
-          f"{args.size}x{args.size} at batch {args.batch}")
+    print(f"{name}, torch {torch.__version__}, {args.images} images {args.size}x{args.size} at batch {args.batch}")
 
     ours = FIDInceptionV3.random(seed=0)
     sd = {k: v.clone() for k, v in ours.state_dict().items()}
@@ -76,6 +75,7 @@ def main() -> None:
         def fn(x):
             with torch.inference_mode():
                 return ours(preprocess(x, mode))["pool3"].cpu()
+
         return fn
 
     r_anchor, f_anchor = timed("pytorch-fid InceptionV3 (no_grad, NCHW)", run_anchor, args, device)
@@ -84,8 +84,10 @@ def main() -> None:
     print(f"ratio ours(pytorch-fid)/anchor {r_pt / r_anchor:.2f}x, ours(tf)/anchor {r_tf / r_anchor:.2f}x")
     diff = (f_pt - f_anchor).abs().max().item()
     scale = f_anchor.abs().max().item()
-    print(f"max |pool3 ours - anchor| over all images: {diff:.2e} (features up to {scale:.1f}; "
-          f"channels_last/cuDNN algorithm choice changes the rounding)")
+    print(
+        f"max |pool3 ours - anchor| over all images: {diff:.2e} (features up to {scale:.1f}; "
+        f"channels_last/cuDNN algorithm choice changes the rounding)"
+    )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,8 @@ import warnings
 
 import numpy as np
 import torch
-
 from _util import smooth_images  # benchmarks/ is on sys.path when a script runs
+
 from ganeval.features.inception import FIDInceptionV3
 from ganeval.features.preprocessing import IMAGENET_MEAN, IMAGENET_STD, preprocess, preprocess_vit
 from ganeval.features.vit import DINOV2_ARCHS, DINOv2Extractor, random_original_state_dict
@@ -79,8 +79,10 @@ def compare(title: str, net, prep, real, fake, batch, device, modes) -> None:
     for name, (fr, ff, rate) in feats.items():
         fid = fid_from_features(fr, ff).value
         err = max(np.abs(fr - ref_r).max(), np.abs(ff - ref_f).max()) / scale
-        print(f"  {name:<22} {rate:8.1f} images/s   FD {fid:.6f}   |FD - FD64| / FD64 {abs(fid - ref_fid) / ref_fid:.1e}"
-              f"   max feature error {err:.1e} (of the largest feature)")
+        print(
+            f"  {name:<22} {rate:8.1f} images/s   FD {fid:.6f}   |FD - FD64| / FD64 {abs(fid - ref_fid) / ref_fid:.1e}"
+            f"   max feature error {err:.1e} (of the largest feature)"
+        )
 
 
 def main() -> None:
@@ -97,14 +99,25 @@ def main() -> None:
         args.batch = 8
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     print(f"device {name}, torch {torch.__version__}")
-    modes = [("float64", torch.float64, False), ("float32, TF32 off", torch.float32, False),
-             ("float32, TF32 on", torch.float32, True)]
+    modes = [
+        ("float64", torch.float64, False),
+        ("float32, TF32 off", torch.float32, False),
+        ("float32, TF32 on", torch.float32, True),
+    ]
 
     real = smooth_images(args.images, 256, device, seed=0)
     fake = smooth_images(args.images, 256, device, seed=1, shift=20.0)
     net = Pool3(FIDInceptionV3.random(seed=0)).to(device).to(memory_format=torch.channels_last)
-    compare(f"FID Inception (random weights), {args.images} images per side, batch {args.batch}",
-            net, lambda b: preprocess(b, "tf"), real, fake, args.batch, device, modes)
+    compare(
+        f"FID Inception (random weights), {args.images} images per side, batch {args.batch}",
+        net,
+        lambda b: preprocess(b, "tf"),
+        real,
+        fake,
+        args.batch,
+        device,
+        modes,
+    )
     del real, fake, net
 
     arch = "vits14" if args.tiny else "vitl14"
@@ -112,9 +125,17 @@ def main() -> None:
     vit = DINOv2Extractor(arch, state_dict=random_original_state_dict("dinov2", arch, seed=0)).network().to(device)
     real = smooth_images(args.vit_images, 256, device, seed=2)
     fake = smooth_images(args.vit_images, 256, device, seed=3, shift=20.0)
-    prep = lambda b: preprocess_vit(b, "tf", spec.img_size, IMAGENET_MEAN, IMAGENET_STD)  # noqa: E731
-    compare(f"DINOv2 {arch} (random weights), {args.vit_images} images per side, batch 128",
-            vit, prep, real, fake, min(args.batch, 128), device, modes)
+    prep = lambda b: preprocess_vit(b, "tf", spec.img_size, IMAGENET_MEAN, IMAGENET_STD)
+    compare(
+        f"DINOv2 {arch} (random weights), {args.vit_images} images per side, batch 128",
+        vit,
+        prep,
+        real,
+        fake,
+        min(args.batch, 128),
+        device,
+        modes,
+    )
 
 
 if __name__ == "__main__":

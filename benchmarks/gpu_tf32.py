@@ -21,9 +21,9 @@ import time
 
 import numpy as np
 import torch
+from _util import smooth_images  # benchmarks/ is on sys.path when a script runs
 
 import ganeval
-from _util import smooth_images  # benchmarks/ is on sys.path when a script runs
 from ganeval.features.extractors import InceptionExtractor
 from ganeval.features.inception import FIDInceptionV3
 from ganeval.features.precision import precision_flags
@@ -73,8 +73,10 @@ def main() -> None:
     scale = np.abs(cpu).max()
     for tf32, label in ((False, "default (full float32)"), (True, "tf32=True")):
         err = np.abs(feats[tf32][:k] - cpu).max() / scale
-        print(f"  {label:<24} {max(rates[tf32]):8.1f} images/s (best of 2)   largest feature error vs CPU "
-              f"{err:.1e} (of the largest feature)")
+        print(
+            f"  {label:<24} {max(rates[tf32]):8.1f} images/s (best of 2)   largest feature error vs CPU "
+            f"{err:.1e} (of the largest feature)"
+        )
     print(f"  tf32=True / default: {max(rates[True]) / max(rates[False]):.2f}x")
     print(f"  user's flags unchanged after the passes: {precision_flags() == before} ({before})")
 

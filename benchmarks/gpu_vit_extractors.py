@@ -27,15 +27,25 @@ import time
 import torch
 
 from ganeval.features.preprocessing import CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD, preprocess_vit
-from ganeval.features.vit import (CLIP_ARCHS, DINOV2_ARCHS, CLIPExtractor, DINOv2Extractor, convert_dinov2_state_dict,
-                                  random_original_state_dict)
+from ganeval.features.vit import (
+    CLIP_ARCHS,
+    DINOV2_ARCHS,
+    CLIPExtractor,
+    DINOv2Extractor,
+    convert_dinov2_state_dict,
+    random_original_state_dict,
+)
 
 
 def anchor_dinov2(arch: str, sd: dict) -> torch.nn.Module:
     import timm
 
-    name = {"vits14": "vit_small_patch14_dinov2", "vitb14": "vit_base_patch14_dinov2",
-            "vitl14": "vit_large_patch14_dinov2", "vitg14": "vit_giant_patch14_dinov2"}[arch]
+    name = {
+        "vits14": "vit_small_patch14_dinov2",
+        "vitb14": "vit_base_patch14_dinov2",
+        "vitl14": "vit_large_patch14_dinov2",
+        "vitg14": "vit_giant_patch14_dinov2",
+    }[arch]
     with torch.device("meta"):
         net = timm.create_model(name, pretrained=False, img_size=224, num_classes=0, init_values=1.0)
     net.load_state_dict(convert_dinov2_state_dict(sd), assign=True)
@@ -96,8 +106,10 @@ def main() -> None:
         t_anchor, f_anchor = timed(anchor, x, args.batch, device)
         t_ours, f_ours = timed(ours, x, args.batch, device)
         diff = float((f_ours - f_anchor).abs().max() / f_anchor.abs().max())
-        print(f"{model:<20} ours {args.images / t_ours:8.1f} img/s   {anchor_name} {args.images / t_anchor:8.1f} img/s   "
-              f"ratio {t_anchor / t_ours:.2f}x   max rel diff {diff:.1e}")
+        print(
+            f"{model:<20} ours {args.images / t_ours:8.1f} img/s   {anchor_name} {args.images / t_anchor:8.1f} img/s   "
+            f"ratio {t_anchor / t_ours:.2f}x   max rel diff {diff:.1e}"
+        )
         del ours, anchor, x, sd
         if device.type == "cuda":
             torch.cuda.empty_cache()

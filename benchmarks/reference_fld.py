@@ -8,6 +8,7 @@ rows under the mixture at the generated rows, the baseline NLL and FLD, theirs a
 Measured: 2.4e-8 to 2.9e-8 relative on the NLLs (theirs float32, ours float64), FLD equal to
 4 decimals.
 """
+
 import sys
 import types
 
@@ -24,7 +25,8 @@ from fld import MoG
 from ganeval.metrics.fld import fit_mixture_variances, mixture_nll
 
 ident = lambda t, size=None: t  # no shuffling: one batch, so order only changes summation order
-MoG.shuffle = ident; RF.shuffle = ident
+MoG.shuffle = ident
+RF.shuffle = ident
 g = np.random.default_rng(1)
 for n_tr, n_te, n_g, d, shift in ((800, 400, 300, 8, 0.0), (1000, 500, 500, 16, 0.3), (600, 300, 200, 4, 1.0)):
     train, test = g.normal(size=(n_tr, d)), g.normal(size=(n_te, d))
@@ -41,5 +43,7 @@ for n_tr, n_te, n_g, d, shift in ((800, 400, 300, 8, 0.0), (1000, 500, 500, 16, 
     split = min(n_g, n_tr // 2)
     blv = fit_mixture_variances(t[:split], t[split:], seed=0)
     mine_base = mixture_nll(t[:split], blv, p).mean()
-    print(f"n={n_tr},{n_te},{n_g} d={d}: nll ref {ref_val:.6f} ours {mine:.6f} rel {abs(mine-ref_val)/abs(ref_val):.1e}; "
-          f"baseline ref {ref_base:.6f} ours {mine_base:.6f}; FLD ref {100*(ref_val-ref_base):.4f} ours {100*(mine-mine_base):.4f}")
+    print(
+        f"n={n_tr},{n_te},{n_g} d={d}: nll ref {ref_val:.6f} ours {mine:.6f} rel {abs(mine - ref_val) / abs(ref_val):.1e}; "
+        f"baseline ref {ref_base:.6f} ours {mine_base:.6f}; FLD ref {100 * (ref_val - ref_base):.4f} ours {100 * (mine - mine_base):.4f}"
+    )

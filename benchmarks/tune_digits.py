@@ -36,7 +36,9 @@ def main() -> None:
     ap.add_argument("--lr-d", type=float, default=None, help="critic lr (default: the trainer's)")
     ap.add_argument("--width", type=int, default=32)
     ap.add_argument("--latent-dim", type=int, default=None)
-    ap.add_argument("--ema", type=float, default=None, help="EMA decay of G's weights (0 = off; default: the trainer's)")
+    ap.add_argument(
+        "--ema", type=float, default=None, help="EMA decay of G's weights (0 = off; default: the trainer's)"
+    )
     ap.add_argument("--label-smoothing", type=float, default=0.0)
     ap.add_argument("--instance-noise", type=float, default=0.0)
     ap.add_argument("--eval-every", type=int, default=500)
@@ -44,10 +46,20 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--max-cpu", type=float, default=600.0, help="stop after this many CPU seconds of training")
     args = ap.parse_args()
-    cfg = TrainConfig(data="digits", loss=args.loss, steps=args.steps, batch_size=args.batch_size, seed=args.seed,
-                      lr=args.lr, width=args.width, latent_dim=args.latent_dim, ema=args.ema,
-                      lr_d=args.lr_d,
-                      label_smoothing=args.label_smoothing, instance_noise=args.instance_noise).validated()
+    cfg = TrainConfig(
+        data="digits",
+        loss=args.loss,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        lr=args.lr,
+        width=args.width,
+        latent_dim=args.latent_dim,
+        ema=args.ema,
+        lr_d=args.lr_d,
+        label_smoothing=args.label_smoothing,
+        instance_noise=args.instance_noise,
+    ).validated()
     run = build(cfg)
     x = (torch.as_tensor(run.data.rows, dtype=torch.float32) - run.mu) / run.sd
     cpu = 0.0

@@ -6,25 +6,44 @@ import contextlib
 import json
 import re
 import signal
-import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import click
 
 from ganeval.atomic import check_output_path
 from ganeval.results import MetricResult
 
-__all__ = ["DEVICE", "DeviceType", "cli_device_message", "json_option", "mismatch_option", "seed_option",
-           "extraction_options", "extraction_kwargs", "emit", "emit_many", "atomic_output_path", "sigterm_as_interrupt"]
+__all__ = [
+    "DEVICE",
+    "DeviceType",
+    "cli_device_message",
+    "json_option",
+    "mismatch_option",
+    "seed_option",
+    "extraction_options",
+    "extraction_kwargs",
+    "emit",
+    "emit_many",
+    "atomic_output_path",
+    "sigterm_as_interrupt",
+]
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a human line.")
-seed_option = click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=0, show_default=True,
-                           help="Seed of every random draw; same inputs and seed give the same numbers.")
+seed_option = click.option(
+    "--seed",
+    type=click.IntRange(min=0, max=2**32 - 1),
+    default=0,
+    show_default=True,
+    help="Seed of every random draw; same inputs and seed give the same numbers.",
+)
 mismatch_option = click.option(
-    "--allow-mismatch", is_flag=True,
+    "--allow-mismatch",
+    is_flag=True,
     help="Compare inputs whose features were made by different extractors, preprocessing or weights "
-         "(refused by default; both sides are recorded in the result).")
+    "(refused by default; both sides are recorded in the result).",
+)
 
 
 class DeviceType(click.ParamType):
@@ -35,12 +54,14 @@ class DeviceType(click.ParamType):
     name = "auto|cpu|cuda[:N]|mps"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from ganeval.devices import DEVICE_CHOICES, is_device_name, resolve_device
         from ganeval.errors import DeviceError
-        from ganeval.features.engine import DEVICE_CHOICES, is_device_name, resolve_device
 
         text = str(value).strip().lower()
         if not is_device_name(text):
             self.fail(f"must be {DEVICE_CHOICES}; got {value!r}", param, ctx)
+        if text in ("auto", "cpu"):  # always there; checking would import torch for nothing
+            return text
         try:
             resolve_device(text)
         except DeviceError as exc:
@@ -63,33 +84,67 @@ DEVICE = DeviceType()
 def extraction_options(f: Callable) -> Callable:
     """Options that control how image inputs become features (ignored for feature inputs)."""
     opts = [
-        click.option("--extractor", default="auto", show_default=True,
-                     help="Feature extractor for image inputs: auto, inception, digits, dinov2[:ARCH], "
-                          "clip[:ARCH]; see `ganeval extractors` for each one's weights. "
-                          "Feature inputs (.npy/.npz/.csv rows) are used as they are."),
-        click.option("--weights", type=click.Path(dir_okay=False), default=None,
-                     help="Weights file of the extractor (inception: else $GANEVAL_INCEPTION_WEIGHTS, then the "
-                          "torch hub cache; digits: the shipped one)."),
-        click.option("--preprocessing", type=click.Choice(["tf", "pytorch-fid", "clean", "dgm-eval", "cmmd"]),
-                     default=None,
-                     help="How images are resized for the extractor (default: the extractor's own). inception: "
-                          "tf (default), pytorch-fid, clean; dinov2: dgm-eval (default), clean, tf; "
-                          "clip: cmmd (default), tf."),
-        click.option("--batch-size", type=click.IntRange(min=1), default=50, show_default=True,
-                     help="Images per forward pass."),
-        click.option("--device", type=DEVICE, default="auto", show_default=True,
-                     help="Where the extractor runs: auto (CUDA when present), cpu, cuda, cuda:N or mps."),
-        click.option("--tf32", is_flag=True,
-                     help="On CUDA, let the extractor network use TF32 for convolutions and matrix products: "
-                          "about 2.7x faster Inception on an H100, but the FID is off by ~6e-4 (relative) from "
-                          "the float32 number a CPU gives; recorded in the result (\"tf32\": true) and cached "
-                          "apart. Default: full float32 on the GPU too. No effect on CPU."),
-        click.option("--num-workers", type=click.IntRange(min=0), default=None,
-                     help="Image decoding worker processes (default: min(4, CPU count))."),
-        click.option("--no-cache", is_flag=True,
-                     help="Do not read or write the feature cache ($GANEVAL_CACHE_DIR, default ~/.cache/ganeval)."),
-        click.option("--skip-invalid", is_flag=True, help="Skip unreadable images (counted in the result) instead of stopping."),
-        click.option("-q", "--quiet", is_flag=True, help="No progress display (a bar on a terminal, a line every 30 s or 10% in a log)."),
+        click.option(
+            "--extractor",
+            default="auto",
+            show_default=True,
+            help="Feature extractor for image inputs: auto, inception, digits, dinov2[:ARCH], "
+            "clip[:ARCH]; see `ganeval extractors` for each one's weights. "
+            "Feature inputs (.npy/.npz/.csv rows) are used as they are.",
+        ),
+        click.option(
+            "--weights",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="Weights file of the extractor (inception: else $GANEVAL_INCEPTION_WEIGHTS, then the "
+            "torch hub cache; digits: the shipped one).",
+        ),
+        click.option(
+            "--preprocessing",
+            type=click.Choice(["tf", "pytorch-fid", "clean", "dgm-eval", "cmmd"]),
+            default=None,
+            help="How images are resized for the extractor (default: the extractor's own). inception: "
+            "tf (default), pytorch-fid, clean; dinov2: dgm-eval (default), clean, tf; "
+            "clip: cmmd (default), tf.",
+        ),
+        click.option(
+            "--batch-size", type=click.IntRange(min=1), default=50, show_default=True, help="Images per forward pass."
+        ),
+        click.option(
+            "--device",
+            type=DEVICE,
+            default="auto",
+            show_default=True,
+            help="Where the extractor runs: auto (CUDA when present), cpu, cuda, cuda:N or mps.",
+        ),
+        click.option(
+            "--tf32",
+            is_flag=True,
+            help="On CUDA, let the extractor network use TF32 for convolutions and matrix products: "
+            "about 2.7x faster Inception on an H100, but the FID is off by ~6e-4 (relative) from "
+            'the float32 number a CPU gives; recorded in the result ("tf32": true) and cached '
+            "apart. Default: full float32 on the GPU too. No effect on CPU.",
+        ),
+        click.option(
+            "--num-workers",
+            type=click.IntRange(min=0),
+            default=None,
+            help="Image decoding worker processes (default: min(4, CPU count)).",
+        ),
+        click.option(
+            "--no-cache",
+            is_flag=True,
+            help="Do not read or write the feature cache ($GANEVAL_CACHE_DIR, default ~/.cache/ganeval).",
+        ),
+        click.option(
+            "--skip-invalid", is_flag=True, help="Skip unreadable images (counted in the result) instead of stopping."
+        ),
+        click.option(
+            "-q",
+            "--quiet",
+            is_flag=True,
+            help="No progress display (a bar on a terminal, a line every 30 s or 10% in a log).",
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -100,7 +155,8 @@ def extraction_kwargs(kw: dict[str, Any], as_json: bool = False) -> dict[str, An
     """Pop the extraction options out of a command's keyword arguments for the API."""
     quiet = kw.pop("quiet") or as_json
     extra = {"allow_mismatch": kw.pop("allow_mismatch")} if "allow_mismatch" in kw else {}
-    return {**extra,
+    return {
+        **extra,
         "extractor": kw.pop("extractor"),
         "weights": kw.pop("weights"),
         "preprocessing": kw.pop("preprocessing"),
@@ -136,7 +192,8 @@ def sigterm_as_interrupt() -> Iterator[None]:
     """Treat SIGTERM like Ctrl-C for the body (``KeyboardInterrupt``): a run stopped by
     ``kill`` or a scheduler cleans up as after Ctrl-C (checkpoint kept, lock and temporary
     files removed). Outside the main thread nothing changes."""
-    def handler(signum, frame):  # noqa: ARG001
+
+    def handler(signum, frame):
         raise KeyboardInterrupt
 
     try:

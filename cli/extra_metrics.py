@@ -7,7 +7,8 @@ commands call with ``--infinity``.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -25,20 +26,28 @@ __all__ = ["interval_options", "infinity_option", "run_infinity", "COMMANDS"]
 
 def interval_options(f: Callable) -> Callable:
     """``--ci LEVEL`` and ``--bootstrap N`` (a seeded bootstrap interval on the result)."""
-    f = click.option("--bootstrap", type=int, default=200, show_default=True,
-                     help="Bootstrap replicates for --ci (at least 10).")(f)
-    f = click.option("--ci", type=float, default=None,
-                     help="Add a bootstrap interval at this level, e.g. 0.95: JSON gains ci_low, ci_high, se "
-                          "(resampling seeded by --seed; see docs/uncertainty.md).")(f)
+    f = click.option(
+        "--bootstrap", type=int, default=200, show_default=True, help="Bootstrap replicates for --ci (at least 10)."
+    )(f)
+    f = click.option(
+        "--ci",
+        type=float,
+        default=None,
+        help="Add a bootstrap interval at this level, e.g. 0.95: JSON gains ci_low, ci_high, se "
+        "(resampling seeded by --seed; see docs/uncertainty.md).",
+    )(f)
     return f
 
 
 def infinity_option(f: Callable) -> Callable:
     """``--infinity``: extrapolate to infinitely many samples (Chong & Forsyth 2020)."""
-    return click.option("--infinity", is_flag=True,
-                        help=f"Report the value extrapolated to 1/N = 0 from 15 nested subset sizes n/10..n "
-                             f"(FID∞ / IS∞; needs at least {min_infinity_samples()} samples). JSON: value, se, "
-                             f"value_at_n, sizes.")(f)
+    return click.option(
+        "--infinity",
+        is_flag=True,
+        help=f"Report the value extrapolated to 1/N = 0 from 15 nested subset sizes n/10..n "
+        f"(FID∞ / IS∞; needs at least {min_infinity_samples()} samples). JSON: value, se, "
+        f"value_at_n, sizes.",
+    )(f)
 
 
 def check_interval_args(ci: float | None, bootstrap: int) -> None:
@@ -47,8 +56,9 @@ def check_interval_args(ci: float | None, bootstrap: int) -> None:
         try:
             check_ci(ci, bootstrap)
         except ParameterError as exc:
-            raise ParameterError(str(exc).replace("ci (--ci)", "--ci").replace("bootstrap (--bootstrap)",
-                                                                               "--bootstrap")) from None
+            raise ParameterError(
+                str(exc).replace("ci (--ci)", "--ci").replace("bootstrap (--bootstrap)", "--bootstrap")
+            ) from None
 
 
 def _progress(total: int, quiet: bool, desc: str):
@@ -59,8 +69,17 @@ def _progress(total: int, quiet: bool, desc: str):
     return progress_bar(total, desc, "replicate")
 
 
-def run_infinity(metric: str, real: Any, fake: Any, as_json: bool, kw: dict, *, seed: int = 0,
-                 ci: float | None = None, bootstrap: int = 200) -> None:
+def run_infinity(
+    metric: str,
+    real: Any,
+    fake: Any,
+    as_json: bool,
+    kw: dict,
+    *,
+    seed: int = 0,
+    ci: float | None = None,
+    bootstrap: int = 200,
+) -> None:
     """``fid --infinity`` / ``is --infinity``: read the inputs, extrapolate, print."""
     check_interval_args(ci, bootstrap)
     ex = extraction_kwargs(kw, as_json)
@@ -74,8 +93,14 @@ def run_infinity(metric: str, real: Any, fake: Any, as_json: bool, kw: dict, *, 
             result = is_infinity(fake_f.need_logits(), seed=seed, ci=ci, bootstrap=bootstrap, progress=tick)
         else:
             real_f = load_features(real, source_options=source_options, **ex)
-            result = fid_infinity(real_f.need_rows("fid --infinity"), fake_f.need_rows("fid --infinity"),
-                                  seed=seed, ci=ci, bootstrap=bootstrap, progress=tick)
+            result = fid_infinity(
+                real_f.need_rows("fid --infinity"),
+                fake_f.need_rows("fid --infinity"),
+                seed=seed,
+                ci=ci,
+                bootstrap=bootstrap,
+                progress=tick,
+            )
     finally:
         if bar is not None:
             bar.close()
@@ -89,8 +114,15 @@ def _with_interval(result, ci, bootstrap, seed, quiet, function, *arrays, **opti
         return result
     bar = _progress(bootstrap, quiet, "bootstrap")
     try:
-        return bootstrap_interval(function, *arrays, ci=ci, bootstrap=bootstrap, seed=seed,
-                                  progress=None if bar is None else bar.update, **options)
+        return bootstrap_interval(
+            function,
+            *arrays,
+            ci=ci,
+            bootstrap=bootstrap,
+            seed=seed,
+            progress=None if bar is None else bar.update,
+            **options,
+        )
     finally:
         if bar is not None:
             bar.close()
@@ -102,10 +134,20 @@ def _emit_interval(result, as_json, ci, bootstrap, seed, quiet, function, *array
 
 @click.command(short_help="Vendi score: the effective number of distinct samples.")
 @click.argument("fake")
-@click.option("--q", "q", default="1", show_default=True,
-              help="Order of the score: a number > 0 or 'inf' (1 = Shannon entropy, as in the paper).")
-@click.option("--kernel", type=click.Choice(["linear", "rbf", "poly"]), default="linear", show_default=True,
-              help="Kernel of the MMD module; linear = cosine similarity of the features (d x d dual when d < n).")
+@click.option(
+    "--q",
+    "q",
+    default="1",
+    show_default=True,
+    help="Order of the score: a number > 0 or 'inf' (1 = Shannon entropy, as in the paper).",
+)
+@click.option(
+    "--kernel",
+    type=click.Choice(["linear", "rbf", "poly"]),
+    default="linear",
+    show_default=True,
+    help="Kernel of the MMD module; linear = cosine similarity of the features (d x d dual when d < n).",
+)
 @click.option("--bandwidth", default="median", show_default=True, help="rbf length scale, or 'median'.")
 @click.option("--degree", type=click.IntRange(min=1), default=3, show_default=True, help="poly kernel degree.")
 @click.option("--gamma", type=float, default=None, help="poly kernel scale (default 1/d).")
@@ -164,11 +206,19 @@ class _ImagesOf:
 @click.command(short_help="Share of FAKE samples that are not copies of TRAIN.")
 @click.argument("train")
 @click.argument("fake")
-@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
-              help="How many of the closest generated samples to list.")
-@click.option("--grid", "grid", default=None,
-              help="Write a PNG of the closest copies (generated sample above its nearest training sample); "
-                   "image inputs only.")
+@click.option(
+    "--top",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="How many of the closest generated samples to list.",
+)
+@click.option(
+    "--grid",
+    "grid",
+    default=None,
+    help="Write a PNG of the closest copies (generated sample above its nearest training sample); image inputs only.",
+)
 @interval_options
 @seed_option
 @extraction_options
@@ -201,11 +251,21 @@ def memorization(train, fake, top, grid, ci, bootstrap, seed, as_json, **kw):
 @click.command(short_help="Precision-recall curve (Sajjadi et al.): F_8 and F_1/8.")
 @click.argument("real")
 @click.argument("fake")
-@click.option("--clusters", type=click.IntRange(min=1), default=20, show_default=True,
-              help="k-means cells on the union of the features.")
+@click.option(
+    "--clusters",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="k-means cells on the union of the features.",
+)
 @click.option("--angles", type=click.IntRange(min=3), default=1001, show_default=True, help="Points on the curve.")
-@click.option("--runs", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Clusterings averaged (seeded from --seed).")
+@click.option(
+    "--runs",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Clusterings averaged (seeded from --seed).",
+)
 @seed_option
 @interval_options
 @extraction_options
@@ -223,8 +283,9 @@ def prd(real, fake, clusters, angles, runs, seed, ci, bootstrap, as_json, **kw):
     x = load_features(real, source_options=source_options, **ex).need_rows("prd")
     y = load_features(fake, source_options=source_options, **ex).need_rows("prd")
     opts = {"clusters": clusters, "angles": angles, "runs": runs}
-    result = _with_interval(prd_metric(x, y, seed=seed, **opts), ci, bootstrap, seed, quiet, prd_metric, x, y,
-                            keys=("f8", "f1_8"), **opts)
+    result = _with_interval(
+        prd_metric(x, y, seed=seed, **opts), ci, bootstrap, seed, quiet, prd_metric, x, y, keys=("f8", "f1_8"), **opts
+    )
     if as_json:
         emit(result, True)
     else:

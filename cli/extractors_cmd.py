@@ -29,17 +29,35 @@ def extractors(as_json: bool) -> None:
     result instead)."""
     catalog = extractor_catalog()
     if as_json:
-        click.echo(json.dumps([{
-            "name": e.name, "output": e.output, "preprocessing": list(e.preprocessing), "env_var": e.env_var or None,
-            "needs": e.needs or None, "default_arch": e.default_arch or None,
-            "weights": [{"arch": w.arch or None, "url": w.url, "sha256": w.sha256 or None, "also": list(w.also)}
-                        for w in e.weights]} for e in catalog]))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "name": e.name,
+                        "output": e.output,
+                        "preprocessing": list(e.preprocessing),
+                        "env_var": e.env_var or None,
+                        "needs": e.needs or None,
+                        "default_arch": e.default_arch or None,
+                        "weights": [
+                            {"arch": w.arch or None, "url": w.url, "sha256": w.sha256 or None, "also": list(w.also)}
+                            for w in e.weights
+                        ],
+                    }
+                    for e in catalog
+                ]
+            )
+        )
         return
     for i, e in enumerate(catalog):
         archs = [w.arch for w in e.weights if w.arch]
         title = e.name + (f"[:{'|'.join(archs)}]  (default {e.default_arch})" if archs else "")
-        lines = [title, f"  output:        {e.output}",
-                 f"  preprocessing: {', '.join(e.preprocessing)}" + (" (first = default)" if len(e.preprocessing) > 1 else "")]
+        lines = [
+            title,
+            f"  output:        {e.output}",
+            f"  preprocessing: {', '.join(e.preprocessing)}"
+            + (" (first = default)" if len(e.preprocessing) > 1 else ""),
+        ]
         if e.needs:
             lines.append(f"  needs:         {e.needs}")
         lines.append(f"  weights from:  {_FOUND.get(e.name, '--weights PATH').replace('${env}', '$' + e.env_var)}")

@@ -5,16 +5,28 @@ from __future__ import annotations
 import click
 
 from ganeval.api import evaluate, load_features
-from ganeval.metrics.registry import get as get_metric
 from ganeval.errors import ParameterError
+from ganeval.metrics.registry import get as get_metric
+from ganeval.protocols import names as protocol_names
 
-from ._common import (atomic_output_path, emit, emit_many, extraction_kwargs, extraction_options, json_option,
-                      mismatch_option, seed_option)
+from ._common import (
+    atomic_output_path,
+    emit,
+    emit_many,
+    extraction_kwargs,
+    extraction_options,
+    json_option,
+    mismatch_option,
+    seed_option,
+)
 from .extra_metrics import check_interval_args, infinity_option, interval_options, run_infinity
 
+PROTOCOL_NAMES = protocol_names()
 
-def _run_one(metric: str, real, fake, as_json: bool, kw: dict, options: dict, *, ci=None, bootstrap=200,
-             seed=0) -> None:
+
+def _run_one(
+    metric: str, real, fake, as_json: bool, kw: dict, options: dict, *, ci=None, bootstrap=200, seed=0
+) -> None:
     check_interval_args(ci, bootstrap)
     ex = extraction_kwargs(kw, as_json)
     results = evaluate(real, fake, [metric], options={metric: options}, ci=ci, bootstrap=bootstrap, seed=seed, **ex)
@@ -24,8 +36,13 @@ def _run_one(metric: str, real, fake, as_json: bool, kw: dict, options: dict, *,
 @click.command(short_help="Fréchet Inception Distance (lower is better).")
 @click.argument("real")
 @click.argument("fake")
-@click.option("--eps", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="Added to both covariance diagonals (only to compare with codes that do).")
+@click.option(
+    "--eps",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Added to both covariance diagonals (only to compare with codes that do).",
+)
 @mismatch_option
 @infinity_option
 @interval_options
@@ -49,8 +66,12 @@ def fid(real, fake, eps, infinity, ci, bootstrap, seed, as_json, **kw):
 @click.argument("real")
 @click.argument("fake")
 @click.option("--subsets", type=click.IntRange(min=1), default=100, show_default=True, help="Number of random subsets.")
-@click.option("--subset-size", type=click.IntRange(min=2), default=None,
-              help="Samples per subset from each side (default: min(1000, n_real, n_fake)).")
+@click.option(
+    "--subset-size",
+    type=click.IntRange(min=2),
+    default=None,
+    help="Samples per subset from each side (default: min(1000, n_real, n_fake)).",
+)
 @click.option("--degree", type=click.IntRange(min=1), default=3, show_default=True, help="Polynomial kernel degree.")
 @click.option("--gamma", type=float, default=None, help="Kernel scale (default 1/d).")
 @click.option("--coef0", type=float, default=1.0, show_default=True, help="Kernel offset.")
@@ -61,9 +82,17 @@ def fid(real, fake, eps, infinity, ci, bootstrap, seed, as_json, **kw):
 @json_option
 def kid(real, fake, subsets, subset_size, degree, gamma, coef0, seed, ci, bootstrap, as_json, **kw):
     """Kernel Inception Distance: unbiased MMD^2, kernel (x.y/d + 1)^3, mean and std over subsets."""
-    _run_one("kid", real, fake, as_json, kw, dict(subsets=subsets, subset_size=subset_size, degree=degree,
-                                                  gamma=gamma, coef0=coef0, seed=seed),
-             ci=ci, bootstrap=bootstrap, seed=seed)
+    _run_one(
+        "kid",
+        real,
+        fake,
+        as_json,
+        kw,
+        dict(subsets=subsets, subset_size=subset_size, degree=degree, gamma=gamma, coef0=coef0, seed=seed),
+        ci=ci,
+        bootstrap=bootstrap,
+        seed=seed,
+    )
 
 
 @click.command(name="is", short_help="Inception Score of FAKE (higher is better).")
@@ -100,7 +129,6 @@ def prdc_cmd(real, fake, k, ci, bootstrap, seed, as_json, **kw):
     _run_one("prdc", real, fake, as_json, kw, {"k": k}, ci=ci, bootstrap=bootstrap, seed=seed)
 
 
-
 def _bandwidth(value: str):
     if value == "median":
         return value
@@ -113,24 +141,41 @@ def _bandwidth(value: str):
 @click.command(short_help="Squared maximum mean discrepancy (lower is better).")
 @click.argument("real")
 @click.argument("fake")
-@click.option("--kernel", type=click.Choice(["rbf", "poly", "linear"]), default="rbf", show_default=True,
-              help="rbf exp(-|x-y|^2 / (2 bandwidth^2)), poly (gamma x.y + coef0)^degree, linear x.y.")
-@click.option("--bandwidth", default="median", show_default=True,
-              help="RBF length scale, or 'median' (median pairwise distance of the pooled sample).")
+@click.option(
+    "--kernel",
+    type=click.Choice(["rbf", "poly", "linear"]),
+    default="rbf",
+    show_default=True,
+    help="rbf exp(-|x-y|^2 / (2 bandwidth^2)), poly (gamma x.y + coef0)^degree, linear x.y.",
+)
+@click.option(
+    "--bandwidth",
+    default="median",
+    show_default=True,
+    help="RBF length scale, or 'median' (median pairwise distance of the pooled sample).",
+)
 @click.option("--degree", type=click.IntRange(min=1), default=3, show_default=True, help="poly kernel degree.")
 @click.option("--gamma", type=float, default=None, help="poly kernel scale (default 1/d).")
 @click.option("--coef0", type=float, default=1.0, show_default=True, help="poly kernel offset.")
-@click.option("--estimator", type=click.Choice(["unbiased", "biased"]), default="unbiased", show_default=True,
-              help="unbiased U-statistic, or the biased V-statistic that keeps k(x, x) (as CMMD).")
-@click.option("--block-size", type=click.IntRange(min=1), default=None,
-              help="Rows per block of kernel values (memory ~ 8 x block x n bytes; default ~32 MiB blocks).")
+@click.option(
+    "--estimator",
+    type=click.Choice(["unbiased", "biased"]),
+    default="unbiased",
+    show_default=True,
+    help="unbiased U-statistic, or the biased V-statistic that keeps k(x, x) (as CMMD).",
+)
+@click.option(
+    "--block-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Rows per block of kernel values (memory ~ 8 x block x n bytes; default ~32 MiB blocks).",
+)
 @seed_option
 @mismatch_option
 @interval_options
 @extraction_options
 @json_option
-def mmd(real, fake, kernel, bandwidth, degree, gamma, coef0, estimator, block_size, seed, ci, bootstrap, as_json,
-        **kw):
+def mmd(real, fake, kernel, bandwidth, degree, gamma, coef0, estimator, block_size, seed, ci, bootstrap, as_json, **kw):
     """Squared maximum mean discrepancy between REAL and FAKE (unbiased by default), in blocks."""
     opts = {"kernel": kernel, "seed": seed, "estimator": estimator, "block_size": block_size}
     if kernel == "rbf":
@@ -155,39 +200,99 @@ def _value_range(text: str) -> tuple[float, float]:
 @click.command(name="eval", short_help="Several metrics from one extraction per input.")
 @click.argument("real")
 @click.argument("fake", required=False)
-@click.option("--metrics", default="fid,kid,prdc", show_default=True,
-              help="Comma-separated metric names: any registered metric the inputs can feed "
-                   "(see `ganeval metrics`), e.g. fid,kid,is,prdc,mmd,cmmd,prd,vendi,ecdf,c2st.")
+@click.option(
+    "--metrics",
+    default="fid,kid,prdc",
+    show_default=True,
+    help="Comma-separated metric names: any registered metric the inputs can feed "
+    "(see `ganeval metrics`), e.g. fid,kid,is,prdc,mmd,cmmd,prd,vendi,ecdf,c2st. "
+    "With --protocol: default the protocol's metrics; given, a subset of them.",
+)
+@click.option(
+    "--protocol",
+    type=click.Choice(PROTOCOL_NAMES),
+    default=None,
+    help="A published evaluation protocol (docs/protocols.md): fixes the extractor, preprocessing, "
+    "metrics and their options; an option that contradicts it is an error. Every result "
+    "records it.",
+)
 @click.option("--kid-subsets", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--kid-subset-size", type=click.IntRange(min=2), default=None,
-              help="default: min(1000, n_real, n_fake)")
+@click.option("--kid-subset-size", type=click.IntRange(min=2), default=None, help="default: min(1000, n_real, n_fake)")
 @click.option("--k", "k", type=click.IntRange(min=1), default=5, show_default=True, help="prdc neighbour count.")
 @click.option("--splits", type=click.IntRange(min=1), default=10, show_default=True, help="is splits.")
-@click.option("--generator", "generator", default=None,
-              help="Draw FAKE from a generator instead: pkg.module:factory (returns a torch.nn.Module with "
-                   "latent_dim, or a callable fn(batch_size, generator)) or a reference checkpoint .pt "
-                   "(ganeval train). Needs --num-samples; latents are seeded with --seed.")
-@click.option("--num-samples", type=click.IntRange(min=1), default=None,
-              help="Samples to draw from --generator (required with it).")
-@click.option("--value-range", default="-1,1", show_default=True,
-              help="LOW,HIGH: the range of float images (.npy/.npz image arrays and the generator's output; "
-                   "uint8 images are 0..255).")
-@click.option("--layout", type=click.Choice(["auto", "NCHW", "NHWC"]), default="auto", show_default=True,
-              help="How 4-D image arrays are read; auto refuses shapes where both axes could be channels.")
-@click.option("-O", "--option", "metric_options", multiple=True, metavar="METRIC.OPTION=VALUE",
-              help="Any option of any metric, e.g. -O mmd.kernel=poly -O vendi.q=2 (repeatable; see "
-                   "`ganeval METRIC --help` for each metric's options).")
+@click.option(
+    "--generator",
+    "generator",
+    default=None,
+    help="Draw FAKE from a generator instead: pkg.module:factory (returns a torch.nn.Module with "
+    "latent_dim, or a callable fn(batch_size, generator)) or a reference checkpoint .pt "
+    "(ganeval train). Needs --num-samples; latents are seeded with --seed.",
+)
+@click.option(
+    "--num-samples",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Samples to draw from --generator (required with it).",
+)
+@click.option(
+    "--value-range",
+    default="-1,1",
+    show_default=True,
+    help="LOW,HIGH: the range of float images (.npy/.npz image arrays and the generator's output; "
+    "uint8 images are 0..255).",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(["auto", "NCHW", "NHWC"]),
+    default="auto",
+    show_default=True,
+    help="How 4-D image arrays are read; auto refuses shapes where both axes could be channels.",
+)
+@click.option(
+    "-O",
+    "--option",
+    "metric_options",
+    multiple=True,
+    metavar="METRIC.OPTION=VALUE",
+    help="Any option of any metric, e.g. -O mmd.kernel=poly -O vendi.q=2 (repeatable; see "
+    "`ganeval METRIC --help` for each metric's options).",
+)
 @click.option("--target", default=None, help="Class column of nested-f1 (REAL and FAKE are then training tables).")
-@click.option("--real-test", default=None,
-              help="Held-out real data: the test set of nested-f1, and of the metrics that compare a training "
-                   "set (REAL), a held-out set and FAKE (data-copying, fld).")
+@click.option(
+    "--real-test",
+    default=None,
+    help="Held-out real data: the test set of nested-f1, and of the metrics that compare a training "
+    "set (REAL), a held-out set and FAKE (data-copying, fld).",
+)
 @seed_option
 @mismatch_option
 @interval_options
 @extraction_options
 @json_option
-def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, generator, num_samples, value_range,
-             layout, metric_options, target, real_test, seed, ci, bootstrap, as_json, **kw):
+@click.pass_context
+def eval_cmd(
+    ctx,
+    real,
+    fake,
+    metrics,
+    protocol,
+    kid_subsets,
+    kid_subset_size,
+    k,
+    splits,
+    generator,
+    num_samples,
+    value_range,
+    layout,
+    metric_options,
+    target,
+    real_test,
+    seed,
+    ci,
+    bootstrap,
+    as_json,
+    **kw,
+):
     """Several metrics at once, reading (and extracting) each input only once.
 
     FAKE is a path/builtin input, or omitted with --generator. Under torchrun
@@ -207,12 +312,30 @@ def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, gener
         raise ParameterError("--num-samples applies to --generator only")
     if generator is not None and num_samples is None:
         raise ParameterError("--num-samples is required with --generator")
-    names = [m.strip() for m in metrics.split(",") if m.strip()]
-    opts: dict = {"kid": {"subsets": kid_subsets, "subset_size": kid_subset_size}, "prdc": {"k": k},
-                  "is": {"splits": splits}}
-    opts = {m: o for m, o in opts.items() if m in names}
+    given = {
+        p
+        for p in ("metrics", "kid_subsets", "kid_subset_size", "k", "splits")
+        if ctx.get_parameter_source(p) is not click.core.ParameterSource.DEFAULT
+    }
+    asked = None  # under a protocol without --metrics: all of its metrics
+    if protocol is not None and "metrics" not in given:
+        from ganeval.protocols import get_protocol
+
+        names = list(dict.fromkeys(m for _, m, _ in get_protocol(protocol).all_metrics()))
+    else:
+        names = asked = [m.strip() for m in metrics.split(",") if m.strip()]
+    flags = {
+        "kid": {"subsets": ("kid_subsets", kid_subsets), "subset_size": ("kid_subset_size", kid_subset_size)},
+        "prdc": {"k": ("k", k)},
+        "is": {"splits": ("splits", splits)},
+    }
+    opts: dict = {}
+    for m, values in flags.items():  # under a protocol, only the flags given (the defaults are its own)
+        chosen = {o: v for o, (flag, v) in values.items() if protocol is None or flag in given}
+        if m in names and chosen:
+            opts[m] = chosen
     for m in names:
-        if get_metric(m).seeded:
+        if m in _registered_names() and get_metric(m).seeded:
             opts.setdefault(m, {})["seed"] = seed
     for m, values in _dotted_options(metric_options, names).items():
         opts.setdefault(m, {}).update(values)
@@ -224,8 +347,23 @@ def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, gener
         gen_kw = {"value_range": _value_range(value_range), "layout": layout}
         if generator is not None:
             gen_kw.update(num_samples=num_samples, generator_seed=seed)
-        results = evaluate(real, fake if generator is None else generator, names, options=opts, ci=ci,
-                           bootstrap=bootstrap, seed=seed, target=target, real_test=real_test, **gen_kw, **ex)
+        if protocol is not None:
+            gen_kw["protocol"] = protocol
+            if ex.get("extractor") == "auto":
+                ex.pop("extractor")
+        results = evaluate(
+            real,
+            fake if generator is None else generator,
+            names if protocol is None else asked,
+            options=opts,
+            ci=ci,
+            bootstrap=bootstrap,
+            seed=seed,
+            target=target,
+            real_test=real_test,
+            **gen_kw,
+            **ex,
+        )
         if rank_and_world()[0] == 0:
             emit_many(results, as_json, metric="eval", real=real, fake=fake if generator is None else generator)
     finally:
@@ -233,6 +371,12 @@ def eval_cmd(real, fake, metrics, kid_subsets, kid_subset_size, k, splits, gener
             import torch.distributed as dist
 
             dist.destroy_process_group()
+
+
+def _registered_names() -> list[str]:
+    from ganeval.metrics.registry import names
+
+    return names()
 
 
 def _dotted_options(items: tuple[str, ...], names: list[str]) -> dict[str, dict]:
@@ -250,18 +394,22 @@ def _dotted_options(items: tuple[str, ...], names: list[str]) -> dict[str, dict]
         if option.replace("-", "_") not in known:
             m.check_options({option: value})  # raises: unknown option, naming the known ones
         o = known[option.replace("-", "_")]
-        out.setdefault(metric, {}).update(m.check_options({o.name: value}, text=True, fill=False,
-                                                          where=f"--option {metric}"))
+        out.setdefault(metric, {}).update(
+            m.check_options({o.name: value}, text=True, fill=False, where=f"--option {metric}")
+        )
     return out
 
 
 @click.command(short_help="Write the mean and covariance of SOURCE's features (.npz).")
 @click.argument("source")
 @click.option("-o", "--output", required=True, help="Where to write the .npz (mu, sigma, n, metadata).")
-@click.option("--spatial", is_flag=True,
-              help="Also write the moments of the Inception's spatial features (mu_s, sigma_s: sFID, as ADM's "
-                   "reference batches hold them); image inputs need --extractor inception (or auto), "
-                   "statistics inputs need mu_s/sigma_s.")
+@click.option(
+    "--spatial",
+    is_flag=True,
+    help="Also write the moments of the Inception's spatial features (mu_s, sigma_s: sFID, as ADM's "
+    "reference batches hold them); image inputs need --extractor inception (or auto), "
+    "statistics inputs need mu_s/sigma_s.",
+)
 @extraction_options
 def stats(source, output, spatial, **kw):
     """Write the mean and covariance of SOURCE's features to an .npz.
@@ -283,4 +431,4 @@ def stats(source, output, spatial, **kw):
     click.echo(f"wrote {out}: n={st.n}, dim={st.dim}" + (f", spatial dim={sp.dim}" if sp is not None else ""))
 
 
-COMMANDS = [fid, kid, inception_score_cmd, prdc_cmd, mmd, eval_cmd, stats]
+COMMANDS = [fid, kid, inception_score_cmd, prdc_cmd, mmd, eval_cmd]  # `stats` is in the stats group

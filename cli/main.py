@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import warnings
-from typing import Iterator
+from collections.abc import Iterator
 
 import click
 
@@ -33,7 +33,21 @@ COMMAND_MODULES = [
     "ganeval_cli.extra_metrics",
     "ganeval_cli.metric_commands",
     "ganeval_cli.extractors_cmd",
+    "ganeval_cli.stats_import",
 ]
+#: the module of each command, so that running one imports only its module (a command not
+#: listed here is found by importing them all); see :class:`LazyGroup`
+COMMAND_HOME = {
+    **dict.fromkeys(("fid", "kid", "is", "prdc", "mmd", "eval"), "ganeval_cli.feature_metrics"),
+    "stats": "ganeval_cli.stats_import",
+    "metrics": "ganeval_cli.metric_commands",
+    "extractors": "ganeval_cli.extractors_cmd",
+    **dict.fromkeys(("ecdf", "c2st", "nested-f1", "wasserstein", "divergence"), "ganeval_cli.sample_metrics"),
+    **dict.fromkeys(("train", "sample", "datasets", "modes"), "ganeval_cli.train"),
+    "report": "ganeval_cli.report",
+    "cmmd": "ganeval_cli.extractor_metrics",
+    **dict.fromkeys(("vendi", "memorization", "prd"), "ganeval_cli.extra_metrics"),
+}
 
 
 @contextlib.contextmanager
@@ -98,7 +112,11 @@ def _command_options(ctx: click.Context) -> set[str] | None:
     if sub is None:
         return None
     return {o for p in sub.params if isinstance(p, click.Option) for o in (*p.opts, *p.secondary_opts)} | {
-        "--debug", "--help", "--version", "--verbose"}
+        "--debug",
+        "--help",
+        "--version",
+        "--verbose",
+    }
 
 
 def _drop_foreign_suggestions(message: str, options: set[str] | None) -> str:
@@ -167,7 +185,11 @@ class GanevalGroup(click.Group):
                 raise
             if isinstance(exc, RuntimeError) and not _is_allocation_failure(exc):
                 return self._internal_error(ctx, exc)
-            hint = "smaller inputs or a smaller --batch-size" if _has_option(ctx, "batch_size") else "smaller inputs or option values"
+            hint = (
+                "smaller inputs or a smaller --batch-size"
+                if _has_option(ctx, "batch_size")
+                else "smaller inputs or option values"
+            )
             _echo_err(f"error: out of memory in '{ctx.invoked_subcommand}'; try {hint}")
             ctx.exit(2)
         except KeyboardInterrupt:
@@ -189,9 +211,54 @@ class GanevalGroup(click.Group):
 
     @staticmethod
     def _internal_error(ctx: click.Context, exc: BaseException) -> None:
-        _echo_err(f"error: internal error in '{ctx.invoked_subcommand}' ({type(exc).__name__}: "
-                  f"{_one_line(str(exc))[:300]}); rerun with --debug for the traceback and please report it")
+        _echo_err(
+            f"error: internal error in '{ctx.invoked_subcommand}' ({type(exc).__name__}: "
+            f"{_one_line(str(exc))[:300]}); rerun with --debug for the traceback and please report it"
+        )
         ctx.exit(1)
+
+
+class LazyGroup(GanevalGroup):
+    """The command group, whose command modules load on first use: ``ganeval fid a.npz b.npz``
+    imports only the feature-metric commands (no torch, scikit-learn or matplotlib), while
+    ``--help``, listing or an unknown name loads every module in ``COMMAND_MODULES``.
+    ``commands`` (click's attribute) is the full table, loaded when read."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._loaded: set[str] = set()
+        super().__init__(*args, **kwargs)
+
+    @property
+    def commands(self) -> dict[str, click.Command]:  # type: ignore[override]
+        self._load(*COMMAND_MODULES)
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._commands = dict(value)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        name = name or cmd.name
+        if name is None:
+            raise TypeError("Command has no name.")
+        self._commands[name] = cmd
+
+    def _load(self, *modules: str) -> None:
+        for module in modules:
+            if module not in self._loaded:
+                self._loaded.add(module)
+                for command in importlib.import_module(module).COMMANDS:
+                    self.add_command(command)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self._commands and cmd_name in COMMAND_HOME:
+            self._load(COMMAND_HOME[cmd_name])
+        if cmd_name not in self._commands:
+            self._load(*COMMAND_MODULES)
+        return self._commands.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.commands)
 
 
 def _is_allocation_failure(exc: BaseException) -> bool:
@@ -201,7 +268,7 @@ def _is_allocation_failure(exc: BaseException) -> bool:
     return "can't allocate memory" in text or "out of memory" in text or type(exc).__name__ == "OutOfMemoryError"
 
 
-@click.group(cls=GanevalGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="ganeval")
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
 @click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug) to stderr.")
@@ -228,25 +295,6 @@ def cli(ctx: click.Context, debug: bool, verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
-for _module in COMMAND_MODULES:
-    for _command in importlib.import_module(_module).COMMANDS:
-        cli.add_command(_command)
-
-
-def _add_metric_commands() -> None:
-    """One generated command per registered metric without a hand-written one (plug-ins too)."""
-    from ganeval.metrics.registry import metrics
-
-    from .metric_commands import metric_command
-
-    for _name, _metric in metrics().items():
-        if _name not in cli.commands:
-            cli.add_command(metric_command(_metric))
-
-
-_add_metric_commands()
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI (``ganeval`` and ``python -m ganeval``).
 
@@ -262,7 +310,11 @@ def main(argv: list[str] | None = None) -> None:
             click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
             rv = 0
         except click.UsageError as exc:
-            hint = f" (see 'ganeval {exc.ctx.info_name} --help')" if exc.ctx and exc.ctx.parent else " (see 'ganeval --help')"
+            hint = (
+                f" (see 'ganeval {exc.ctx.info_name} --help')"
+                if exc.ctx and exc.ctx.parent
+                else " (see 'ganeval --help')"
+            )
             _echo_err(f"error: {_one_line(exc.format_message())}{hint}")
             sys.exit(2)
         except click.ClickException as exc:

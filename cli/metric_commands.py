@@ -26,9 +26,26 @@ from ._common import emit, extraction_kwargs, extraction_options, json_option, m
 
 __all__ = ["metric_command", "parse_metric_options", "COMMANDS"]
 
-_RESERVED_PARAMS = {"as_json", "ci", "bootstrap", "seed", "columns", "categorical", "target", "allow_mismatch",
-                    "extractor", "weights", "preprocessing", "batch_size", "device", "tf32", "num_workers",
-                    "no_cache", "skip_invalid", "quiet"}
+_RESERVED_PARAMS = {
+    "as_json",
+    "ci",
+    "bootstrap",
+    "seed",
+    "columns",
+    "categorical",
+    "target",
+    "allow_mismatch",
+    "extractor",
+    "weights",
+    "preprocessing",
+    "batch_size",
+    "device",
+    "tf32",
+    "num_workers",
+    "no_cache",
+    "skip_invalid",
+    "quiet",
+}
 
 
 def _param_name(metric: Any, opt: Any) -> str:
@@ -37,22 +54,34 @@ def _param_name(metric: Any, opt: Any) -> str:
     return f"opt_{name}" if name in _RESERVED_PARAMS and name != "seed" else name
 
 
+def _flag(metric: Any, opt: Any) -> str:
+    """The command-line flag of a metric option (``--metric-name`` when it collides)."""
+    return opt.cli_flag if _param_name(metric, opt) == opt.name else f"--{metric.name}-{opt.name.replace('_', '-')}"
+
+
 def _option_decorators(metric: Any) -> list:
     decorators = []
     for opt in metric.all_options():
         if opt.name == "seed":
             continue  # the shared --seed
-        pname = _param_name(metric, opt)
-        flag = opt.cli_flag if pname == opt.name else f"--{metric.name}-{opt.name.replace('_', '-')}"
-        default_text = "chosen by the metric" if opt.default is None else str(opt.default).lower() \
-            if isinstance(opt.default, bool) else str(opt.default)
+        pname, flag = _param_name(metric, opt), _flag(metric, opt)
+        default_text = (
+            "chosen by the metric"
+            if opt.default is None
+            else str(opt.default).lower()
+            if isinstance(opt.default, bool)
+            else str(opt.default)
+        )
         help_text = f"{opt.help} [{opt.describe()}; default: {default_text}]".strip()
         if opt.type == "bool":
             off = "--no-" + flag[2:]
             decorators.append(click.option(f"{flag}/{off}", pname, default=None, help=help_text))
         elif opt.choices is not None and opt.type == "str" and not opt.words:
-            decorators.append(click.option(flag, pname, type=click.Choice([str(c) for c in opt.choices]),
-                                           default=None, help=help_text))
+            decorators.append(
+                click.option(
+                    flag, pname, type=click.Choice([str(c) for c in opt.choices]), default=None, help=help_text
+                )
+            )
         else:
             decorators.append(click.option(flag, pname, type=str, default=None, help=help_text))
     return decorators
@@ -70,17 +99,38 @@ def metric_command(metric: Any) -> click.Command:
         optional = metric.takes == "labelled" and i == 2
         params.append(click.Argument([name], required=not optional))
     summary = metric.one_line().rstrip()
-    cmd = click.Command(metric.name, callback=callback, params=params, help=_help(metric),
-                        short_help=summary if summary.endswith((".", "?")) else summary + ".")
+    cmd = click.Command(
+        metric.name,
+        callback=callback,
+        params=params,
+        help=_help(metric),
+        short_help=summary if summary.endswith((".", "?")) else summary + ".",
+    )
     decorators = _option_decorators(metric)
-    decorators.append(click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=0, show_default=True,
-                                   help="Seed of every random draw (the metric's and the resampling's)."))
+    decorators.append(
+        click.option(
+            "--seed",
+            type=click.IntRange(min=0, max=2**32 - 1),
+            default=0,
+            show_default=True,
+            help="Seed of every random draw (the metric's and the resampling's).",
+        )
+    )
     if metric.resampling is not None:
         decorators += [
-            click.option("--ci", type=float, default=None,
-                         help="Add a bootstrap interval at this level, e.g. 0.95 (JSON gains ci_low, ci_high, se)."),
-            click.option("--bootstrap", type=int, default=200, show_default=True,
-                         help="Bootstrap replicates for --ci (at least 10)."),
+            click.option(
+                "--ci",
+                type=float,
+                default=None,
+                help="Add a bootstrap interval at this level, e.g. 0.95 (JSON gains ci_low, ci_high, se).",
+            ),
+            click.option(
+                "--bootstrap",
+                type=int,
+                default=200,
+                show_default=True,
+                help="Bootstrap replicates for --ci (at least 10).",
+            ),
         ]
     if metric.takes == "labelled":
         decorators.append(click.option("--target", required=True, help="The class column."))
@@ -91,14 +141,17 @@ def metric_command(metric: Any) -> click.Command:
     if metric.takes != "generator":
         decorators += [
             click.option("--columns", default=None, help="Comma-separated table columns to use (default: all)."),
-            click.option("--categorical", default=None,
-                         help="Comma-separated text columns to one-hot encode (categories fitted on the first "
-                              "input)."),
+            click.option(
+                "--categorical",
+                default=None,
+                help="Comma-separated text columns to one-hot encode (categories fitted on the first input).",
+            ),
         ]
     decorators.append(json_option)
     if metric.takes == "labelled":
-        decorators.append(click.option("--skip-invalid", is_flag=True,
-                                       help="Drop rows with a missing value instead of stopping."))
+        decorators.append(
+            click.option("--skip-invalid", is_flag=True, help="Drop rows with a missing value instead of stopping.")
+        )
     for deco in reversed(decorators):
         cmd = _apply(deco, cmd)
     return cmd
@@ -106,7 +159,7 @@ def metric_command(metric: Any) -> click.Command:
 
 def _apply(decorator: Any, cmd: click.Command) -> click.Command:
     """Apply a click option decorator to an existing Command object."""
-    holder = lambda: None  # noqa: E731 - a function object to collect __click_params__
+    holder = lambda: None
     decorator(holder)
     cmd.params.extend(reversed(getattr(holder, "__click_params__", [])))
     return cmd
@@ -114,8 +167,7 @@ def _apply(decorator: Any, cmd: click.Command) -> click.Command:
 
 def _help(metric: Any) -> str:
     outs = ", ".join(f"{o.key} ({o.better or 'see docs'})" for o in metric.all_outputs())
-    lines = [metric.one_line(), "", f"Inputs: {' '.join(metric.inputs()).upper()} ({metric.takes}). "
-             f"Returns: {outs}."]
+    lines = [metric.one_line(), "", f"Inputs: {' '.join(metric.inputs()).upper()} ({metric.takes}). Returns: {outs}."]
     if metric.resampling is None:
         lines.append(f"No --ci: {metric.no_interval}.")
     return "\n".join(lines)
@@ -135,7 +187,7 @@ def parse_metric_options(metric: Any, kw: dict[str, Any]) -> dict[str, Any]:
     except ParameterError as exc:  # name the flag the user typed
         text = str(exc)
         for opt in metric.all_options():
-            text = text.replace(f"option {opt.name} ", f"{opt.cli_flag} ")
+            text = text.replace(f"option {opt.name} ", f"{_flag(metric, opt)} ")
         raise ParameterError(text) from None
 
 
@@ -160,18 +212,37 @@ def _run(metric: Any, kw: dict[str, Any]) -> None:
         train, test, fake = inputs
         ex = extraction_kwargs(kw, as_json)
         skip = bool(ex.pop("source_options"))
-        results = evaluate(train, fake, [metric.name], options={metric.name: options}, real_test=test,
-                           skip_invalid=skip, **table, **ex)
+        results = evaluate(
+            train, fake, [metric.name], options={metric.name: options}, real_test=test, skip_invalid=skip, **table, **ex
+        )
     elif metric.takes == "labelled":
         real, fake, real_test = inputs
-        results = evaluate(real, fake, [metric.name], options={metric.name: options}, target=kw.pop("target"),
-                           real_test=real_test, skip_invalid=kw.pop("skip_invalid"), **table)
+        results = evaluate(
+            real,
+            fake,
+            [metric.name],
+            options={metric.name: options},
+            target=kw.pop("target"),
+            real_test=real_test,
+            skip_invalid=kw.pop("skip_invalid"),
+            **table,
+        )
     else:
         real, fake = (None, inputs[0]) if len(inputs) == 1 else inputs
         ex = extraction_kwargs(kw, as_json)
         skip = bool(ex.pop("source_options"))
-        results = evaluate(real, fake, [metric.name], options={metric.name: options}, ci=ci, bootstrap=bootstrap,
-                           seed=seed, skip_invalid=skip, **table, **ex)
+        results = evaluate(
+            real,
+            fake,
+            [metric.name],
+            options={metric.name: options},
+            ci=ci,
+            bootstrap=bootstrap,
+            seed=seed,
+            skip_invalid=skip,
+            **table,
+            **ex,
+        )
     emit(results[metric.name], as_json)
 
 
@@ -183,11 +254,19 @@ def list_metrics(as_json: bool) -> None:
 
     rows: list[dict[str, Any]] = []
     for name, m in metrics().items():
-        rows.append({"name": name, "takes": m.takes, "summary": m.one_line(),
-                     "outputs": {o.key: o.better for o in m.all_outputs()},
-                     "interval": m.resampling or f"none ({m.no_interval})", "seeded": m.seeded,
-                     "streaming": m.streaming, "options": [o.name for o in m.all_options()],
-                     "module": type(m).__module__})
+        rows.append(
+            {
+                "name": name,
+                "takes": m.takes,
+                "summary": m.one_line(),
+                "outputs": {o.key: o.better for o in m.all_outputs()},
+                "interval": m.resampling or f"none ({m.no_interval})",
+                "seeded": m.seeded,
+                "streaming": m.streaming,
+                "options": [o.name for o in m.all_options()],
+                "module": type(m).__module__,
+            }
+        )
     if as_json:
         click.echo(json.dumps({"metrics": rows}))
         return
@@ -196,4 +275,13 @@ def list_metrics(as_json: bool) -> None:
         click.echo(f"{r['name']:<{width}}  {r['takes']:<11} {r['summary']}")
 
 
-COMMANDS = [list_metrics]
+def _generated() -> list[click.Command]:
+    """A command for every registered metric without a hand-written one (plug-ins too)."""
+    from ganeval.metrics.registry import metrics
+
+    from .main import COMMAND_HOME
+
+    return [metric_command(m) for name, m in metrics().items() if name not in COMMAND_HOME]
+
+
+COMMANDS = [list_metrics, *_generated()]

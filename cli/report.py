@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import math
 import signal
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import click
 
@@ -51,33 +51,62 @@ def _close(progress) -> None:
 
 @click.command(short_help="Write a benchmark report (json, html, md, tex) or verify one.")
 @click.argument("spec", required=False, type=click.Path(dir_okay=True))
-@click.option("--out", "out", type=click.Path(file_okay=True), default=None,
-              help="Report folder to write (created; a previous report's files there are replaced; a folder "
-                   "holding other files is refused unless --overwrite). Never the spec's folder or an input, "
-                   "never a folder inside an input.")
-@click.option("--verify", "verify_dir", type=click.Path(), default=None,
-              help="Recompute the report in this folder from its recorded spec and inputs; print one line per "
-                   "number that differs; exit 0 when all reproduce, 1 otherwise.")
-@click.option("--suite", type=click.Choice(["sanity", "reference", "digits"]), default=None,
-              help="Run a built-in suite instead of a SPEC: sanity (metrics vs disturbance level on digits), "
-                   "reference (every reference loss on ring8, grid25, digits) or digits (the example spec "
-                   "examples/digits.toml, shipped with ganeval).")
-@click.option("--steps", type=click.IntRange(min=1), default=None,
-              help="--suite reference: generator steps of every run (default: "
-                   + ", ".join(f"{k} {v}" for k, v in DEFAULT_STEPS.items()) + "); small values give a quick suite.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=True),
+    default=None,
+    help="Report folder to write (created; a previous report's files there are replaced; a folder "
+    "holding other files is refused unless --overwrite). Never the spec's folder or an input, "
+    "never a folder inside an input.",
+)
+@click.option(
+    "--verify",
+    "verify_dir",
+    type=click.Path(),
+    default=None,
+    help="Recompute the report in this folder from its recorded spec and inputs; print one line per "
+    "number that differs; exit 0 when all reproduce, 1 otherwise.",
+)
+@click.option(
+    "--suite",
+    type=click.Choice(["sanity", "reference", "digits"]),
+    default=None,
+    help="Run a built-in suite instead of a SPEC: sanity (metrics vs disturbance level on digits), "
+    "reference (every reference loss on ring8, grid25, digits) or digits (the example spec "
+    "examples/digits.toml, shipped with ganeval).",
+)
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    default=None,
+    help="--suite reference: generator steps of every run (default: "
+    + ", ".join(f"{k} {v}" for k, v in DEFAULT_STEPS.items())
+    + "); small values give a quick suite.",
+)
 @click.option("--seeds", default=None, help="--suite reference: comma-separated training seeds (default 0,1,2).")
-@click.option("--data", default=None,
-              help="--suite reference: comma-separated data sets (default ring8,grid25,digits).")
-@click.option("--rtol", type=click.FloatRange(min=0), default=None,
-              help="--verify: relative tolerance (default: exact on the recorded machine and thread count, "
-                   "1e-6 elsewhere).")
+@click.option(
+    "--data", default=None, help="--suite reference: comma-separated data sets (default ring8,grid25,digits)."
+)
+@click.option(
+    "--rtol",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="--verify: relative tolerance (default: exact on the recorded machine and thread count, 1e-6 elsewhere).",
+)
 @click.option("--atol", type=click.FloatRange(min=0), default=None, help="--verify: absolute tolerance.")
-@click.option("--allow-code", is_flag=True,
-              help="--verify: import and call the generator factories the report names (a report naming one is "
-                   "refused without it; only for reports you trust).")
-@click.option("--overwrite", is_flag=True,
-              help="Write into --out even when it holds files that are not a previous report's: the report is "
-                   "written beside them and none of them is ever replaced or removed.")
+@click.option(
+    "--allow-code",
+    is_flag=True,
+    help="--verify: import and call the generator factories the report names (a report naming one is "
+    "refused without it; only for reports you trust).",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Write into --out even when it holds files that are not a previous report's: the report is "
+    "written beside them and none of them is ever replaced or removed.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @json_option
 def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, allow_code, overwrite, quiet, as_json):
@@ -117,15 +146,27 @@ def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, allow_c
             res = verify_report(verify_dir, rtol=rtol, atol=atol, progress=progress, allow_code=allow_code)
             _close(progress)
             if as_json:
-                click.echo(json.dumps({"metric": "verify", "ok": res.ok, "compared": res.compared,
-                                       "differences": res.lines, "rtol": res.rtol, "atol": res.atol,
-                                       "version": __version__}))
+                click.echo(
+                    json.dumps(
+                        {
+                            "metric": "verify",
+                            "ok": res.ok,
+                            "compared": res.compared,
+                            "differences": res.lines,
+                            "rtol": res.rtol,
+                            "atol": res.atol,
+                            "version": __version__,
+                        }
+                    )
+                )
             else:
                 for line in res.lines:
                     click.echo(line)
                 tol = "exact" if res.exact else f"rtol {res.rtol:g}, atol {res.atol:g}"
-                click.echo(f"{'reproduced' if res.ok else 'NOT reproduced'}: {res.compared} numbers compared "
-                           f"({tol}), {len(res.lines)} difference(s)")
+                click.echo(
+                    f"{'reproduced' if res.ok else 'NOT reproduced'}: {res.compared} numbers compared "
+                    f"({tol}), {len(res.lines)} difference(s)"
+                )
             return 0 if res.ok else 1
         if suite == "sanity":
             from ganeval.report import run_sanity_suite
@@ -134,8 +175,17 @@ def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, allow_c
             res = run_sanity_suite(out, overwrite=overwrite, progress=progress)
             _close(progress)
             if as_json:
-                click.echo(json.dumps({"metric": "sanity", "out": res["out"], "results": res["results"],
-                                       "wall_s": res["wall_s"], "version": __version__}))
+                click.echo(
+                    json.dumps(
+                        {
+                            "metric": "sanity",
+                            "out": res["out"],
+                            "results": res["results"],
+                            "wall_s": res["wall_s"],
+                            "version": __version__,
+                        }
+                    )
+                )
             else:
                 click.echo(sanity_markdown(res))
                 click.echo(f"wrote {res['out']}/report.html ({res['wall_s']:.0f} s)")
@@ -145,12 +195,20 @@ def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, allow_c
 
             seed_list = _ints(seeds, "--seeds") if seeds else [0, 1, 2]
             data_list = [d.strip() for d in data.split(",") if d.strip()] if data else list(SUITE_DATA)
-            res = run_reference_suite(out, steps=steps, seeds=seed_list, data=data_list, overwrite=overwrite,
-                                      progress=progress)
+            res = run_reference_suite(
+                out, steps=steps, seeds=seed_list, data=data_list, overwrite=overwrite, progress=progress
+            )
             _close(progress)
             if as_json:
-                click.echo(json.dumps({"metric": "reference-suite", **{k: v for k, v in res.items() if k != "subreports"},
-                                       "version": __version__}))
+                click.echo(
+                    json.dumps(
+                        {
+                            "metric": "reference-suite",
+                            **{k: v for k, v in res.items() if k != "subreports"},
+                            "version": __version__,
+                        }
+                    )
+                )
             else:
                 click.echo(Path(res["out"], "report.md").read_text(encoding="utf-8"))
                 click.echo(f"wrote {res['out']}/report.html")
@@ -166,9 +224,18 @@ def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, allow_c
         res = build_report(spec, out, overwrite=overwrite, progress=progress)
         _close(progress)
         if as_json:
-            click.echo(json.dumps({"metric": "report", "out": res["out"], "files": res["files"],
-                                   "candidates": res["candidates"], "columns": res["columns"],
-                                   "version": res["ganeval_version"]}))
+            click.echo(
+                json.dumps(
+                    {
+                        "metric": "report",
+                        "out": res["out"],
+                        "files": res["files"],
+                        "candidates": res["candidates"],
+                        "columns": res["columns"],
+                        "version": res["ganeval_version"],
+                    }
+                )
+            )
         else:
             click.echo(render_markdown(res))
             n_figs = sum(f.endswith(".png") for f in res["files"])
@@ -182,7 +249,8 @@ def report(spec, out, verify_dir, suite, steps, seeds, data, rtol, atol, allow_c
 
 def _term_as_interrupt():
     """Treat SIGTERM like Ctrl-C while a report is written, so the temporary folder is removed."""
-    def handler(signum, frame):  # noqa: ARG001
+
+    def handler(signum, frame):
         raise KeyboardInterrupt
 
     try:

@@ -8,7 +8,8 @@ fitted on REAL.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -26,8 +27,11 @@ def table_options(f: Callable) -> Callable:
     """--columns, --categorical and --skip-invalid."""
     opts = [
         click.option("--columns", default=None, help="Comma-separated columns to use (default: all)."),
-        click.option("--categorical", default=None,
-                     help="Comma-separated text columns to one-hot encode (categories fitted on REAL)."),
+        click.option(
+            "--categorical",
+            default=None,
+            help="Comma-separated text columns to one-hot encode (categories fitted on REAL).",
+        ),
         click.option("--skip-invalid", is_flag=True, help="Drop rows with a missing value instead of stopping."),
     ]
     for opt in reversed(opts):
@@ -35,19 +39,30 @@ def table_options(f: Callable) -> Callable:
     return f
 
 
-def _run(metric: str, real: str, fake: str, kw: dict[str, Any], as_json: bool, *, resample_seed: int = 0,
-         **options: Any) -> None:
+def _run(
+    metric: str, real: str, fake: str, kw: dict[str, Any], as_json: bool, *, resample_seed: int = 0, **options: Any
+) -> None:
     """Compute one metric through :func:`ganeval.compare` and print it (with ``--ci``: a
     bootstrap interval, resampling seeded by ``resample_seed``, the command's ``--seed``)."""
     ci, bootstrap = kw.pop("ci", None), kw.pop("bootstrap", 200)
     check_interval_args(ci, bootstrap)
     bar = _progress(bootstrap, as_json, "bootstrap") if ci is not None else None
     try:
-        results = compare(real, fake, [metric], options={metric: options}, columns=kw.pop("columns"),
-                          categorical=kw.pop("categorical"), skip_invalid=kw.pop("skip_invalid"),
-                          target=kw.pop("target", None), real_test=kw.pop("real_test", None),
-                          ci=ci, bootstrap=bootstrap, seed=resample_seed,
-                          progress=None if bar is None else bar.update)
+        results = compare(
+            real,
+            fake,
+            [metric],
+            options={metric: options},
+            columns=kw.pop("columns"),
+            categorical=kw.pop("categorical"),
+            skip_invalid=kw.pop("skip_invalid"),
+            target=kw.pop("target", None),
+            real_test=kw.pop("real_test", None),
+            ci=ci,
+            bootstrap=bootstrap,
+            seed=resample_seed,
+            progress=None if bar is None else bar.update,
+        )
     finally:
         if bar is not None:
             bar.close()
@@ -90,8 +105,13 @@ def ecdf(real, fake, p, multivariate, seed, as_json, **kw):
 @click.argument("fake")
 @click.option("--classifier", type=click.Choice(CLASSIFIERS), default="logreg", show_default=True)
 @click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True, help="Cross-validation folds.")
-@click.option("--permutations", type=click.IntRange(min=0), default=0, show_default=True,
-              help="0: binomial p-value; N: permutation p-value from N label shuffles.")
+@click.option(
+    "--permutations",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="0: binomial p-value; N: permutation p-value from N label shuffles.",
+)
 @seed_option
 @interval_options
 @table_options
@@ -103,8 +123,18 @@ def c2st(real, fake, classifier, folds, permutations, seed, as_json, **kw):
     accuracy > 1/2, and classifier-based divergence estimates (kl: plug-in estimate,
     js_lower_bound: a lower bound on JS).
     """
-    _run("c2st", real, fake, kw, as_json, resample_seed=seed, classifier=classifier, folds=folds, seed=seed,
-         permutations=permutations)
+    _run(
+        "c2st",
+        real,
+        fake,
+        kw,
+        as_json,
+        resample_seed=seed,
+        classifier=classifier,
+        folds=folds,
+        seed=seed,
+        permutations=permutations,
+    )
 
 
 @click.command(name="nested-f1", short_help="Train on FAKE, test on REAL: F1 against training on REAL.")
@@ -113,8 +143,13 @@ def c2st(real, fake, classifier, folds, permutations, seed, as_json, **kw):
 @click.argument("real_test", required=False)
 @click.option("--target", required=True, help="The class column (present in every input).")
 @click.option("--model", type=click.Choice(MODELS), default="rf", show_default=True)
-@click.option("--test-fraction", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True), default=0.3,
-              show_default=True, help="Without REAL_TEST: stratified part of REAL_TRAIN held out for testing.")
+@click.option(
+    "--test-fraction",
+    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+    default=0.3,
+    show_default=True,
+    help="Without REAL_TEST: stratified part of REAL_TRAIN held out for testing.",
+)
 @seed_option
 @table_options
 @json_option
@@ -134,13 +169,22 @@ def nested_f1(real_train, fake_train, real_test, target, model, test_fraction, s
 @click.argument("fake")
 @click.option("--p", "p", type=click.FloatRange(min=1), default=1.0, show_default=True, help="Order p >= 1 (1 or 2).")
 @click.option("--sliced", is_flag=True, help="Sliced Wasserstein over random directions instead of exact OT.")
-@click.option("--projections", type=click.IntRange(min=1), default=500, show_default=True,
-              help="Directions for --sliced.")
+@click.option(
+    "--projections", type=click.IntRange(min=1), default=500, show_default=True, help="Directions for --sliced."
+)
 @click.option("--per-feature", is_flag=True, help="Also report the exact 1-D distance of each feature.")
-@click.option("--max-iter", type=click.IntRange(min=1), default=10_000_000, show_default=True,
-              help="Iteration limit of the exact solver (POT numItermax).")
-@click.option("--allow-nonconverged", is_flag=True,
-              help="Report a value flagged converged=false instead of an error when the solver stops early.")
+@click.option(
+    "--max-iter",
+    type=click.IntRange(min=1),
+    default=10_000_000,
+    show_default=True,
+    help="Iteration limit of the exact solver (POT numItermax).",
+)
+@click.option(
+    "--allow-nonconverged",
+    is_flag=True,
+    help="Report a value flagged converged=false instead of an error when the solver stops early.",
+)
 @seed_option
 @interval_options
 @table_options
@@ -150,9 +194,21 @@ def wasserstein(real, fake, p, sliced, projections, per_feature, max_iter, allow
 
     Exact optimal transport (POT ot.emd2) by default; --sliced for large inputs.
     """
-    _run("wasserstein", real, fake, kw, as_json, resample_seed=seed, p=p, sliced=sliced, projections=projections,
-         seed=seed, per_feature=per_feature, max_iter=max_iter,
-         on_nonconvergence="flag" if allow_nonconverged else "error")
+    _run(
+        "wasserstein",
+        real,
+        fake,
+        kw,
+        as_json,
+        resample_seed=seed,
+        p=p,
+        sliced=sliced,
+        projections=projections,
+        seed=seed,
+        per_feature=per_feature,
+        max_iter=max_iter,
+        on_nonconvergence="flag" if allow_nonconverged else "error",
+    )
 
 
 def _bins(value: str):
@@ -166,8 +222,12 @@ def _bins(value: str):
 @click.argument("real")
 @click.argument("fake")
 @click.option("--divergence", type=click.Choice(sorted(HISTOGRAM_DIVERGENCES)), default="js", show_default=True)
-@click.option("--bins", default="auto", show_default=True,
-              help="Bins per feature over the pooled range: a count, or a numpy rule (auto, fd, sturges).")
+@click.option(
+    "--bins",
+    default="auto",
+    show_default=True,
+    help="Bins per feature over the pooled range: a count, or a numpy rule (auto, fd, sturges).",
+)
 @seed_option
 @interval_options
 @table_options

@@ -41,24 +41,38 @@ def _import(file: str, output: str, extractor: str | None, as_json: bool) -> Non
     got = import_statistics(file, extractor=extractor)
     got.stats.save(out, spatial=got.spatial)
     if as_json:
-        click.echo(json.dumps({"output": str(out), "n": got.stats.n, "dim": got.stats.dim,
-                               "spatial_dim": None if got.spatial is None else got.spatial.dim,
-                               "extractor": got.stats.metadata.get("extractor"), **{
-                                   f"origin_{k}": v for k, v in got.origin.items()}}))
+        click.echo(
+            json.dumps(
+                {
+                    "output": str(out),
+                    "n": got.stats.n,
+                    "dim": got.stats.dim,
+                    "spatial_dim": None if got.spatial is None else got.spatial.dim,
+                    "extractor": got.stats.metadata.get("extractor"),
+                    **{f"origin_{k}": v for k, v in got.origin.items()},
+                }
+            )
+        )
         return
     spatial = f", spatial dim={got.spatial.dim}" if got.spatial is not None else ""
-    click.echo(f"wrote {out}: n={got.stats.n}, dim={got.stats.dim}{spatial} "
-               f"(from {got.origin['source']}, sha256 {got.origin['sha256']})")
+    click.echo(
+        f"wrote {out}: n={got.stats.n}, dim={got.stats.dim}{spatial} "
+        f"(from {got.origin['source']}, sha256 {got.origin['sha256']})"
+    )
 
 
 def _make(name: str) -> click.Command:
     @click.command(name, help=_import.__doc__)
     @click.argument("file")
-    @click.option("-o", "--output", required=True,
-                  help="Where to write the .npz (mu, sigma[, mu_s, sigma_s], n, metadata).")
-    @click.option("--extractor", default=None,
-                  help="Which moments to take from a file holding several (EDM2 dataset-refs: inception = FID, "
-                       "dinov2 = FD_DINOv2); default the file's FID moments.")
+    @click.option(
+        "-o", "--output", required=True, help="Where to write the .npz (mu, sigma[, mu_s, sigma_s], n, metadata)."
+    )
+    @click.option(
+        "--extractor",
+        default=None,
+        help="Which moments to take from a file holding several (EDM2 dataset-refs: inception = FID, "
+        "dinov2 = FD_DINOv2); default the file's FID moments.",
+    )
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a human line.")
     def command(file: str, output: str, extractor: str | None, as_json: bool) -> None:
         _import(file, output, extractor, as_json)
@@ -66,7 +80,32 @@ def _make(name: str) -> click.Command:
     return command
 
 
-#: ``import``, for a ``stats`` click group: ``stats_group.add_command(IMPORT_COMMAND)``
+#: ``import``, a subcommand of the ``stats`` group
 IMPORT_COMMAND = _make("import")
-#: top-level ``stats-import`` (until ``stats`` becomes a group)
-COMMANDS = [_make("stats-import")]
+
+
+class _StatsGroup(click.Group):
+    """``ganeval stats SOURCE -o OUT`` (compute: the default) and ``ganeval stats import FILE -o OUT``."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        if args and args[0] in self.commands:
+            return super().resolve_command(ctx, args)
+        return "compute", self.commands["compute"], args
+
+
+def _stats_group() -> click.Group:
+    from .feature_metrics import stats as compute
+
+    group = _StatsGroup(
+        "stats",
+        short_help="Write or import mean/covariance statistics (.npz).",
+        help="Write the mean and covariance of SOURCE's features (ganeval stats SOURCE -o OUT.npz), "
+        "or convert published statistics (ganeval stats import FILE -o OUT.npz).",
+        no_args_is_help=True,
+    )
+    group.add_command(compute, "compute")
+    group.add_command(IMPORT_COMMAND)
+    return group
+
+
+COMMANDS = [_stats_group()]

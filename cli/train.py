@@ -32,49 +32,116 @@ def _parse_hidden(text: str) -> tuple[int, ...]:
 
 @click.command(short_help="Train a reference GAN on a built-in data set.")
 @click.option("--data", required=True, help="Built-in data set: ring8, grid25, digits, wine, breast_cancer.")
-@click.option("--loss", default="wgan-gp", show_default=True,
-              help="minimax, non-saturating, wgan, wgan-gp, hinge or least-squares.")
-@click.option("--steps", type=int, default=3000, show_default=True, help="Generator updates (each after n_critic critic updates).")
+@click.option(
+    "--loss",
+    default="wgan-gp",
+    show_default=True,
+    help="minimax, non-saturating, wgan, wgan-gp, hinge or least-squares.",
+)
+@click.option(
+    "--steps", type=int, default=3000, show_default=True, help="Generator updates (each after n_critic critic updates)."
+)
 @click.option("--batch-size", type=int, default=None, help="Rows per batch (default 256; 64 on digits).")
-@click.option("--out", "out", required=True,
-              help="Output folder (checkpoint.pt, metrics.jsonl, samples.npy, samples.png): new, empty, or a "
-                   "previous run's. Locked while the run lasts: a second run into it is refused.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    help="Output folder (checkpoint.pt, metrics.jsonl, samples.npy, samples.png): new, empty, or a "
+    "previous run's. Locked while the run lasts: a second run into it is refused.",
+)
 @seed_option
 @click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pt (same model settings; --steps may grow).")
-@click.option("--overwrite", is_flag=True,
-              help="Start afresh even if OUT holds a checkpoint or other files (only the run's own files are "
-                   "replaced; others are left as they are). Without it, a non-empty OUT that is not a previous "
-                   "run is refused.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Start afresh even if OUT holds a checkpoint or other files (only the run's own files are "
+    "replaced; others are left as they are). Without it, a non-empty OUT that is not a previous "
+    "run is refused.",
+)
 @click.option("--lr", type=float, default=None, help="Generator learning rate (default: the loss's paper value).")
-@click.option("--lr-d", type=float, default=None,
-              help="Discriminator learning rate (default: --lr; on digits twice --lr).")
+@click.option(
+    "--lr-d", type=float, default=None, help="Discriminator learning rate (default: --lr; on digits twice --lr)."
+)
 @click.option("--n-critic", type=int, default=None, help="Critic updates per generator update (default: the loss's).")
-@click.option("--gp-lambda", type=float, default=None,
-              help="WGAN-GP penalty weight (default 10; 0.1 on the 2-D mixtures).")
+@click.option(
+    "--gp-lambda", type=float, default=None, help="WGAN-GP penalty weight (default 10; 0.1 on the 2-D mixtures)."
+)
 @click.option("--latent-dim", type=int, default=None, help="Size of z (default 8 for 2-D data, 32 otherwise).")
 @click.option("--hidden", default="128,128,128", show_default=True, help="Hidden widths of the MLPs.")
 @click.option("--width", type=int, default=32, show_default=True, help="Base channels of the digits DCGAN pair.")
-@click.option("--label-smoothing", type=float, default=0.0, show_default=True,
-              help="One-sided label smoothing: real target 1 - this (0.1 gives 0.9).")
-@click.option("--instance-noise", type=float, default=0.0, show_default=True,
-              help="Std of Gaussian noise added to both discriminator inputs.")
-@click.option("--ema", type=float, default=None,
-              help="Decay of a moving average of the generator's weights, which then draws the samples "
-                   "(0 = off; default 0.999 on digits, off elsewhere).")
+@click.option(
+    "--label-smoothing",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="One-sided label smoothing: real target 1 - this (0.1 gives 0.9).",
+)
+@click.option(
+    "--instance-noise",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Std of Gaussian noise added to both discriminator inputs.",
+)
+@click.option(
+    "--ema",
+    type=float,
+    default=None,
+    help="Decay of a moving average of the generator's weights, which then draws the samples "
+    "(0 = off; default 0.999 on digits, off elsewhere).",
+)
 @click.option("--smirnov", is_flag=True, help="End the generator in a Smirnov layer (real marginals).")
 @click.option("--conditional", is_flag=True, help="Condition G and D on the class label.")
-@click.option("--eval-every", type=int, default=None, help="Steps between evaluations (default steps/10; 0 = end only).")
+@click.option(
+    "--eval-every", type=int, default=None, help="Steps between evaluations (default steps/10; 0 = end only)."
+)
 @click.option("--checkpoint-every", type=int, default=500, show_default=True, help="Steps between checkpoints.")
-@click.option("--samples", "n_samples", type=int, default=None,
-              help="Rows in samples.npy (default 2,500 for mixtures, the test split's size otherwise).")
-@click.option("--threads", type=click.IntRange(min=1, max=1024), default=None,
-              help="Torch intra-op threads while training (default: torch's setting). On a busy machine "
-                   "--threads 1 is many times faster.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress display (a bar on a terminal, a line every 30 s or 10% in a log).")
+@click.option(
+    "--samples",
+    "n_samples",
+    type=int,
+    default=None,
+    help="Rows in samples.npy (default 2,500 for mixtures, the test split's size otherwise).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1, max=1024),
+    default=None,
+    help="Torch intra-op threads while training (default: by the model's size: 1 for small nets, "
+    "whose products are too small to share out, else torch's setting).",
+)
+@click.option(
+    "-q", "--quiet", is_flag=True, help="No progress display (a bar on a terminal, a line every 30 s or 10% in a log)."
+)
 @json_option
-def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, lr_d, n_critic, gp_lambda, latent_dim, hidden,
-          width, label_smoothing, instance_noise, ema, smirnov, conditional, eval_every, checkpoint_every, n_samples,
-          threads, quiet, as_json):
+def train(
+    data,
+    loss,
+    steps,
+    batch_size,
+    out,
+    seed,
+    resume,
+    overwrite,
+    lr,
+    lr_d,
+    n_critic,
+    gp_lambda,
+    latent_dim,
+    hidden,
+    width,
+    label_smoothing,
+    instance_noise,
+    ema,
+    smirnov,
+    conditional,
+    eval_every,
+    checkpoint_every,
+    n_samples,
+    threads,
+    quiet,
+    as_json,
+):
     """Train a reference GAN on a built-in data set, reproducibly on the CPU.
 
     Writes OUT/checkpoint.pt (atomically, every --checkpoint-every steps and on exit),
@@ -90,27 +157,53 @@ def train(data, loss, steps, batch_size, out, seed, resume, overwrite, lr, lr_d,
     """
     from ganeval.reference import TrainConfig, check_out_dir
 
-    config = TrainConfig(data=data, loss=loss, steps=steps, batch_size=batch_size, seed=seed, latent_dim=latent_dim,
-                         hidden=_parse_hidden(hidden), width=width, lr=lr, lr_d=lr_d, n_critic=n_critic,
-                         gp_lambda=gp_lambda, label_smoothing=label_smoothing, instance_noise=instance_noise,
-                         ema=ema, smirnov=smirnov,
-                         conditional=conditional, eval_every=eval_every, checkpoint_every=checkpoint_every,
-                         n_samples=n_samples).validated()
+    config = TrainConfig(
+        data=data,
+        loss=loss,
+        steps=steps,
+        batch_size=batch_size,
+        seed=seed,
+        latent_dim=latent_dim,
+        hidden=_parse_hidden(hidden),
+        width=width,
+        lr=lr,
+        lr_d=lr_d,
+        n_critic=n_critic,
+        gp_lambda=gp_lambda,
+        label_smoothing=label_smoothing,
+        instance_noise=instance_noise,
+        ema=ema,
+        smirnov=smirnov,
+        conditional=conditional,
+        eval_every=eval_every,
+        checkpoint_every=checkpoint_every,
+        n_samples=n_samples,
+    ).validated()
     check_out_dir(out, resume=resume, overwrite=overwrite)
     try:
         with sigterm_as_interrupt():
             result = _run(config, out, resume, overwrite, threads, not (quiet or as_json))
     except OSError as exc:
         _environment_failure(f"out {out}", exc)
-    payload = {"out": str(result.out), "steps": result.steps, "elapsed_s": round(result.elapsed_s, 3),
-               "samples": str(result.samples_path), "metrics": result.final_metrics}
+    payload = {
+        "out": str(result.out),
+        "steps": result.steps,
+        "elapsed_s": round(result.elapsed_s, 3),
+        "samples": str(result.samples_path),
+        "metrics": result.final_metrics,
+    }
     if as_json:
         click.echo(json.dumps(payload))
     else:
-        metrics = ", ".join(f"{k} = {v:.6g}" if isinstance(v, float) else f"{k} = {v}"
-                            for k, v in result.final_metrics.items() if k not in ("step", "elapsed_s"))
-        click.echo(f"trained {config.loss} on {config.data} for {result.steps} steps in {result.elapsed_s:.1f} s: "
-                   f"{metrics}; samples in {result.samples_path}")
+        metrics = ", ".join(
+            f"{k} = {v:.6g}" if isinstance(v, float) else f"{k} = {v}"
+            for k, v in result.final_metrics.items()
+            if k not in ("step", "elapsed_s")
+        )
+        click.echo(
+            f"trained {config.loss} on {config.data} for {result.steps} steps in {result.elapsed_s:.1f} s: "
+            f"{metrics}; samples in {result.samples_path}"
+        )
 
 
 def _run(config, out, resume, overwrite, threads, show):
@@ -134,12 +227,23 @@ def _run(config, out, resume, overwrite, threads, show):
 @click.argument("checkpoint")
 @click.option("-n", "n", type=int, default=1000, show_default=True, help="Rows to draw.")
 @click.option("-o", "--output", required=True, help="Output .npy file.")
-@click.option("--format", "fmt", type=click.Choice(["auto", "rows", "images"]), default="auto", show_default=True,
-              help="rows: 2-D float rows, the columns of builtin:DATA (digits: 64 pixels in [0, 1], as "
-                   "builtin:digits-pixels); images (digits only): uint8 (N, 8, 8, 1), as builtin:digits; "
-                   "auto: images for digits, rows otherwise.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "rows", "images"]),
+    default="auto",
+    show_default=True,
+    help="rows: 2-D float rows, the columns of builtin:DATA (digits: 64 pixels in [0, 1], as "
+    "builtin:digits-pixels); images (digits only): uint8 (N, 8, 8, 1), as builtin:digits; "
+    "auto: images for digits, rows otherwise.",
+)
 @click.option("--labels-output", default=None, help="Also write the class of each row (.npy) for conditional models.")
-@click.option("--threads", type=click.IntRange(min=1, max=1024), default=None, help="Torch intra-op threads (default: torch's setting).")
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1, max=1024),
+    default=None,
+    help="Torch intra-op threads (default: torch's setting).",
+)
 @seed_option
 def sample(checkpoint, n, output, fmt, labels_output, threads, seed):
     """Draw N rows from a trained CHECKPOINT into OUTPUT.npy, readable by every metric command."""
@@ -185,10 +289,16 @@ def datasets(as_json):
 @click.command(short_help="Modes covered and high-quality share for a mixture data set.")
 @click.argument("fake")
 @click.option("--data", required=True, type=click.Choice(["ring8", "grid25"]), help="Which mixture FAKE imitates.")
-@click.option("--threshold", type=float, default=3.0, show_default=True, help="High quality: within this many std of a mode.")
-@click.option("--min-count", type=click.IntRange(min=1), default=None,
-              help="High-quality points a mode needs to count as covered (default: 20 per 2,500 samples, "
-                   "scaled to FAKE's size: max(1, round(20 n / 2500))).")
+@click.option(
+    "--threshold", type=float, default=3.0, show_default=True, help="High quality: within this many std of a mode."
+)
+@click.option(
+    "--min-count",
+    type=click.IntRange(min=1),
+    default=None,
+    help="High-quality points a mode needs to count as covered (default: 20 per 2,500 samples, "
+    "scaled to FAKE's size: max(1, round(20 n / 2500))).",
+)
 @json_option
 def modes(fake, data, threshold, min_count, as_json):
     """Mode metrics of FAKE (2-D rows) for a built-in mixture: modes covered, high-quality share, KL vs uniform."""
@@ -203,8 +313,10 @@ def modes(fake, data, threshold, min_count, as_json):
         click.echo(r.to_json())
         return
     click.echo(r.summary())
-    click.echo(f"a mode is covered with >= {r.settings['min_count']} high-quality points "
-               f"({r.settings['min_count_rule']}; --min-count sets it)")
+    click.echo(
+        f"a mode is covered with >= {r.settings['min_count']} high-quality points "
+        f"({r.settings['min_count_rule']}; --min-count sets it)"
+    )
 
 
 COMMANDS = [train, sample, datasets, modes]

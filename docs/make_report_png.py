@@ -31,10 +31,22 @@ def screenshot(page: Path, out_png: Path, profile: Path) -> None:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         sys.exit("error: headless Chromium not found (apt-get install chromium)")
-    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={profile}", f"--window-size={WIDTH},{HEIGHT}", "--virtual-time-budget=5000",
-           f"--screenshot={out_png}", page.as_uri()]
+    cmd = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        f"--window-size={WIDTH},{HEIGHT}",
+        "--virtual-time-budget=5000",
+        f"--screenshot={out_png}",
+        page.as_uri(),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
     if proc.returncode != 0 or not out_png.is_file():
         sys.exit(f"error: chromium failed ({proc.returncode}): {proc.stderr[-1000:]}")
@@ -45,8 +57,9 @@ def update_markdown(md_path: Path, leaderboard: str) -> None:
     if BEGIN not in text or END not in text:
         sys.exit(f"error: {md_path} has no {BEGIN} ... {END} block")
     block = f"{BEGIN}\n{leaderboard.strip()}\n{END}"
-    md_path.write_text(re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _m: block, text, flags=re.S),
-                       encoding="utf-8")
+    md_path.write_text(
+        re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _m: block, text, flags=re.S), encoding="utf-8"
+    )
 
 
 def main() -> None:

@@ -6,9 +6,8 @@ their input. Every message names the parameter (or input) and the value received
 
 from __future__ import annotations
 
-import os
-
 import numbers
+import os
 from typing import Any
 
 import numpy as np
@@ -35,8 +34,9 @@ __all__ = [
 MAX_ABS_FEATURE = 1e150
 
 
-def as_features(x: Any, name: str, *, min_samples: int = 2, dtype=np.float64,
-                max_abs: float | None = MAX_ABS_FEATURE) -> np.ndarray:
+def as_features(
+    x: Any, name: str, *, min_samples: int = 2, dtype=np.float64, max_abs: float | None = MAX_ABS_FEATURE
+) -> np.ndarray:
     """Return ``x`` as a finite 2-D float array of shape (n_samples, n_features).
 
     Parameters
@@ -69,21 +69,16 @@ def as_features(x: Any, name: str, *, min_samples: int = 2, dtype=np.float64,
             f"{arr.shape}; reshape to (-1, 1) for a single feature"
         )
     if arr.ndim != 2:
-        raise DataError(
-            f"{name}: expected a 2-D array of shape (n_samples, n_features), got shape {arr.shape}"
-        )
+        raise DataError(f"{name}: expected a 2-D array of shape (n_samples, n_features), got shape {arr.shape}")
     if arr.shape[1] == 0:
         raise DataError(f"{name}: has zero features (shape {arr.shape})")
     if arr.shape[0] < min_samples:
-        raise DataError(
-            f"{name}: needs at least {min_samples} samples, got {arr.shape[0]}"
-        )
+        raise DataError(f"{name}: needs at least {min_samples} samples, got {arr.shape[0]}")
     if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
         n_bad = int((~np.isfinite(arr)).sum())
         raise DataError(
-            f"{name}: contains {n_bad} non-finite value(s) (NaN or Inf), first at row {bad[0]}, "
-            f"column {bad[1]}"
+            f"{name}: contains {n_bad} non-finite value(s) (NaN or Inf), first at row {bad[0]}, column {bad[1]}"
         )
     if max_abs is not None and arr.size:
         big = max(abs(float(arr.max())), abs(float(arr.min())))  # no |arr| copy; no float32 cast of max_abs
@@ -143,8 +138,10 @@ def check_memory(n_bytes: float, what: str, *, limit: float | None = None) -> No
     if limit is None:
         limit = available_memory()
     if n_bytes > limit:
-        raise ParameterError(f"{what}: needs about {format_bytes(n_bytes)} of memory, more than the "
-                             f"{format_bytes(limit)} available; use a smaller value")
+        raise ParameterError(
+            f"{what}: needs about {format_bytes(n_bytes)} of memory, more than the "
+            f"{format_bytes(limit)} available; use a smaller value"
+        )
 
 
 def available_memory() -> float:
@@ -224,19 +221,25 @@ def check_moments(mu: Any, sigma: Any, name: str) -> tuple[np.ndarray, np.ndarra
         mu_arr = np.atleast_1d(np.asarray(mu_in, dtype=np.float64))
         sigma_arr = np.atleast_2d(np.asarray(sigma_in, dtype=np.float64))
     except (TypeError, ValueError):
-        raise DataError(f"{name}: mu and sigma must be numeric arrays (got dtypes "
-                        f"{np.asarray(mu).dtype} and {np.asarray(sigma).dtype})") from None
+        raise DataError(
+            f"{name}: mu and sigma must be numeric arrays (got dtypes "
+            f"{np.asarray(mu).dtype} and {np.asarray(sigma).dtype})"
+        ) from None
     if mu_arr.ndim != 1 or mu_arr.size == 0 or sigma_arr.shape != (mu_arr.size, mu_arr.size):
-        raise DataError(f"{name}: mu must have shape (d,) and sigma (d, d) with d >= 1; "
-                        f"got {tuple(mu_arr.shape)} and {tuple(sigma_arr.shape)}")
+        raise DataError(
+            f"{name}: mu must have shape (d,) and sigma (d, d) with d >= 1; "
+            f"got {tuple(mu_arr.shape)} and {tuple(sigma_arr.shape)}"
+        )
     bad_mu, bad_sigma = int((~np.isfinite(mu_arr)).sum()), int((~np.isfinite(sigma_arr)).sum())
     if bad_mu or bad_sigma:
         raise DataError(f"{name}: contains non-finite values (NaN or Inf): {bad_mu} in mu, {bad_sigma} in sigma")
     scale = float(np.abs(sigma_arr).max())
     asym = float(np.abs(sigma_arr - sigma_arr.T).max())
     if asym > 1e-6 * scale:
-        raise DataError(f"{name}: sigma is not symmetric (max |sigma - sigma^T| = {asym:.3g}, entries up to "
-                        f"{scale:.3g}); not a covariance matrix")
+        raise DataError(
+            f"{name}: sigma is not symmetric (max |sigma - sigma^T| = {asym:.3g}, entries up to "
+            f"{scale:.3g}); not a covariance matrix"
+        )
     sigma_arr = (sigma_arr + sigma_arr.T) / 2
     d = mu_arr.size
     stored = sigma_in.dtype if sigma_in.dtype.kind == "f" else np.dtype(np.float64)
@@ -244,26 +247,27 @@ def check_moments(mu: Any, sigma: Any, name: str) -> tuple[np.ndarray, np.ndarra
     diag = np.diag(sigma_arr)
     if (diag < -tol * max(scale, 0.0)).any():
         j = int(np.argmin(diag))
-        raise DataError(f"{name}: sigma is not a covariance matrix: variance {float(diag[j]):.6g} on the "
-                        f"diagonal (index {j}) is negative")
+        raise DataError(
+            f"{name}: sigma is not a covariance matrix: variance {float(diag[j]):.6g} on the "
+            f"diagonal (index {j}) is negative"
+        )
     if scale > 0:
         try:
-            scipy.linalg.cholesky(sigma_arr + tol * float(diag.max()) * np.eye(d), lower=True,
-                                  check_finite=False)
+            scipy.linalg.cholesky(sigma_arr + tol * float(diag.max()) * np.eye(d), lower=True, check_finite=False)
         except np.linalg.LinAlgError:
             w = np.linalg.eigvalsh(sigma_arr)
             if w[0] < -tol * max(float(w[-1]), 0.0):
-                raise DataError(f"{name}: sigma is not a covariance matrix: it has a negative eigenvalue "
-                                f"({float(w[0]):.6g}, largest {float(w[-1]):.6g})") from None
+                raise DataError(
+                    f"{name}: sigma is not a covariance matrix: it has a negative eigenvalue "
+                    f"({float(w[0]):.6g}, largest {float(w[-1]):.6g})"
+                ) from None
     return mu_arr, sigma_arr
 
 
 def check_same_dim(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
     """Raise :class:`DataError` unless two feature arrays have the same number of columns."""
     if a.shape[-1] != b.shape[-1]:
-        raise DataError(
-            f"feature dimensions differ: {name_a} has {a.shape[-1]}, {name_b} has {b.shape[-1]}"
-        )
+        raise DataError(f"feature dimensions differ: {name_a} has {a.shape[-1]}, {name_b} has {b.shape[-1]}")
 
 
 #: largest seed accepted: scikit-learn's and NumPy's legacy seeding take 32-bit seeds

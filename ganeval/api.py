@@ -11,9 +11,10 @@ The CLI and the benchmark report call these; so can user code::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import os
-from typing import Any, Callable, Iterable, Mapping, cast
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 
@@ -60,26 +61,51 @@ class Features:
 
     def need_extra_stats(self, output: str) -> FeatureStats:
         """Moments of the extra output ``output`` (``"spatial"``: ADM's sFID features), from a
-        statistics file's ``mu_s``/``sigma_s`` or from the rows extracted with
-        ``outputs=("spatial",)``."""
+        statistics file's ``mu_s``/``sigma_s``, from the rows extracted with
+        ``outputs=("spatial",)``, or from feature rows given as they are."""
         if output not in self.extra_stats:
+            if output not in self.extras and self._given_rows():
+                return self.need_stats()  # rows given as they are: read as that output's rows
             if output not in self.extras:
-                raise DataError(f"{self.name}: has no {output!r} features (image inputs need the Inception with "
-                                f"outputs=({output!r},); statistics files need mu_s/sigma_s)")
+                raise DataError(
+                    f"{self.name}: has no {output!r} features (image inputs need the Inception with "
+                    f"outputs=({output!r},); statistics files need mu_s/sigma_s)"
+                )
             self.extra_stats[output] = FeatureStats.from_features(self.extras[output], name=f"{self.name}[{output}]")
         return self.extra_stats[output]
+
+    def need_output_rows(self, output: str, metric: str) -> np.ndarray:
+        """Rows of the extractor output ``output``: ``""`` the main features, else an extra
+        output (``"spatial"``) extracted with ``outputs=(output,)``."""
+        if not output or (output not in self.extras and self._given_rows()):
+            return self.need_rows(metric)
+        if output not in self.extras:
+            raise DataError(
+                f"{self.name}: {metric} needs {output!r} feature rows, but this input has none "
+                f"(image inputs give them with the Inception; statistics files hold only moments)"
+            )
+        return self.extras[output]
+
+    def _given_rows(self) -> bool:
+        """Feature rows given as they are (no extractor ran): a metric that reads an extra
+        output (sFID) reads them as that output, as the Inception Score reads a 2-D array
+        as logits."""
+        return self.rows is not None and self.info.get("extractor") in (None, "identity")
 
     def need_logits(self) -> np.ndarray:
         if self.logits is not None:
             return self.logits
         if self.rows is not None and self.info.get("extractor") in (None, "identity"):
             return self.rows  # a plain 2-D array given to IS is read as logits
-        raise DataError(f"{self.name}: the Inception Score needs class logits; this input has none "
-                        f"(extractor {self.info.get('extractor')!r})")
+        raise DataError(
+            f"{self.name}: the Inception Score needs class logits; this input has none "
+            f"(extractor {self.info.get('extractor')!r})"
+        )
 
 
-def load_features(spec: Any, *, extractor: str = "auto", source_options: Mapping[str, Any] | None = None,
-                  **extract_options: Any) -> Features:
+def load_features(
+    spec: Any, *, extractor: str = "auto", source_options: Mapping[str, Any] | None = None, **extract_options: Any
+) -> Features:
     """Read one input and return its :class:`Features`.
 
     Parameters
@@ -116,8 +142,11 @@ def features_of(source: Source, *, extractor: str = "auto", **extract_options: A
             raise ParameterError(
                 f"{source.name}: holds {source.kind} already; extractor {extractor!r} applies to images only"
             )
+        # float32 rows stay float32 (no copy): each metric converts as it needs, exactly as it
+        # does for the same array given from Python (KID's products then run in float32, as
+        # for image features; a float64 copy here made the command 2x slower than the library)
         rows = cast(ArraySource, source)  # the kind names the interface
-        arr = as_features(rows.array, rows.name, min_samples=1)
+        arr = as_features(rows.array, rows.name, min_samples=1, dtype=None)
         if rows.kind == "logits":
             return Features(rows.name, logits=arr, info={"extractor": None})
         names = getattr(rows, "columns", None)
@@ -129,20 +158,43 @@ def features_of(source: Source, *, extractor: str = "auto", **extract_options: A
         from .features import extract_features
 
         out = extract_features(source, extractor=extractor, **extract_options)
-        return Features(source.name, rows=out.features, logits=out.logits,
-                        info={**getattr(source, "walk_info", {}), **out.info}, extras=dict(out.extras))
+        return Features(
+            source.name,
+            rows=out.features,
+            logits=out.logits,
+            info={**getattr(source, "walk_info", {}), **out.info},
+            extras=dict(out.extras),
+        )
     raise DataError(f"{source.name}: unknown kind of input {source.kind!r}")  # pragma: no cover
 
 
-def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extractor: str = "auto",
-             options: Mapping[str, Mapping[str, Any]] | None = None,
-             source_options: Mapping[str, Any] | None = None, allow_mismatch: bool = False,
-             ci: float | None = None, bootstrap: int = 200, seed: int = 0,
-             num_samples: int | None = None, generator_seed: int = 0, value_range: Any = DEFAULT_VALUE_RANGE,
-             layout: str = "auto", read_as: str = "auto", columns: Any = None, categorical: Any = None, skip_invalid: bool = False,
-             target: str | None = None, real_test: Any = None, names: tuple[str, str] | None = None,
-             progress_bootstrap: Callable[[int], None] | None = None,
-             **extract_options: Any) -> dict[str, MetricResult]:
+def evaluate(
+    real: Any,
+    fake: Any,
+    metrics: str | Iterable[str] | None = None,
+    *,
+    extractor: str = "auto",
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    source_options: Mapping[str, Any] | None = None,
+    allow_mismatch: bool = False,
+    ci: float | None = None,
+    bootstrap: int = 200,
+    seed: int = 0,
+    num_samples: int | None = None,
+    generator_seed: int = 0,
+    value_range: Any = DEFAULT_VALUE_RANGE,
+    layout: str = "auto",
+    read_as: str = "auto",
+    columns: Any = None,
+    categorical: Any = None,
+    skip_invalid: bool = False,
+    target: str | None = None,
+    real_test: Any = None,
+    names: tuple[str, str] | None = None,
+    progress_bootstrap: Callable[[int], None] | None = None,
+    protocol: str | None = None,
+    **extract_options: Any,
+) -> dict[str, MetricResult]:
     """Compute any registered metrics between ``real`` and ``fake``, reading each input once.
 
     Every metric of :mod:`ganeval.metrics.registry` is reachable here (plug-ins too); what
@@ -159,8 +211,9 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
         generator (``"pkg.module:factory"`` or an object with ``latent_dim``); for one that
         takes a training set, a held-out set and a generated set (C_T, FLD), ``real`` is the
         training set and ``real_test`` the held-out real rows.
-    metrics : str or iterable of registered metric names
-        One name or several, e.g. ``["fid", "kid", "prdc"]`` (see ``ganeval.metrics.names()``).
+    metrics : str or iterable of registered metric names, optional
+        One name or several, e.g. ``["fid", "kid", "prdc"]`` (see ``ganeval.metrics.names()``);
+        default ``"fid"``, or every metric of ``protocol``.
     options : mapping of metric name to keyword options
         e.g. ``{"kid": {"subsets": 50}, "prdc": {"k": 3}}``; checked against each metric's
         declared options before anything is read.
@@ -193,6 +246,14 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
         missing value, the class column and held-out real rows of nested F1.
     names : (str, str), optional
         What ``real`` and ``fake`` are called in the results (default: as read).
+    protocol : str, optional
+        A preset of :mod:`ganeval.protocols` (``"adm"``, ``"edm2"``, ``"clean-fid"``,
+        ``"stylegan"``, ``"torch-fidelity"``, ``"pytorch-fid"``): it fixes the extractor,
+        preprocessing, metrics and their options (``metrics``, ``extractor``,
+        ``preprocessing`` and ``options`` may only agree with it or leave it open); each
+        result's settings hold ``"protocol"``, and its keys are the protocol's (EDM2's
+        ``"fd_dinov2"``). A warning says when the generated sample count is not the one
+        the protocol is defined for.
     **extract_options
         How image inputs become features, as for :func:`load_features` (``batch_size=``,
         ``device=``, ``tf32=``, ...). With ``tf32=True`` on CUDA the results' settings hold
@@ -212,6 +273,29 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     """
     from .metrics.registry import get
 
+    if protocol is not None:
+        rest = {
+            "source_options": source_options,
+            "allow_mismatch": allow_mismatch,
+            "ci": ci,
+            "bootstrap": bootstrap,
+            "seed": seed,
+            "num_samples": num_samples,
+            "generator_seed": generator_seed,
+            "value_range": value_range,
+            "layout": layout,
+            "read_as": read_as,
+            "columns": columns,
+            "categorical": categorical,
+            "skip_invalid": skip_invalid,
+            "target": target,
+            "real_test": real_test,
+            "names": names,
+            "progress_bootstrap": progress_bootstrap,
+        }
+        return _evaluate_protocol(protocol, real, fake, metrics, extractor, options, rest, extract_options)
+    if metrics is None:
+        metrics = ("fid",)
     wanted = [get(m) for m in dict.fromkeys((metrics,) if isinstance(metrics, str) else metrics)]
     if not wanted:
         raise ParameterError("metrics: give at least one metric")
@@ -228,8 +312,9 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
             if m.resampling is None:
                 raise ParameterError(f"{m.name} has no bootstrap interval (ci=): {m.no_interval}")
     if any(m.takes == "labelled" for m in wanted) and not target:
-        raise ParameterError(f"{next(m.name for m in wanted if m.takes == 'labelled')} needs target= "
-                             f"(the class column)")
+        raise ParameterError(
+            f"{next(m.name for m in wanted if m.takes == 'labelled')} needs target= (the class column)"
+        )
 
     results: dict[str, MetricResult] = {}
     for m in wanted:
@@ -240,8 +325,9 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     unlabelled = [m for m in wanted if m.takes not in ("labelled", "generator")]
     if any(m.takes == "train-test-fake" for m in unlabelled) and real_test is None:
         name = next(m.name for m in unlabelled if m.takes == "train-test-fake")
-        raise ParameterError(f"{name} needs real_test= (held-out real rows the generator never saw; "
-                             f"real is its training set)")
+        raise ParameterError(
+            f"{name} needs real_test= (held-out real rows the generator never saw; real is its training set)"
+        )
     if unlabelled:
         fake = _generator_input(fake, num_samples, generator_seed, value_range, layout, extract_options)
         as_table = read_as == "table" or columns is not None or categorical is not None
@@ -252,8 +338,12 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
             if any(m.takes == "train-test-fake" for m in unlabelled):
                 test_f = _table_features(real, real_test, columns, categorical, skip_invalid, None)[1]
         else:
-            real_f, fake_f = _read_pair(real, fake, unlabelled, extractor, read_options, skip_invalid,
-                                        extract_options)
+            outputs = tuple(
+                dict.fromkeys([*extract_options.get("outputs", ()), *(m.features for m in unlabelled if m.features)])
+            )
+            if outputs:  # extra extractor outputs the metrics read (sFID: "spatial"), in the same pass
+                extract_options = {**extract_options, "outputs": outputs}
+            real_f, fake_f = _read_pair(real, fake, unlabelled, extractor, read_options, skip_invalid, extract_options)
             test_f = None
             train_test = [m for m in unlabelled if m.takes == "train-test-fake"]
             if train_test:
@@ -278,8 +368,17 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
             progress = bar.update
         try:
             for m in unlabelled:
-                r = _compute(m, real_f, fake_f, opts[m.name], ci=ci, bootstrap=bootstrap, seed=seed,
-                             progress=progress, test=test_f)
+                r = _compute(
+                    m,
+                    real_f,
+                    fake_f,
+                    opts[m.name],
+                    ci=ci,
+                    bootstrap=bootstrap,
+                    seed=seed,
+                    progress=progress,
+                    test=test_f,
+                )
                 results[m.name] = _with_inputs(r, real_f, fake_f)
         finally:
             if bar is not None:
@@ -287,9 +386,64 @@ def evaluate(real: Any, fake: Any, metrics: Iterable[str] = ("fid",), *, extract
     for m in wanted:
         if m.takes == "labelled":
             assert target is not None  # checked on entry: labelled metrics need target=
-            results[m.name] = _labelled(m, real, fake, real_test, target, columns, categorical, skip_invalid,
-                                        opts[m.name], names)
+            results[m.name] = _labelled(
+                m, real, fake, real_test, target, columns, categorical, skip_invalid, opts[m.name], names
+            )
     return {m.name: results[m.name] for m in wanted}
+
+
+def _evaluate_protocol(
+    protocol: str,
+    real: Any,
+    fake: Any,
+    metrics: Any,
+    extractor: str,
+    options: Mapping[str, Mapping[str, Any]] | None,
+    rest: dict[str, Any],
+    extract_options: Mapping[str, Any],
+) -> dict[str, MetricResult]:
+    """:func:`evaluate` under a protocol preset: one evaluation per pass of its table."""
+    import warnings
+
+    from .protocols import Chunks, get_protocol, plan
+
+    extract_options = dict(extract_options)
+    passes = plan(
+        protocol,
+        metrics,
+        extractor=extractor,
+        preprocessing=extract_options.pop("preprocessing", None),
+        options=options,
+    )
+    p = get_protocol(protocol)
+    out: dict[str, MetricResult] = {}
+    for ps in passes:
+        # options fixed per sample count (ADM's IS splits) wait for the sample count: the
+        # metrics without them run first (the feature cache serves the second run)
+        later = [m for m in ps.metrics if any(isinstance(v, Chunks) for v in ps.options[m].values())]
+        first = [m for m in ps.metrics if m not in later]
+        common = {"extractor": ps.extractor, "preprocessing": ps.preprocessing, **rest, **extract_options}
+        got = evaluate(real, fake, first, options={m: ps.options[m] for m in first}, **common) if first else {}
+        if later:
+            n = next((r.n_fake for r in got.values() if r.n_fake is not None), None)
+            if n is None:
+                n = load_features(fake, extractor=ps.extractor, preprocessing=ps.preprocessing, **extract_options).n
+            opts = {
+                m: {k: (v.resolve(n) if isinstance(v, Chunks) else v) for k, v in ps.options[m].items()} for m in later
+            }
+            got.update(evaluate(real, fake, later, options=opts, **common))
+        for metric in ps.metrics:
+            r = got[metric]
+            key = ps.keys[metric]
+            out[key] = MetricResult(key, r.values, {**r.settings, "protocol": p.name}, n_real=r.n_real, n_fake=r.n_fake)
+    n_fake = next((r.n_fake for r in out.values() if r.n_fake is not None), None)
+    if p.num_fake is not None and n_fake is not None and n_fake != p.num_fake:
+        warnings.warn(
+            f"protocol {p.name!r} is defined for {p.num_fake} generated samples; {n_fake} were given, "
+            f"so the numbers are not comparable with published {p.name} numbers",
+            stacklevel=3,
+        )
+    return out
 
 
 def _checked_options(wanted: list[Any], options: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict]:
@@ -301,8 +455,15 @@ def _checked_options(wanted: list[Any], options: Mapping[str, Mapping[str, Any]]
     return {m.name: m.check_options(given.get(m.name, {}), fill=False) for m in wanted}
 
 
-def _read_pair(real: Any, fake: Any, wanted: list[Any], extractor: str, source_options: Mapping[str, Any] | None,
-               skip_invalid: bool, extract_options: Mapping[str, Any]) -> tuple[Features | None, Features]:
+def _read_pair(
+    real: Any,
+    fake: Any,
+    wanted: list[Any],
+    extractor: str,
+    source_options: Mapping[str, Any] | None,
+    skip_invalid: bool,
+    extract_options: Mapping[str, Any],
+) -> tuple[Features | None, Features]:
     """Features of both inputs (``real`` is not read when no metric needs it)."""
     src_opts = dict(source_options or {})
     if skip_invalid:
@@ -314,11 +475,43 @@ def _read_pair(real: Any, fake: Any, wanted: list[Any], extractor: str, source_o
         return load_features(x, extractor=extractor, source_options=src_opts, **extract_options)
 
     needs_real = any(len(m.inputs()) > 1 for m in wanted)
-    return (load(real) if needs_real else None), load(fake)
+    real_f = load(real) if needs_real else None
+    if (
+        real_f is not None
+        and real_f.rows is None
+        and real_f.stats is not None
+        and any(m.takes not in ("moments", "logits", "one-sample") for m in wanted)
+    ):
+        _add_batch_images(real_f, real, extractor, src_opts, extract_options)
+    return real_f, load(fake)
 
 
-def _table_features(real: Any, fake: Any, columns: Any, categorical: Any, skip_invalid: bool,
-                    names: tuple[str, str] | None) -> tuple[Features, Features]:
+def _add_batch_images(
+    features: Features, spec: Any, extractor: str, source_options: Mapping[str, Any], extract_options: Mapping[str, Any]
+) -> None:
+    """An ADM reference batch holds its moments (``mu``, ``sigma``, ``mu_s``, ``sigma_s``) and
+    its images (``arr_0``): metrics on rows (precision/recall) read the images' features, as
+    ADM's evaluator does, while FID and sFID keep the stored moments."""
+    import zipfile
+
+    if not isinstance(spec, (str, os.PathLike)) or not os.fspath(spec).endswith(".npz"):
+        return
+    try:
+        with zipfile.ZipFile(os.fspath(spec)) as zf:
+            if "arr_0.npy" not in zf.namelist():
+                return
+    except (OSError, zipfile.BadZipFile):
+        return
+    from .sources.arrays import open_adm_images
+
+    images = features_of(open_adm_images(spec), extractor=extractor, **extract_options)
+    features.rows, features.logits, features.extras = images.rows, images.logits, images.extras
+    features.info = {**images.info, **{k: v for k, v in features.info.items() if v is not None}}
+
+
+def _table_features(
+    real: Any, fake: Any, columns: Any, categorical: Any, skip_invalid: bool, names: tuple[str, str] | None
+) -> tuple[Features, Features]:
     """``real`` and ``fake`` read together as tables (:func:`~ganeval.sources.tabular.load_table_pair`)."""
     from .sources.tabular import load_table_pair
 
@@ -326,22 +519,33 @@ def _table_features(real: Any, fake: Any, columns: Any, categorical: Any, skip_i
     rn, fn = names or (_spec_name(real, "real"), _spec_name(fake, "fake"))
     cols = tuple(pair.columns)
     info_r = {"skipped_rows": pair.skipped} if pair.skipped else {}
-    return (Features(rn, rows=pair.real, columns=cols, info=dict(info_r)),
-            Features(fn, rows=pair.fake, columns=cols, info=dict(info_r)))
+    return (
+        Features(rn, rows=pair.real, columns=cols, info=dict(info_r)),
+        Features(fn, rows=pair.fake, columns=cols, info=dict(info_r)),
+    )
 
 
 def _spec_name(spec: Any, default: str) -> str:
     return os.fspath(spec) if isinstance(spec, (str, os.PathLike)) else default
 
 
-def _inputs_of(metric: Any, real: Features | None, fake: Features,
-               test: Features | None = None) -> tuple[list[Any], tuple[str, ...]]:
+def _inputs_of(
+    metric: Any, real: Features | None, fake: Features, test: Features | None = None
+) -> tuple[list[Any], tuple[str, ...]]:
     """The positional inputs ``metric.takes`` asks for, and what they are called."""
     label = f"{metric.name}"
+    if metric.features:  # an extra extractor output (sFID: "spatial")
+        out = metric.features
+        if metric.takes == "moments":
+            return [real.need_extra_stats(out), fake.need_extra_stats(out)], (real.name, fake.name)
+        if metric.takes in ("one-sample", "logits"):
+            return [fake.need_output_rows(out, label)], (fake.name,)
+        if metric.takes == "train-test-fake":
+            return ([f.need_output_rows(out, label) for f in (real, test, fake)], (real.name, test.name, fake.name))
+        return [real.need_output_rows(out, label), fake.need_output_rows(out, label)], (real.name, fake.name)
     if metric.takes == "train-test-fake":
         real, test = _required(real, metric, "real"), _required(test, metric, "real_test")
-        return [real.need_rows(label), test.need_rows(label), fake.need_rows(label)], (real.name, test.name,
-                                                                                        fake.name)
+        return [real.need_rows(label), test.need_rows(label), fake.need_rows(label)], (real.name, test.name, fake.name)
     if metric.takes == "moments":
         real = _required(real, metric, "real")
         return [real.need_stats(), fake.need_stats()], (real.name, fake.name)
@@ -360,9 +564,18 @@ def _required(features: Features | None, metric: Any, role: str) -> Features:
     return features
 
 
-def _compute(metric: Any, real: Features | None, fake: Features, options: dict[str, Any], *, ci: float | None,
-             bootstrap: int, seed: int, progress: Callable[[int], None] | None,
-             test: Features | None = None) -> MetricResult:
+def _compute(
+    metric: Any,
+    real: Features | None,
+    fake: Features,
+    options: dict[str, Any],
+    *,
+    ci: float | None,
+    bootstrap: int,
+    seed: int,
+    progress: Callable[[int], None] | None,
+    test: Features | None = None,
+) -> MetricResult:
     cols = fake.columns if metric.uses_columns else None
     if ci is None:
         inputs, labels = _inputs_of(metric, real, fake, test)
@@ -370,12 +583,14 @@ def _compute(metric: Any, real: Features | None, fake: Features, options: dict[s
     from .uncertainty import interval
 
     if metric.takes == "moments":  # an interval needs the rows
-        inputs = [_required(real, metric, "real").need_rows(f"{metric.name} --ci"),
-                  fake.need_rows(f"{metric.name} --ci")]
+        label = f"{metric.name} --ci"
+        real_read = _required(real, metric, "real")
+        inputs = [real_read.need_output_rows(metric.features, label), fake.need_output_rows(metric.features, label)]
     else:
         inputs = _inputs_of(metric, real, fake)[0]
-    return interval(metric, *inputs, ci=ci, bootstrap=bootstrap, seed=seed, options=options, columns=cols,
-                    progress=progress)
+    return interval(
+        metric, *inputs, ci=ci, bootstrap=bootstrap, seed=seed, options=options, columns=cols, progress=progress
+    )
 
 
 def _with_generator(r: MetricResult, spec: Any) -> MetricResult:
@@ -384,18 +599,36 @@ def _with_generator(r: MetricResult, spec: Any) -> MetricResult:
     return MetricResult(r.metric, r.values, {**r.settings, "generator": name}, n_real=r.n_real, n_fake=r.n_fake)
 
 
-def _labelled(metric: Any, real: Any, fake: Any, real_test: Any, target: str, columns: Any, categorical: Any,
-              skip_invalid: bool, options: dict[str, Any], names: tuple[str, str] | None) -> MetricResult:
+def _labelled(
+    metric: Any,
+    real: Any,
+    fake: Any,
+    real_test: Any,
+    target: str,
+    columns: Any,
+    categorical: Any,
+    skip_invalid: bool,
+    options: dict[str, Any],
+    names: tuple[str, str] | None,
+) -> MetricResult:
     """A metric on labelled tables (train on FAKE, test on REAL: nested F1)."""
     from .sources.tabular import load_labelled_tables
 
     specs = [real, fake] + ([real_test] if real_test is not None else [])
-    tables, feature_names = load_labelled_tables(specs, target, columns=columns, categorical=categorical,
-                                                 skip_invalid=skip_invalid)
+    tables, feature_names = load_labelled_tables(
+        specs, target, columns=columns, categorical=categorical, skip_invalid=skip_invalid
+    )
     test = tables[2] if real_test is not None else None
-    r = metric(tables[0].rows, tables[0].labels, tables[1].rows, tables[1].labels,
-               None if test is None else test.rows, None if test is None else test.labels,
-               columns=feature_names, **options)
+    r = metric(
+        tables[0].rows,
+        tables[0].labels,
+        tables[1].rows,
+        tables[1].labels,
+        None if test is None else test.rows,
+        None if test is None else test.labels,
+        columns=feature_names,
+        **options,
+    )
     rn, fn = names or (_spec_name(real, "real"), _spec_name(fake, "fake"))
     settings = {**r.settings, "real": rn, "fake": fn, "target": target}
     if real_test is not None:
@@ -403,19 +636,27 @@ def _labelled(metric: Any, real: Any, fake: Any, real_test: Any, target: str, co
     return MetricResult(r.metric, r.values, settings, n_real=r.n_real, n_fake=r.n_fake)
 
 
-def _generator_input(fake: Any, num_samples: int | None, seed: int, value_range: Any, layout: str,
-                     extract_options: Mapping[str, Any]) -> Any:
+def _generator_input(
+    fake: Any, num_samples: int | None, seed: int, value_range: Any, layout: str, extract_options: Mapping[str, Any]
+) -> Any:
     """``fake`` opened as a generator source when ``num_samples`` is given."""
     if num_samples is None:
         if hasattr(fake, "latent_dim") and hasattr(fake, "forward"):
             raise ParameterError("num_samples is required when fake is a generator")
         return fake
-    from .features.engine import resolve_device
+    from .devices import resolve_device
     from .generators import open_generator
 
     device = resolve_device(extract_options.get("device", "auto"))
-    return open_generator(fake, num_samples=num_samples, seed=seed, batch_size=extract_options.get("batch_size", 50),
-                          value_range=value_range, device=device, layout=layout)
+    return open_generator(
+        fake,
+        num_samples=num_samples,
+        seed=seed,
+        batch_size=extract_options.get("batch_size", 50),
+        value_range=value_range,
+        device=device,
+        layout=layout,
+    )
 
 
 def _align_columns(real: Features, fake: Features) -> None:
@@ -443,9 +684,11 @@ def _check_dims(real: Features, fake: Features) -> None:
         (a, da), (b, db) = dims.items()
         ea, eb = real.info.get("extractor"), fake.info.get("extractor")
         if ea and eb and ea != eb and "identity" not in (ea, eb):
-            raise DataError(f"feature dimensions differ: {a} has {da} ({ea} features), {b} has {db} ({eb} features); "
-                            f"--extractor auto chose a different extractor for each input: pass --extractor "
-                            f"{eb} (or {ea}) to use one for both")
+            raise DataError(
+                f"feature dimensions differ: {a} has {da} ({ea} features), {b} has {db} ({eb} features); "
+                f"--extractor auto chose a different extractor for each input: pass --extractor "
+                f"{eb} (or {ea}) to use one for both"
+            )
         raise DataError(f"feature dimensions differ: {a} has {da}, {b} has {db}")
 
 
@@ -464,9 +707,11 @@ def _check_provenance(real: Features, fake: Features, allow_mismatch: bool) -> N
     differ = [k for k in _PROVENANCE if k in pr and k in pf and pr[k] != pf[k]]
     if differ and not allow_mismatch:
         what = "; ".join(f"{k.replace('_', ' ')} {pr[k]!r} vs {pf[k]!r}" for k in differ)
-        raise DataError(f"{real.name} and {fake.name} were made differently ({what}); their features are not "
-                        f"comparable: use the same settings for both, or pass --allow-mismatch "
-                        f"(allow_mismatch=True) to compare them anyway")
+        raise DataError(
+            f"{real.name} and {fake.name} were made differently ({what}); their features are not "
+            f"comparable: use the same settings for both, or pass --allow-mismatch "
+            f"(allow_mismatch=True) to compare them anyway"
+        )
 
 
 def _registered() -> list[str]:
@@ -506,5 +751,7 @@ def _with_inputs(r: MetricResult, real: Features | None, fake: Features) -> Metr
 
     two_sided = r.metric in _registered() and len(get(r.metric).inputs()) > 1
     n_real = r.n_real if r.n_real is not None else (real.n if real is not None and two_sided else None)
+    if r.n_real is None and two_sided and get(r.metric).takes == "moments" and real.stats is not None:
+        n_real = real.stats.n or None  # stored moments (an ADM reference batch: count unknown), not its rows
     n_fake = r.n_fake if r.n_fake is not None else fake.n
     return MetricResult(r.metric, r.values, settings, n_real=n_real, n_fake=n_fake)

@@ -37,8 +37,9 @@ import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator
+from typing import IO, Any
 
 from .errors import ParameterError
 
@@ -87,8 +88,9 @@ def check_output_path(path: str | os.PathLike, what: str = "output") -> Path:
     except OSError as exc:
         raise ParameterError(f"{what} {shown}: cannot be checked ({exc.strerror or exc})") from None
     if st is not None and not stat.S_ISREG(st.st_mode):
-        raise ParameterError(f"{what} {shown}: is {_kind(st.st_mode)}, not a regular file; "
-                             f"refusing to replace it (give a file name)")
+        raise ParameterError(
+            f"{what} {shown}: is {_kind(st.st_mode)}, not a regular file; refusing to replace it (give a file name)"
+        )
     parent = target.parent
     if not parent.is_dir():
         raise ParameterError(f"{what} {shown}: folder {parent} does not exist")
@@ -106,8 +108,9 @@ def _new_file_mode() -> int:
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | os.PathLike, mode: str = "wb", *, what: str = "output",
-                  encoding: str | None = None) -> Iterator[IO[Any]]:
+def atomic_output(
+    path: str | os.PathLike, mode: str = "wb", *, what: str = "output", encoding: str | None = None
+) -> Iterator[IO[Any]]:
     """Context manager giving a file object whose content replaces ``path`` atomically on exit.
 
     ``path`` is checked with :func:`check_output_path` first. The file object writes to a
@@ -152,8 +155,14 @@ def atomic_output(path: str | os.PathLike, mode: str = "wb", *, what: str = "out
                 os.unlink(tmp)
 
 
-def atomic_write(path: str | os.PathLike, write_fn: Callable[[IO[Any]], Any], mode: str = "wb", *,
-                 what: str = "output", encoding: str | None = None) -> Path:
+def atomic_write(
+    path: str | os.PathLike,
+    write_fn: Callable[[IO[Any]], Any],
+    mode: str = "wb",
+    *,
+    what: str = "output",
+    encoding: str | None = None,
+) -> Path:
     """Call ``write_fn(fh)`` on a temporary file and move it over ``path`` atomically.
 
     Returns the path that was written (symlinks resolved). See :func:`atomic_output`.

@@ -13,7 +13,8 @@ nested F1, and the feature metrics on the rows as they are)::
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from .api import evaluate
 from .results import MetricResult
@@ -21,12 +22,23 @@ from .results import MetricResult
 __all__ = ["compare"]
 
 
-def compare(real: Any, fake: Any, metrics: Iterable[str] = ("ecdf",), *,
-            options: Mapping[str, Mapping[str, Any]] | None = None,
-            columns: str | Sequence[str] | None = None, categorical: str | Sequence[str] | None = None,
-            skip_invalid: bool = False, target: str | None = None, real_test: Any = None,
-            names: tuple[str, str] | None = None, ci: float | None = None, bootstrap: int = 200,
-            seed: Any = 0, progress: Callable[[int], None] | None = None) -> dict[str, MetricResult]:
+def compare(
+    real: Any,
+    fake: Any,
+    metrics: Iterable[str] = ("ecdf",),
+    *,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    columns: str | Sequence[str] | None = None,
+    categorical: str | Sequence[str] | None = None,
+    skip_invalid: bool = False,
+    target: str | None = None,
+    real_test: Any = None,
+    names: tuple[str, str] | None = None,
+    ci: float | None = None,
+    bootstrap: int = 200,
+    seed: Any = 0,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, MetricResult]:
     """Compute several metrics between two tables, reading each input once.
 
     Parameters
@@ -68,6 +80,20 @@ def compare(real: Any, fake: Any, metrics: Iterable[str] = ("ecdf",), *,
     >>> round(r["ecdf"].value, 1), r["c2st"].accuracy > 0.8
     (2.0, True)
     """
-    return evaluate(real, fake, metrics, options=options, read_as="table", columns=columns,
-                    categorical=categorical, skip_invalid=skip_invalid, target=target, real_test=real_test,
-                    names=names, ci=ci, bootstrap=bootstrap, seed=seed, progress_bootstrap=progress)
+    return evaluate(
+        real,
+        fake,
+        metrics,
+        options=options,
+        read_as="table",
+        columns=columns,
+        categorical=categorical,
+        skip_invalid=skip_invalid,
+        target=target,
+        real_test=real_test,
+        names=names,
+        ci=ci,
+        bootstrap=bootstrap,
+        seed=seed,
+        progress_bootstrap=progress,
+    )

@@ -79,12 +79,16 @@ def resolve_device(device: Any = "auto"):
     if text == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
-            raise DeviceError(f"device={device!r}: MPS (Apple Metal) is not available on this machine "
-                              f"(torch {torch.__version__}); use device='cpu' or device='auto'")
+            raise DeviceError(
+                f"device={device!r}: MPS (Apple Metal) is not available on this machine "
+                f"(torch {torch.__version__}); use device='cpu' or device='auto'"
+            )
         return torch.device("mps")
     if not torch.cuda.is_available():
-        raise DeviceError(f"device={device!r}: CUDA is not available on this machine "
-                          f"(torch {torch.__version__}); use device='cpu' or device='auto'")
+        raise DeviceError(
+            f"device={device!r}: CUDA is not available on this machine "
+            f"(torch {torch.__version__}); use device='cpu' or device='auto'"
+        )
     if match.group(2) is None:
         return torch.device("cuda")
     index, count = int(match.group(2)), torch.cuda.device_count()

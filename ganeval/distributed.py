@@ -18,14 +18,30 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .errors import DeviceError, GanevalError, ParameterError
 
-__all__ = ["DistributedError", "is_distributed", "rank_and_world", "my_batches", "barrier",
-           "gather_rows", "gather_objects", "broadcast_object", "broadcast_arrays", "job_token",
-           "collective", "init_from_env", "local_device", "local_rank", "local_cuda_index", "dist_timeout",
-           "DEFAULT_TIMEOUT_S"]
+__all__ = [
+    "DistributedError",
+    "is_distributed",
+    "rank_and_world",
+    "my_batches",
+    "barrier",
+    "gather_rows",
+    "gather_objects",
+    "broadcast_object",
+    "broadcast_arrays",
+    "job_token",
+    "collective",
+    "init_from_env",
+    "local_device",
+    "local_rank",
+    "local_cuda_index",
+    "dist_timeout",
+    "DEFAULT_TIMEOUT_S",
+]
 
 
 def _env_timeout() -> float:
@@ -140,8 +156,7 @@ def barrier(what: str, *, timeout_s: float | None = None, group: Any = None) -> 
 
     t = _timeout(timeout_s)
     try:
-        dist.monitored_barrier(group=_gloo_group(group, t), timeout=datetime.timedelta(seconds=t),
-                               wait_all_ranks=True)
+        dist.monitored_barrier(group=_gloo_group(group, t), timeout=datetime.timedelta(seconds=t), wait_all_ranks=True)
     except RuntimeError as exc:
         first = " ".join(str(exc).split())[:300]
         raise DistributedError(
@@ -174,8 +189,9 @@ def broadcast_object(obj: Any, src: int = 0, group: Any = None, *, what: str = "
     return box[0]
 
 
-def broadcast_arrays(arrays: dict[str, Any] | None, src: int, group: Any = None, *,
-                     what: str = "broadcast") -> dict[str, Any]:
+def broadcast_arrays(
+    arrays: dict[str, Any] | None, src: int, group: Any = None, *, what: str = "broadcast"
+) -> dict[str, Any]:
     """Rank ``src``'s dict of numpy arrays on every rank, sent as tensors (one copy in
     flight, not a pickle per rank; on CUDA for NCCL, on the CPU for gloo)."""
     import numpy as np
@@ -185,8 +201,12 @@ def broadcast_arrays(arrays: dict[str, Any] | None, src: int, group: Any = None,
     import torch
     import torch.distributed as dist
 
-    meta = broadcast_object(None if arrays is None else {k: (tuple(v.shape), str(v.dtype)) for k, v in arrays.items()},
-                            src, group, what=what)
+    meta = broadcast_object(
+        None if arrays is None else {k: (tuple(v.shape), str(v.dtype)) for k, v in arrays.items()},
+        src,
+        group,
+        what=what,
+    )
     backend = dist.get_backend(group)
     dev = torch.device("cuda", torch.cuda.current_device()) if backend == "nccl" else torch.device("cpu")
     out: dict[str, Any] = {}
@@ -224,14 +244,17 @@ def gather_rows(t: Any, group: Any = None) -> list[Any]:
         comm_dev = torch.device("cuda", torch.cuda.current_device())
     else:
         comm_dev = torch.device("cpu")
-    meta = gather_objects(None if t is None else (int(t.shape[0]), int(t.shape[1]), str(t.dtype)), group,
-                          what="gather_rows")
+    meta = gather_objects(
+        None if t is None else (int(t.shape[0]), int(t.shape[1]), str(t.dtype)), group, what="gather_rows"
+    )
     known = [m for m in meta if m is not None]
     if not known:
         return [None] * world
     widths = {m[1] for m in known}
     if len(widths) > 1:
-        raise ParameterError(f"ranks hold rows of different widths {sorted(widths)}; every rank must use the same features")
+        raise ParameterError(
+            f"ranks hold rows of different widths {sorted(widths)}; every rank must use the same features"
+        )
     dtype = getattr(torch, known[0][2].replace("torch.", ""))
     width = known[0][1]
     n_max = max(m[0] for m in known)
@@ -271,8 +294,10 @@ def local_cuda_index() -> int:
         return lr
     if n == 1:
         return 0
-    raise DeviceError(f"LOCAL_RANK={lr} but this process sees {n} CUDA device(s); start at most that many "
-                      f"processes per node (--nproc_per_node)")
+    raise DeviceError(
+        f"LOCAL_RANK={lr} but this process sees {n} CUDA device(s); start at most that many "
+        f"processes per node (--nproc_per_node)"
+    )
 
 
 def init_from_env(device: str = "auto", *, timeout_s: float | None = None) -> bool:

@@ -38,8 +38,9 @@ Histogram distances that are not f-divergences: :func:`minkowski_distance` (L^r)
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -47,10 +48,24 @@ from ._validation import as_features, check_choice, check_int, check_memory, che
 from .errors import DataError, ParameterError
 
 __all__ = [
-    "total_variation", "kl_divergence", "reverse_kl_divergence", "js_divergence", "squared_hellinger",
-    "pearson_chi2", "neyman_chi2", "jeffreys_divergence", "f_divergence", "F_GENERATORS", "Generator",
-    "minkowski_distance", "histogram_intersection", "chi2_statistic", "ks_distance",
-    "shared_histograms", "divergence_from_samples", "HISTOGRAM_DIVERGENCES",
+    "total_variation",
+    "kl_divergence",
+    "reverse_kl_divergence",
+    "js_divergence",
+    "squared_hellinger",
+    "pearson_chi2",
+    "neyman_chi2",
+    "jeffreys_divergence",
+    "f_divergence",
+    "F_GENERATORS",
+    "Generator",
+    "minkowski_distance",
+    "histogram_intersection",
+    "chi2_statistic",
+    "ks_distance",
+    "shared_histograms",
+    "divergence_from_samples",
+    "HISTOGRAM_DIVERGENCES",
 ]
 
 
@@ -216,6 +231,7 @@ def jeffreys_divergence(p: Any, q: Any) -> float:
 
 # -- f-divergences --------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Generator:
     """A convex ``f`` with ``f(1) = 0``, its value ``f(0)`` and slope ``lim f(u)/u`` at infinity."""
@@ -239,14 +255,21 @@ F_GENERATORS: dict[str, Generator] = {
     "neyman": Generator(lambda u: (1.0 - u) ** 2 / u, math.inf, 1.0),
     "squared_hellinger": Generator(lambda u: (np.sqrt(u) - 1.0) ** 2, 1.0, 1.0),
     "jeffreys": Generator(lambda u: (u - 1.0) * np.log(u), math.inf, math.inf),
-    "jensen_shannon": Generator(lambda u: 0.5 * (_xlogx(u) - (u + 1.0) * np.log((u + 1.0) / 2.0)),
-                                math.log(2.0) / 2.0, math.log(2.0) / 2.0),
+    "jensen_shannon": Generator(
+        lambda u: 0.5 * (_xlogx(u) - (u + 1.0) * np.log((u + 1.0) / 2.0)), math.log(2.0) / 2.0, math.log(2.0) / 2.0
+    ),
     "gan": Generator(lambda u: _xlogx(u) - (u + 1.0) * np.log(u + 1.0), 0.0, 0.0),
 }
 
 
-def f_divergence(p: Any, q: Any, f: str | Callable[[np.ndarray], np.ndarray], *,
-                 f_at_zero: float | None = None, slope_at_infinity: float | None = None) -> float:
+def f_divergence(
+    p: Any,
+    q: Any,
+    f: str | Callable[[np.ndarray], np.ndarray],
+    *,
+    f_at_zero: float | None = None,
+    slope_at_infinity: float | None = None,
+) -> float:
     """The f-divergence ``D_f(P||Q) = sum_i q_i f(p_i / q_i)``.
 
     Parameters
@@ -296,7 +319,9 @@ def f_divergence(p: Any, q: Any, f: str | Callable[[np.ndarray], np.ndarray], *,
     total = float(terms.sum())
     if only_p.any():
         if math.isnan(gen.slope_at_infinity):
-            raise ParameterError("f_divergence: p has mass where q is 0; pass slope_at_infinity = lim f(u)/u for this f")
+            raise ParameterError(
+                "f_divergence: p has mass where q is 0; pass slope_at_infinity = lim f(u)/u for this f"
+            )
         total += _mass_times(p[only_p].sum(), gen.slope_at_infinity)
     if only_q.any():
         if math.isnan(gen.f_at_zero):
@@ -314,6 +339,7 @@ def _mass_times(mass: float, factor: float) -> float:
 
 
 # -- histogram distances --------------------------------------------------------------------
+
 
 def minkowski_distance(p: Any, q: Any, r: float = 2.0) -> float:
     """Minkowski ``L^r`` distance ``(sum_i abs(p_i - q_i)^r)^(1/r)`` between normalised
@@ -394,6 +420,7 @@ HISTOGRAM_DIVERGENCES: dict[str, Callable[[Any, Any], float]] = {
 
 # -- estimates from samples -----------------------------------------------------------------
 
+
 def shared_histograms(x: Any, y: Any, bins: int | str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Counts of two 1-D samples over the same bins, which cover both samples.
 
@@ -432,11 +459,13 @@ def shared_histograms(x: Any, y: Any, bins: int | str = "auto") -> tuple[np.ndar
         edges = np.histogram_bin_edges(pooled, bins=bins)
     except (ValueError, MemoryError) as exc:
         why = "too many bins" if isinstance(exc, MemoryError) else str(exc)
-        raise ParameterError(f"bins (--bins) {show(bins)}: not usable on this sample ({why}); "
-                             f"give a bin count") from None
+        raise ParameterError(
+            f"bins (--bins) {show(bins)}: not usable on this sample ({why}); give a bin count"
+        ) from None
     if edges.size - 1 > MAX_BINS:
-        raise ParameterError(f"bins (--bins) {show(bins)}: the rule gives {edges.size - 1} bins, more than "
-                             f"{MAX_BINS}; give a bin count")
+        raise ParameterError(
+            f"bins (--bins) {show(bins)}: the rule gives {edges.size - 1} bins, more than {MAX_BINS}; give a bin count"
+        )
     cx, _ = np.histogram(xs, edges)
     cy, _ = np.histogram(ys, edges)
     return cx, cy, edges * scale
@@ -449,8 +478,10 @@ MAX_BINS = 10_000_000
 def _check_bins(bins: Any) -> int:
     bins = check_int(bins, "bins (--bins)", minimum=1)
     if bins > MAX_BINS:
-        raise ParameterError(f"bins (--bins) {bins}: more than {MAX_BINS} bins per feature "
-                             f"(about {24 * bins / 2**30:.3g} GiB per feature); use fewer bins")
+        raise ParameterError(
+            f"bins (--bins) {bins}: more than {MAX_BINS} bins per feature "
+            f"(about {24 * bins / 2**30:.3g} GiB per feature); use fewer bins"
+        )
     check_memory(24.0 * bins, f"bins (--bins) {bins}")
     return bins
 
@@ -464,8 +495,13 @@ def _sample_1d(x: Any, name: str) -> np.ndarray:
     return as_features(arr[:, None], name, min_samples=1, max_abs=None)[:, 0]
 
 
-def divergence_from_samples(real: Any, fake: Any, divergence: str = "js", *, bins: int | str = "auto",
-                            ) -> dict[str, Any]:
+def divergence_from_samples(
+    real: Any,
+    fake: Any,
+    divergence: str = "js",
+    *,
+    bins: int | str = "auto",
+) -> dict[str, Any]:
     """Estimate a histogram divergence between two samples, feature by feature.
 
     Each feature of ``real`` and ``fake`` is binned with the same edges (covering both

@@ -60,7 +60,8 @@ Examples
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, cast
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -104,8 +105,9 @@ def _resolve_extractor(extractor: Any, weights: Any, preprocessing: str | None):
         return get_extractor(name, weights=weights, preprocessing=preprocessing)
     for attr in ("prepare", "build", "split_outputs"):
         if not callable(getattr(extractor, attr, None)):
-            raise ParameterError(f"extractor must be a name, None or an ImageExtractor; "
-                                 f"{type(extractor).__name__} has no {attr}()")
+            raise ParameterError(
+                f"extractor must be a name, None or an ImageExtractor; {type(extractor).__name__} has no {attr}()"
+            )
     return extractor
 
 
@@ -190,14 +192,25 @@ class Evaluator:
     (it prepares a gloo side group for the timed barrier).
     """
 
-    def __init__(self, metrics: Any = DEFAULT_METRICS, *, extractor: Any = "inception",
-                 device: Any = "auto", real: Any = None, value_range: Any = DEFAULT_VALUE_RANGE,
-                 layout: str = "auto", weights: Any = None, preprocessing: str | None = None,
-                 options: Mapping[str, Mapping[str, Any]] | None = None, feature_dtype: str = "float64",
-                 sync_timeout_s: float | None = None, tf32: bool = False):
+    def __init__(
+        self,
+        metrics: Any = DEFAULT_METRICS,
+        *,
+        extractor: Any = "inception",
+        device: Any = "auto",
+        real: Any = None,
+        value_range: Any = DEFAULT_VALUE_RANGE,
+        layout: str = "auto",
+        weights: Any = None,
+        preprocessing: str | None = None,
+        options: Mapping[str, Mapping[str, Any]] | None = None,
+        feature_dtype: str = "float64",
+        sync_timeout_s: float | None = None,
+        tf32: bool = False,
+    ):
         import torch
 
-        from .features.engine import resolve_device
+        from .devices import resolve_device
         from .features.precision import uses_tf32
 
         self.metrics = _metric_names(metrics)
@@ -209,9 +222,11 @@ class Evaluator:
             raise ParameterError(f"options given for metrics not asked for: {sorted(unknown)}")
         self.device = resolve_device(device)
         if self.device.type == "mps":
-            raise ParameterError(f"device={device!r}: the Evaluator keeps float64 moments on its device, which "
-                                 "MPS does not support; use device='cpu' (or ganeval.features.extract_features, "
-                                 "which runs the network on MPS and keeps the rows on the CPU)")
+            raise ParameterError(
+                f"device={device!r}: the Evaluator keeps float64 moments on its device, which "
+                "MPS does not support; use device='cpu' (or ganeval.features.extract_features, "
+                "which runs the network on MPS and keeps the rows on the CPU)"
+            )
         self.value_range = check_value_range(value_range)
         self.layout = check_layout(layout)
         check_choice(feature_dtype, "feature_dtype", ("float64", "float32"))
@@ -220,7 +235,9 @@ class Evaluator:
         self.sync_timeout_s = sync_timeout_s
         self._tf32 = check_bool(tf32, "tf32")
         self._extractor = _resolve_extractor(extractor, weights, preprocessing)
-        self._extractor_name = ("inception" if extractor == "auto" else extractor) if isinstance(extractor, str) else None
+        self._extractor_name = (
+            ("inception" if extractor == "auto" else extractor) if isinstance(extractor, str) else None
+        )
         self._weights, self._preprocessing = weights, preprocessing
         self._net = None
         # one state per (kind, side), shared by every metric that keeps that kind
@@ -242,8 +259,11 @@ class Evaluator:
         self._info: dict[str, Any] = {"extractor": None, "weights_sha256": None, "preprocessing": None}
         if self._extractor is not None:
             sha = self._extractor.weights_sha256() if hasattr(self._extractor, "weights_sha256") else None
-            self._info = {"extractor": getattr(self._extractor, "name", type(self._extractor).__name__),
-                          "preprocessing": getattr(self._extractor, "preprocessing", None), "weights_sha256": sha}
+            self._info = {
+                "extractor": getattr(self._extractor, "name", type(self._extractor).__name__),
+                "preprocessing": getattr(self._extractor, "preprocessing", None),
+                "weights_sha256": sha,
+            }
             if uses_tf32(self.device, self._tf32):
                 self._info["tf32"] = True
         if real is not None:
@@ -279,18 +299,26 @@ class Evaluator:
                 rows, logits, _ = run_extraction(src, self._extractor, device=self.device, tf32=self._tf32)
                 feats = Features(src.name, rows=rows, logits=logits)
             else:
-                feats = features_of(src, extractor=self._extractor_name, weights=self._weights,
-                                    preprocessing=self._preprocessing, device=self.device, progress=False,
-                                    tf32=self._tf32)
+                feats = features_of(
+                    src,
+                    extractor=self._extractor_name,
+                    weights=self._weights,
+                    preprocessing=self._preprocessing,
+                    device=self.device,
+                    progress=False,
+                    tf32=self._tf32,
+                )
         states = self._side_states("real")
         if feats.rows is None:
             if feats.stats is None:
                 raise DataError(f"real={feats.name!r} holds no feature rows or statistics")
             needs_rows = [m for m, s in self.streams.items() if "real" in s.sides and s.kind != "moments"]
             if needs_rows:
-                raise ParameterError(f"real={feats.name!r} holds statistics (mu/sigma) only; {', '.join(needs_rows)} "
-                                     f"need real feature rows: give real images or features, or feed them with "
-                                     f"update(x, real=True)")
+                raise ParameterError(
+                    f"real={feats.name!r} holds statistics (mu/sigma) only; {', '.join(needs_rows)} "
+                    f"need real feature rows: give real images or features, or feed them with "
+                    f"update(x, real=True)"
+                )
             for st in states:
                 as_moments_state(st).set_stats(feats.stats)
             self._real_fingerprint = _fingerprint(stats=feats.stats)
@@ -321,18 +349,27 @@ class Evaluator:
             self._real_fingerprint = None
 
     def _config(self) -> dict[str, Any]:
-        return {"extractor": self._info.get("extractor"), "weights_sha256": self._info.get("weights_sha256"),
-                "preprocessing": self._info.get("preprocessing"), "feature_dtype": self.feature_dtype}
+        return {
+            "extractor": self._info.get("extractor"),
+            "weights_sha256": self._info.get("weights_sha256"),
+            "preprocessing": self._info.get("preprocessing"),
+            "feature_dtype": self.feature_dtype,
+        }
 
     def state_dict(self) -> dict[str, Any]:
         """Everything accumulated, on the CPU (``torch.save``-able), with what made it: the
         extractor, its weights hash, the preprocessing, the row dtype, the real set (name and
         fingerprint, when fixed by ``real=``) and every metric's options."""
-        return {"format": "ganeval.Evaluator/2", "metrics": self.metrics,
-                "options": {m: dict(s.options) for m, s in self.streams.items()},
-                "config": self._config(), "real_fixed": self._real_fixed, "real_name": self._real_name,
-                "real_fingerprint": self._real_fingerprint,
-                "states": {f"{kind}/{side}": st.state_dict() for (kind, side), st in self._states.items()}}
+        return {
+            "format": "ganeval.Evaluator/2",
+            "metrics": self.metrics,
+            "options": {m: dict(s.options) for m, s in self.streams.items()},
+            "config": self._config(),
+            "real_fixed": self._real_fixed,
+            "real_name": self._real_name,
+            "real_fingerprint": self._real_fingerprint,
+            "states": {f"{kind}/{side}": st.state_dict() for (kind, side), st in self._states.items()},
+        }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore :meth:`state_dict` (moved to this Evaluator's device). A state made with
@@ -341,8 +378,9 @@ class Evaluator:
         if not isinstance(state, Mapping) or state.get("format") != "ganeval.Evaluator/2":
             raise ParameterError("not an Evaluator state_dict (format 'ganeval.Evaluator/2')")
         if tuple(state.get("metrics", ())) != self.metrics:
-            raise ParameterError(f"state_dict holds metrics {tuple(state.get('metrics', ()))}, "
-                                 f"this Evaluator computes {self.metrics}")
+            raise ParameterError(
+                f"state_dict holds metrics {tuple(state.get('metrics', ()))}, this Evaluator computes {self.metrics}"
+            )
         for m, s in self.streams.items():
             theirs = dict((state.get("options") or {}).get(m) or {})
             if theirs != s.options:
@@ -350,14 +388,18 @@ class Evaluator:
         mine, theirs = self._config(), dict(state.get("config") or {})
         for key in _CONFIG:
             if theirs.get(key) != mine[key]:
-                raise ParameterError(f"state_dict was made with {key.replace('_', ' ')} {theirs.get(key)!r}, "
-                                     f"this Evaluator uses {mine[key]!r}")
+                raise ParameterError(
+                    f"state_dict was made with {key.replace('_', ' ')} {theirs.get(key)!r}, "
+                    f"this Evaluator uses {mine[key]!r}"
+                )
         if self._real_fixed and state.get("real_fingerprint") != self._real_fingerprint:
-            raise ParameterError(f"state_dict was made with real set {state.get('real_name')!r} "
-                                 f"(fingerprint {state.get('real_fingerprint')}), this Evaluator's real set is "
-                                 f"{self._real_name!r} (fingerprint {self._real_fingerprint})")
+            raise ParameterError(
+                f"state_dict was made with real set {state.get('real_name')!r} "
+                f"(fingerprint {state.get('real_fingerprint')}), this Evaluator's real set is "
+                f"{self._real_name!r} (fingerprint {self._real_fingerprint})"
+            )
         saved = state.get("states") or {}
-        for (kind, side), st in self._states.items():
+        for kind, side in self._states:
             if f"{kind}/{side}" not in saved:
                 raise ParameterError(f"state_dict has no {kind} state for the {side} side")
         for (kind, side), st in self._states.items():
@@ -397,8 +439,10 @@ class Evaluator:
 
         side = "real" if real else "fake"
         if real and self._real_fixed:
-            raise ParameterError(f"real= was given when the Evaluator was built ({self._real_name}); "
-                                 f"real batches cannot be added (reset(keep_real=False) first)")
+            raise ParameterError(
+                f"real= was given when the Evaluator was built ({self._real_name}); "
+                f"real batches cannot be added (reset(keep_real=False) first)"
+            )
         if real and not self.takes_real:
             raise ParameterError(f"update(real=True): none of {', '.join(self.metrics)} compares with a real set")
         if self._extractor is not None:
@@ -415,8 +459,10 @@ class Evaluator:
         lg_rows = None
         if any(kind == "logits" for kind, _ in targets):
             if lg is None:
-                raise DataError("the Inception Score needs class logits; with extractor=None pass "
-                                "update(rows, logits=...), or leave 'is' out of metrics")
+                raise DataError(
+                    "the Inception Score needs class logits; with extractor=None pass "
+                    "update(rows, logits=...), or leave 'is' out of metrics"
+                )
             lg_rows = as_row_tensor(lg, f"{side} logits", self.device, dtype=torch.float64)
             if lg_rows.shape[0] != rows.shape[0]:
                 raise DataError(f"{side} logits: {lg_rows.shape[0]} rows for {rows.shape[0]} samples")
@@ -426,8 +472,9 @@ class Evaluator:
         for kind, st in targets:
             st.add_trusted(lg_rows if kind == "logits" else rows, f"{side} batch")
 
-    def update_from(self, generator: Any, num_samples: int, *, seed: int = 0, batch_size: int = 50,
-                    real: bool = False) -> None:
+    def update_from(
+        self, generator: Any, num_samples: int, *, seed: int = 0, batch_size: int = 50, real: bool = False
+    ) -> None:
         """Add ``num_samples`` samples drawn from ``generator`` batch by batch (a
         ``torch.nn.Module`` with ``latent_dim``, ``fn(batch_size, generator)``,
         ``"pkg.module:factory"`` or a reference checkpoint; see
@@ -436,8 +483,15 @@ class Evaluator:
         """
         from .generators import open_generator
 
-        src = open_generator(generator, num_samples=num_samples, seed=seed, batch_size=batch_size,
-                             value_range=self.value_range, device=self.device, layout=self.layout)
+        src = open_generator(
+            generator,
+            num_samples=num_samples,
+            seed=seed,
+            batch_size=batch_size,
+            value_range=self.value_range,
+            device=self.device,
+            layout=self.layout,
+        )
         if src.kind == "images":  # the kind names the interface
             for batch in cast("ImageSource", src).iter_batches(batch_size):
                 self.update(batch, real=real)

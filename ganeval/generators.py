@@ -21,8 +21,16 @@ from .sources.generator import open_generator as open_factory_generator
 __all__ = ["open_generator"]
 
 
-def open_generator(spec: Any, *, num_samples: int, seed: int = 0, batch_size: int = 50,
-                   value_range: Any = DEFAULT_VALUE_RANGE, device: Any = "cpu", layout: str = "auto") -> Source:
+def open_generator(
+    spec: Any,
+    *,
+    num_samples: int,
+    seed: int = 0,
+    batch_size: int = 50,
+    value_range: Any = DEFAULT_VALUE_RANGE,
+    device: Any = "cpu",
+    layout: str = "auto",
+) -> Source:
     """A source of ``num_samples`` samples from a generator or a reference checkpoint.
 
     Parameters are those of :func:`ganeval.sources.generator.open_generator`; a path to an
@@ -37,9 +45,19 @@ def open_generator(spec: Any, *, num_samples: int, seed: int = 0, batch_size: in
             from .errors import ParameterError
 
             raise ParameterError("num_samples is required with a generator (--num-samples N)")
-        return checkpoint_source(Path(spec), num_samples=check_int(num_samples, "num_samples", minimum=1),
-                                 seed=check_int(seed, "seed", minimum=0),
-                                 batch_size=check_int(batch_size, "batch_size", minimum=1),
-                                 device=resolve_device(device))
-    return open_factory_generator(spec, num_samples=num_samples, seed=seed, batch_size=batch_size,
-                                  value_range=value_range, device=device, layout=layout)
+        return checkpoint_source(
+            Path(spec),
+            num_samples=check_int(num_samples, "num_samples", minimum=1),
+            seed=check_int(seed, "seed", minimum=0),
+            batch_size=check_int(batch_size, "batch_size", minimum=1),
+            device=resolve_device(device),
+        )
+    return open_factory_generator(
+        spec,
+        num_samples=num_samples,
+        seed=seed,
+        batch_size=batch_size,
+        value_range=value_range,
+        device=device,
+        layout=layout,
+    )

@@ -46,8 +46,16 @@ import numpy as np
 
 from .errors import InputError, ParameterError
 
-__all__ = ["DEFAULT_VALUE_RANGE", "LAYOUTS", "ValueRangeWarning", "check_value_range", "check_layout",
-           "channel_axis", "images_to_uint8", "images_to_uint8_array"]
+__all__ = [
+    "DEFAULT_VALUE_RANGE",
+    "LAYOUTS",
+    "ValueRangeWarning",
+    "check_value_range",
+    "check_layout",
+    "channel_axis",
+    "images_to_uint8",
+    "images_to_uint8_array",
+]
 
 #: the value range of float images at every entry point unless ``value_range=`` says otherwise
 DEFAULT_VALUE_RANGE = (-1.0, 1.0)
@@ -83,8 +91,7 @@ def check_value_range(value_range: Any, name: str = "value_range") -> tuple[floa
         raise ParameterError(f"{name} must be a pair (low, high), got {value_range!r}") from None
     width = hi - lo
     if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(width) and width > 0):
-        raise ParameterError(f"{name} must be finite with a finite positive width high - low, "
-                             f"got ({lo:g}, {hi:g})")
+        raise ParameterError(f"{name} must be finite with a finite positive width high - low, got ({lo:g}, {hi:g})")
     return lo, hi
 
 
@@ -103,21 +110,27 @@ def channel_axis(shape: tuple[int, ...], layout: str = "auto", name: str = "imag
     if layout != "auto":
         axis = 1 if layout == "NCHW" else 3
         if shape[axis] not in (1, 3, 4):
-            raise InputError(f"{name}: images of shape {tuple(shape)} read as {layout} have {shape[axis]} "
-                             f"channels; expected 1, 3 or 4")
+            raise InputError(
+                f"{name}: images of shape {tuple(shape)} read as {layout} have {shape[axis]} "
+                f"channels; expected 1, 3 or 4"
+            )
         return axis
     first, last = shape[1] in (1, 3, 4), shape[3] in (1, 3, 4)
     if first and last:
         if (shape[1] == 3) != (shape[3] == 3):
             return 1 if shape[1] == 3 else 3
-        raise InputError(f"{name}: images of shape {tuple(shape)} could be NCHW ({shape[1]} channels) or NHWC "
-                         f"({shape[3]} channels); pass layout='NCHW' or layout='NHWC'")
+        raise InputError(
+            f"{name}: images of shape {tuple(shape)} could be NCHW ({shape[1]} channels) or NHWC "
+            f"({shape[3]} channels); pass layout='NCHW' or layout='NHWC'"
+        )
     if first:
         return 1
     if last:
         return 3
-    raise InputError(f"{name}: images of shape {tuple(shape)} have {shape[1]} channels (NCHW) or "
-                     f"{shape[3]} (NHWC); expected 1, 3 or 4")
+    raise InputError(
+        f"{name}: images of shape {tuple(shape)} have {shape[1]} channels (NCHW) or "
+        f"{shape[3]} (NHWC); expected 1, 3 or 4"
+    )
 
 
 def _warn_fill(mn: float, mx: float, lo: float, hi: float, count: int, name: str) -> None:
@@ -128,12 +141,16 @@ def _warn_fill(mn: float, mx: float, lo: float, hi: float, count: int, name: str
         hint = "; images in [0, 1] need value_range=(0, 1)"
     elif lo >= 0 and mn >= -1 and mx <= 1 and hi > 1.5:
         hint = "; images in [-1, 1] need value_range=(-1, 1)"
-    warnings.warn(f"{name}: float images span only [{mn:.4g}, {mx:.4g}], at most half of value_range "
-                  f"[{lo:g}, {hi:g}]{hint}", ValueRangeWarning, stacklevel=3)
+    warnings.warn(
+        f"{name}: float images span only [{mn:.4g}, {mx:.4g}], at most half of value_range [{lo:g}, {hi:g}]{hint}",
+        ValueRangeWarning,
+        stacklevel=3,
+    )
 
 
-def images_to_uint8(images: Any, name: str, value_range: Any = DEFAULT_VALUE_RANGE, device: Any = "cpu",
-                    *, layout: str = "auto"):
+def images_to_uint8(
+    images: Any, name: str, value_range: Any = DEFAULT_VALUE_RANGE, device: Any = "cpu", *, layout: str = "auto"
+):
     """Images (tensor or array; see the module notes for values and layout) as a new uint8
     tensor of shape (N, 3, H, W) on ``device``.
 
@@ -173,8 +190,9 @@ def images_to_uint8(images: Any, name: str, value_range: Any = DEFAULT_VALUE_RAN
     if t.ndim == 3:
         t = t[:, None]
     if t.ndim != 4:
-        raise InputError(f"{name}: expected images of shape (N, C, H, W), (N, H, W, C) or (N, H, W), "
-                         f"got {tuple(t.shape)}")
+        raise InputError(
+            f"{name}: expected images of shape (N, C, H, W), (N, H, W, C) or (N, H, W), got {tuple(t.shape)}"
+        )
     if t.shape[0] == 0 or t.shape[1] == 0 or t.shape[2] == 0 or t.shape[3] == 0:
         raise InputError(f"{name}: images of shape {tuple(t.shape)} hold no pixels")
     if channel_axis(tuple(t.shape), layout, name) == 3:
@@ -189,11 +207,15 @@ def images_to_uint8(images: Any, name: str, value_range: Any = DEFAULT_VALUE_RAN
         mn, mx = (float(v) for v in torch.aminmax(t64))
         if not (math.isfinite(mn) and math.isfinite(mx)):
             n_bad = int((~torch.isfinite(t64)).sum())
-            raise InputError(f"{name}: float images hold {n_bad} non-finite value(s) (NaN or Inf); they must lie "
-                             f"in value_range [{lo:g}, {hi:g}]")
+            raise InputError(
+                f"{name}: float images hold {n_bad} non-finite value(s) (NaN or Inf); they must lie "
+                f"in value_range [{lo:g}, {hi:g}]"
+            )
         if mn < lo or mx > hi:
-            raise InputError(f"{name}: float images must lie in value_range [{lo:g}, {hi:g}], got values in "
-                             f"[{mn:.4g}, {mx:.4g}]; pass value_range= (or uint8 images 0..255)")
+            raise InputError(
+                f"{name}: float images must lie in value_range [{lo:g}, {hi:g}], got values in "
+                f"[{mn:.4g}, {mx:.4g}]; pass value_range= (or uint8 images 0..255)"
+            )
         _warn_fill(mn, mx, lo, hi, t64.numel(), name)
         out = torch.round((t64 - lo) / (hi - lo) * 255.0).clamp_(0, 255).to(torch.uint8)
     else:
@@ -206,8 +228,9 @@ def images_to_uint8(images: Any, name: str, value_range: Any = DEFAULT_VALUE_RAN
     return out.contiguous()
 
 
-def images_to_uint8_array(images: Any, name: str, value_range: Any = DEFAULT_VALUE_RANGE, *,
-                          layout: str = "auto") -> np.ndarray:
+def images_to_uint8_array(
+    images: Any, name: str, value_range: Any = DEFAULT_VALUE_RANGE, *, layout: str = "auto"
+) -> np.ndarray:
     """:func:`images_to_uint8` as a numpy array on the CPU.
 
     >>> images_to_uint8_array(np.zeros((2, 4, 4, 3), np.uint8), "a").shape

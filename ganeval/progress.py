@@ -32,7 +32,8 @@ from __future__ import annotations
 import math
 import sys
 import time
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 __all__ = ["Progress", "progress_bar", "format_seconds"]
 
@@ -61,8 +62,18 @@ class Progress:
     ``close()`` (or leaving the ``with`` block) ends it.
     """
 
-    def __init__(self, total: int | None, desc: str, unit: str, *, stream: TextIO, terminal: bool,
-                 every_s: float, min_gap_s: float, clock: Callable[[], float]):
+    def __init__(
+        self,
+        total: int | None,
+        desc: str,
+        unit: str,
+        *,
+        stream: TextIO,
+        terminal: bool,
+        every_s: float,
+        min_gap_s: float,
+        clock: Callable[[], float],
+    ):
         self.desc = desc
         self.unit = unit
         self.n = 0
@@ -116,8 +127,10 @@ class Progress:
         elapsed = now - self._start
         if not self._total:
             return f"{self.desc}: {self.n} {self.unit}, {format_seconds(elapsed)}"
-        text = f"{self.desc}: {self.n}/{self._total} {self.unit} ({100 * self.n // self._total}%), " \
-               f"{format_seconds(elapsed)}"
+        text = (
+            f"{self.desc}: {self.n}/{self._total} {self.unit} ({100 * self.n // self._total}%), "
+            f"{format_seconds(elapsed)}"
+        )
         if 0 < self.n < self._total:
             text += f", about {format_seconds(elapsed * (self._total - self.n) / self.n)} left"
         return text
@@ -147,9 +160,16 @@ class Progress:
         self.close()
 
 
-def progress_bar(total: int | None, desc: str = "", unit: str = "it", *, stream: TextIO | None = None,
-                 every_s: float = 30.0, min_gap_s: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic) -> Progress:
+def progress_bar(
+    total: int | None,
+    desc: str = "",
+    unit: str = "it",
+    *,
+    stream: TextIO | None = None,
+    every_s: float = 30.0,
+    min_gap_s: float = 2.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> Progress:
     """A :class:`Progress` on ``stream`` (default ``sys.stderr``): a tqdm bar when the stream
     is a terminal, else plain lines (see the module docstring).
 
@@ -175,5 +195,6 @@ def progress_bar(total: int | None, desc: str = "", unit: str = "it", *, stream:
         terminal = bool(stream.isatty())
     except (AttributeError, ValueError):
         terminal = False
-    return Progress(total, desc, unit, stream=stream, terminal=terminal, every_s=every_s, min_gap_s=min_gap_s,
-                    clock=clock)
+    return Progress(
+        total, desc, unit, stream=stream, terminal=terminal, every_s=every_s, min_gap_s=min_gap_s, clock=clock
+    )

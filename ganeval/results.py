@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["MetricResult", "flat"]
 
@@ -87,12 +88,13 @@ class MetricResult:
         for key, val in self.values.items():
             if isinstance(val, (int, float)) and not isinstance(val, bool):
                 parts.append(f"{key} = {val:.6g}")
-            elif isinstance(val, Mapping) and val and all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in val.values()):
+            elif (
+                isinstance(val, Mapping)
+                and val
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in val.values())
+            ):
                 parts.append(f"{key} = (" + ", ".join(f"{k} {v:.4g}" for k, v in val.items()) + ")")
-        sizes = ", ".join(
-            f"{k}={v}" for k, v in (("n_real", self.n_real), ("n_fake", self.n_fake)) if v is not None
-        )
+        sizes = ", ".join(f"{k}={v}" for k, v in (("n_real", self.n_real), ("n_fake", self.n_fake)) if v is not None)
         head = f"{self.metric}: " + ", ".join(parts)
         return f"{head}  ({sizes})" if sizes else head
 
@@ -131,8 +133,11 @@ def flat(results: Any, *, prefix: str = "", sep: str = "_") -> dict[str, float]:
         if not isinstance(values, Mapping):
             raise TypeError(f"flat(): {name!r} is a {type(r).__name__}, not a MetricResult")
         for key, v in values.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)) and not (
-                    hasattr(v, "item") and getattr(v, "ndim", 1) == 0):
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, (int, float))
+                and not (hasattr(v, "item") and getattr(v, "ndim", 1) == 0)
+            ):
                 continue
             v = float(v)
             if not math.isfinite(v):

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -102,7 +103,7 @@ class FeatureStats:
             raise DataError(f"batch has {x.shape[1]} features, these statistics have {self.dim}")
         self._combine(*batch_moments(x))
 
-    def merge(self, other: "FeatureStats") -> "FeatureStats":
+    def merge(self, other: FeatureStats) -> FeatureStats:
         """Add the samples summarised by ``other`` into ``self`` (returns ``self``)."""
         self._check_mutable()
         other._check_mutable()
@@ -172,8 +173,9 @@ class FeatureStats:
         return m2 + self.n * np.outer(mean, mean)
 
     @classmethod
-    def from_features(cls, features: Any, metadata: Mapping[str, Any] | None = None,
-                      name: str = "features") -> "FeatureStats":
+    def from_features(
+        cls, features: Any, metadata: Mapping[str, Any] | None = None, name: str = "features"
+    ) -> FeatureStats:
         """Statistics of an array of rows."""
         x = as_features(features, name, min_samples=1)
         s = cls(x.shape[1], metadata)
@@ -181,7 +183,7 @@ class FeatureStats:
         return s
 
     @classmethod
-    def from_running(cls, n: int, mean: Any, m2: Any, metadata: Mapping[str, Any] | None = None) -> "FeatureStats":
+    def from_running(cls, n: int, mean: Any, m2: Any, metadata: Mapping[str, Any] | None = None) -> FeatureStats:
         """Statistics of ``n`` rows given their mean and centred sum of outer products ``M2``
         (what :func:`batch_moments` / :func:`combine_moments` keep); they can still be updated.
 
@@ -201,9 +203,9 @@ class FeatureStats:
         return s
 
     @classmethod
-    def from_moments(cls, mu: Any, sigma: Any, n: int = 0,
-                     metadata: Mapping[str, Any] | None = None,
-                     name: str = "statistics") -> "FeatureStats":
+    def from_moments(
+        cls, mu: Any, sigma: Any, n: int = 0, metadata: Mapping[str, Any] | None = None, name: str = "statistics"
+    ) -> FeatureStats:
         """Statistics given only by a mean and covariance (e.g. a pytorch-fid ``.npz``).
 
         The moments are validated (:func:`ganeval._validation.check_moments`: shapes, finite,
@@ -223,7 +225,7 @@ class FeatureStats:
         return s
 
     # -- files --------------------------------------------------------------------------
-    def save(self, path: str | os.PathLike, *, spatial: "FeatureStats | None" = None) -> None:
+    def save(self, path: str | os.PathLike, *, spatial: FeatureStats | None = None) -> None:
         """Write an ``.npz`` with ``mu``, ``sigma`` (read by pytorch-fid and clean-fid), ``n``
         and ``metadata`` (a JSON string). The write is atomic and goes through a symlink to its
         target; a path that is a folder, FIFO or device is refused (:mod:`ganeval.atomic`).
@@ -233,14 +235,18 @@ class FeatureStats:
         evaluator reads them as well."""
         from .atomic import atomic_write
 
-        arrays = {"mu": self.mean, "sigma": self.cov, "n": np.int64(self.n),
-                  "metadata": np.array(json.dumps(self.metadata, sort_keys=True))}
+        arrays = {
+            "mu": self.mean,
+            "sigma": self.cov,
+            "n": np.int64(self.n),
+            "metadata": np.array(json.dumps(self.metadata, sort_keys=True)),
+        }
         if spatial is not None:
             arrays.update(mu_s=spatial.mean, sigma_s=spatial.cov, n_s=np.int64(spatial.n))
         atomic_write(path, lambda fh: np.savez(fh, **arrays))
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "FeatureStats":
+    def load(cls, path: str | os.PathLike) -> FeatureStats:
         """Read statistics written by ganeval, pytorch-fid or clean-fid (``mu``/``sigma``)."""
         return load_stats_file(path)
 
@@ -261,7 +267,9 @@ def load_stats_file(path: str | os.PathLike, *, suffix: str = "") -> FeatureStat
         with np.load(p, allow_pickle=False) as data:
             keys = set(data.files)
             if not {k_mu, k_sigma} <= keys:
-                raise InputError(f"{p}: not a statistics file (needs arrays {k_mu!r} and {k_sigma!r}, has {sorted(keys)})")
+                raise InputError(
+                    f"{p}: not a statistics file (needs arrays {k_mu!r} and {k_sigma!r}, has {sorted(keys)})"
+                )
             mu, sigma = data[k_mu], data[k_sigma]
             n = data[k_n].item() if k_n in keys and data[k_n].size == 1 else (-1 if k_n in keys else 0)
             meta = json.loads(str(data["metadata"])) if "metadata" in keys else {}
@@ -270,7 +278,12 @@ def load_stats_file(path: str | os.PathLike, *, suffix: str = "") -> FeatureStat
     except InputError:
         raise
     except Exception as exc:  # zipfile.BadZipFile, ValueError (pickled), OSError
-        why = ("holds Python objects (pickled); ganeval never unpickles" if "pickle" in str(exc).lower()
-               else f"{type(exc).__name__}: {' '.join(str(exc).split())}")
+        why = (
+            "holds Python objects (pickled); ganeval never unpickles"
+            if "pickle" in str(exc).lower()
+            else f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+        )
         raise InputError(f"{p}: cannot be read as an .npz statistics file ({why})") from None
-    return FeatureStats.from_moments(mu, sigma, n=n, metadata=meta, name=f"{p}[{k_mu}, {k_sigma}]" if suffix else str(p))
+    return FeatureStats.from_moments(
+        mu, sigma, n=n, metadata=meta, name=f"{p}[{k_mu}, {k_sigma}]" if suffix else str(p)
+    )

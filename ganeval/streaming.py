@@ -57,7 +57,8 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -73,9 +74,21 @@ from .statistics import FeatureStats, batch_moments, combine_moments
 if TYPE_CHECKING:  # torch is imported lazily at run time
     import torch
 
-__all__ = ["StreamingMetric", "StreamState", "MomentsState", "RowsState", "stream_kind", "stream_sides",
-           "StreamingFID", "StreamingKID", "StreamingPRDC", "StreamingIS", "as_row_tensor", "as_moments_state",
-           "as_rows_state"]
+__all__ = [
+    "StreamingMetric",
+    "StreamState",
+    "MomentsState",
+    "RowsState",
+    "stream_kind",
+    "stream_sides",
+    "StreamingFID",
+    "StreamingKID",
+    "StreamingPRDC",
+    "StreamingIS",
+    "as_row_tensor",
+    "as_moments_state",
+    "as_rows_state",
+]
 
 #: metrics whose compute runs on the rows' device (a torch core beside the numpy entry)
 _ON_DEVICE = {"kid": kid_from_tensors, "prdc": prdc_from_tensors}
@@ -121,6 +134,7 @@ def as_row_tensor(batch: Any, name: str, device: Any = None, *, dtype: Any = Non
 
 # -- states --------------------------------------------------------------------------------
 
+
 class StreamState:
     """One side's accumulated state. Subclasses give the reduction (``merge`` and
     ``gathered``); ``fixed`` states (the same data on every rank) refuse additions and are
@@ -156,13 +170,15 @@ class StreamState:
 
     def check_width(self, width: int, name: str) -> None:
         if self.width is not None and width != self.width:
-            raise DataError(f"{name}: has {width} features, earlier inputs had {self.width} "
-                            f"(feature widths cannot change between updates)")
+            raise DataError(
+                f"{name}: has {width} features, earlier inputs had {self.width} "
+                f"(feature widths cannot change between updates)"
+            )
 
-    def merge(self, other: "StreamState") -> "StreamState":  # pragma: no cover - abstract
+    def merge(self, other: StreamState) -> StreamState:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def gathered(self, group: Any = None) -> "StreamState":  # pragma: no cover - abstract
+    def gathered(self, group: Any = None) -> StreamState:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:  # pragma: no cover - abstract
@@ -249,7 +265,7 @@ class MomentsState(StreamState):
         mean, m2 = self._moments()
         return FeatureStats.from_running(self._n, mean.cpu().numpy(), m2.cpu().numpy(), metadata)
 
-    def merge(self, other: StreamState) -> "MomentsState":
+    def merge(self, other: StreamState) -> MomentsState:
         if not isinstance(other, MomentsState):
             raise ParameterError(f"cannot merge a {other.kind} state into a moments state")
         if other._stats is not None:
@@ -262,7 +278,7 @@ class MomentsState(StreamState):
             self.combine(other._n, mean, m2)
         return self
 
-    def gathered(self, group: Any = None) -> "MomentsState":
+    def gathered(self, group: Any = None) -> MomentsState:
         """Every rank's moments merged in rank order (a new state; this one when fixed)."""
         import torch
 
@@ -354,7 +370,7 @@ class RowsState(StreamState):
             self.batches = [torch.cat(self.batches)]
         return self.batches[0]
 
-    def merge(self, other: StreamState) -> "RowsState":
+    def merge(self, other: StreamState) -> RowsState:
         if not isinstance(other, RowsState):
             raise ParameterError(f"cannot merge a {other.kind} state into a {self.kind} state")
         t = other.tensor()
@@ -362,7 +378,7 @@ class RowsState(StreamState):
             self.add_trusted(t.clone(), "merged rows")
         return self
 
-    def gathered(self, group: Any = None) -> "RowsState":
+    def gathered(self, group: Any = None) -> RowsState:
         """Every rank's rows (a new state; this one when fixed), batches interleaved
         round-robin (batch 0 of rank 0, of rank 1, ..., then batch 1 of each): when rank r fed
         batches r, r + W, r + 2W, ... of one stream, the result is that stream in its order."""
@@ -430,8 +446,10 @@ def stream_kind(metric: Metric | str) -> str:
         return "logits"
     if m.takes in ("two-sample", "one-sample", "train-fake"):
         return "rows"
-    raise ParameterError(f"metric {m.name!r} takes {m.takes} inputs ({', '.join(m.inputs())}), which a stream of "
-                         f"samples cannot feed; compute it with ganeval.evaluate")
+    raise ParameterError(
+        f"metric {m.name!r} takes {m.takes} inputs ({', '.join(m.inputs())}), which a stream of "
+        f"samples cannot feed; compute it with ganeval.evaluate"
+    )
 
 
 def stream_sides(metric: Metric | str) -> tuple[str, ...]:
@@ -464,6 +482,7 @@ def new_state(kind: str, device: Any = None, dtype: Any = None) -> StreamState:
 
 # -- the base ------------------------------------------------------------------------------
 
+
 class StreamingMetric:
     """A registered metric fed batch by batch (see the module notes).
 
@@ -484,8 +503,15 @@ class StreamingMetric:
 
     is_differentiable = False
 
-    def __init__(self, metric: Metric | str, *, device: Any = None, dtype: Any = None,
-                 states: Mapping[str, StreamState] | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        metric: Metric | str,
+        *,
+        device: Any = None,
+        dtype: Any = None,
+        states: Mapping[str, StreamState] | None = None,
+        **options: Any,
+    ) -> None:
         self.metric = get_metric(metric) if isinstance(metric, str) else metric
         if not isinstance(self.metric, Metric):
             raise ParameterError(f"metric must be a registered name or a ganeval.Metric, got {metric!r}")
@@ -529,15 +555,17 @@ class StreamingMetric:
                 what = "logits batch" if self.kind == "logits" else f"{side} batch"
                 self.states[side].add(x, what)
 
-    def merge(self, other: "StreamingMetric") -> "StreamingMetric":
+    def merge(self, other: StreamingMetric) -> StreamingMetric:
         """Add ``other``'s samples after ours (exact for moments; returns ``self``)."""
         if not isinstance(other, StreamingMetric) or other.name != self.name:
             theirs = other.name if isinstance(other, StreamingMetric) else type(other).__name__
-            raise ParameterError(f"cannot merge {type(other).__name__} ({theirs}) into "
-                                 f"{type(self).__name__} ({self.name})")
+            raise ParameterError(
+                f"cannot merge {type(other).__name__} ({theirs}) into {type(self).__name__} ({self.name})"
+            )
         if other.options != self.options:
-            raise ParameterError(f"cannot merge {self.name} states made with other options: "
-                                 f"{other.options} vs {self.options}")
+            raise ParameterError(
+                f"cannot merge {self.name} states made with other options: {other.options} vs {self.options}"
+            )
         for side in self.sides:
             if not (side == "real" and self.states[side].fixed):
                 self.states[side].merge(other.states[side])
@@ -560,8 +588,12 @@ class StreamingMetric:
 
     def state_dict(self) -> dict[str, Any]:
         """The metric, its options and its states, on the CPU (``torch.save``-able)."""
-        return {"metric": self.name, "options": dict(self.options), "kind": self.kind,
-                "states": {side: st.state_dict() for side, st in self.states.items()}}
+        return {
+            "metric": self.name,
+            "options": dict(self.options),
+            "kind": self.kind,
+            "states": {side: st.state_dict() for side, st in self.states.items()},
+        }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore :meth:`state_dict`; a state of another metric or other options is refused,
@@ -571,8 +603,10 @@ class StreamingMetric:
         if state.get("metric") != self.name:
             raise ParameterError(f"state_dict is for metric {state.get('metric')!r}, this is {self.name!r}")
         if dict(state.get("options") or {}) != self.options:
-            raise ParameterError(f"{self.name}: state_dict was made with options {dict(state.get('options') or {})}, "
-                                 f"this one has {self.options}")
+            raise ParameterError(
+                f"{self.name}: state_dict was made with options {dict(state.get('options') or {})}, "
+                f"this one has {self.options}"
+            )
         for side in self.sides:
             self.states[side].load_state_dict(state["states"][side])
 
@@ -584,8 +618,11 @@ class StreamingMetric:
 
     def compute_from(self, states: Mapping[str, StreamState]) -> MetricResult:
         """The metric over the given states (e.g. gathered copies of :attr:`states`)."""
-        missing = [s for s in self.sides
-                   if states[s].n == 0 and not (self.kind == "moments" and not as_moments_state(states[s]).empty)]
+        missing = [
+            s
+            for s in self.sides
+            if states[s].n == 0 and not (self.kind == "moments" and not as_moments_state(states[s]).empty)
+        ]
         if missing:
             if self.kind == "logits":
                 raise DataError("compute() needs logits; none were added (call update() first)")
@@ -594,12 +631,15 @@ class StreamingMetric:
                     raise DataError("compute() needs fake samples; none were added (call update() first)")
                 raise DataError("compute() needs real samples or real statistics; none were given")
             what = " and ".join(missing)
-            raise DataError(f"compute() needs {' and '.join(self.sides)} rows; no {what} rows were added "
-                            f"(call update() first)")
+            raise DataError(
+                f"compute() needs {' and '.join(self.sides)} rows; no {what} rows were added (call update() first)"
+            )
         widths = {states[s].width for s in self.sides}
         if len(widths) > 1:
-            raise DataError(f"{self.name}: feature dimensions differ: real has {states['real'].width}, "
-                            f"fake has {states['fake'].width}")
+            raise DataError(
+                f"{self.name}: feature dimensions differ: real has {states['real'].width}, "
+                f"fake has {states['fake'].width}"
+            )
         if self.kind == "moments":
             return self.metric(*(as_moments_state(states[s]).stats() for s in self.sides), **self.options)
         tensors = [as_rows_state(states[s]).tensor() for s in self.sides]
@@ -617,6 +657,7 @@ def _float64():
 
 
 # -- the public names over the base --------------------------------------------------------
+
 
 class StreamingFID(StreamingMetric):
     """FID from running float64 moments (constant memory: O(d^2)) on ``device``.

@@ -40,17 +40,27 @@ centred there: the interval is their percentile spread moved to centre on the es
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from ._validation import as_features, check_int, resolve_seed
 from .errors import DataError, ParameterError
-from .metrics.fid import frechet_distance, _drop_roundoff
+from .metrics.fid import _drop_roundoff, frechet_distance
 from .results import MetricResult
 
-__all__ = ["interval", "bootstrap_interval", "fid_interval", "fid_infinity", "is_infinity", "with_ci", "check_ci",
-           "INFINITY_SIZES", "min_infinity_samples"]
+__all__ = [
+    "interval",
+    "bootstrap_interval",
+    "fid_interval",
+    "fid_infinity",
+    "is_infinity",
+    "with_ci",
+    "check_ci",
+    "INFINITY_SIZES",
+    "min_infinity_samples",
+]
 INFINITY_SIZES = 15
 _EXACT_FID_FLOPS = 2e12  # above this the FID bootstrap is linearised
 _MAX_WEIGHT_BYTES = 4 * 2**30  # resampling weights of all FID replicates
@@ -85,14 +95,22 @@ def _natural_range(metric: str, key: str) -> tuple[float, float]:
     from .metrics.registry import metrics
 
     m = metrics().get(metric)
-    for out in (m.all_outputs() if m is not None else ()):
+    for out in m.all_outputs() if m is not None else ():
         if out.key == key:
             return out.range
     return (-math.inf, math.inf)
 
 
-def _attach(result: MetricResult, replicates: Mapping[str, np.ndarray], level: float, bootstrap: int,
-            seed: Any, extra: Mapping[str, Any], *, centre_on_estimate: bool = True) -> MetricResult:
+def _attach(
+    result: MetricResult,
+    replicates: Mapping[str, np.ndarray],
+    level: float,
+    bootstrap: int,
+    seed: Any,
+    extra: Mapping[str, Any],
+    *,
+    centre_on_estimate: bool = True,
+) -> MetricResult:
     """A copy of ``result`` with ``ci_low``, ``ci_high``, ``se`` (scalars for ``value``, else
     dicts keyed by the named numbers) and the interval's settings."""
     lows, highs, ses = {}, {}, {}
@@ -131,9 +149,16 @@ def _resolve_function(metric: Any) -> tuple[str, Callable[..., Any], Any]:
     return m.name, m, m
 
 
-def interval(metric: Any, *inputs: Any, ci: float = 0.95, bootstrap: int = 200, seed: Any = 0,
-             options: Mapping[str, Any] | None = None, columns: Sequence[str] | None = None,
-             progress: Callable[[int], None] | None = None) -> MetricResult:
+def interval(
+    metric: Any,
+    *inputs: Any,
+    ci: float = 0.95,
+    bootstrap: int = 200,
+    seed: Any = 0,
+    options: Mapping[str, Any] | None = None,
+    columns: Sequence[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> MetricResult:
     """Any registered metric with a seeded bootstrap interval, resampled as it declares.
 
     The one implementation of ``--ci`` / ``ci=``: the metric's ``resampling`` says how
@@ -169,8 +194,19 @@ def interval(metric: Any, *inputs: Any, ci: float = 0.95, bootstrap: int = 200, 
         raise ParameterError(f"interval: {m.name} takes one or two inputs (real, fake), got {len(inputs)}")
     real, fake = inputs[0], (inputs[1] if len(inputs) == 2 else None)
     extra: dict[str, Any] = {"columns": list(columns)} if columns is not None and m.uses_columns else {}
-    return bootstrap_interval(m, real, fake, ci=ci, bootstrap=bootstrap, seed=seed, metric_seed=metric_seed,
-                              resampling=m.resampling, progress=progress, **extra, **given)
+    return bootstrap_interval(
+        m,
+        real,
+        fake,
+        ci=ci,
+        bootstrap=bootstrap,
+        seed=seed,
+        metric_seed=metric_seed,
+        resampling=m.resampling,
+        progress=progress,
+        **extra,
+        **given,
+    )
 
 
 def _interval_keys(result: MetricResult, keys: Sequence[str] | None) -> list[str]:
@@ -178,14 +214,23 @@ def _interval_keys(result: MetricResult, keys: Sequence[str] | None) -> list[str
         return list(keys)
     if "value" in result.values:
         return ["value"]
-    return [k for k, v in result.values.items()
-            if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool)]
+    return [k for k, v in result.values.items() if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool)]
 
 
-def bootstrap_interval(metric: Any, real: Any, fake: Any = None, *, ci: float = 0.95, bootstrap: int = 200,
-                       seed: Any = 0, keys: Sequence[str] | None = None, resampling: str = "auto",
-                       metric_seed: Any = None, progress: Callable[[int], None] | None = None,
-                       **options: Any) -> MetricResult:
+def bootstrap_interval(
+    metric: Any,
+    real: Any,
+    fake: Any = None,
+    *,
+    ci: float = 0.95,
+    bootstrap: int = 200,
+    seed: Any = 0,
+    keys: Sequence[str] | None = None,
+    resampling: str = "auto",
+    metric_seed: Any = None,
+    progress: Callable[[int], None] | None = None,
+    **options: Any,
+) -> MetricResult:
     """A metric with a seeded bootstrap interval and standard error.
 
     Parameters
@@ -257,9 +302,17 @@ def bootstrap_interval(metric: Any, real: Any, fake: Any = None, *, ci: float = 
             reps[k][i] = float(r[k])
         if progress is not None:
             progress(1)
-    return _attach(estimate, reps, level, b, seed,
-                   {"resampling": "half-sampling without replacement" if resampling == "half" else "with replacement",
-                    "ci_method": "percentile, centred on the estimate"})
+    return _attach(
+        estimate,
+        reps,
+        level,
+        b,
+        seed,
+        {
+            "resampling": "half-sampling without replacement" if resampling == "half" else "with replacement",
+            "ci_method": "percentile, centred on the estimate",
+        },
+    )
 
 
 def _parameters(function: Callable[..., Any]) -> set[str]:
@@ -306,6 +359,7 @@ def with_ci(function: Callable[..., Any]) -> Callable[..., Any]:
 
 # -- FID: replicates from weighted moments ---------------------------------------------------
 
+
 def _weighted_moments(x: np.ndarray, weights: np.ndarray, mean: np.ndarray, xc: np.ndarray):
     """Means (B, d) for all replicates in one GEMM, and a generator of their covariances."""
     n = x.shape[0]
@@ -345,8 +399,7 @@ def fid_influence(x: np.ndarray, y: np.ndarray, moments: tuple | None = None) ->
     import scipy.linalg
 
     if moments is None:
-        moments = (x.mean(0), np.atleast_2d(np.cov(x, rowvar=False)), y.mean(0),
-                   np.atleast_2d(np.cov(y, rowvar=False)))
+        moments = (x.mean(0), np.atleast_2d(np.cov(x, rowvar=False)), y.mean(0), np.atleast_2d(np.cov(y, rowvar=False)))
     mu1, s1, mu2, s2 = moments
     try:
         lower = scipy.linalg.cholesky(s1, lower=True, check_finite=False)
@@ -374,8 +427,7 @@ def fid_influence(x: np.ndarray, y: np.ndarray, moments: tuple | None = None) ->
         # the quadratic forms in float32: influence values need ~6 digits, not 15
         rc32 = rc.astype(np.float32)
         proj = rc32 @ fac.astype(np.float32)
-        quad = np.einsum("ij,ij->i", rc32, rc32, dtype=np.float64) - np.einsum("ij,ij->i", proj, proj,
-                                                                                 dtype=np.float64)
+        quad = np.einsum("ij,ij->i", rc32, rc32, dtype=np.float64) - np.einsum("ij,ij->i", proj, proj, dtype=np.float64)
         # minus the quadratic form's mean (= tr((I - T) S) with the 1/n covariance): the
         # empirical influence values, which sum to 0
         out.append(sign * 2.0 * (rc @ diff) + quad - quad.mean())
@@ -388,9 +440,17 @@ def _inv_quarter(w: np.ndarray) -> np.ndarray:
     return r
 
 
-def fid_interval(real: Any, fake: Any, *, ci: float = 0.95, bootstrap: int = 200, seed: Any = 0,
-                 method: str = "auto", eps: float = 0.0,
-                 progress: Callable[[int], None] | None = None) -> MetricResult:
+def fid_interval(
+    real: Any,
+    fake: Any,
+    *,
+    ci: float = 0.95,
+    bootstrap: int = 200,
+    seed: Any = 0,
+    method: str = "auto",
+    eps: float = 0.0,
+    progress: Callable[[int], None] | None = None,
+) -> MetricResult:
     """FID with a bootstrap interval from weighted moments (no rows re-read per replicate).
 
     Parameters
@@ -411,9 +471,9 @@ def fid_interval(real: Any, fake: Any, *, ci: float = 0.95, bootstrap: int = 200
     >>> r.settings["method"], bool(r.ci_low < r.value < r.ci_high)
     ('exact', True)
     """
+    from ._validation import check_same_dim
     from .metrics.fid import fid_from_stats
     from .statistics import FeatureStats
-    from ._validation import check_same_dim
 
     level, b = check_ci(ci, bootstrap)
     if method not in ("auto", "exact", "linear"):
@@ -429,8 +489,10 @@ def fid_interval(real: Any, fake: Any, *, ci: float = 0.95, bootstrap: int = 200
         method = "exact" if flops <= _EXACT_FID_FLOPS else "linear"
     need = 8.0 * b * (n1 + n2)
     if need > _MAX_WEIGHT_BYTES:
-        raise ParameterError(f"bootstrap={b} with {n1} + {n2} rows needs {need / 2**30:.1f} GiB of resampling "
-                             f"weights (limit {_MAX_WEIGHT_BYTES / 2**30:.0f} GiB); pass a smaller --bootstrap")
+        raise ParameterError(
+            f"bootstrap={b} with {n1} + {n2} rows needs {need / 2**30:.1f} GiB of resampling "
+            f"weights (limit {_MAX_WEIGHT_BYTES / 2**30:.0f} GiB); pass a smaller --bootstrap"
+        )
     rng = resolve_seed(seed)
     w1 = rng.multinomial(n1, np.full(n1, 1.0 / n1), size=b).astype(np.float64)
     w2 = rng.multinomial(n2, np.full(n2, 1.0 / n2), size=b).astype(np.float64)
@@ -449,12 +511,22 @@ def fid_interval(real: Any, fake: Any, *, ci: float = 0.95, bootstrap: int = 200
             reps[i] = frechet_distance(m1[i], cov1(i), m2[i], cov2(i), eps=eps)
             if progress is not None:
                 progress(1)
-    return _attach(estimate, {"value": reps}, level, b, seed,
-                   {"method": method, "resampling": "with replacement (multinomial weights)",
-                    "ci_method": "percentile, centred on the estimate"})
+    return _attach(
+        estimate,
+        {"value": reps},
+        level,
+        b,
+        seed,
+        {
+            "method": method,
+            "resampling": "with replacement (multinomial weights)",
+            "ci_method": "percentile, centred on the estimate",
+        },
+    )
 
 
 # -- FID∞ and IS∞ ------------------------------------------------------------------------------
+
 
 def min_infinity_samples(points: int = INFINITY_SIZES) -> int:
     """Fewest samples for ``points`` distinct sizes from n/10 to n, the smallest >= 2."""
@@ -489,8 +561,16 @@ def _extrapolate(sizes: Sequence[int], values: Sequence[float]) -> tuple[float, 
     return float(coef[0]), se
 
 
-def fid_infinity(real: Any, fake: Any, *, points: int = INFINITY_SIZES, seed: Any = 0, ci: float | None = None,
-                 bootstrap: int = 200, progress: Callable[[int], None] | None = None) -> MetricResult:
+def fid_infinity(
+    real: Any,
+    fake: Any,
+    *,
+    points: int = INFINITY_SIZES,
+    seed: Any = 0,
+    ci: float | None = None,
+    bootstrap: int = 200,
+    progress: Callable[[int], None] | None = None,
+) -> MetricResult:
     """FID∞: FID extrapolated to infinitely many samples (Chong & Forsyth 2020).
 
     .. math:: \\mathrm{FID}_N \\approx \\mathrm{FID}_\\infty + b / N
@@ -535,15 +615,30 @@ def fid_infinity(real: Any, fake: Any, *, points: int = INFINITY_SIZES, seed: An
     _check_infinity_n(x.shape[0], "real", points)
     sizes = _check_infinity_n(y.shape[0], "fake", points)
     value, se, values, at_n = _fid_inf(x, y, sizes, resolve_seed(seed))
-    result = MetricResult("fid", {"value": value, "se": se, "value_at_n": at_n, "sizes": sizes, "values": values},
-                          {"infinity": True, "points": len(sizes), "seed": seed if isinstance(seed, int) else None,
-                           "fit": "least squares in 1/N, nested subsets"},
-                          n_real=x.shape[0], n_fake=y.shape[0])
+    result = MetricResult(
+        "fid",
+        {"value": value, "se": se, "value_at_n": at_n, "sizes": sizes, "values": values},
+        {
+            "infinity": True,
+            "points": len(sizes),
+            "seed": seed if isinstance(seed, int) else None,
+            "fit": "least squares in 1/N, nested subsets",
+        },
+        n_real=x.shape[0],
+        n_fake=y.shape[0],
+    )
     if ci is None:
         return result
-    return _infinity_interval(result, lambda g: _fid_inf(x[g.integers(0, x.shape[0], x.shape[0])],
-                                                         y[g.integers(0, y.shape[0], y.shape[0])],
-                                                         sizes, g)[0], ci, bootstrap, seed, progress)
+    return _infinity_interval(
+        result,
+        lambda g: _fid_inf(
+            x[g.integers(0, x.shape[0], x.shape[0])], y[g.integers(0, y.shape[0], y.shape[0])], sizes, g
+        )[0],
+        ci,
+        bootstrap,
+        seed,
+        progress,
+    )
 
 
 def _fid_inf(x, y, sizes, rng):
@@ -575,14 +670,22 @@ def _infinity_interval(result, replicate, ci, bootstrap, seed, progress):
     values = dict(result.values)
     values.update(ci_low=lo, ci_high=hi, se_bootstrap=se_b)
     settings = dict(result.settings)
-    settings.update(ci=level, bootstrap=b, ci_method="percentile spread centred on the estimate",
-                    resampling="with replacement")
+    settings.update(
+        ci=level, bootstrap=b, ci_method="percentile spread centred on the estimate", resampling="with replacement"
+    )
     return MetricResult(result.metric, values, settings, n_real=result.n_real, n_fake=result.n_fake)
 
 
-def is_infinity(logits: Any, *, points: int = INFINITY_SIZES, seed: Any = 0, input: str = "logits",
-                ci: float | None = None, bootstrap: int = 200,
-                progress: Callable[[int], None] | None = None) -> MetricResult:
+def is_infinity(
+    logits: Any,
+    *,
+    points: int = INFINITY_SIZES,
+    seed: Any = 0,
+    input: str = "logits",
+    ci: float | None = None,
+    bootstrap: int = 200,
+    progress: Callable[[int], None] | None = None,
+) -> MetricResult:
     """IS∞: the Inception Score (one split) extrapolated to infinitely many samples.
 
     .. math:: \\mathrm{IS}_N \\approx \\mathrm{IS}_\\infty + b / N
@@ -610,13 +713,22 @@ def is_infinity(logits: Any, *, points: int = INFINITY_SIZES, seed: Any = 0, inp
         return v, se, vals
 
     value, se, values = run(x, resolve_seed(seed))
-    result = MetricResult("is", {"value": value, "se": se, "value_at_n": values[-1], "sizes": sizes,
-                                 "values": values},
-                          {"infinity": True, "points": len(sizes), "splits": 1, "input": input,
-                           "seed": seed if isinstance(seed, int) else None,
-                           "fit": "least squares in 1/N, nested subsets"},
-                          n_real=None, n_fake=x.shape[0])
+    result = MetricResult(
+        "is",
+        {"value": value, "se": se, "value_at_n": values[-1], "sizes": sizes, "values": values},
+        {
+            "infinity": True,
+            "points": len(sizes),
+            "splits": 1,
+            "input": input,
+            "seed": seed if isinstance(seed, int) else None,
+            "fit": "least squares in 1/N, nested subsets",
+        },
+        n_real=None,
+        n_fake=x.shape[0],
+    )
     if ci is None:
         return result
-    return _infinity_interval(result, lambda g: run(x[g.integers(0, x.shape[0], x.shape[0])], g)[0],
-                              ci, bootstrap, seed, progress)
+    return _infinity_interval(
+        result, lambda g: run(x[g.integers(0, x.shape[0], x.shape[0])], g)[0], ci, bootstrap, seed, progress
+    )

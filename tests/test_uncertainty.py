@@ -8,8 +8,16 @@ import pytest
 import ganeval
 from ganeval import DataError, ParameterError
 from ganeval.metrics.fid import fid_from_features, frechet_distance
-from ganeval.uncertainty import (bootstrap_interval, check_ci, fid_infinity, fid_influence, fid_interval,
-                                 is_infinity, min_infinity_samples, with_ci)
+from ganeval.uncertainty import (
+    bootstrap_interval,
+    check_ci,
+    fid_infinity,
+    fid_influence,
+    fid_interval,
+    is_infinity,
+    min_infinity_samples,
+    with_ci,
+)
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +97,7 @@ def test_fid_influence_is_the_derivative(xy):
             mu = w @ a
             c = a - mu
             return mu, (c * w[:, None]).T @ c
+
         return frechet_distance(*mom(x, w1), *mom(y, w2))
 
     u = np.full(100, 0.01)
@@ -125,11 +134,16 @@ def test_with_ci_wrapper_and_evaluate():
     assert res["mmd"].settings["bootstrap"] == 12 and isinstance(res["prdc"].se, dict)
 
 
-@pytest.mark.parametrize("ci,boot,match", [(0.0, 200, "ci .* must be in \\(0, 1\\)"),
-                                           (1.0, 200, "must be in \\(0, 1\\)"),
-                                           (1.5, 200, "must be in \\(0, 1\\)"),
-                                           ("x", 200, "must be a number"),
-                                           (0.95, 9, "bootstrap .* must be >= 10")])
+@pytest.mark.parametrize(
+    "ci,boot,match",
+    [
+        (0.0, 200, "ci .* must be in \\(0, 1\\)"),
+        (1.0, 200, "must be in \\(0, 1\\)"),
+        (1.5, 200, "must be in \\(0, 1\\)"),
+        ("x", 200, "must be a number"),
+        (0.95, 9, "bootstrap .* must be >= 10"),
+    ],
+)
 def test_bad_interval_options(xy, ci, boot, match):
     with pytest.raises(ParameterError, match=match):
         check_ci(ci, boot)
@@ -144,6 +158,7 @@ def test_stats_only_inputs_cannot_be_bootstrapped(tmp_path, xy):
 
 
 # -- FID∞ / IS∞ ---------------------------------------------------------------------------------
+
 
 def test_extrapolation_recovers_an_exact_line():
     from ganeval.uncertainty import _extrapolate

@@ -25,9 +25,10 @@ else ``inception``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -46,8 +47,9 @@ def _inception(weights: Any = None, preprocessing: str | None = None, arch: str 
     dims = 2048
     if arch:
         if arch not in {str(d) for d in BLOCK_DIMS}:
-            raise ParameterError(f"extractor inception:DIMS takes DIMS in {', '.join(map(str, BLOCK_DIMS))}; "
-                                 f"got inception:{arch}")
+            raise ParameterError(
+                f"extractor inception:DIMS takes DIMS in {', '.join(map(str, BLOCK_DIMS))}; got inception:{arch}"
+            )
         dims = int(arch)
     return InceptionExtractor(weights, preprocessing or "tf", dims=dims)
 
@@ -56,8 +58,10 @@ def _digits(weights: Any = None, preprocessing: str | None = None):
     from .digits import PREPROCESSING, DigitsExtractor
 
     if preprocessing not in (None, PREPROCESSING):  # the digits network has a single fixed preprocessing
-        raise ParameterError(f"preprocessing {preprocessing!r} does not apply to the digits extractor, which has one "
-                             f"fixed preprocessing ({PREPROCESSING}); leave --preprocessing out")
+        raise ParameterError(
+            f"preprocessing {preprocessing!r} does not apply to the digits extractor, which has one "
+            f"fixed preprocessing ({PREPROCESSING}); leave --preprocessing out"
+        )
     return DigitsExtractor(weights)
 
 
@@ -77,15 +81,48 @@ def _clip(weights: Any = None, preprocessing: str | None = None, arch: str | Non
     return ext
 
 
-_EXTRACTORS: dict[str, Callable[..., Any]] = {"inception": _inception, "digits": _digits,
-                                              "dinov2": _dinov2, "clip": _clip}
+_EXTRACTORS: dict[str, Callable[..., Any]] = {
+    "inception": _inception,
+    "digits": _digits,
+    "dinov2": _dinov2,
+    "clip": _clip,
+}
 _WITH_ARCH = {"dinov2", "clip", "inception"}  # names that take ":ARCH" (inception: ":64|192|768|2048")
+
+
+#: entry-point group through which installed packages register extractors
+EXTRACTOR_ENTRY_POINTS = "ganeval.extractors"
+_PLUGINS_LOADED = False
 
 
 def register_extractor(name: str, factory: Callable[..., Any]) -> None:
     """Register ``factory(weights=None, preprocessing=None) -> ImageExtractor`` as ``name``
-    (``preprocessing=None``: the extractor's default)."""
+    (``preprocessing=None``: the extractor's default). Installed packages do the same with
+    an entry point in the ``ganeval.extractors`` group (``NAME = "pkg.module:factory"``)."""
+    if not isinstance(name, str) or not name or ":" in name or name == "auto":
+        raise ParameterError(f"extractor name must be a word without ':' and not 'auto', got {name!r}")
     _EXTRACTORS[name] = factory
+
+
+def _load_plugins() -> None:
+    """Register the extractors of installed packages (once; a broken one is a warning)."""
+    global _PLUGINS_LOADED
+    if _PLUGINS_LOADED:
+        return
+    _PLUGINS_LOADED = True
+    import warnings
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=EXTRACTOR_ENTRY_POINTS):
+        if ep.name in _EXTRACTORS:
+            continue
+        try:
+            register_extractor(ep.name, ep.load())
+        except Exception as exc:  # a broken plug-in must not break ganeval
+            warnings.warn(
+                f"extractor plug-in {ep.name!r} ({ep.value}) could not be loaded: {type(exc).__name__}: {exc}",
+                stacklevel=2,
+            )
 
 
 def extractor_names() -> list[str]:
@@ -96,6 +133,7 @@ def extractor_names() -> list[str]:
     >>> extractor_names()
     ['clip', 'digits', 'dinov2', 'inception']
     """
+    _load_plugins()
     return sorted(_EXTRACTORS)
 
 
@@ -115,6 +153,7 @@ def get_extractor(name: str, *, weights: str | Path | None = None, preprocessing
     ...
     ganeval.errors.ParameterError: extractor must be one of 'auto', 'clip', 'digits', 'dinov2', 'inception'; got 'vgg'
     """
+    _load_plugins()
     base, sep, arch = name.partition(":") if isinstance(name, str) else (name, "", "")
     if base not in _EXTRACTORS or (sep and base not in _WITH_ARCH):
         options = ", ".join(repr(n) for n in ["auto", *extractor_names()])
@@ -146,10 +185,21 @@ class ExtractedFeatures:
     extras: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def extract_features(source: Any, *, extractor: str = "auto", weights: str | Path | None = None,
-                     preprocessing: str | None = None, batch_size: int = 50, device: Any = "auto",
-                     num_workers: int | None = None, cache: bool = True, progress: bool = False,
-                     tf32: bool = False, outputs: tuple[str, ...] = (), **source_options: Any) -> ExtractedFeatures:
+def extract_features(
+    source: Any,
+    *,
+    extractor: str = "auto",
+    weights: str | Path | None = None,
+    preprocessing: str | None = None,
+    batch_size: int = 50,
+    device: Any = "auto",
+    num_workers: int | None = None,
+    cache: bool = True,
+    progress: bool = False,
+    tf32: bool = False,
+    outputs: tuple[str, ...] = (),
+    **source_options: Any,
+) -> ExtractedFeatures:
     """Features (and logits) of every image of ``source``, from the cache when possible.
 
     FID uses the 2048-D pool3 features of the FID Inception (Heusel et al. 2017,
@@ -239,8 +289,11 @@ def extract_features(source: Any, *, extractor: str = "auto", weights: str | Pat
     if used_tf32:
         info["tf32"] = True
     fingerprint = cast(ImageSource, src).fingerprint() if cache else None  # kind "images" names the interface
-    key = (cache_key(fingerprint, ext.name, sha, ext.preprocessing, precision="tf32" if used_tf32 else None)
-           if fingerprint else None)
+    key = (
+        cache_key(fingerprint, ext.name, sha, ext.preprocessing, precision="tf32" if used_tf32 else None)
+        if fingerprint
+        else None
+    )
     expected = len(src) if getattr(src, "length_known", True) else None
     if is_distributed() and cache:  # the ranks decide together (one writer per entry)
         hit, key = load_shared(key, src.name, expected_images=expected)

@@ -47,8 +47,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["cache_dir", "cache_key", "load_entry", "store_entry", "load_shared", "store_shared", "claim_entry",
-           "entry_checksum", "CACHE_VERSION"]
+__all__ = [
+    "cache_dir",
+    "cache_key",
+    "load_entry",
+    "store_entry",
+    "load_shared",
+    "store_shared",
+    "claim_entry",
+    "entry_checksum",
+    "CACHE_VERSION",
+]
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +94,13 @@ def cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "ganeval"
 
 
-def cache_key(fingerprint: str, extractor: str, weights_sha256: str | None, preprocessing: str | None,
-              precision: str | None = None) -> str:
+def cache_key(
+    fingerprint: str,
+    extractor: str,
+    weights_sha256: str | None,
+    preprocessing: str | None,
+    precision: str | None = None,
+) -> str:
     """sha256 hex digest naming a cache entry.
 
     ``precision`` is None for features computed in full float32 (on a CPU, or on CUDA by
@@ -139,8 +153,9 @@ def load_entry(key: str, expected_images: int | None = None) -> dict[str, Any] |
         with np.load(path, allow_pickle=False) as data:
             features = np.asarray(data["features"], dtype=np.float64)
             logits = np.asarray(data["logits"], dtype=np.float64) if "logits" in data.files else None
-            extras = {k[len("extra_"):]: np.asarray(data[k], dtype=np.float64)
-                      for k in data.files if k.startswith("extra_")}
+            extras = {
+                k[len("extra_") :]: np.asarray(data[k], dtype=np.float64) for k in data.files if k.startswith("extra_")
+            }
             skipped = int(data["skipped"])
             info = json.loads(str(data["info"]))
             stored_rows = int(data["rows"]) if "rows" in data.files else None
@@ -169,8 +184,14 @@ def load_entry(key: str, expected_images: int | None = None) -> dict[str, Any] |
     return {"features": features, "logits": logits, "extras": extras, "skipped": skipped, "info": info}
 
 
-def store_entry(key: str, features: np.ndarray, logits: np.ndarray | None, skipped: int,
-                info: dict[str, Any], extras: dict[str, np.ndarray] | None = None) -> Path | None:
+def store_entry(
+    key: str,
+    features: np.ndarray,
+    logits: np.ndarray | None,
+    skipped: int,
+    info: dict[str, Any],
+    extras: dict[str, np.ndarray] | None = None,
+) -> Path | None:
     """Write entry ``key`` atomically; return its path, or None (logged) if it could not be written.
 
     ``extras``: further outputs of the same pass (``{"spatial": rows}``), stored as
@@ -238,8 +259,9 @@ def _entry_arrays(entry: dict[str, Any]) -> dict[str, np.ndarray]:
     return arrays
 
 
-def load_shared(key: str | None, name: str, *, expected_images: int | None = None
-                ) -> tuple[dict[str, Any] | None, str | None]:
+def load_shared(
+    key: str | None, name: str, *, expected_images: int | None = None
+) -> tuple[dict[str, Any] | None, str | None]:
     """:func:`load_entry` for every rank of a ``torch.distributed`` job at once (a
     collective: every rank calls it with its own key for input ``name``).
 
@@ -253,8 +275,11 @@ def load_shared(key: str | None, name: str, *, expected_images: int | None = Non
     keys = gather_objects(key, what=f"feature cache lookup of {name}")
     if key is None or len(set(keys)) > 1:
         if key is not None and rank == 0:
-            log.warning("%s: the ranks see different fingerprints (node-local copies with other inode "
-                        "numbers or times?); the feature cache is not used for it", name)
+            log.warning(
+                "%s: the ranks see different fingerprints (node-local copies with other inode "
+                "numbers or times?); the feature cache is not used for it",
+                name,
+            )
         return None, None
     entry = load_entry(key, expected_images=expected_images)
     have = gather_objects(entry is not None, what=f"feature cache lookup of {name}")
@@ -262,20 +287,47 @@ def load_shared(key: str | None, name: str, *, expected_images: int | None = Non
         return entry, key
     src = have.index(True)
     # rank ``src`` has the entry (have[src] is True)
-    arrays = broadcast_arrays(_entry_arrays(entry) if rank == src and entry is not None else None, src,
-                              what=f"sending the cached features of {name}")
-    extra = broadcast_object((entry["skipped"], entry["info"]) if rank == src and entry is not None else None, src,
-                             what=f"sending the cached features of {name}")
-    shared = {"features": arrays["features"], "logits": arrays.get("logits"), "skipped": extra[0], "info": extra[1],
-              "extras": {k[len("extra_"):]: v for k, v in arrays.items() if k.startswith("extra_")}}
-    store_shared(key, shared["features"], shared["logits"], shared["skipped"], shared["info"],
-                 wanted=entry is None, name=name, extras=shared["extras"])
+    arrays = broadcast_arrays(
+        _entry_arrays(entry) if rank == src and entry is not None else None,
+        src,
+        what=f"sending the cached features of {name}",
+    )
+    extra = broadcast_object(
+        (entry["skipped"], entry["info"]) if rank == src and entry is not None else None,
+        src,
+        what=f"sending the cached features of {name}",
+    )
+    shared = {
+        "features": arrays["features"],
+        "logits": arrays.get("logits"),
+        "skipped": extra[0],
+        "info": extra[1],
+        "extras": {k[len("extra_") :]: v for k, v in arrays.items() if k.startswith("extra_")},
+    }
+    store_shared(
+        key,
+        shared["features"],
+        shared["logits"],
+        shared["skipped"],
+        shared["info"],
+        wanted=entry is None,
+        name=name,
+        extras=shared["extras"],
+    )
     return shared, key
 
 
-def store_shared(key: str, features: np.ndarray, logits: np.ndarray | None, skipped: int,
-                 info: dict[str, Any], *, wanted: bool = True, name: str = "input",
-                 extras: dict[str, np.ndarray] | None = None) -> Path | None:
+def store_shared(
+    key: str,
+    features: np.ndarray,
+    logits: np.ndarray | None,
+    skipped: int,
+    info: dict[str, Any],
+    *,
+    wanted: bool = True,
+    name: str = "input",
+    extras: dict[str, np.ndarray] | None = None,
+) -> Path | None:
     """:func:`store_entry` with one writer per cache folder across a ``torch.distributed``
     job (a collective: every rank calls it; ``wanted=False`` on a rank that has the entry
     already). Every rank that wants it claims the entry (:func:`claim_entry`); once all have

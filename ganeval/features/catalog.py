@@ -82,25 +82,57 @@ def extractor_catalog() -> list[ExtractorInfo]:
     except (OSError, KeyError, ValueError):  # a broken install: the listing still works
         pass
     dinov2 = tuple(
-        WeightsFile(a, _DINOV2_URL.format(stem=s.hub_file.removesuffix("_pretrain.pth")),
-                    also=(f"hf:{s.hf_timm}", f"hf:{s.hf_original}", f"torch hub cache: {s.hub_file}"))
-        for a, s in DINOV2_ARCHS.items())
+        WeightsFile(
+            a,
+            _DINOV2_URL.format(stem=s.hub_file.removesuffix("_pretrain.pth")),
+            also=(f"hf:{s.hf_timm}", f"hf:{s.hf_original}", f"torch hub cache: {s.hub_file}"),
+        )
+        for a, s in DINOV2_ARCHS.items()
+    )
     clip = tuple(
-        WeightsFile(a, _CLIP_URL.format(sha256=s.openai_sha256, name=s.openai_name), s.openai_sha256,
-                    also=(f"hf:{s.hf_original}", f"hf:{s.hf_timm}", f"~/.cache/clip/{s.openai_name}.pt"))
-        for a, s in CLIP_ARCHS.items())
+        WeightsFile(
+            a,
+            _CLIP_URL.format(sha256=s.openai_sha256, name=s.openai_name),
+            s.openai_sha256,
+            also=(f"hf:{s.hf_original}", f"hf:{s.hf_timm}", f"~/.cache/clip/{s.openai_name}.pt"),
+        )
+        for a, s in CLIP_ARCHS.items()
+    )
     return [
-        ExtractorInfo("inception", "pool3 2048-D features and 1008 logits (FID, KID, IS, PRDC)",
-                      PREPROCESSING_MODES, WEIGHTS_ENV_VAR, "",
-                      weights=(WeightsFile("", FID_WEIGHTS_URL, FID_WEIGHTS_SHA256,
-                                           also=(f"torch hub cache: {FID_WEIGHTS_FILENAME}",)),)),
-        ExtractorInfo("digits", "64-D features and 10 logits of 8x8 digit images (shipped, offline)",
-                      (DIGITS_PREPROCESSING,),
-                      weights=(WeightsFile("", f"shipped: ganeval/reference_stats/{DIGITS_WEIGHTS_FILE}",
-                                           digits_sha),)),
-        ExtractorInfo("dinov2", "CLS token of a DINOv2 ViT (FD_DINOv2, as dgm-eval)", DINOv2Extractor.modes,
-                      DINOv2Extractor.env_var, 'pip install "ganeval[extractors]"', DINOv2Extractor.default_arch,
-                      dinov2),
-        ExtractorInfo("clip", "L2-normalised CLIP image embedding (CMMD)", CLIPExtractor.modes,
-                      CLIPExtractor.env_var, 'pip install "ganeval[extractors]"', CLIPExtractor.default_arch, clip),
+        ExtractorInfo(
+            "inception",
+            "pool3 2048-D features and 1008 logits (FID, KID, IS, PRDC)",
+            PREPROCESSING_MODES,
+            WEIGHTS_ENV_VAR,
+            "",
+            weights=(
+                WeightsFile(
+                    "", FID_WEIGHTS_URL, FID_WEIGHTS_SHA256, also=(f"torch hub cache: {FID_WEIGHTS_FILENAME}",)
+                ),
+            ),
+        ),
+        ExtractorInfo(
+            "digits",
+            "64-D features and 10 logits of 8x8 digit images (shipped, offline)",
+            (DIGITS_PREPROCESSING,),
+            weights=(WeightsFile("", f"shipped: ganeval/reference_stats/{DIGITS_WEIGHTS_FILE}", digits_sha),),
+        ),
+        ExtractorInfo(
+            "dinov2",
+            "CLS token of a DINOv2 ViT (FD_DINOv2, as dgm-eval)",
+            DINOv2Extractor.modes,
+            DINOv2Extractor.env_var,
+            'pip install "ganeval[extractors]"',
+            DINOv2Extractor.default_arch,
+            dinov2,
+        ),
+        ExtractorInfo(
+            "clip",
+            "L2-normalised CLIP image embedding (CMMD)",
+            CLIPExtractor.modes,
+            CLIPExtractor.env_var,
+            'pip install "ganeval[extractors]"',
+            CLIPExtractor.default_arch,
+            clip,
+        ),
     ]

@@ -109,8 +109,10 @@ class DigitsExtractor(ImageExtractor):
         if self.shipped:
             expected = _manifest_sha256(self.path)
             if expected is not None and digest != expected:
-                raise WeightsError(f"{self.path}: sha256 is {digest}, expected {expected} (manifest.json); "
-                                   "reinstall ganeval or rerun python -m ganeval.features.digits_train")
+                raise WeightsError(
+                    f"{self.path}: sha256 is {digest}, expected {expected} (manifest.json); "
+                    "reinstall ganeval or rerun python -m ganeval.features.digits_train"
+                )
         return digest
 
     def prepare(self, images: Any) -> Any:
@@ -150,17 +152,26 @@ def _open_digits_images(name: str, split: str | None):
     from ..sources.images import ArrayImageSource
 
     spec = f"builtin:{name}" + (f"/{split}" if split else "")
-    return ArrayImageSource(spec, digits_images(split), preferred_extractor="digits", cacheable=False,
-                            metadata={"builtin": name, "split": split})
+    return ArrayImageSource(
+        spec,
+        digits_images(split),
+        preferred_extractor="digits",
+        cacheable=False,
+        metadata={"builtin": name, "split": split},
+    )
 
 
 def _register() -> None:
     from ..sources import builtin
 
     builtin._ensure_registered()  # so the defaults never overwrite what is registered here
-    register_builtin("digits", builtin._digits,
-                     "scikit-learn digits as 8x8 gray images (1,797, 10 classes); features by the embedded "
-                     "digits CNN (--extractor auto/digits)", opener=_open_digits_images)
+    register_builtin(
+        "digits",
+        builtin._digits,
+        "scikit-learn digits as 8x8 gray images (1,797, 10 classes); features by the embedded "
+        "digits CNN (--extractor auto/digits)",
+        opener=_open_digits_images,
+    )
 
 
 _register()

@@ -31,8 +31,9 @@ import numpy as np
 __all__ = ["train_digits_cnn", "main"]
 
 
-def train_digits_cnn(*, seed: int = 0, epochs: int = 40, batch_size: int = 32, lr: float = 2e-3,
-                     weight_decay: float = 1e-4):
+def train_digits_cnn(
+    *, seed: int = 0, epochs: int = 40, batch_size: int = 32, lr: float = 2e-3, weight_decay: float = 1e-4
+):
     """Train the digits CNN on ``builtin:digits/train``; return ``(net, test_accuracy)``.
 
     Cross-entropy, Adam (Kingma & Ba 2014, arXiv:1412.6980), fixed seed.
@@ -64,7 +65,7 @@ def train_digits_cnn(*, seed: int = 0, epochs: int = 40, batch_size: int = 32, l
     for _ in range(epochs):
         order = torch.randperm(x_train.shape[0], generator=gen)
         for start in range(0, len(order), batch_size):
-            b = order[start:start + batch_size]
+            b = order[start : start + batch_size]
             loss = F.cross_entropy(net(x_train[b])["logits"], y_train[b])
             opt.zero_grad()
             loss.backward()
@@ -90,8 +91,9 @@ def _sha256(path: Path) -> str:
 def _write_json(path: Path, obj: Any) -> None:
     from ..atomic import atomic_write
 
-    atomic_write(path, lambda fh: fh.write(json.dumps(obj, indent=2, sort_keys=True) + "\n"), mode="w",
-                 encoding="utf-8")
+    atomic_write(
+        path, lambda fh: fh.write(json.dumps(obj, indent=2, sort_keys=True) + "\n"), mode="w", encoding="utf-8"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,8 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="reference_stats", help="output folder (default: reference_stats)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1: fastest for this small network on a busy machine)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: fastest for this small network on a busy machine)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)  # this is a script's process: setting it here touches no caller
     out = Path(args.out)
@@ -120,21 +126,40 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write(weights, lambda fh: torch.save(state, fh))
 
     entries: dict[str, Any] = {
-        DIGITS_WEIGHTS_FILE: {"sha256": _sha256(weights), "command": command.strip(),
-                              "test_accuracy": round(acc, 6), "train_split": "builtin:digits/train",
-                              "seed": args.seed, "epochs": args.epochs, "threads": args.threads,
-                              "torch": torch.__version__},
+        DIGITS_WEIGHTS_FILE: {
+            "sha256": _sha256(weights),
+            "command": command.strip(),
+            "test_accuracy": round(acc, 6),
+            "train_split": "builtin:digits/train",
+            "seed": args.seed,
+            "epochs": args.epochs,
+            "threads": args.threads,
+            "torch": torch.__version__,
+        },
     }
     for split in ("train", "test"):
-        feats = extract_features(f"builtin:digits/{split}", extractor="digits", weights=weights,
-                                 cache=False, num_workers=0, device="cpu")
-        stats = FeatureStats.from_features(feats.features, metadata={
-            "extractor": "digits", "preprocessing": feats.info["preprocessing"],
-            "weights_sha256": feats.info["weights_sha256"], "source": f"builtin:digits/{split}"})
+        feats = extract_features(
+            f"builtin:digits/{split}", extractor="digits", weights=weights, cache=False, num_workers=0, device="cpu"
+        )
+        stats = FeatureStats.from_features(
+            feats.features,
+            metadata={
+                "extractor": "digits",
+                "preprocessing": feats.info["preprocessing"],
+                "weights_sha256": feats.info["weights_sha256"],
+                "source": f"builtin:digits/{split}",
+            },
+        )
         path = out / f"digits_{split}_stats.npz"
         stats.save(path)
-        entries[path.name] = {"sha256": _sha256(path), "command": command.strip(), "n": stats.n,
-                              "dim": stats.dim, "extractor": "digits", "torch": torch.__version__}
+        entries[path.name] = {
+            "sha256": _sha256(path),
+            "command": command.strip(),
+            "n": stats.n,
+            "dim": stats.dim,
+            "extractor": "digits",
+            "torch": torch.__version__,
+        }
     manifest_path = out / "manifest.json"
     manifest: dict[str, Any] = {}
     if manifest_path.is_file():

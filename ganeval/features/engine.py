@@ -15,17 +15,26 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from typing import Any
 
 import numpy as np
 
 from .._validation import check_bool
 from ..devices import DEVICE_CHOICES, is_device_name, resolve_device
-from ..errors import DeviceError, GanevalError, InputError, ParameterError
+from ..errors import GanevalError, InputError, ParameterError
 
-__all__ = ["resolve_device", "is_device_name", "DEVICE_CHOICES", "default_num_workers", "run_extraction",
-           "run_extraction_outputs", "network", "forward", "forward_outputs", "ExtractorThreads"]
+__all__ = [
+    "resolve_device",
+    "is_device_name",
+    "DEVICE_CHOICES",
+    "default_num_workers",
+    "run_extraction",
+    "run_extraction_outputs",
+    "network",
+    "forward",
+    "forward_outputs",
+    "ExtractorThreads",
+]
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +91,7 @@ def _as_batch(arr: Any):
     return torch.from_numpy(np.ascontiguousarray(arr))
 
 
-def _batches(source: Any, extractor: Any, batch_size: int, num_workers: int, pin: bool,
-             rank: int = 0, world: int = 1):
+def _batches(source: Any, extractor: Any, batch_size: int, num_workers: int, pin: bool, rank: int = 0, world: int = 1):
     """Yield ``(batch index, prepared float batch or None, [error messages])`` for the
     batches this rank handles (``index % world == rank``; all of them for one process)."""
     import torch
@@ -98,7 +106,9 @@ def _batches(source: Any, extractor: Any, batch_size: int, num_workers: int, pin
             # torch Dataset, which would import torch with this module
             _DecodeDataset(source, extractor.prepare),  # type: ignore[arg-type]
             batch_sampler=[list(range(b * batch_size, min(n, (b + 1) * batch_size))) for b in mine],
-            num_workers=num_workers, collate_fn=_collate, pin_memory=pin,
+            num_workers=num_workers,
+            collate_fn=_collate,
+            pin_memory=pin,
         )
         for b, (x, errors) in zip(mine, loader):
             yield b, x, errors
@@ -136,16 +146,14 @@ def forward(extractor: Any, net: Any, x: Any, dev: Any, tf32: bool = False) -> t
     in full float32 on CUDA unless ``tf32`` (:mod:`ganeval.features.precision`). The one
     forward pass of :func:`run_extraction` and the :class:`~ganeval.Evaluator`; call it
     under :func:`torch.inference_mode`."""
-    import torch
-
-    from .precision import network_precision
 
     f, lg, _ = forward_outputs(extractor, net, x, dev, tf32)
     return f, lg
 
 
-def forward_outputs(extractor: Any, net: Any, x: Any, dev: Any, tf32: bool = False,
-                    outputs: Any = ()) -> tuple[Any, Any, dict[str, Any]]:
+def forward_outputs(
+    extractor: Any, net: Any, x: Any, dev: Any, tf32: bool = False, outputs: Any = ()
+) -> tuple[Any, Any, dict[str, Any]]:
     """:func:`forward`, plus the extra outputs named in ``outputs`` of the same pass
     (e.g. ``"spatial"``, the Inception's sFID features) as ``{name: tensor}``."""
     import torch
@@ -172,7 +180,7 @@ class ExtractorThreads:
         if getattr(dev, "type", None) == "cpu" and threads and threads != self.saved:
             torch.set_num_threads(threads)
 
-    def __enter__(self) -> "ExtractorThreads":
+    def __enter__(self) -> ExtractorThreads:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -182,9 +190,17 @@ class ExtractorThreads:
             torch.set_num_threads(self.saved)
 
 
-def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device: Any = "auto",
-                   num_workers: int | None = None, progress: bool = False, shard: bool | None = None,
-                   tf32: bool = False) -> tuple[np.ndarray, np.ndarray | None, int]:
+def run_extraction(
+    source: Any,
+    extractor: Any,
+    *,
+    batch_size: int = 50,
+    device: Any = "auto",
+    num_workers: int | None = None,
+    progress: bool = False,
+    shard: bool | None = None,
+    tf32: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None, int]:
     """Run ``extractor`` over every image of ``source``: features, logits, skipped count.
 
     The same pass as :func:`run_extraction_outputs` without extra outputs; see it for the
@@ -203,15 +219,30 @@ def run_extraction(source: Any, extractor: Any, *, batch_size: int = 50, device:
     ((3, 3), 1.0, None, 0)
     """
     features, logits, _, skipped = run_extraction_outputs(
-        source, extractor, batch_size=batch_size, device=device, num_workers=num_workers, progress=progress,
-        shard=shard, tf32=tf32)
+        source,
+        extractor,
+        batch_size=batch_size,
+        device=device,
+        num_workers=num_workers,
+        progress=progress,
+        shard=shard,
+        tf32=tf32,
+    )
     return features, logits, skipped
 
 
-def run_extraction_outputs(source: Any, extractor: Any, *, outputs: tuple[str, ...] = (), batch_size: int = 50,
-                           device: Any = "auto", num_workers: int | None = None, progress: bool = False,
-                           shard: bool | None = None, tf32: bool = False
-                           ) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray], int]:
+def run_extraction_outputs(
+    source: Any,
+    extractor: Any,
+    *,
+    outputs: tuple[str, ...] = (),
+    batch_size: int = 50,
+    device: Any = "auto",
+    num_workers: int | None = None,
+    progress: bool = False,
+    shard: bool | None = None,
+    tf32: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray], int]:
     """Run ``extractor`` over every image of ``source``, keeping extra named outputs too.
 
     Parameters
@@ -265,8 +296,10 @@ def run_extraction_outputs(source: Any, extractor: Any, *, outputs: tuple[str, .
     offered = tuple(getattr(extractor, "extra_outputs", ()))
     for name in outputs:
         if name not in offered:
-            raise ParameterError(f"extractor {getattr(extractor, 'name', '?')!r} has no output {name!r}; "
-                                 f"it offers {', '.join(offered) or 'none besides features and logits'}")
+            raise ParameterError(
+                f"extractor {getattr(extractor, 'name', '?')!r} has no output {name!r}; "
+                f"it offers {', '.join(offered) or 'none besides features and logits'}"
+            )
     rank, world = rank_and_world() if (shard or shard is None) and is_distributed() else (0, 1)
     net = network(extractor, dev)
     threads = ExtractorThreads(extractor, dev)
@@ -292,8 +325,14 @@ def run_extraction_outputs(source: Any, extractor: Any, *, outputs: tuple[str, .
                     skipped += len(errors)
                 if x is not None:
                     f, lg, extras = forward_outputs(extractor, net, x, dev, tf32, outputs)
-                    parts.append((b, f.double().cpu().numpy(), None if lg is None else lg.double().cpu().numpy(),
-                                  {name: arr.double().cpu().numpy() for name, arr in extras.items()}))
+                    parts.append(
+                        (
+                            b,
+                            f.double().cpu().numpy(),
+                            None if lg is None else lg.double().cpu().numpy(),
+                            {name: arr.double().cpu().numpy() for name, arr in extras.items()},
+                        )
+                    )
                 if bar is not None:
                     bar.update(len(errors) + (0 if x is None else x.shape[0]))
     except GanevalError as exc:

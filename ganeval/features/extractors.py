@@ -100,8 +100,9 @@ class InceptionExtractor(FileWeightsExtractor):
     extra_outputs = ("spatial",)
     preprocessing: str  # one of PREPROCESSING_MODES, set in __init__
 
-    def __init__(self, weights: str | Path | None = None, preprocessing: str = "tf", *,
-                 state_dict: Any = None, dims: int = 2048):
+    def __init__(
+        self, weights: str | Path | None = None, preprocessing: str = "tf", *, state_dict: Any = None, dims: int = 2048
+    ):
         from .inception import BLOCK_DIMS
 
         self.preprocessing = check_choice(preprocessing, "preprocessing", PREPROCESSING_MODES)

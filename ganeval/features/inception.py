@@ -55,8 +55,17 @@ from torchvision.models.inception import BasicConv2d, Inception3, InceptionA, In
 
 from ..errors import DataError, WeightsError
 
-__all__ = ["FIDInceptionV3", "NUM_CLASSES", "POOL3_DIM", "INPUT_SIZE", "BLOCK_DIMS", "SPATIAL_LAYER",
-           "SPATIAL_CHANNELS", "SPATIAL_DIM", "spatial_features"]
+__all__ = [
+    "FIDInceptionV3",
+    "NUM_CLASSES",
+    "POOL3_DIM",
+    "INPUT_SIZE",
+    "BLOCK_DIMS",
+    "SPATIAL_LAYER",
+    "SPATIAL_CHANNELS",
+    "SPATIAL_DIM",
+    "spatial_features",
+]
 
 NUM_CLASSES = 1008  # the TF graph's softmax has 1008 outputs (1000 ImageNet classes + 8 unused)
 POOL3_DIM = 2048  # width of the final average pool ("pool_3:0" in the TF graph)
@@ -74,8 +83,17 @@ BLOCK_DIMS = (64, 192, 768, 2048)
 _STEM = ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3")
 _STEM2 = ("Conv2d_3b_1x1", "Conv2d_4a_3x3")
 _MIXED = (
-    "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
-    "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c",
+    "Mixed_5b",
+    "Mixed_5c",
+    "Mixed_5d",
+    "Mixed_6a",
+    "Mixed_6b",
+    "Mixed_6c",
+    "Mixed_6d",
+    "Mixed_6e",
+    "Mixed_7a",
+    "Mixed_7b",
+    "Mixed_7c",
 )
 
 
@@ -127,7 +145,9 @@ def spatial_features(branch1x1: torch.Tensor) -> torch.Tensor:
     (torch.Size([2, 42]), True)
     """
     if branch1x1.ndim != 4 or branch1x1.shape[1] < SPATIAL_CHANNELS:
-        raise DataError(f"spatial features need an (N, C>={SPATIAL_CHANNELS}, H, W) tensor, got {tuple(branch1x1.shape)}")
+        raise DataError(
+            f"spatial features need an (N, C>={SPATIAL_CHANNELS}, H, W) tensor, got {tuple(branch1x1.shape)}"
+        )
     return branch1x1[:, :SPATIAL_CHANNELS].permute(0, 2, 3, 1).flatten(1)
 
 
@@ -200,9 +220,9 @@ def _random_state_dict(template: Mapping[str, torch.Tensor], seed: int) -> dict[
         elif name.endswith("conv.weight"):
             fan_in = math.prod(shape[1:])
             out[name] = torch.randn(shape, generator=gen) * math.sqrt(2.0 / fan_in)
-        elif name.endswith("bn.weight") or name.endswith("running_var"):
+        elif name.endswith(("bn.weight", "running_var")):
             out[name] = 0.5 + torch.rand(shape, generator=gen)
-        elif name.endswith("bn.bias") or name.endswith("running_mean"):
+        elif name.endswith(("bn.bias", "running_mean")):
             out[name] = 0.1 * torch.randn(shape, generator=gen)
         elif name == "fc.weight":
             out[name] = torch.randn(shape, generator=gen) / math.sqrt(shape[1])
@@ -270,7 +290,7 @@ class FIDInceptionV3(nn.Module):
         self.requires_grad_(False)
 
     @classmethod
-    def random(cls, seed: int = 0) -> "FIDInceptionV3":
+    def random(cls, seed: int = 0) -> FIDInceptionV3:
         """The network with seeded random weights (for tests and benchmarks; no file needed).
 
         Parameters
@@ -305,7 +325,9 @@ class FIDInceptionV3(nn.Module):
         copies otherwise.
         """
         if not isinstance(state_dict, Mapping):
-            raise WeightsError(f"{source}: expected a state dict (a mapping of names to tensors), got {type(state_dict).__name__}")
+            raise WeightsError(
+                f"{source}: expected a state dict (a mapping of names to tensors), got {type(state_dict).__name__}"
+            )
         from .weights import check_state_dict_keys
 
         expected = self.state_dict()
@@ -371,7 +393,7 @@ class FIDInceptionV3(nn.Module):
             x = getattr(self, name)(x)
         x, b1 = self.Mixed_6d.forward_with_branch1x1(x)
         spatial = spatial_features(b1)
-        for name in _MIXED[at_6d + 1:]:
+        for name in _MIXED[at_6d + 1 :]:
             x = getattr(self, name)(x)
             if name == "Mixed_6e":
                 blocks["pool768"] = _spatial_mean(x)

@@ -83,19 +83,25 @@ def resolve_lpips_weights(backbone: str | Path | None = None, linear: str | Path
     """
     from .weights import resolve_model_weights
 
-    bb = resolve_model_weights(backbone, what="LPIPS VGG16 backbone", env_var=BACKBONE_ENV_VAR,
-                               hub_files=[VGG16_FILENAME])
+    bb = resolve_model_weights(
+        backbone, what="LPIPS VGG16 backbone", env_var=BACKBONE_ENV_VAR, hub_files=[VGG16_FILENAME]
+    )
     if backbone is None and os.environ.get(BACKBONE_ENV_VAR) is None and not _sha256(bb).startswith("397923af"):
         raise WeightsError(f"{bb}: sha256 does not start with 397923af, so it is not torchvision's {VGG16_FILENAME}")
     package_file = None
     spec = importlib.util.find_spec("lpips")
     if spec is not None and spec.origin:
         package_file = Path(spec.origin).parent / "weights" / "v0.1" / "vgg.pth"
-    lin = resolve_model_weights(linear, what="LPIPS linear (v0.1, vgg)", env_var=LINEAR_ENV_VAR,
-                                other_files=[package_file] if package_file is not None else [])
+    lin = resolve_model_weights(
+        linear,
+        what="LPIPS linear (v0.1, vgg)",
+        env_var=LINEAR_ENV_VAR,
+        other_files=[package_file] if package_file is not None else [],
+    )
     if linear is None and os.environ.get(LINEAR_ENV_VAR) is None and _sha256(lin) != LPIPS_VGG_LINEAR_SHA256:
-        raise WeightsError(f"{lin}: sha256 {_sha256(lin)} is not the lpips package's v0.1 vgg.pth "
-                           f"({LPIPS_VGG_LINEAR_SHA256})")
+        raise WeightsError(
+            f"{lin}: sha256 {_sha256(lin)} is not the lpips package's v0.1 vgg.pth ({LPIPS_VGG_LINEAR_SHA256})"
+        )
     return bb, lin
 
 
@@ -120,8 +126,13 @@ class LPIPSVGG(nn.Module):
     shift: torch.Tensor  # buffers registered in __init__
     scale: torch.Tensor
 
-    def __init__(self, backbone: str | Path | None = None, linear: str | Path | None = None, *,
-                 state_dict: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        backbone: str | Path | None = None,
+        linear: str | Path | None = None,
+        *,
+        state_dict: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__()
         self.features = _features()
         for i, c in enumerate(_CHANNELS):
@@ -152,8 +163,11 @@ class LPIPSVGG(nn.Module):
         sd = {}
         for k, v in shell.features.state_dict().items():
             fan_in = v[0].numel() if v.ndim == 4 else 1
-            sd["features." + k] = torch.randn(v.shape, generator=g) * (2.0 / fan_in) ** 0.5 if v.ndim == 4 \
+            sd["features." + k] = (
+                torch.randn(v.shape, generator=g) * (2.0 / fan_in) ** 0.5
+                if v.ndim == 4
                 else torch.randn(v.shape, generator=g) * 0.01
+            )
         for i, c in enumerate(_CHANNELS):
             sd[f"lin{i}"] = torch.rand((1, c, 1, 1), generator=g) * 0.1
         return cls(state_dict=sd)
@@ -163,19 +177,24 @@ class LPIPSVGG(nn.Module):
         missing = sorted(set(expected) - set(sd))
         extra = sorted(set(sd) - set(expected))
         if missing or extra:
-            raise WeightsError(f"{source}: LPIPS-VGG weights {'lack ' + ', '.join(missing[:4]) if missing else ''}"
-                               f"{'; ' if missing and extra else ''}{'have unknown ' + ', '.join(extra[:4]) if extra else ''}")
+            raise WeightsError(
+                f"{source}: LPIPS-VGG weights {'lack ' + ', '.join(missing[:4]) if missing else ''}"
+                f"{'; ' if missing and extra else ''}{'have unknown ' + ', '.join(extra[:4]) if extra else ''}"
+            )
         for k, v in sd.items():
             if not isinstance(v, torch.Tensor) or tuple(v.shape) != tuple(expected[k].shape):
-                raise WeightsError(f"{source}: wrong shape for {k!r}: {tuple(getattr(v, 'shape', ()))}, "
-                                   f"expected {tuple(expected[k].shape)}")
+                raise WeightsError(
+                    f"{source}: wrong shape for {k!r}: {tuple(getattr(v, 'shape', ()))}, "
+                    f"expected {tuple(expected[k].shape)}"
+                )
         self.load_state_dict({k: v.detach().to(torch.float32) for k, v in sd.items()}, strict=True)
 
     def forward(self, x0: torch.Tensor, x1: torch.Tensor) -> torch.Tensor:
         """LPIPS distance between two batches of images in [-1, 1], shape (N, 3, H, W) each."""
         if x0.shape != x1.shape or x0.ndim != 4 or x0.shape[1] != 3:
-            raise DataError(f"LPIPS takes two image batches of one shape (N, 3, H, W); got {tuple(x0.shape)} "
-                            f"and {tuple(x1.shape)}")
+            raise DataError(
+                f"LPIPS takes two image batches of one shape (N, 3, H, W); got {tuple(x0.shape)} and {tuple(x1.shape)}"
+            )
         n = x0.shape[0]
         h = (torch.cat([x0, x1]).to(self.shift.dtype) - self.shift) / self.scale
         total = torch.zeros(n, dtype=h.dtype, device=h.device)

@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 __all__ = ["network_precision", "uses_tf32", "precision_flags"]
 
@@ -191,13 +192,13 @@ def network_precision(device: Any, tf32: bool = False) -> Iterator[None]:
 
     try:
         saved = precision_flags()
-    except Exception as exc:  # noqa: BLE001 - a torch whose settings API differs: never break a pass
+    except Exception as exc:
         _cannot_switch(exc)
         yield
         return
     try:
         _apply(torch, _wanted(saved, tf32))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _cannot_switch(exc)
     try:
         yield
@@ -216,6 +217,10 @@ def _cannot_switch(exc: BaseException) -> None:
     key = f"{type(exc).__name__}: {exc}"
     if key not in _WARNED:
         _WARNED.add(key)
-        warnings.warn(f"could not set the float32 precision of ganeval's forward pass on this torch "
-                      f"({torch.__version__}: {key}); it runs at the process's settings (PyTorch's "
-                      f"default allows TF32 convolutions)", RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"could not set the float32 precision of ganeval's forward pass on this torch "
+            f"({torch.__version__}: {key}); it runs at the process's settings (PyTorch's "
+            f"default allows TF32 convolutions)",
+            RuntimeWarning,
+            stacklevel=3,
+        )

@@ -28,8 +28,20 @@ from PIL import Image
 
 from ..errors import DataError, ParameterError
 
-__all__ = ["PREPROCESSING", "preprocess", "resize_bilinear_tf1", "DEFAULT_MODE", "INPUT_SIZE",
-           "preprocess_vit", "resize_pil_bicubic", "VIT_MODES", "IMAGENET_MEAN", "IMAGENET_STD", "CLIP_MEAN", "CLIP_STD"]
+__all__ = [
+    "PREPROCESSING",
+    "preprocess",
+    "resize_bilinear_tf1",
+    "DEFAULT_MODE",
+    "INPUT_SIZE",
+    "preprocess_vit",
+    "resize_pil_bicubic",
+    "VIT_MODES",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "CLIP_MEAN",
+    "CLIP_STD",
+]
 
 INPUT_SIZE = 299
 DEFAULT_MODE = "tf"
@@ -270,7 +282,11 @@ def preprocess_vit(images: torch.Tensor, mode: str, size: int, mean: tuple, std:
     if not isinstance(mode, str) or mode not in VIT_MODES:
         raise ParameterError(f"preprocessing must be one of {', '.join(map(repr, VIT_MODES))}; got {mode!r}")
     if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8 or images.ndim != 4 or images.shape[1] != 3:
-        got = f"{images.dtype} of shape {tuple(images.shape)}" if isinstance(images, torch.Tensor) else type(images).__name__
+        got = (
+            f"{images.dtype} of shape {tuple(images.shape)}"
+            if isinstance(images, torch.Tensor)
+            else type(images).__name__
+        )
         raise DataError(f"images must be a uint8 tensor of shape (N, 3, H, W), got {got}")
     if mode == "tf":
         return _normalise(resize_bilinear_tf1(images.to(torch.float32), size), mean, std, scale=255.0)

@@ -34,10 +34,11 @@ the weights are loaded, so the features equal those of the ``torch.hub`` model.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -48,8 +49,17 @@ from .extractors import FileWeightsExtractor
 from .preprocessing import CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD
 
 __all__ = [
-    "ViTSpec", "DINOV2_ARCHS", "CLIP_ARCHS", "DINOv2Extractor", "CLIPExtractor", "EXTRA_HINT", "swiglu_hidden",
-    "require_timm", "convert_dinov2_state_dict", "convert_clip_state_dict", "build_vit",
+    "ViTSpec",
+    "DINOV2_ARCHS",
+    "CLIP_ARCHS",
+    "DINOv2Extractor",
+    "CLIPExtractor",
+    "EXTRA_HINT",
+    "swiglu_hidden",
+    "require_timm",
+    "convert_dinov2_state_dict",
+    "convert_clip_state_dict",
+    "build_vit",
     "random_original_state_dict",
 ]
 
@@ -83,36 +93,111 @@ class ViTSpec:
 
 
 DINOV2_ARCHS: dict[str, ViTSpec] = {
-    s.arch: s for s in [
-        ViTSpec("vits14", DINOV2_INPUT, 14, 384, 12, 6, hf_timm="timm/vit_small_patch14_dinov2.lvd142m",
-                hf_original="facebook/dinov2-small", hub_file="dinov2_vits14_pretrain.pth"),
-        ViTSpec("vitb14", DINOV2_INPUT, 14, 768, 12, 12, hf_timm="timm/vit_base_patch14_dinov2.lvd142m",
-                hf_original="facebook/dinov2-base", hub_file="dinov2_vitb14_pretrain.pth"),
-        ViTSpec("vitl14", DINOV2_INPUT, 14, 1024, 24, 16, hf_timm="timm/vit_large_patch14_dinov2.lvd142m",
-                hf_original="facebook/dinov2-large", hub_file="dinov2_vitl14_pretrain.pth"),
-        ViTSpec("vitg14", DINOV2_INPUT, 14, 1536, 40, 24, swiglu=True, hf_timm="timm/vit_giant_patch14_dinov2.lvd142m",
-                hf_original="facebook/dinov2-giant", hub_file="dinov2_vitg14_pretrain.pth"),
+    s.arch: s
+    for s in [
+        ViTSpec(
+            "vits14",
+            DINOV2_INPUT,
+            14,
+            384,
+            12,
+            6,
+            hf_timm="timm/vit_small_patch14_dinov2.lvd142m",
+            hf_original="facebook/dinov2-small",
+            hub_file="dinov2_vits14_pretrain.pth",
+        ),
+        ViTSpec(
+            "vitb14",
+            DINOV2_INPUT,
+            14,
+            768,
+            12,
+            12,
+            hf_timm="timm/vit_base_patch14_dinov2.lvd142m",
+            hf_original="facebook/dinov2-base",
+            hub_file="dinov2_vitb14_pretrain.pth",
+        ),
+        ViTSpec(
+            "vitl14",
+            DINOV2_INPUT,
+            14,
+            1024,
+            24,
+            16,
+            hf_timm="timm/vit_large_patch14_dinov2.lvd142m",
+            hf_original="facebook/dinov2-large",
+            hub_file="dinov2_vitl14_pretrain.pth",
+        ),
+        ViTSpec(
+            "vitg14",
+            DINOV2_INPUT,
+            14,
+            1536,
+            40,
+            24,
+            swiglu=True,
+            hf_timm="timm/vit_giant_patch14_dinov2.lvd142m",
+            hf_original="facebook/dinov2-giant",
+            hub_file="dinov2_vitg14_pretrain.pth",
+        ),
     ]
 }
 
 CLIP_ARCHS: dict[str, ViTSpec] = {
-    s.arch: s for s in [
-        ViTSpec("vit-l-14-336", 336, 14, 1024, 24, 16, 768, hf_timm="timm/vit_large_patch14_clip_336.openai",
-                hf_original="openai/clip-vit-large-patch14-336",
-                openai_name="ViT-L-14-336px",
-                openai_sha256="3035c92b350959924f9f00213499208652fc7ea050643e8b385c2dac08641f02"),
-        ViTSpec("vit-l-14", 224, 14, 1024, 24, 16, 768, hf_timm="timm/vit_large_patch14_clip_224.openai",
-                hf_original="openai/clip-vit-large-patch14",
-                openai_name="ViT-L-14",
-                openai_sha256="b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836"),
-        ViTSpec("vit-b-16", 224, 16, 768, 12, 12, 512, hf_timm="timm/vit_base_patch16_clip_224.openai",
-                hf_original="openai/clip-vit-base-patch16",
-                openai_name="ViT-B-16",
-                openai_sha256="5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f"),
-        ViTSpec("vit-b-32", 224, 32, 768, 12, 12, 512, hf_timm="timm/vit_base_patch32_clip_224.openai",
-                hf_original="openai/clip-vit-base-patch32",
-                openai_name="ViT-B-32",
-                openai_sha256="40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af"),
+    s.arch: s
+    for s in [
+        ViTSpec(
+            "vit-l-14-336",
+            336,
+            14,
+            1024,
+            24,
+            16,
+            768,
+            hf_timm="timm/vit_large_patch14_clip_336.openai",
+            hf_original="openai/clip-vit-large-patch14-336",
+            openai_name="ViT-L-14-336px",
+            openai_sha256="3035c92b350959924f9f00213499208652fc7ea050643e8b385c2dac08641f02",
+        ),
+        ViTSpec(
+            "vit-l-14",
+            224,
+            14,
+            1024,
+            24,
+            16,
+            768,
+            hf_timm="timm/vit_large_patch14_clip_224.openai",
+            hf_original="openai/clip-vit-large-patch14",
+            openai_name="ViT-L-14",
+            openai_sha256="b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836",
+        ),
+        ViTSpec(
+            "vit-b-16",
+            224,
+            16,
+            768,
+            12,
+            12,
+            512,
+            hf_timm="timm/vit_base_patch16_clip_224.openai",
+            hf_original="openai/clip-vit-base-patch16",
+            openai_name="ViT-B-16",
+            openai_sha256="5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f",
+        ),
+        ViTSpec(
+            "vit-b-32",
+            224,
+            32,
+            768,
+            12,
+            12,
+            512,
+            hf_timm="timm/vit_base_patch32_clip_224.openai",
+            hf_original="openai/clip-vit-base-patch32",
+            openai_name="ViT-B-32",
+            openai_sha256="40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af",
+        ),
     ]
 }
 
@@ -122,9 +207,7 @@ def require_timm(extractor: str) -> None:
     try:
         import timm  # noqa: F401
     except ImportError:
-        raise ParameterError(
-            f"extractor {extractor!r} needs the optional package timm: {EXTRA_HINT}"
-        ) from None
+        raise ParameterError(f"extractor {extractor!r} needs the optional package timm: {EXTRA_HINT}") from None
 
 
 def swiglu_hidden(dim: int) -> int:
@@ -150,17 +233,27 @@ def build_vit(family: str, spec: ViTSpec) -> nn.Module:
     from timm.layers import SwiGLUPacked
     from timm.models.vision_transformer import VisionTransformer
 
-    common: dict[str, Any] = dict(img_size=spec.img_size, patch_size=spec.patch, embed_dim=spec.dim, depth=spec.depth,
-                  num_heads=spec.heads, global_pool="token", class_token=True, qkv_bias=True,
-                  weight_init="skip")
+    common: dict[str, Any] = dict(
+        img_size=spec.img_size,
+        patch_size=spec.patch,
+        embed_dim=spec.dim,
+        depth=spec.depth,
+        num_heads=spec.heads,
+        global_pool="token",
+        class_token=True,
+        qkv_bias=True,
+        weight_init="skip",
+    )
     if family == "dinov2":
         extra: dict[str, Any] = dict(init_values=1.0, num_classes=0, norm_layer=partial(nn.LayerNorm, eps=1e-6))
         if spec.swiglu:  # timm packs both SwiGLU halves in fc1: 2 x hidden outputs
-            extra.update(mlp_ratio=(2 * swiglu_hidden(spec.dim) + 0.5) / spec.dim, mlp_layer=SwiGLUPacked,
-                         act_layer=nn.SiLU)
+            extra.update(
+                mlp_ratio=(2 * swiglu_hidden(spec.dim) + 0.5) / spec.dim, mlp_layer=SwiGLUPacked, act_layer=nn.SiLU
+            )
     else:
-        extra = dict(pre_norm=True, num_classes=spec.out_dim, act_layer="quick_gelu",
-                     norm_layer=partial(nn.LayerNorm, eps=1e-5))
+        extra = dict(
+            pre_norm=True, num_classes=spec.out_dim, act_layer="quick_gelu", norm_layer=partial(nn.LayerNorm, eps=1e-5)
+        )
     with torch.device("meta"):  # no memory and no random initialisation: every tensor comes from the weights
         return VisionTransformer(**common, **extra)
 
@@ -169,7 +262,7 @@ def build_vit(family: str, spec: ViTSpec) -> nn.Module:
 
 
 def _strip(sd: Mapping[str, Any], prefix: str) -> dict[str, Any]:
-    return {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in sd.items() if k.startswith(prefix)}
 
 
 def dinov2_pos_embed(pos: torch.Tensor, grid: int) -> torch.Tensor:
@@ -200,7 +293,9 @@ def dinov2_pos_embed(pos: torch.Tensor, grid: int) -> torch.Tensor:
     return torch.cat([pos[:, :1].float(), patches], dim=1).to(pos.dtype)
 
 
-def convert_dinov2_state_dict(sd: Mapping[str, Any], grid: int = DINOV2_INPUT // 14, source: str = "state_dict") -> dict[str, torch.Tensor]:
+def convert_dinov2_state_dict(
+    sd: Mapping[str, Any], grid: int = DINOV2_INPUT // 14, source: str = "state_dict"
+) -> dict[str, torch.Tensor]:
     """A DINOv2 checkpoint (Meta, timm or Hugging Face transformers layout) in our (timm) layout.
 
     Meta's ``mask_token`` is dropped, its SwiGLU ``w12``/``w3`` become ``fc1``/``fc2``; the
@@ -233,8 +328,15 @@ def _dinov2_from_transformers(sd: dict[str, Any]) -> dict[str, Any]:
         "norm.weight": sd["layernorm.weight"],
         "norm.bias": sd["layernorm.bias"],
     }
-    names = {"norm1": "norm1", "norm2": "norm2", "attention.output.dense": "attn.proj",
-             "mlp.fc1": "mlp.fc1", "mlp.fc2": "mlp.fc2", "mlp.weights_in": "mlp.fc1", "mlp.weights_out": "mlp.fc2"}
+    names = {
+        "norm1": "norm1",
+        "norm2": "norm2",
+        "attention.output.dense": "attn.proj",
+        "mlp.fc1": "mlp.fc1",
+        "mlp.fc2": "mlp.fc2",
+        "mlp.weights_in": "mlp.fc1",
+        "mlp.weights_out": "mlp.fc2",
+    }
     i = 0
     while f"encoder.layer.{i}.norm1.weight" in sd:
         p = f"encoder.layer.{i}."
@@ -244,7 +346,8 @@ def _dinov2_from_transformers(sd: dict[str, Any]) -> dict[str, Any]:
                     out[f"blocks.{i}.{dst}.{t}"] = sd[p + f"{src}.{t}"]
         for t in ("weight", "bias"):
             out[f"blocks.{i}.attn.qkv.{t}"] = torch.cat(
-                [sd[p + f"attention.attention.{n}.{t}"] for n in ("query", "key", "value")], dim=0)
+                [sd[p + f"attention.attention.{n}.{t}"] for n in ("query", "key", "value")], dim=0
+            )
         out[f"blocks.{i}.ls1.gamma"] = sd[p + "layer_scale1.lambda1"]
         out[f"blocks.{i}.ls2.gamma"] = sd[p + "layer_scale2.lambda1"]
         i += 1
@@ -259,13 +362,15 @@ def convert_clip_state_dict(sd: Mapping[str, Any], source: str = "state_dict") -
     """
     sd = dict(sd)
     if "norm_pre.weight" in sd and "head.weight" in sd:  # timm already
-        return {k: v for k, v in sd.items()}
+        return dict(sd.items())
     if "vision_model.embeddings.class_embedding" in sd:
         return _clip_from_transformers(sd)
     visual = _strip(sd, "visual.") if "visual.conv1.weight" in sd else sd
     if "conv1.weight" not in visual or "proj" not in visual:
-        raise WeightsError(f"{source}: not CLIP ViT image-tower weights (no visual.conv1.weight / visual.proj; "
-                           f"keys start {sorted(sd)[:3]})")
+        raise WeightsError(
+            f"{source}: not CLIP ViT image-tower weights (no visual.conv1.weight / visual.proj; "
+            f"keys start {sorted(sd)[:3]})"
+        )
     out: dict[str, torch.Tensor] = {}
     for k, v in visual.items():
         if k == "proj":
@@ -278,10 +383,19 @@ def convert_clip_state_dict(sd: Mapping[str, Any], source: str = "state_dict") -
         if k == "positional_embedding":
             out["pos_embed"] = v.unsqueeze(0)
             continue
-        k = (k.replace("conv1.", "patch_embed.proj.").replace("ln_pre.", "norm_pre.").replace("ln_post.", "norm.")
-             .replace("transformer.resblocks.", "blocks.").replace(".ln_1.", ".norm1.").replace(".ln_2.", ".norm2.")
-             .replace(".attn.in_proj_weight", ".attn.qkv.weight").replace(".attn.in_proj_bias", ".attn.qkv.bias")
-             .replace(".attn.out_proj.", ".attn.proj.").replace(".mlp.c_fc.", ".mlp.fc1.").replace(".mlp.c_proj.", ".mlp.fc2."))
+        k = (
+            k.replace("conv1.", "patch_embed.proj.")
+            .replace("ln_pre.", "norm_pre.")
+            .replace("ln_post.", "norm.")
+            .replace("transformer.resblocks.", "blocks.")
+            .replace(".ln_1.", ".norm1.")
+            .replace(".ln_2.", ".norm2.")
+            .replace(".attn.in_proj_weight", ".attn.qkv.weight")
+            .replace(".attn.in_proj_bias", ".attn.qkv.bias")
+            .replace(".attn.out_proj.", ".attn.proj.")
+            .replace(".mlp.c_fc.", ".mlp.fc1.")
+            .replace(".mlp.c_proj.", ".mlp.fc2.")
+        )
         out[k] = v
     return out
 
@@ -293,12 +407,20 @@ def _clip_from_transformers(sd: dict[str, Any]) -> dict[str, Any]:
         "cls_token": v["embeddings.class_embedding"].reshape(1, 1, -1),
         "pos_embed": v["embeddings.position_embedding.weight"].unsqueeze(0),
         "patch_embed.proj.weight": v["embeddings.patch_embedding.weight"],
-        "norm_pre.weight": v["pre_layrnorm.weight"], "norm_pre.bias": v["pre_layrnorm.bias"],
-        "norm.weight": v["post_layernorm.weight"], "norm.bias": v["post_layernorm.bias"],
-        "head.weight": proj, "head.bias": torch.zeros(proj.shape[0], dtype=proj.dtype),
+        "norm_pre.weight": v["pre_layrnorm.weight"],
+        "norm_pre.bias": v["pre_layrnorm.bias"],
+        "norm.weight": v["post_layernorm.weight"],
+        "norm.bias": v["post_layernorm.bias"],
+        "head.weight": proj,
+        "head.bias": torch.zeros(proj.shape[0], dtype=proj.dtype),
     }
-    names = {"layer_norm1": "norm1", "layer_norm2": "norm2", "self_attn.out_proj": "attn.proj",
-             "mlp.fc1": "mlp.fc1", "mlp.fc2": "mlp.fc2"}
+    names = {
+        "layer_norm1": "norm1",
+        "layer_norm2": "norm2",
+        "self_attn.out_proj": "attn.proj",
+        "mlp.fc1": "mlp.fc1",
+        "mlp.fc2": "mlp.fc2",
+    }
     i = 0
     while f"encoder.layers.{i}.layer_norm1.weight" in v:
         p = f"encoder.layers.{i}."
@@ -326,8 +448,10 @@ def _load_checked(net: nn.Module, sd: Mapping[str, Any], source: str, what: str,
         if not isinstance(value, torch.Tensor) or not value.is_floating_point():
             raise WeightsError(f"{source}: entry {key!r} is not a float tensor")
         if tuple(value.shape) != tuple(expected[key].shape):
-            raise WeightsError(f"{source}: wrong shape for {key!r}: {tuple(value.shape)}, expected "
-                               f"{tuple(expected[key].shape)} for {what} (another architecture's weights?)")
+            raise WeightsError(
+                f"{source}: wrong shape for {key!r}: {tuple(value.shape)}, expected "
+                f"{tuple(expected[key].shape)} for {what} (another architecture's weights?)"
+            )
         t = value.detach().to("cpu", torch.float32)
         tensors[key] = t.contiguous() if fresh else t.clone(memory_format=torch.contiguous_format)
     net.load_state_dict(tensors, strict=True, assign=True)
@@ -369,7 +493,9 @@ def random_original_state_dict(family: str, arch: str, seed: int = 0) -> dict[st
         sd["cls_token"] = small(1, 1, d, s=0.5)
         sd["pos_embed"] = small(1, 1 + DINOV2_NATIVE_GRID**2, d, s=0.5)
         sd["mask_token"] = torch.zeros(1, d)
-        sd["patch_embed.proj.weight"] = torch.randn(d, 3, spec.patch, spec.patch, generator=gen) / math.sqrt(3 * spec.patch**2)
+        sd["patch_embed.proj.weight"] = torch.randn(d, 3, spec.patch, spec.patch, generator=gen) / math.sqrt(
+            3 * spec.patch**2
+        )
         sd["patch_embed.proj.bias"] = small(d)
         hidden = swiglu_hidden(d) if spec.swiglu else 4 * d
         for i in range(spec.depth):
@@ -428,14 +554,22 @@ class _ViTExtractor(FileWeightsExtractor):
     std: tuple = ()
     label = ""
 
-    def __init__(self, arch: str | None = None, weights: str | Path | None = None, preprocessing: str | None = None,
-                 *, state_dict: Mapping[str, Any] | None = None):
+    def __init__(
+        self,
+        arch: str | None = None,
+        weights: str | Path | None = None,
+        preprocessing: str | None = None,
+        *,
+        state_dict: Mapping[str, Any] | None = None,
+    ):
         self.spec = _spec(self.family, arch or self.default_arch)
         self.name = f"{self.family}:{self.spec.arch}"
         mode = preprocessing or self.modes[0]
         if mode not in self.modes:
-            raise ParameterError(f"preprocessing for extractor {self.family!r} must be one of "
-                                 f"{', '.join(map(repr, self.modes))}; got {mode!r}")
+            raise ParameterError(
+                f"preprocessing for extractor {self.family!r} must be one of "
+                f"{', '.join(map(repr, self.modes))}; got {mode!r}"
+            )
         self.preprocessing = mode
         self._weights = weights
         self._state_dict = state_dict
@@ -453,8 +587,14 @@ class _ViTExtractor(FileWeightsExtractor):
             from .weights import resolve_model_weights
 
             hf, hub = self._candidates()
-            self._path = resolve_model_weights(self._weights, what=f"{self.label} ({self.name})", env_var=self.env_var,
-                                               hf_files=hf, hub_files=hub, other_files=self._other_files())
+            self._path = resolve_model_weights(
+                self._weights,
+                what=f"{self.label} ({self.name})",
+                env_var=self.env_var,
+                hf_files=hf,
+                hub_files=hub,
+                other_files=self._other_files(),
+            )
         return self._path
 
     def prepare(self, images: Any) -> Any:
@@ -475,8 +615,9 @@ class _ViTExtractor(FileWeightsExtractor):
 
             path = self._resolved()
             sd, source = load_state_dict_file(path), str(path)
-        return _load_checked(net, self._convert(sd, source), source, f"{self.label} {self.spec.arch}",
-                             fresh=self._state_dict is None)
+        return _load_checked(
+            net, self._convert(sd, source), source, f"{self.label} {self.spec.arch}", fresh=self._state_dict is None
+        )
 
     def build(self, device: Any) -> Any:
         return self.network().to(device)
@@ -515,8 +656,11 @@ class DINOv2Extractor(_ViTExtractor):
 
     def _candidates(self):
         s = self.spec
-        hf = [(s.hf_timm, "model.safetensors"), (s.hf_original, "model.safetensors"),
-              (s.hf_original, "pytorch_model.bin")]
+        hf = [
+            (s.hf_timm, "model.safetensors"),
+            (s.hf_original, "model.safetensors"),
+            (s.hf_original, "pytorch_model.bin"),
+        ]
         return hf, [s.hub_file]
 
     def _convert(self, sd, source):
@@ -560,9 +704,13 @@ class CLIPExtractor(_ViTExtractor):
 
     def _candidates(self):
         s = self.spec
-        hf = [(s.hf_original, "model.safetensors"), (s.hf_original, "pytorch_model.bin"),
-              (s.hf_timm, "open_clip_model.safetensors"), (s.hf_timm, "open_clip_pytorch_model.bin"),
-              (s.hf_timm, "model.safetensors")]
+        hf = [
+            (s.hf_original, "model.safetensors"),
+            (s.hf_original, "pytorch_model.bin"),
+            (s.hf_timm, "open_clip_model.safetensors"),
+            (s.hf_timm, "open_clip_pytorch_model.bin"),
+            (s.hf_timm, "model.safetensors"),
+        ]
         # OpenAI's TorchScript files, as torch-fidelity and OpenAI's clip package cache them
         hub = [f"clip-{s.openai_name.lower()}-{s.openai_sha256}.pt"]
         return hf, hub

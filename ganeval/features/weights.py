@@ -49,9 +49,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 FID_WEIGHTS_FILENAME = "pt_inception-2015-12-05-6726825d.pth"
-FID_WEIGHTS_URL = (
-    "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/" + FID_WEIGHTS_FILENAME
-)
+FID_WEIGHTS_URL = "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/" + FID_WEIGHTS_FILENAME
 # sha256 of that file (95,628,359 bytes); torch.hub's check_hash compares its first 8 hex
 # digits with the "6726825d" in the file name, we compare all 64.
 FID_WEIGHTS_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
@@ -111,7 +109,7 @@ def _urllib_fetch(url: str, dest: Path) -> None:
     """Default download: stream ``url`` into ``dest`` with urllib (60 s socket timeout)."""
     import urllib.request
 
-    with urllib.request.urlopen(url, timeout=60) as resp, open(dest, "wb") as out:  # noqa: S310 (fixed https URL)
+    with urllib.request.urlopen(url, timeout=60) as resp, open(dest, "wb") as out:
         while chunk := resp.read(_CHUNK):
             out.write(chunk)
 
@@ -186,16 +184,16 @@ def download_weights(
             while chunk := fh.read(_CHUNK):
                 got.update(chunk)
         if got.hexdigest() != sha256:
-            raise WeightsError(
-                f"download of {url} has sha256 {got.hexdigest()}, expected {sha256}; nothing was saved"
-            )
+            raise WeightsError(f"download of {url} has sha256 {got.hexdigest()}, expected {sha256}; nothing was saved")
         try:
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o644)
             os.replace(tmp, dest)
         except OSError as exc:
-            raise WeightsError(f"{dest}: cannot move the downloaded weights into place ({exc.strerror or exc})") from None
+            raise WeightsError(
+                f"{dest}: cannot move the downloaded weights into place ({exc.strerror or exc})"
+            ) from None
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -372,7 +370,9 @@ def hf_cached_file(repo_id: str, filename: str, cache: Path | None = None) -> tu
         commit = ref.read_text().strip() if ref.is_file() else None
         if commit and (snapshots / commit / filename).is_file():
             return snapshots / "<main>", snapshots / commit / filename
-        candidates = [s / filename for s in snapshots.iterdir() if (s / filename).is_file()] if snapshots.is_dir() else []
+        candidates = (
+            [s / filename for s in snapshots.iterdir() if (s / filename).is_file()] if snapshots.is_dir() else []
+        )
     except OSError:
         candidates = []
     if candidates:
@@ -380,9 +380,15 @@ def hf_cached_file(repo_id: str, filename: str, cache: Path | None = None) -> tu
     return snapshots / "*", None
 
 
-def resolve_model_weights(path: str | Path | None, *, what: str, env_var: str,
-                          hf_files: Sequence[tuple[str, str]] = (), hub_files: Sequence[str] = (),
-                          other_files: Sequence[Path] = ()) -> Path:
+def resolve_model_weights(
+    path: str | Path | None,
+    *,
+    what: str,
+    env_var: str,
+    hf_files: Sequence[tuple[str, str]] = (),
+    hub_files: Sequence[str] = (),
+    other_files: Sequence[Path] = (),
+) -> Path:
     """The weights file of an optional extractor, found on disk in the documented order.
 
     1. ``path`` (``--weights``), else the environment variable ``env_var``: used as given
@@ -442,7 +448,9 @@ def load_state_dict_file(path: str | Path) -> dict[str, Any]:
         try:
             from safetensors.torch import load_file
         except ImportError:  # pragma: no cover - safetensors comes with timm
-            raise WeightsError(f"{p}: reading .safetensors needs the safetensors package (pip install safetensors)") from None
+            raise WeightsError(
+                f"{p}: reading .safetensors needs the safetensors package (pip install safetensors)"
+            ) from None
         try:
             return dict(load_file(str(p), device="cpu"))
         except Exception as exc:  # safetensors raises its own error types
@@ -460,9 +468,16 @@ def load_state_dict_file(path: str | Path) -> dict[str, Any]:
 # --- TorchScript archives (OpenAI's CLIP .pt files): tensors read without running any code ---
 
 _STORAGE_DTYPES = {
-    "FloatStorage": torch.float32, "HalfStorage": torch.float16, "BFloat16Storage": torch.bfloat16,
-    "DoubleStorage": torch.float64, "LongStorage": torch.int64, "IntStorage": torch.int32,
-    "ShortStorage": torch.int16, "CharStorage": torch.int8, "ByteStorage": torch.uint8, "BoolStorage": torch.bool,
+    "FloatStorage": torch.float32,
+    "HalfStorage": torch.float16,
+    "BFloat16Storage": torch.bfloat16,
+    "DoubleStorage": torch.float64,
+    "LongStorage": torch.int64,
+    "IntStorage": torch.int32,
+    "ShortStorage": torch.int16,
+    "CharStorage": torch.int8,
+    "ByteStorage": torch.uint8,
+    "BoolStorage": torch.bool,
 }
 
 

@@ -28,7 +28,8 @@ Needs ``lightning`` (or ``pytorch-lightning``): ``pip install "ganeval[lightning
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import ParameterError
 from ..evaluator import Evaluator
@@ -41,8 +42,9 @@ except ImportError:  # pragma: no cover - depends on what is installed
         # the same API from its older distribution: mypy sees two modules bound to one name
         import pytorch_lightning as _pl  # type: ignore[no-redef]
     except ImportError as exc:
-        raise ImportError("ganeval.integrations.lightning needs PyTorch Lightning: "
-                          "pip install lightning (or pytorch-lightning)") from exc
+        raise ImportError(
+            "ganeval.integrations.lightning needs PyTorch Lightning: pip install lightning (or pytorch-lightning)"
+        ) from exc
 
 __all__ = ["EvaluatorCallback"]
 
@@ -52,8 +54,10 @@ def _latent_sample(module: Any, n: int, generator: Any) -> Any:
 
     latent = getattr(module, "latent_dim", None)
     if isinstance(latent, bool) or not isinstance(latent, int) or latent < 1:
-        raise ParameterError("EvaluatorCallback: the LightningModule has no int latent_dim; pass "
-                             "sample=fn(module, n, generator) that returns n samples")
+        raise ParameterError(
+            "EvaluatorCallback: the LightningModule has no int latent_dim; pass "
+            "sample=fn(module, n, generator) that returns n samples"
+        )
     z = torch.randn(n, latent, generator=generator, device=generator.device)
     return module(z)
 
@@ -87,22 +91,35 @@ class EvaluatorCallback(_pl.Callback):
         Put before every logged key (``"val/"``).
     """
 
-    def __init__(self, evaluator: Evaluator | Callable[[Any], Evaluator], *, num_samples: int,
-                 batch_size: int = 50, every_n_epochs: int | None = None, every_n_steps: int | None = None,
-                 sample: Callable[[Any, int, Any], Any] | None = None, seed: int = 0, prefix: str = "") -> None:
+    def __init__(
+        self,
+        evaluator: Evaluator | Callable[[Any], Evaluator],
+        *,
+        num_samples: int,
+        batch_size: int = 50,
+        every_n_epochs: int | None = None,
+        every_n_steps: int | None = None,
+        sample: Callable[[Any, int, Any], Any] | None = None,
+        seed: int = 0,
+        prefix: str = "",
+    ) -> None:
         from .._validation import check_int
 
         super().__init__()
         if not (isinstance(evaluator, Evaluator) or callable(evaluator)):
-            raise ParameterError(f"evaluator must be an Evaluator or fn(device) -> Evaluator, got "
-                                 f"{type(evaluator).__name__}")
+            raise ParameterError(
+                f"evaluator must be an Evaluator or fn(device) -> Evaluator, got {type(evaluator).__name__}"
+            )
         if every_n_epochs is not None and every_n_steps is not None:
             raise ParameterError("give every_n_epochs or every_n_steps, not both")
         self.num_samples = check_int(num_samples, "num_samples", minimum=1)
         self.batch_size = check_int(batch_size, "batch_size", minimum=1)
         self.every_n_steps = None if every_n_steps is None else check_int(every_n_steps, "every_n_steps", minimum=1)
-        self.every_n_epochs = (check_int(every_n_epochs, "every_n_epochs", minimum=1) if every_n_epochs is not None
-                               else (None if every_n_steps is not None else 1))
+        self.every_n_epochs = (
+            check_int(every_n_epochs, "every_n_epochs", minimum=1)
+            if every_n_epochs is not None
+            else (None if every_n_steps is not None else 1)
+        )
         self.seed = check_int(seed, "seed", minimum=0)
         self.sample = sample or _latent_sample
         self.prefix = str(prefix)

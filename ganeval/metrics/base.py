@@ -15,7 +15,12 @@ A metric is one class. It declares, in one place, everything every front-end nee
 - ``options``: its options, with type, default, bounds and help text: the one source of
   the CLI options, the report-spec validation and the keyword checks in Python;
 - ``streaming``: the state a training loop keeps for it (``"moments"``, ``"rows"``,
-  ``"logits"``), or ``None``.
+  ``"logits"``), or ``None``;
+- ``features``: which output of the image extractor it reads: ``""`` (default) for the
+  extractor's main features (the Inception's pool3), or the name of an extra output
+  (``"spatial"``: the Inception's sFID features); :func:`ganeval.evaluate` asks the
+  extractor for it, and takes its moments from statistics files that hold them
+  (``mu_s``/``sigma_s``).
 
 Every front-end derives from that declaration: ``ganeval NAME ...`` (a command generated
 from the options), ``ganeval eval --metrics``, :func:`ganeval.evaluate`, intervals (``--ci``,
@@ -52,8 +57,9 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -186,8 +192,9 @@ class Option:
             value = float(value)
             if math.isnan(value):
                 raise ParameterError(f"{label} must be {self.describe()}, got nan")
-        low_bad = self.minimum is not None and (value <= self.minimum if self.exclusive_minimum
-                                                else value < self.minimum)
+        low_bad = self.minimum is not None and (
+            value <= self.minimum if self.exclusive_minimum else value < self.minimum
+        )
         if low_bad or (self.maximum is not None and value > self.maximum):
             raise ParameterError(f"{label} must be {self.describe()}, got {show(value)}")
         if self.choices is not None and value not in self.choices:
@@ -220,8 +227,14 @@ class Output:
         return "higher" if self.higher_is_better else "lower"
 
 
-SEED_OPTION = Option("seed", "int", 0, "Seed of every random draw; same inputs and seed give the same numbers.",
-                     minimum=0, maximum=MAX_SEED)
+SEED_OPTION = Option(
+    "seed",
+    "int",
+    0,
+    "Seed of every random draw; same inputs and seed give the same numbers.",
+    minimum=0,
+    maximum=MAX_SEED,
+)
 
 
 class Metric:
@@ -242,10 +255,15 @@ class Metric:
     no_interval: ClassVar[str] = ""
     options: ClassVar[tuple[Option, ...]] = ()
     streaming: ClassVar[str | None] = None
+    #: extractor output read: "" = the main features, else an extra output ("spatial")
+    features: ClassVar[str] = ""
     #: compute() takes ``columns=`` (the feature names, for per-feature output)
     uses_columns: ClassVar[bool] = False
     #: fewest rows per input
     min_samples: ClassVar[int] = 2
+    #: float32 rows reach compute() as float32 (a metric with a float32 fast path, as KID);
+    #: otherwise every input is float64
+    keeps_float32: ClassVar[bool] = False
     #: one line for ``--help`` and listings (default: the first line of the docstring)
     summary: ClassVar[str] = ""
     #: options used by the shared registry tests (small and fast)
@@ -297,6 +315,8 @@ class Metric:
             raise TypeError(f"{where}: resampling must be one of {RESAMPLING}, got {cls.resampling!r}")
         if cls.streaming not in STREAMING:
             raise TypeError(f"{where}: streaming must be one of {STREAMING}, got {cls.streaming!r}")
+        if not isinstance(cls.features, str):
+            raise TypeError(f"{where}: features must be an extractor output name or '', got {cls.features!r}")
         if cls.compute is Metric.compute:
             raise TypeError(f"{where}: define compute()")
         names = [o.name for o in cls.all_options()]
@@ -308,8 +328,14 @@ class Metric:
     # -- options ---------------------------------------------------------------------------
 
     @classmethod
-    def check_options(cls, options: Mapping[str, Any] | None = None, *, where: str | None = None,
-                      text: bool = False, fill: bool = True) -> dict[str, Any]:
+    def check_options(
+        cls,
+        options: Mapping[str, Any] | None = None,
+        *,
+        where: str | None = None,
+        text: bool = False,
+        fill: bool = True,
+    ) -> dict[str, Any]:
         """Validated options, defaults filled in (``fill``); unknown names are an error.
 
         >>> from ganeval.metrics.registry import get
@@ -328,8 +354,9 @@ class Metric:
                 close = difflib.get_close_matches(str(k), list(known), n=1)
                 parts.append(repr(k) + (f" (did you mean {close[0]!r}?)" if close else ""))
             have = ", ".join(known) if known else "none"
-            raise ParameterError(f"{where}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(parts)}; "
-                                 f"{cls.name} takes: {have}")
+            raise ParameterError(
+                f"{where}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(parts)}; {cls.name} takes: {have}"
+            )
         out: dict[str, Any] = {}
         for name, opt in known.items():
             if name in options:
@@ -351,24 +378,31 @@ class Metric:
         if self.takes == "labelled":
             return list(inputs)
         if len(inputs) != len(names):
-            raise ParameterError(f"{self.name}: takes {len(names)} input{'s' if len(names) > 1 else ''} "
-                                 f"({', '.join(names)}), got {len(inputs)}")
+            raise ParameterError(
+                f"{self.name}: takes {len(names)} input{'s' if len(names) > 1 else ''} "
+                f"({', '.join(names)}), got {len(inputs)}"
+            )
         if self.takes == "moments":
             from ..statistics import FeatureStats
 
-            out = [x if isinstance(x, FeatureStats) else FeatureStats.from_features(as_features(x, n), name=n)
-                   for x, n in zip(inputs, names)]
+            out = [
+                x if isinstance(x, FeatureStats) else FeatureStats.from_features(as_features(x, n), name=n)
+                for x, n in zip(inputs, names)
+            ]
             if out[0].dim != out[1].dim:
-                raise DataError(f"{self.name}: feature dimensions differ: {names[0]} has {out[0].dim}, "
-                                f"{names[1]} has {out[1].dim}")
+                raise DataError(
+                    f"{self.name}: feature dimensions differ: {names[0]} has {out[0].dim}, {names[1]} has {out[1].dim}"
+                )
             return out
-        arrays = [as_features(x, n, min_samples=self.min_samples) for x, n in zip(inputs, names)]
+        dtype = None if self.keeps_float32 else np.float64
+        arrays = [as_features(x, n, min_samples=self.min_samples, dtype=dtype) for x, n in zip(inputs, names)]
         for i in range(1, len(arrays)):
             check_same_dim(arrays[0], arrays[i], names[0], names[i])
         return arrays
 
-    def __call__(self, *inputs: Any, columns: Sequence[str] | None = None, names: Sequence[str] | None = None,
-                 **options: Any) -> MetricResult:
+    def __call__(
+        self, *inputs: Any, columns: Sequence[str] | None = None, names: Sequence[str] | None = None, **options: Any
+    ) -> MetricResult:
         """Compute the metric: inputs as :attr:`takes` says, options by keyword.
 
         ``columns``: the feature names (metrics that report per feature); ``names``: what

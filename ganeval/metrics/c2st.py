@@ -29,13 +29,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.stats import binom
 
 from .._validation import MAX_SEED, as_features, check_choice, check_int, check_same_dim, column_scale, resolve_seed
 from ..errors import DataError, ParameterError
 from ..results import MetricResult
-from .classifier_divergence import js_lower_bound, kl_from_probabilities, log_loss
 from .base import Metric, Option, Output
+from .classifier_divergence import js_lower_bound, kl_from_probabilities, log_loss
 
 __all__ = ["classifier_two_sample_test", "make_classifier", "out_of_fold_probabilities", "CLASSIFIERS", "C2ST"]
 
@@ -67,8 +66,7 @@ def make_classifier(name: str, seed: int):
     return make_pipeline(StandardScaler(), clf)
 
 
-def out_of_fold_probabilities(x: np.ndarray, labels: np.ndarray, classifier: str, folds: int,
-                              seed: int) -> np.ndarray:
+def out_of_fold_probabilities(x: np.ndarray, labels: np.ndarray, classifier: str, folds: int, seed: int) -> np.ndarray:
     """Out-of-fold probability of label 1 for every row (stratified, shuffled k-fold)."""
     import warnings
 
@@ -90,9 +88,16 @@ def _accuracy(prob: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean((prob > 0.5) == (labels == 1)))
 
 
-def classifier_two_sample_test(real: Any, fake: Any, *, classifier: str = "logreg", folds: int = 5,
-                               seed: int = 0, permutations: int = 0,
-                               columns: list[str] | None = None) -> MetricResult:
+def classifier_two_sample_test(
+    real: Any,
+    fake: Any,
+    *,
+    classifier: str = "logreg",
+    folds: int = 5,
+    seed: int = 0,
+    permutations: int = 0,
+    columns: list[str] | None = None,
+) -> MetricResult:
     """Classifier two-sample test between ``real`` and ``fake`` rows.
 
     Parameters
@@ -167,15 +172,27 @@ def classifier_two_sample_test(real: Any, fake: Any, *, classifier: str = "logre
         p_value = (1 + count) / (1 + permutations)
         test = "permutation"
     else:
+        from scipy.stats import binom  # scipy.stats takes ~1 s to import: only when used
+
         p_value = float(binom.sf(correct - 1, 2 * n, 0.5))
         test = "binomial"
     values = {
-        "value": acc, "accuracy": acc, "auc": auc, "p_value": float(p_value),
-        "log_loss": log_loss(prob, labels), "kl": kl_from_probabilities(prob, labels),
+        "value": acc,
+        "accuracy": acc,
+        "auc": auc,
+        "p_value": float(p_value),
+        "log_loss": log_loss(prob, labels),
+        "kl": kl_from_probabilities(prob, labels),
         "js_lower_bound": js_lower_bound(prob, labels),
     }
-    settings: dict[str, Any] = {"classifier": classifier, "folds": folds, "seed": seed,
-                                "permutations": permutations, "test": test, "n_per_class": n}
+    settings: dict[str, Any] = {
+        "classifier": classifier,
+        "folds": folds,
+        "seed": seed,
+        "permutations": permutations,
+        "test": test,
+        "n_per_class": n,
+    }
     if columns is not None:
         settings["columns"] = list(columns)
     return MetricResult("c2st", values, settings, n_real=n_real, n_fake=n_fake)
@@ -185,9 +202,11 @@ class C2ST(Metric):
     """Classifier two-sample test: cross-validated accuracy and AUC of telling REAL from FAKE (best: 0.5)."""
 
     name = "c2st"
-    outputs = (Output("accuracy", None, (0.0, 1.0), "C2ST acc.", target=0.5),
-               Output("auc", None, (0.0, 1.0), "C2ST AUC", target=0.5),
-               Output("p_value", None, (0.0, 1.0)))
+    outputs = (
+        Output("accuracy", None, (0.0, 1.0), "C2ST acc.", target=0.5),
+        Output("auc", None, (0.0, 1.0), "C2ST AUC", target=0.5),
+        Output("p_value", None, (0.0, 1.0)),
+    )
     seeded = True
     resampling = "half"
     uses_columns = True

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from ..results import MetricResult
+from .base import Metric, Output
 from .mmd import maximum_mean_discrepancy
-from .base import Metric, Option, Output
 
 __all__ = ["cmmd_from_features", "CMMD_SIGMA", "CMMD_SCALE", "CMMD"]
 

@@ -77,9 +77,17 @@ def mann_whitney_z(l_fake: Any, l_test: Any) -> float:
     return float((u - m * n / 2.0 + 0.5) / math.sqrt(m * n * (m + n + 1) / 12.0))
 
 
-def ct_statistic(train: np.ndarray, test: np.ndarray, fake: np.ndarray, train_cells: np.ndarray,
-                 test_cells: np.ndarray, fake_cells: np.ndarray, *, n_cells: int,
-                 fake_threshold: int = 20) -> dict[str, Any]:
+def ct_statistic(
+    train: np.ndarray,
+    test: np.ndarray,
+    fake: np.ndarray,
+    train_cells: np.ndarray,
+    test_cells: np.ndarray,
+    fake_cells: np.ndarray,
+    *,
+    n_cells: int,
+    fake_threshold: int = 20,
+) -> dict[str, Any]:
     """C_T from rows already assigned to cells ``0 .. n_cells - 1`` (trusted input).
 
     Returns ``value`` (C_T) and, per cell, ``z`` (Z_U; 0 for a cell without generated
@@ -91,22 +99,32 @@ def ct_statistic(train: np.ndarray, test: np.ndarray, fake: np.ndarray, train_ce
     for c in range(n_cells):
         t_c, p_c, q_c = train[train_cells == c], test[test_cells == c], fake[fake_cells == c]
         if t_c.shape[0] == 0 or p_c.shape[0] == 0:
-            raise DataError(f"data-copying: cell {c} holds {t_c.shape[0]} training and {p_c.shape[0]} test "
-                            f"samples; each cell needs both: use fewer cells or more samples")
+            raise DataError(
+                f"data-copying: cell {c} holds {t_c.shape[0]} training and {p_c.shape[0]} test "
+                f"samples; each cell needs both: use fewer cells or more samples"
+            )
         if q_c.shape[0]:
             z[c] = mann_whitney_z(_nearest(q_c, t_c), _nearest(p_c, t_c))
     included = fake_count > fake_threshold
     if not included.any():
-        raise DataError(f"data-copying: no cell holds more than {fake_threshold} generated samples "
-                        f"(counts {fake_count.tolist()}); use more generated samples or a lower fake_threshold")
+        raise DataError(
+            f"data-copying: no cell holds more than {fake_threshold} generated samples "
+            f"(counts {fake_count.tolist()}); use more generated samples or a lower fake_threshold"
+        )
     w = test_share[included]
     value = float(w @ z[included] / w.sum())
-    return {"value": value, "z": z.tolist(), "test_share": test_share.tolist(),
-            "fake_count": fake_count.tolist(), "included": included.tolist()}
+    return {
+        "value": value,
+        "z": z.tolist(),
+        "test_share": test_share.tolist(),
+        "fake_count": fake_count.tolist(),
+        "included": included.tolist(),
+    }
 
 
-def data_copying(train: Any, test: Any, fake: Any, *, cells: int = 3, fake_threshold: int = 20,
-                 pca_dims: int = 64, seed: int = 0) -> MetricResult:
+def data_copying(
+    train: Any, test: Any, fake: Any, *, cells: int = 3, fake_threshold: int = 20, pca_dims: int = 64, seed: int = 0
+) -> MetricResult:
     """The data-copying statistic C_T of generated rows (Meehan et al. 2020, arXiv:2004.05675).
 
     Parameters
@@ -161,11 +179,16 @@ def data_copying(train: Any, test: Any, fake: Any, *, cells: int = 3, fake_thres
     from sklearn.cluster import KMeans
 
     km = KMeans(n_clusters=cells, n_init=10, random_state=seed).fit(t)
-    out = ct_statistic(t, p, q, km.predict(t), km.predict(p), km.predict(q), n_cells=cells,
-                       fake_threshold=fake_threshold)
-    return MetricResult("data-copying", out, {"cells": cells, "fake_threshold": fake_threshold,
-                                              "pca_dims": pca_dims, "seed": seed},
-                        n_real=p.shape[0], n_fake=q.shape[0])
+    out = ct_statistic(
+        t, p, q, km.predict(t), km.predict(p), km.predict(q), n_cells=cells, fake_threshold=fake_threshold
+    )
+    return MetricResult(
+        "data-copying",
+        out,
+        {"cells": cells, "fake_threshold": fake_threshold, "pca_dims": pca_dims, "seed": seed},
+        n_real=p.shape[0],
+        n_fake=q.shape[0],
+    )
 
 
 class DataCopying(Metric):
@@ -178,11 +201,17 @@ class DataCopying(Metric):
     seeded = True
     resampling = None
     no_interval = "C_T is a z-score: under no copying it is about standard normal, which is its own scale."
-    options = (Option("cells", "int", 3, "Number of k-means cells fitted on TRAIN.", minimum=1),
-               Option("fake_threshold", "int", 20, "A cell counts when it holds more generated samples than this.",
-                      minimum=0),
-               Option("pca_dims", "int", 64, "Project wider features on TRAIN's leading principal components (0: never).",
-                      minimum=0))
+    options = (
+        Option("cells", "int", 3, "Number of k-means cells fitted on TRAIN.", minimum=1),
+        Option("fake_threshold", "int", 20, "A cell counts when it holds more generated samples than this.", minimum=0),
+        Option(
+            "pca_dims",
+            "int",
+            64,
+            "Project wider features on TRAIN's leading principal components (0: never).",
+            minimum=0,
+        ),
+    )
     min_samples = 2
 
     def compute(self, train: np.ndarray, test: np.ndarray, fake: np.ndarray, **options: Any) -> MetricResult:

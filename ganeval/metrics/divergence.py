@@ -37,10 +37,20 @@ class Divergence(Metric):
     )
     identity, symmetric = 0.0, False
 
-    def compute(self, real: np.ndarray, fake: np.ndarray, *, divergence: str = "js", bins: Any = "auto",
-                columns: list[str] | None = None) -> MetricResult:
+    def compute(
+        self,
+        real: np.ndarray,
+        fake: np.ndarray,
+        *,
+        divergence: str = "js",
+        bins: Any = "auto",
+        columns: list[str] | None = None,
+    ) -> MetricResult:
         out = divergence_from_samples(real, fake, divergence, bins=bins)
-        return MetricResult("divergence", {"value": out["value"], "per_feature": out["per_feature"]},
-                            {"divergence": divergence, "bins": bins, "bins_per_feature": out["bins"],
-                             "columns": columns},
-                            n_real=int(real.shape[0]), n_fake=int(fake.shape[0]))
+        return MetricResult(
+            "divergence",
+            {"value": out["value"], "per_feature": out["per_feature"]},
+            {"divergence": divergence, "bins": bins, "bins_per_feature": out["bins"], "columns": columns},
+            n_real=int(real.shape[0]),
+            n_fake=int(fake.shape[0]),
+        )

@@ -78,7 +78,7 @@ def ecdf_lp_columns(x: np.ndarray, y: np.ndarray, p: float) -> np.ndarray:
     d_max = head.max(axis=1, initial=0.0)
     safe = np.where(d_max > 0, d_max, 1.0)
     ratio = head / safe[:, None]
-    integral = np.einsum("ij,ij->i", ratio if p == 1 else ratio ** p, widths)
+    integral = np.einsum("ij,ij->i", ratio if p == 1 else ratio**p, widths)
     with np.errstate(over="ignore"):
         return d_max * integral ** (1.0 / p) * scale ** (1.0 / p)
 
@@ -94,7 +94,9 @@ def ecdf_lp_1d(x: np.ndarray, y: np.ndarray, p: float) -> float:
     >>> ecdf_lp_1d(np.array([0.0, 1.0]), np.array([0.0, 2.0]), math.inf)
     0.5
     """
-    return float(ecdf_lp_columns(np.asarray(x, dtype=np.float64)[:, None], np.asarray(y, dtype=np.float64)[:, None], p)[0])
+    return float(
+        ecdf_lp_columns(np.asarray(x, dtype=np.float64)[:, None], np.asarray(y, dtype=np.float64)[:, None], p)[0]
+    )
 
 
 def _dense_ranks(pooled: np.ndarray) -> np.ndarray:
@@ -139,7 +141,7 @@ def _dominance_counts(points: np.ndarray, queries: np.ndarray) -> np.ndarray:
             acc = cols[0][None, :k] <= q[:, 0:1]
             tmp = np.empty_like(acc)
             for j in range(1, d):
-                np.less_equal(cols[j][None, :k], q[:, j:j + 1], out=tmp)
+                np.less_equal(cols[j][None, :k], q[:, j : j + 1], out=tmp)
                 acc &= tmp
             out_sorted[start:stop] = np.count_nonzero(acc, axis=1)
         start = stop
@@ -159,7 +161,7 @@ def joint_ecdf_distance(x: np.ndarray, y: np.ndarray, p: float) -> float:
     """
     pooled = np.concatenate([x, y])
     ranks = _dense_ranks(pooled)
-    rx, ry = ranks[: x.shape[0]], ranks[x.shape[0]:]
+    rx, ry = ranks[: x.shape[0]], ranks[x.shape[0] :]
     fx = _dominance_counts(rx, ranks) / x.shape[0]
     fy = _dominance_counts(ry, ranks) / y.shape[0]
     diff = np.abs(fx - fy)
@@ -169,8 +171,9 @@ def joint_ecdf_distance(x: np.ndarray, y: np.ndarray, p: float) -> float:
     return float(d_max * np.mean((diff / d_max) ** p) ** (1.0 / p))  # scaled: no underflow for large p
 
 
-def ecdf_distance(real: Any, fake: Any, *, p: float | str = 1, multivariate: bool = False,
-                  columns: list[str] | None = None) -> MetricResult:
+def ecdf_distance(
+    real: Any, fake: Any, *, p: float | str = 1, multivariate: bool = False, columns: list[str] | None = None
+) -> MetricResult:
     """L^p distance between the empirical CDFs of ``real`` and ``fake``.
 
     Parameters
@@ -219,9 +222,11 @@ def ecdf_distance(real: Any, fake: Any, *, p: float | str = 1, multivariate: boo
         if not np.isfinite(per_arr).all():
             j = int(np.argmax(~np.isfinite(per_arr)))
             name = columns[j] if columns is not None and j < len(columns) else f"column {j}"
-            raise DataError(f"ecdf: the distance of feature {name} for p={p:g} overflows float64 (values up to "
-                            f"{float(np.abs(np.concatenate([x[:, j], y[:, j]])).max()):.3g}); rescale the data "
-                            f"or use a p nearer 1")
+            raise DataError(
+                f"ecdf: the distance of feature {name} for p={p:g} overflows float64 (values up to "
+                f"{float(np.abs(np.concatenate([x[:, j], y[:, j]])).max()):.3g}); rescale the data "
+                f"or use a p nearer 1"
+            )
         per = per_arr.tolist()
         values = {"value": float(np.mean(per)), "per_feature": per}
     return MetricResult("ecdf", values, settings, n_real=x.shape[0], n_fake=y.shape[0])
@@ -235,8 +240,15 @@ class ECDF(Metric):
     outputs = (Output("value", False, (0.0, math.inf), "ECDF L^p"),)
     uses_columns = True
     options = (
-        Option("p", "float", 1.0, "Order of the L^p distance (inf: the Kolmogorov-Smirnov statistic).", minimum=0.0,
-               exclusive_minimum=True, words=("inf",)),
+        Option(
+            "p",
+            "float",
+            1.0,
+            "Order of the L^p distance (inf: the Kolmogorov-Smirnov statistic).",
+            minimum=0.0,
+            exclusive_minimum=True,
+            words=("inf",),
+        ),
         Option("multivariate", "bool", False, "Compare the joint ECDFs on the pooled sample points instead."),
     )
     identity, symmetric = 0.0, True

@@ -16,9 +16,8 @@ imaginary parts.
 
 from __future__ import annotations
 
-from typing import Any
-
 import math
+from typing import Any
 
 import numpy as np
 import scipy.linalg
@@ -66,8 +65,15 @@ def _drop_roundoff(eigenvalues: np.ndarray) -> np.ndarray:
     return np.where(eigenvalues > tol, eigenvalues, 0.0)
 
 
-def frechet_distance(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any, *, eps: float = 0.0,
-                     names: tuple[str, str] = ("first distribution", "second distribution")) -> float:
+def frechet_distance(
+    mu1: Any,
+    sigma1: Any,
+    mu2: Any,
+    sigma2: Any,
+    *,
+    eps: float = 0.0,
+    names: tuple[str, str] = ("first distribution", "second distribution"),
+) -> float:
     """Fréchet (2-Wasserstein) distance squared between N(mu1, sigma1) and N(mu2, sigma2).
 
     .. math:: \\lVert \\mu_1-\\mu_2\\rVert^2 + \\operatorname{tr}\\Sigma_1 + \\operatorname{tr}\\Sigma_2
@@ -105,6 +111,13 @@ def frechet_distance(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any, *, eps: float
     """
     mu1, sigma1 = _check_moments(mu1, sigma1, names[0])
     mu2, sigma2 = _check_moments(mu2, sigma2, names[1])
+    return _frechet_distance(mu1, sigma1, mu2, sigma2, eps, names)
+
+
+def _frechet_distance(
+    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray, eps: Any, names: tuple[str, str]
+) -> float:
+    """:func:`frechet_distance` of moments already checked by :func:`check_moments`."""
     if mu1.size != mu2.size:
         raise DataError(f"feature dimensions differ: {names[0]} has {mu1.size}, {names[1]} has {mu2.size}")
     try:
@@ -121,8 +134,10 @@ def frechet_distance(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any, *, eps: float
         try:
             tr_covmean = trace_sqrt_product(sigma1, sigma2)
         except (np.linalg.LinAlgError, ValueError) as exc:
-            raise DataError(f"{names[0]} and {names[1]}: the trace term cannot be computed ({exc}); "
-                            f"the covariances are too large or ill-conditioned") from None
+            raise DataError(
+                f"{names[0]} and {names[1]}: the trace term cannot be computed ({exc}); "
+                f"the covariances are too large or ill-conditioned"
+            ) from None
         value = float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * tr_covmean)
     if not np.isfinite(value):
         raise DataError(f"{names[0]} and {names[1]}: the Fréchet distance overflows float64; rescale the features")
@@ -133,8 +148,14 @@ def frechet_distance(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any, *, eps: float
 _MAX_EPS = 1e100
 
 
-def fid_from_stats(real: FeatureStats, fake: FeatureStats, *, eps: float = 0.0,
-                   settings: dict | None = None, names: tuple[str, str] = ("real", "fake")) -> MetricResult:
+def fid_from_stats(
+    real: FeatureStats,
+    fake: FeatureStats,
+    *,
+    eps: float = 0.0,
+    settings: dict | None = None,
+    names: tuple[str, str] = ("real", "fake"),
+) -> MetricResult:
     """FID between two :class:`~ganeval.statistics.FeatureStats` as a :class:`MetricResult`.
 
     ``names`` are what the two inputs are called in error messages (file names).
@@ -145,10 +166,14 @@ def fid_from_stats(real: FeatureStats, fake: FeatureStats, *, eps: float = 0.0,
     for st, name in zip((real, fake), names):
         if st._fixed_sigma is None and st.n < 2:
             raise DataError(f"{name}: FID needs a covariance, which needs at least 2 samples; {name} has {st.n}")
-        moments += [st.mean, st.cov]
-    value = frechet_distance(*moments[:2], *moments[2:], eps=eps, names=names)
-    return MetricResult("fid", {"value": value}, {"eps": eps, **(settings or {})},
-                        n_real=real.n or None, n_fake=fake.n or None)
+        if st._fixed_sigma is None:
+            moments += _check_moments(st.mean, st.cov, name)
+        else:  # read from mu/sigma: checked when loaded (FeatureStats.from_moments); a second check costs a
+            moments += [st.mean, st.cov]  # Cholesky factorisation (1/4 of a d = 2048 FID) and changes nothing
+    value = _frechet_distance(*moments[:2], *moments[2:], eps, names)
+    return MetricResult(
+        "fid", {"value": value}, {"eps": eps, **(settings or {})}, n_real=real.n or None, n_fake=fake.n or None
+    )
 
 
 def fid_from_features(real: Any, fake: Any, *, eps: float = 0.0) -> MetricResult:
@@ -176,10 +201,14 @@ class FID(Metric):
     higher_is_better = False
     outputs = (Output("value", False, (0.0, math.inf), "FID"),)
     streaming = "moments"
-    options = (Option("eps", "float", 0.0, "Added to both covariance diagonals (only to compare with codes that do).",
-                      minimum=0.0),)
+    options = (
+        Option(
+            "eps", "float", 0.0, "Added to both covariance diagonals (only to compare with codes that do).", minimum=0.0
+        ),
+    )
     identity, symmetric = 0.0, True
 
-    def compute(self, real: FeatureStats, fake: FeatureStats, *, eps: float = 0.0,
-                names: tuple[str, str] = ("real", "fake")) -> MetricResult:
+    def compute(
+        self, real: FeatureStats, fake: FeatureStats, *, eps: float = 0.0, names: tuple[str, str] = ("real", "fake")
+    ) -> MetricResult:
         return fid_from_stats(real, fake, eps=eps, names=names)

@@ -100,8 +100,8 @@ def mixture_nll(centers: np.ndarray, log_var: np.ndarray, x: np.ndarray) -> np.n
     out = np.empty(x.shape[0])
     step = max(1, min(BATCH_ROWS, (64 * 2**20) // (8 * max(m, 1))))
     for lo in range(0, x.shape[0], step):
-        ll = _pairwise_ll(_sq_dists(x[lo:lo + step], centers), log_var[None, :], dim) - math.log(m)
-        out[lo:lo + step] = -_logsumexp_rows(ll)[0] / dim
+        ll = _pairwise_ll(_sq_dists(x[lo : lo + step], centers), log_var[None, :], dim) - math.log(m)
+        out[lo : lo + step] = -_logsumexp_rows(ll)[0] / dim
     return out
 
 
@@ -129,8 +129,9 @@ def fit_mixture_variances(centers: np.ndarray, rows: np.ndarray, *, seed: Any = 
     if all_d is not None:
         min_d = all_d.min(axis=0)
     else:
-        min_d = np.min([_sq_dists(x[lo:lo + BATCH_ROWS], c).min(axis=0)
-                        for lo in range(0, x.shape[0], BATCH_ROWS)], axis=0)
+        min_d = np.min(
+            [_sq_dists(x[lo : lo + BATCH_ROWS], c).min(axis=0) for lo in range(0, x.shape[0], BATCH_ROWS)], axis=0
+        )
     origin_d = ORIGIN_SHRINK * _sq_dists(x, x.mean(axis=0, keepdims=True))[:, 0]
     params = np.concatenate([np.log((min_d + 1e-3) / dim), [0.0]])  # log variances, then the origin's
     m1, m2 = np.zeros_like(params), np.zeros_like(params)
@@ -141,8 +142,8 @@ def fit_mixture_variances(centers: np.ndarray, rows: np.ndarray, *, seed: Any = 
     for epoch in range(MAX_EPOCHS):
         epoch_losses = []
         for lo in range(0, x.shape[0], BATCH_ROWS):
-            d = all_d[lo:lo + BATCH_ROWS] if all_d is not None else _sq_dists(x[lo:lo + BATCH_ROWS], c)
-            d = np.concatenate([d, origin_d[lo:lo + BATCH_ROWS, None]], axis=1)
+            d = all_d[lo : lo + BATCH_ROWS] if all_d is not None else _sq_dists(x[lo : lo + BATCH_ROWS], c)
+            d = np.concatenate([d, origin_d[lo : lo + BATCH_ROWS, None]], axis=1)
             lv = params[None, :]
             a = _pairwise_ll(d, lv, dim)
             a[:, :-1] -= log_m
@@ -206,7 +207,9 @@ def fld(train: Any, test: Any, fake: Any, *, mode: str = "test", seed: int = 0) 
     check_choice(mode, "mode", ("test", "train", "gap"))
     seed = check_int(seed, "seed", minimum=0, maximum=2**32 - 1)
     if mode != "gap" and t.shape[0] < 4:
-        raise DataError(f"fld: the baseline splits the training set in two halves of at least 2; train has {t.shape[0]}")
+        raise DataError(
+            f"fld: the baseline splits the training set in two halves of at least 2; train has {t.shape[0]}"
+        )
     rng = np.random.default_rng(seed)
     n_fake = q.shape[0]
     if n_fake > MAX_FAKE:
@@ -224,7 +227,9 @@ def fld(train: Any, test: Any, fake: Any, *, mode: str = "test", seed: int = 0) 
         nll_test = float(mixture_nll(q, log_var, p).mean())
         value = 100.0 * (nll_train - nll_test)
         if value < -1000:
-            warnings.warn("fld: generalisation gap below -1000: the generated samples are likely memorised", stacklevel=2)
+            warnings.warn(
+                "fld: generalisation gap below -1000: the generated samples are likely memorised", stacklevel=2
+            )
         values = {"value": value, "nll_train": nll_train, "nll_test": nll_test}
     else:
         nll = float(mixture_nll(q, log_var, p if mode == "test" else t).mean())
@@ -252,8 +257,15 @@ class FLD(Metric):
     seeded = True
     resampling = None
     no_interval = "each value fits a mixture by gradient descent; compare seeds instead of resampling."
-    options = (Option("mode", "str", "test", "test: FLD; train: training rows evaluated; gap: train minus test NLL.",
-                      choices=("test", "train", "gap")),)
+    options = (
+        Option(
+            "mode",
+            "str",
+            "test",
+            "test: FLD; train: training rows evaluated; gap: train minus test NLL.",
+            choices=("test", "train", "gap"),
+        ),
+    )
     min_samples = 2
 
     def compute(self, train: np.ndarray, test: np.ndarray, fake: np.ndarray, **options: Any) -> MetricResult:

@@ -10,12 +10,10 @@ log; the rows are cut into ``splits`` consecutive parts (no shuffle; part ``i`` 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-import math
-
 import numpy as np
-from scipy.special import logsumexp
 
 from .._validation import as_features, check_choice, check_int
 from ..errors import DataError, ParameterError
@@ -57,6 +55,8 @@ def inception_score(x: Any, *, splits: int = 10, input: str = "logits") -> Metri
     if splits > n:
         raise ParameterError(f"splits={splits} is larger than the number of samples ({n})")
     if input == "logits":
+        from scipy.special import logsumexp  # imported when used: not on the start-up path of other commands
+
         log_p = arr - logsumexp(arr, axis=1, keepdims=True)
     else:
         if (arr < 0).any() or not np.allclose(arr.sum(1), 1.0, atol=1e-4):
@@ -73,8 +73,13 @@ def inception_score(x: Any, *, splits: int = 10, input: str = "logits") -> Metri
             # 0 * log 0 = 0: terms with p(y|x) = 0 contribute nothing
             terms = np.where(p_i > 0, p_i * (log_p_i - log_marginal), 0.0)
         scores[i] = np.exp(terms.sum(axis=1).mean())
-    return MetricResult("is", {"value": float(scores.mean()), "std": float(scores.std())},
-                        {"splits": splits, "input": input}, n_real=None, n_fake=n)
+    return MetricResult(
+        "is",
+        {"value": float(scores.mean()), "std": float(scores.std())},
+        {"splits": splits, "input": input},
+        n_real=None,
+        n_fake=n,
+    )
 
 
 class InceptionScore(Metric):
@@ -88,8 +93,9 @@ class InceptionScore(Metric):
     min_samples = 1
     options = (
         Option("splits", "int", 10, "Consecutive splits.", minimum=1),
-        Option("input", "str", "logits", "What the rows are: class logits or probabilities.",
-               choices=("logits", "probs")),
+        Option(
+            "input", "str", "logits", "What the rows are: class logits or probabilities.", choices=("logits", "probs")
+        ),
     )
 
     def compute(self, logits: np.ndarray, **options: Any) -> MetricResult:

@@ -7,11 +7,11 @@ Binkowski et al. 2018, "Demystifying MMD GANs", arXiv:1801.01401. Each subset ta
 ``subset_size`` rows from each set without replacement, drawn from a generator seeded by
 ``seed``; the result is the mean and the (population) standard deviation over subsets.
 
-One implementation, :func:`kid_core`, runs in torch on the rows' device (CPU or GPU); the
-numpy entry point :func:`kernel_inception_distance` and the streaming / :class:`~ganeval.Evaluator`
-front ends all call it. Inner products run in the rows' precision (float32 features: a
-float32 matrix product, as the KID reference code and torch-fidelity do); kernel values and
-their sums are float64. Two ways to the same sums, chosen by arithmetic cost:
+One implementation, :func:`kid_core`, runs on the rows' device (numpy for CPU rows, without
+importing torch; torch on a GPU); the numpy entry point :func:`kernel_inception_distance` and
+the streaming / :class:`~ganeval.Evaluator` front ends all call it. Inner products run in the
+rows' precision (float32 features: a float32 matrix product, as the KID reference code and
+torch-fidelity do); kernel values and their sums are float64. Two ways to the same sums, chosen by arithmetic cost:
 
 - *per subset*: three Gram blocks of ``subset_size`` rows per subset;
 - *whole Gram*: the Gram matrices of all rows are computed once, in square blocks of even
@@ -36,6 +36,7 @@ settings whose kernel sums could overflow float64 are refused with a
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from typing import Any
@@ -56,8 +57,17 @@ _LOG_MAX = math.log(np.finfo(np.float64).max)
 _LOG_MAX32 = math.log(np.finfo(np.float32).max)
 
 
-def kid_options(dim: int, n_real: int, n_fake: int, *, subsets: int = 100, subset_size: int | None = None,
-                degree: int = 3, gamma: float | None = None, coef0: float = 1.0) -> dict[str, Any]:
+def kid_options(
+    dim: int,
+    n_real: int,
+    n_fake: int,
+    *,
+    subsets: int = 100,
+    subset_size: int | None = None,
+    degree: int = 3,
+    gamma: float | None = None,
+    coef0: float = 1.0,
+) -> dict[str, Any]:
     """Validate KID options for sets of ``n_real`` and ``n_fake`` rows of width ``dim``."""
     subsets = check_int(subsets, "subsets", minimum=1)
     if subset_size is None:
@@ -83,8 +93,9 @@ def _log_kernel_bound(max_norm_real: float, max_norm_fake: float, degree: int, g
     return degree * math.log(top) if top > 0 else -math.inf
 
 
-def check_kernel_overflow(max_norm_real: float, max_norm_fake: float, *, subset_size: int, degree: int,
-                          gamma: float, coef0: float) -> None:
+def check_kernel_overflow(
+    max_norm_real: float, max_norm_fake: float, *, subset_size: int, degree: int, gamma: float, coef0: float
+) -> None:
     """Refuse kernel settings whose values or sums could overflow float64.
 
     ``|k(x, y)| <= (gamma |x| |y| + |coef0|)^degree`` (Cauchy-Schwarz); a sum adds at most
@@ -96,7 +107,7 @@ def check_kernel_overflow(max_norm_real: float, max_norm_fake: float, *, subset_
     >>> check_kernel_overflow(10.0, 10.0, subset_size=1000, degree=3, gamma=1e200, coef0=1.0)
     Traceback (most recent call last):
     ...
-    ganeval.errors.ParameterError: gamma=1e+200, degree=3: kernel values (gamma x.y + coef0)^degree can reach 1e+606 on these features and would overflow float64; use a smaller gamma (default 1/d) or degree
+    ganeval.errors.ParameterError: gamma=1e+200, degree=3: kernel values ... can reach 1e+606 ... overflow float64; ...
     """
     log_top = _log_kernel_bound(max_norm_real, max_norm_fake, degree, gamma, coef0)
     if log_top + 2 * math.log(subset_size) > _LOG_MAX - 1:
@@ -134,6 +145,7 @@ def _draw_subsets(n_real: int, n_fake: int, subsets: int, subset_size: int, seed
 # these small-block operations several times faster than torch's CPU kernels) or torch
 # tensors (rows on a GPU); the arithmetic is written once for both.
 
+
 def _is_np(a) -> bool:
     return isinstance(a, np.ndarray)
 
@@ -164,13 +176,13 @@ def _kernel_(g, gamma: float, coef0: float, degree: int):
     rows = 64
     scratch = np.empty((min(rows, g.shape[0]), g.shape[1]), dtype=g.dtype) if 1 < degree <= 4 else None
     for lo in range(0, g.shape[0], rows):
-        chunk = g[lo:lo + rows]
+        chunk = g[lo : lo + rows]
         chunk *= gamma
         chunk += coef0
         if degree > 4:  # few roundings matter more than speed for a rare high degree
             chunk **= degree
         elif scratch is not None:  # 1 < degree <= 4
-            base = scratch[:chunk.shape[0]]
+            base = scratch[: chunk.shape[0]]
             np.copyto(base, chunk)
             for _ in range(degree - 1):
                 chunk *= base
@@ -285,18 +297,28 @@ def _whole_gram_cost(n_x: int, n_y: int, d: int, subsets: int) -> float:
     return pairs * (d + subsets)  # Gram products + the membership products
 
 
-def kid_core(x, y, *, subsets: int, subset_size: int, degree: int, gamma: float, coef0: float,
-             seed: Any = 0, method: str = "auto", backend: str = "auto") -> np.ndarray:
-    """KID of every subset, from torch rows ``x`` (n_x, d) and ``y`` (n_y, d) on one device.
+def kid_core(
+    x,
+    y,
+    *,
+    subsets: int,
+    subset_size: int,
+    degree: int,
+    gamma: float,
+    coef0: float,
+    seed: Any = 0,
+    method: str = "auto",
+    backend: str = "auto",
+) -> np.ndarray:
+    """KID of every subset, from rows ``x`` (n_x, d) and ``y`` (n_y, d): numpy arrays, or
+    torch tensors on one device.
 
     Trusted input (validated options, finite rows of one dtype). ``method``: ``"auto"``
-    (the cheaper in multiply-adds), ``"subsets"`` or ``"gram"``. ``backend="auto"`` runs CPU
-    tensors through numpy (zero-copy) and GPU tensors through torch; ``"torch"`` runs the GPU
-    code on any device (tests). Returns the float64 array
-    of per-subset unbiased MMD^2 values.
+    (the cheaper in multiply-adds), ``"subsets"`` or ``"gram"``. ``backend="auto"`` runs numpy
+    arrays and CPU tensors through numpy (zero-copy; torch is not needed for numpy rows) and
+    GPU tensors through torch; ``"torch"`` runs the GPU code on any device (tests). Returns
+    the float64 array of per-subset unbiased MMD^2 values.
     """
-    import torch
-
     n_x, n_y, d = x.shape[0], y.shape[0], x.shape[1]
     m = subset_size
     ix, iy = _draw_subsets(n_x, n_y, subsets, m, seed)
@@ -304,9 +326,13 @@ def kid_core(x, y, *, subsets: int, subset_size: int, degree: int, gamma: float,
         per_subset = subsets * 3.0 * m * m * d
         fits = subsets * max(n_x, n_y) * 8 <= _MEMBERSHIP_BYTES
         method = "gram" if fits and _whole_gram_cost(n_x, n_y, d, subsets) < per_subset else "subsets"
-    if backend == "auto" and x.device.type == "cpu":
+    if _is_np(x) and backend == "torch":
+        import torch
+
+        x, y = torch.from_numpy(x), torch.from_numpy(y)
+    if not _is_np(x) and backend == "auto" and x.device.type == "cpu":
         x, y = x.numpy(), y.numpy()
-    with torch.inference_mode():
+    with contextlib.nullcontext() if _is_np(x) else _inference_mode():
         if method == "gram":
             mem_x, mem_y = _Members(ix, n_x, x), _Members(iy, n_y, y)
             sxx = _within_sums(x, mem_x, gamma, coef0, degree)
@@ -317,11 +343,29 @@ def kid_core(x, y, *, subsets: int, subset_size: int, degree: int, gamma: float,
     return sxx / (m * (m - 1)) + syy / (m * (m - 1)) - 2.0 * sxy / (m * m)
 
 
+def _inference_mode():
+    import torch
+
+    return torch.inference_mode()
+
+
+def _double(t):
+    return t.astype(np.float64) if _is_np(t) else t.double()
+
+
+def _is_float64(t) -> bool:
+    return t.dtype == np.float64 if _is_np(t) else t.is_floating_point() and t.element_size() == 8
+
+
 def _max_norm(t) -> float:
     """Largest row norm, in the rows' precision (an overflow there gives inf, and the caller
     then works in float64), else float64."""
     if not t.shape[0]:
         return 0.0
+    if _is_np(t):
+        with np.errstate(over="ignore"):
+            top = float(np.sqrt(np.einsum("ij,ij->i", t, t)).max())
+        return top if math.isfinite(top) else float(np.linalg.norm(t.astype(np.float64), axis=1).max())
     top = float(t.norm(dim=1).max())
     return top if math.isfinite(top) else float(t.double().norm(dim=1).max())
 
@@ -330,40 +374,62 @@ def _warn_whole_sets(subsets: int, subset_size: int, n_real: int, n_fake: int) -
     """Subsets as large as a set hold all of it: their std is not a sampling spread."""
     whole = [f"{side} ({n})" for side, n in (("real", n_real), ("fake", n_fake)) if subset_size >= n]
     if subsets > 1 and whole:
-        warnings.warn(f"kid: subset_size {subset_size} reaches the size of the {' and '.join(whole)} set: every "
-                      f"subset holds all of it, so std (over subsets) does not measure the sampling spread of KID; "
-                      f"use subset_size < n for a meaningful std", DegenerateWarning, stacklevel=3)
+        warnings.warn(
+            f"kid: subset_size {subset_size} reaches the size of the {' and '.join(whole)} set: every "
+            f"subset holds all of it, so std (over subsets) does not measure the sampling spread of KID; "
+            f"use subset_size < n for a meaningful std",
+            DegenerateWarning,
+            stacklevel=3,
+        )
 
 
 def kid_from_tensors(x, y, *, seed: Any = 0, method: str = "auto", **options: Any) -> MetricResult:
-    """KID between torch row tensors on one device (validates options, not the rows).
+    """KID between rows on one device: numpy arrays or torch tensors (validates options,
+    not the rows).
 
     Float32 rows whose inner products or kernel values could leave the float32 range are
     promoted to float64 first (the right number, more slowly), so no inf or NaN is made."""
-    import torch
-
     opts = kid_options(x.shape[1], x.shape[0], y.shape[0], **options)
     if x.dtype != y.dtype:
-        x, y = x.double(), y.double()
+        x, y = _double(x), _double(y)
     kernel = {k: opts[k] for k in ("degree", "gamma", "coef0")}
     norm_x, norm_y = _max_norm(x), _max_norm(y)
-    if x.dtype != torch.float64 and not _fits_float32(norm_x, norm_y, **kernel):
-        x, y = x.double(), y.double()
+    if not _is_float64(x) and not _fits_float32(norm_x, norm_y, **kernel):
+        x, y = _double(x), _double(y)
         norm_x, norm_y = _max_norm(x), _max_norm(y)
     check_kernel_overflow(norm_x, norm_y, subset_size=opts["subset_size"], **kernel)
     _warn_whole_sets(opts["subsets"], opts["subset_size"], int(x.shape[0]), int(y.shape[0]))
     scores = kid_core(x, y, seed=seed, method=method, **opts)
-    settings = {"kernel": "poly", "degree": opts["degree"], "gamma": opts["gamma"], "coef0": opts["coef0"],
-                "subsets": opts["subsets"], "subset_size": opts["subset_size"],
-                "seed": seed if isinstance(seed, int) else None}
+    settings = {
+        "kernel": "poly",
+        "degree": opts["degree"],
+        "gamma": opts["gamma"],
+        "coef0": opts["coef0"],
+        "subsets": opts["subsets"],
+        "subset_size": opts["subset_size"],
+        "seed": seed if isinstance(seed, int) else None,
+    }
     scale = float(np.abs(scores).max()) or 1.0  # the std of values near the float64 limit, without squaring them
-    return MetricResult("kid", {"value": float(scores.mean()), "std": scale * float((scores / scale).std())},
-                        settings, n_real=int(x.shape[0]), n_fake=int(y.shape[0]))
+    return MetricResult(
+        "kid",
+        {"value": float(scores.mean()), "std": scale * float((scores / scale).std())},
+        settings,
+        n_real=int(x.shape[0]),
+        n_fake=int(y.shape[0]),
+    )
 
 
-def kernel_inception_distance(real: Any, fake: Any, *, subsets: int = 100, subset_size: int | None = None,
-                              degree: int = 3, gamma: float | None = None, coef0: float = 1.0,
-                              seed: Any = 0) -> MetricResult:
+def kernel_inception_distance(
+    real: Any,
+    fake: Any,
+    *,
+    subsets: int = 100,
+    subset_size: int | None = None,
+    degree: int = 3,
+    gamma: float | None = None,
+    coef0: float = 1.0,
+    seed: Any = 0,
+) -> MetricResult:
     """KID between two feature sets.
 
     Parameters
@@ -393,16 +459,21 @@ def kernel_inception_distance(real: Any, fake: Any, *, subsets: int = 100, subse
     >>> r.value > 0.1, r.metric
     (True, 'kid')
     """
-    import torch
-
     x = as_features(real, "real", dtype=None)
     y = as_features(fake, "fake", dtype=None)
     check_same_dim(x, y, "real", "fake")
     if x.dtype != y.dtype:
         x, y = x.astype(np.float64), y.astype(np.float64)
-    return kid_from_tensors(torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.ascontiguousarray(y)),
-                            subsets=subsets, subset_size=subset_size, degree=degree, gamma=gamma, coef0=coef0,
-                            seed=seed)
+    return kid_from_tensors(
+        np.ascontiguousarray(x),
+        np.ascontiguousarray(y),
+        subsets=subsets,
+        subset_size=subset_size,
+        degree=degree,
+        gamma=gamma,
+        coef0=coef0,
+        seed=seed,
+    )
 
 
 class KID(Metric):
@@ -415,14 +486,20 @@ class KID(Metric):
     streaming = "rows"
     options = (
         Option("subsets", "int", 100, "Number of random subsets.", minimum=1),
-        Option("subset_size", "int", None, "Samples per subset from each side (default: min(1000, n_real, n_fake)).",
-               minimum=2),
+        Option(
+            "subset_size",
+            "int",
+            None,
+            "Samples per subset from each side (default: min(1000, n_real, n_fake)).",
+            minimum=2,
+        ),
         Option("degree", "int", 3, "Polynomial kernel degree.", minimum=1),
         Option("gamma", "float", None, "Kernel scale (default 1/d).", minimum=0.0, exclusive_minimum=True),
         Option("coef0", "float", 1.0, "Kernel offset."),
     )
     test_options = {"subsets": 10, "subset_size": 20}
     order_invariant = False
+    keeps_float32 = True  # float32 rows take the float32 products, as the function does
 
     def compute(self, real: np.ndarray, fake: np.ndarray, **options: Any) -> MetricResult:
         return kernel_inception_distance(real, fake, **options)

@@ -30,8 +30,8 @@ import numpy as np
 from .._validation import as_features, check_int, check_same_dim
 from ..errors import DataError
 from ..results import MetricResult
-from .prdc import knn_radii
 from .base import Metric, Option, Output
+from .prdc import knn_radii
 
 __all__ = ["memorization", "Memorization"]
 
@@ -48,8 +48,10 @@ def check_magnitude(arr: np.ndarray, name: str) -> None:
     """
     peak = float(np.abs(arr).max(initial=0.0))
     if peak > _MAX_ABS:
-        raise DataError(f"{name}: values up to {peak:.3g} overflow squared distances in float64; "
-                        f"rescale the features (|x| <= 1e150)")
+        raise DataError(
+            f"{name}: values up to {peak:.3g} overflow squared distances in float64; "
+            f"rescale the features (|x| <= 1e150)"
+        )
 
 
 def nearest_training_rows(train: np.ndarray, fake: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -109,12 +111,24 @@ def memorization(train: Any, fake: Any, *, top: int = 10) -> MetricResult:
     r = train_nn[idx]
     authentic = dist > r
     order = np.argsort(dist, kind="stable")[:top]
-    closest = [{"fake_index": int(i), "train_index": int(idx[i]), "distance": float(dist[i]),
-                "train_nn_distance": float(r[i]), "flagged": bool(not authentic[i])} for i in order]
+    closest = [
+        {
+            "fake_index": int(i),
+            "train_index": int(idx[i]),
+            "distance": float(dist[i]),
+            "train_nn_distance": float(r[i]),
+            "flagged": bool(not authentic[i]),
+        }
+        for i in order
+    ]
     values = {"value": float(authentic.mean()), "n_flagged": int((~authentic).sum()), "closest": closest}
-    return MetricResult("memorization", values, {"rule": "authenticity (Alaa et al. 2022)", "top": top,
-                                                 "distance": "euclidean"},
-                        n_real=t.shape[0], n_fake=f.shape[0])
+    return MetricResult(
+        "memorization",
+        values,
+        {"rule": "authenticity (Alaa et al. 2022)", "top": top, "distance": "euclidean"},
+        n_real=t.shape[0],
+        n_fake=f.shape[0],
+    )
 
 
 class Memorization(Metric):

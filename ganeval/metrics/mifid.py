@@ -70,7 +70,7 @@ def min_cosine_distance(a: Any, b: Any) -> float:
     step = max(1, min(4096, _BLOCK_BYTES // (8 * b.shape[0])))
     total = 0.0
     for lo in range(0, a.shape[0], step):
-        sim = np.abs(a[lo:lo + step] @ b.T)
+        sim = np.abs(a[lo : lo + step] @ b.T)
         total += float((1.0 - sim.max(axis=1)).sum())
     return total / a.shape[0]
 
@@ -121,17 +121,20 @@ def mifid(train: Any, fake: Any, *, cosine_distance_eps: float = 0.1, average_ov
     if not 0.0 < eps <= 1.0:
         raise ParameterError(f"cosine_distance_eps must be a number in (0, 1], got {cosine_distance_eps!r}")
     check_choice(average_over, "average_over", ("train", "fake"))
-    fid = fid_from_stats(FeatureStats.from_features(t), FeatureStats.from_features(f),
-                         names=("train", "fake")).value
+    fid = fid_from_stats(FeatureStats.from_features(t), FeatureStats.from_features(f), names=("train", "fake")).value
     a, b = (t, f) if average_over == "train" else (f, t)
     d = min_cosine_distance(a, b)
     d_eps = d if d < eps else 1.0
     value = fid / (d_eps + MIFID_GUARD) if fid > 1e-8 else 0.0
     if not math.isfinite(value):
         raise DataError("mifid: the value overflows float64; rescale the features")
-    return MetricResult("mifid", {"value": value, "fid": fid, "distance": d, "penalized": d < eps},
-                        {"cosine_distance_eps": eps, "average_over": average_over},
-                        n_real=t.shape[0], n_fake=f.shape[0])
+    return MetricResult(
+        "mifid",
+        {"value": value, "fid": fid, "distance": d, "penalized": d < eps},
+        {"cosine_distance_eps": eps, "average_over": average_over},
+        n_real=t.shape[0],
+        n_fake=f.shape[0],
+    )
 
 
 class MiFID(Metric):
@@ -140,13 +143,30 @@ class MiFID(Metric):
     name = "mifid"
     takes = "train-fake"
     higher_is_better = False
-    outputs = (Output("value", False, (0.0, math.inf), "MiFID"), Output("fid", False, (0.0, math.inf), "FID"),
-               Output("distance", True, (0.0, 1.0), "Cosine distance"))
+    outputs = (
+        Output("value", False, (0.0, math.inf), "MiFID"),
+        Output("fid", False, (0.0, math.inf), "FID"),
+        Output("distance", True, (0.0, 1.0), "Cosine distance"),
+    )
     resampling = "half"
-    options = (Option("cosine_distance_eps", "float", 0.1, "Cosine distance threshold (epsilon).",
-                      minimum=0.0, maximum=1.0, exclusive_minimum=True),
-               Option("average_over", "str", "train", "Rows the minimum distances are averaged over "
-                      "(train: torchmetrics; fake: Kaggle's scorer).", choices=("train", "fake")))
+    options = (
+        Option(
+            "cosine_distance_eps",
+            "float",
+            0.1,
+            "Cosine distance threshold (epsilon).",
+            minimum=0.0,
+            maximum=1.0,
+            exclusive_minimum=True,
+        ),
+        Option(
+            "average_over",
+            "str",
+            "train",
+            "Rows the minimum distances are averaged over (train: torchmetrics; fake: Kaggle's scorer).",
+            choices=("train", "fake"),
+        ),
+    )
 
     def compute(self, train: np.ndarray, fake: np.ndarray, **options: Any) -> MetricResult:
         return mifid(train, fake, **options)

@@ -39,8 +39,17 @@ from ..errors import ParameterError
 from ..results import MetricResult
 from .base import Metric, Option, Output
 
-__all__ = ["Kernel", "KERNELS", "ESTIMATORS", "make_kernel", "median_bandwidth", "mmd2_unbiased", "mmd2",
-           "maximum_mean_discrepancy", "MMD"]
+__all__ = [
+    "Kernel",
+    "KERNELS",
+    "ESTIMATORS",
+    "make_kernel",
+    "median_bandwidth",
+    "mmd2_unbiased",
+    "mmd2",
+    "maximum_mean_discrepancy",
+    "MMD",
+]
 
 KERNELS = ("rbf", "poly", "linear")
 ESTIMATORS = ("unbiased", "biased")
@@ -120,7 +129,7 @@ class Kernel:
         base *= self.gamma
         base += self.coef0
         if self.degree > 8:  # einsum takes a bounded number of operands
-            return float((base ** self.degree).sum())
+            return float((base**self.degree).sum())
         return float(np.einsum(",".join(["ij"] * self.degree) + "->", *([base] * self.degree), optimize=False))
 
     def check_range(self, x: np.ndarray, y: np.ndarray) -> None:
@@ -138,14 +147,16 @@ class Kernel:
                 raise ParameterError(
                     f"bandwidth={self.bandwidth:g} is too {side}: 2 * bandwidth^2 "
                     f"{'underflows to 0' if side == 'small' else 'overflows'} in float64; "
-                    f"pass a bandwidth between 1e-150 and 1e150, or 'median'")
+                    f"pass a bandwidth between 1e-150 and 1e150, or 'median'"
+                )
             return
         nx = float(np.sqrt(np.einsum("ij,ij->i", x, x, dtype=np.float64).max(initial=0.0)))
         ny = float(np.sqrt(np.einsum("ij,ij->i", y, y, dtype=np.float64).max(initial=0.0)))
         pairs = math.log(max(x.shape[0], 1)) + math.log(max(y.shape[0], 1))
         if x.dtype == np.float32 and nx * ny >= float(np.finfo(np.float32).max) / 4:
-            raise ParameterError("float32 features too large: their inner products overflow float32; "
-                                 "pass float64 features")
+            raise ParameterError(
+                "float32 features too large: their inner products overflow float32; pass float64 features"
+            )
         if self.name == "linear":
             bound = nx * ny
             if bound > 0 and math.log(bound) + pairs >= _LOG_MAX - 1:
@@ -156,7 +167,8 @@ class Kernel:
             raise ParameterError(
                 f"poly kernel overflows: (gamma x.y + coef0)^degree reaches about {bound:.3g}^{self.degree} "
                 f"with gamma={self.gamma:g}, coef0={self.coef0:g}, degree={self.degree}; pass a smaller "
-                f"gamma (default 1/d), coef0 or degree")
+                f"gamma (default 1/d), coef0 or degree"
+            )
 
     def settings(self) -> dict[str, Any]:
         if self.name == "poly":
@@ -189,13 +201,24 @@ def median_bandwidth(x: np.ndarray, y: np.ndarray, *, seed: Any = 0) -> float:
     d = np.sqrt(_squared_distances(pooled, pooled))
     med = float(np.median(d[np.triu_indices(d.shape[0], 1)]))
     if med <= 0:
-        raise ParameterError("bandwidth='median': the median pairwise distance is 0 (too many identical points); pass a bandwidth")
+        raise ParameterError(
+            "bandwidth='median': the median pairwise distance is 0 (too many identical points); pass a bandwidth"
+        )
     return med
 
 
-def make_kernel(kernel: str, dim: int, *, degree: int = 3, gamma: float | None = None,
-                coef0: float = 1.0, bandwidth: float | str = "median",
-                x: np.ndarray | None = None, y: np.ndarray | None = None, seed: Any = 0) -> Kernel:
+def make_kernel(
+    kernel: str,
+    dim: int,
+    *,
+    degree: int = 3,
+    gamma: float | None = None,
+    coef0: float = 1.0,
+    bandwidth: float | str = "median",
+    x: np.ndarray | None = None,
+    y: np.ndarray | None = None,
+    seed: Any = 0,
+) -> Kernel:
     """Validate kernel options and build a :class:`Kernel` (``x``, ``y`` for the median).
 
     Examples
@@ -224,8 +247,9 @@ def make_kernel(kernel: str, dim: int, *, degree: int = 3, gamma: float | None =
     return k
 
 
-def mmd2(x: np.ndarray, y: np.ndarray, kernel: Kernel, *, estimator: str = "unbiased",
-         block_size: int | None = None) -> float:
+def mmd2(
+    x: np.ndarray, y: np.ndarray, kernel: Kernel, *, estimator: str = "unbiased", block_size: int | None = None
+) -> float:
     """MMD^2 between the rows of ``x`` and ``y`` with the given estimator (trusted input;
     the unbiased one needs at least 2 rows per side)."""
     m, n = x.shape[0], y.shape[0]
@@ -249,11 +273,19 @@ def mmd2_unbiased(x: np.ndarray, y: np.ndarray, kernel: Kernel) -> float:
     return mmd2(x, y, kernel, estimator="unbiased")
 
 
-def maximum_mean_discrepancy(real: Any, fake: Any, *, kernel: str = "rbf",
-                             bandwidth: float | str = "median", degree: int = 3,
-                             gamma: float | None = None, coef0: float = 1.0,
-                             seed: Any = 0, estimator: str = "unbiased",
-                             block_size: int | None = None) -> MetricResult:
+def maximum_mean_discrepancy(
+    real: Any,
+    fake: Any,
+    *,
+    kernel: str = "rbf",
+    bandwidth: float | str = "median",
+    degree: int = 3,
+    gamma: float | None = None,
+    coef0: float = 1.0,
+    seed: Any = 0,
+    estimator: str = "unbiased",
+    block_size: int | None = None,
+) -> MetricResult:
     """Squared MMD between two sets of rows (unbiased U-statistic by default).
 
     Parameters
@@ -296,8 +328,9 @@ def maximum_mean_discrepancy(real: Any, fake: Any, *, kernel: str = "rbf",
     check_choice(estimator, "estimator", ESTIMATORS)
     if block_size is not None:
         block_size = check_int(block_size, "block_size", minimum=1)
-    k = make_kernel(kernel, x.shape[1], degree=degree, gamma=gamma, coef0=coef0,
-                    bandwidth=bandwidth, x=x, y=y, seed=seed)
+    k = make_kernel(
+        kernel, x.shape[1], degree=degree, gamma=gamma, coef0=coef0, bandwidth=bandwidth, x=x, y=y, seed=seed
+    )
     value = mmd2(x, y, k, estimator=estimator, block_size=block_size)
     settings = k.settings()
     settings["estimator"] = estimator
@@ -318,17 +351,33 @@ class MMD(Metric):
     streaming = "rows"
     uses_columns = False
     options = (
-        Option("kernel", "str", "rbf", "rbf exp(-|x-y|^2 / (2 bandwidth^2)), poly (gamma x.y + coef0)^degree, "
-               "linear x.y.", choices=tuple(KERNELS)),
-        Option("bandwidth", "float", "median", "RBF length scale, or 'median' (median pairwise distance of the "
-               "pooled sample).", minimum=0.0, exclusive_minimum=True, words=("median",)),
+        Option(
+            "kernel",
+            "str",
+            "rbf",
+            "rbf exp(-|x-y|^2 / (2 bandwidth^2)), poly (gamma x.y + coef0)^degree, linear x.y.",
+            choices=tuple(KERNELS),
+        ),
+        Option(
+            "bandwidth",
+            "float",
+            "median",
+            "RBF length scale, or 'median' (median pairwise distance of the pooled sample).",
+            minimum=0.0,
+            exclusive_minimum=True,
+            words=("median",),
+        ),
         Option("degree", "int", 3, "poly kernel degree.", minimum=1),
         Option("gamma", "float", None, "poly kernel scale (default 1/d).", minimum=0.0, exclusive_minimum=True),
         Option("coef0", "float", 1.0, "poly kernel offset."),
-        Option("estimator", "str", "unbiased", "unbiased U-statistic, or the biased V-statistic that keeps k(x, x) "
-               "(as CMMD).", choices=("unbiased", "biased")),
-        Option("block_size", "int", None, "Rows per block of kernel values (memory ~ 8 x block x n bytes).",
-               minimum=1),
+        Option(
+            "estimator",
+            "str",
+            "unbiased",
+            "unbiased U-statistic, or the biased V-statistic that keeps k(x, x) (as CMMD).",
+            choices=("unbiased", "biased"),
+        ),
+        Option("block_size", "int", None, "Rows per block of kernel values (memory ~ 8 x block x n bytes).", minimum=1),
     )
     symmetric = True
 

@@ -44,8 +44,9 @@ def scaled_min_count(n_samples: int) -> int:
     return max(1, round(MIN_COUNT_PER_2500 * int(n_samples) / 2500))
 
 
-def mode_metrics(samples: Any, centers: Any, std: float, *, threshold: float = 3.0,
-                 min_count: int | None = None) -> MetricResult:
+def mode_metrics(
+    samples: Any, centers: Any, std: float, *, threshold: float = 3.0, min_count: int | None = None
+) -> MetricResult:
     """Modes covered, share of high-quality samples and KL of the mode histogram vs uniform.
 
     Parameters

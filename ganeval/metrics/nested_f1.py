@@ -19,10 +19,9 @@ image literature the same idea is the Classification Accuracy Score (Ravuri & Vi
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
-
-import math
 
 import numpy as np
 
@@ -81,8 +80,10 @@ def _check_classes(labels: np.ndarray, name: str) -> None:
     """Refuse a continuous target: float labels that are not whole numbers."""
     if labels.dtype.kind == "f":
         frac = labels[labels != np.round(labels)]
-        raise DataError(f"{name}: the target labels are continuous (e.g. {show(frac[0])}; {np.unique(labels).size} distinct "
-                        f"values); nested-f1 needs class labels: give a class column as the target")
+        raise DataError(
+            f"{name}: the target labels are continuous (e.g. {show(frac[0])}; {np.unique(labels).size} distinct "
+            f"values); nested-f1 needs class labels: give a class column as the target"
+        )
 
 
 def _same_label_type(*labels: np.ndarray) -> list[np.ndarray]:
@@ -92,10 +93,19 @@ def _same_label_type(*labels: np.ndarray) -> list[np.ndarray]:
     return list(labels)
 
 
-def nested_model_f1(real_train: Any, real_train_labels: Any, fake_train: Any, fake_train_labels: Any,
-                    real_test: Any = None, real_test_labels: Any = None, *, model: str = "rf",
-                    seed: int = 0, test_fraction: float = 0.3,
-                    columns: list[str] | None = None) -> MetricResult:
+def nested_model_f1(
+    real_train: Any,
+    real_train_labels: Any,
+    fake_train: Any,
+    fake_train_labels: Any,
+    real_test: Any = None,
+    real_test_labels: Any = None,
+    *,
+    model: str = "rf",
+    seed: int = 0,
+    test_fraction: float = 0.3,
+    columns: list[str] | None = None,
+) -> MetricResult:
     """F1 on real test rows of a model trained on synthetic rows, against one trained on real rows.
 
     Parameters
@@ -165,8 +175,10 @@ def nested_model_f1(real_train: Any, real_train_labels: Any, fake_train: Any, fa
             raise ParameterError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
         classes, counts = np.unique(yr, return_counts=True)
         if counts.min() < 2:
-            raise DataError(f"real_train: class {show(classes[np.argmin(counts)])} has {counts.min()} row; "
-                            f"a stratified hold-out needs >= 2 per class (or give REAL_TEST)")
+            raise DataError(
+                f"real_train: class {show(classes[np.argmin(counts)])} has {counts.min()} row; "
+                f"a stratified hold-out needs >= 2 per class (or give REAL_TEST)"
+            )
         try:
             xr, xt, yr, yt = train_test_split(xr, yr, test_size=float(test_fraction), stratify=yr, random_state=seed)
         except ValueError as exc:
@@ -195,14 +207,28 @@ def nested_model_f1(real_train: Any, real_train_labels: Any, fake_train: Any, fa
     f1_real, f1_fake = scores
     ratio = f1_fake / f1_real if f1_real > 0 else None
     if ratio is None:
-        warnings.warn("nested_model_f1: the model trained on real data scores F1 = 0; ratio is undefined (None)",
-                      DegenerateWarning, stacklevel=2)
-    settings: dict[str, Any] = {"model": model, "seed": seed, "average": average, "test": held_out,
-                                "n_test": int(xt.shape[0]), "classes": [c.item() if hasattr(c, "item") else c for c in classes]}
+        warnings.warn(
+            "nested_model_f1: the model trained on real data scores F1 = 0; ratio is undefined (None)",
+            DegenerateWarning,
+            stacklevel=2,
+        )
+    settings: dict[str, Any] = {
+        "model": model,
+        "seed": seed,
+        "average": average,
+        "test": held_out,
+        "n_test": int(xt.shape[0]),
+        "classes": [c.item() if hasattr(c, "item") else c for c in classes],
+    }
     if columns is not None:
         settings["columns"] = list(columns)
-    return MetricResult("nested-f1", {"value": f1_fake, "f1_real": f1_real, "ratio": ratio}, settings,
-                        n_real=int(xr.shape[0]), n_fake=int(xf.shape[0]))
+    return MetricResult(
+        "nested-f1",
+        {"value": f1_fake, "f1_real": f1_real, "ratio": ratio},
+        settings,
+        n_real=int(xr.shape[0]),
+        n_fake=int(xf.shape[0]),
+    )
 
 
 class NestedF1(Metric):
@@ -211,15 +237,25 @@ class NestedF1(Metric):
     name = "nested-f1"
     takes = "labelled"
     higher_is_better = True
-    outputs = (Output("value", True, (0.0, 1.0), "Nested F1"), Output("f1_real", True, (0.0, 1.0)),
-               Output("ratio", True, (0.0, math.inf)))
+    outputs = (
+        Output("value", True, (0.0, 1.0), "Nested F1"),
+        Output("f1_real", True, (0.0, 1.0)),
+        Output("ratio", True, (0.0, math.inf)),
+    )
     seeded = True
     resampling = None
     no_interval = "it is a train/test protocol, not a function of two samples"
     options = (
         Option("model", "str", "rf", "Model trained on each training set.", choices=("rf", "logreg", "mlp")),
-        Option("test_fraction", "float", 0.3, "Share of REAL_TRAIN held out when REAL_TEST is not given.",
-               minimum=0.0, maximum=1.0, exclusive_minimum=True),
+        Option(
+            "test_fraction",
+            "float",
+            0.3,
+            "Share of REAL_TRAIN held out when REAL_TEST is not given.",
+            minimum=0.0,
+            maximum=1.0,
+            exclusive_minimum=True,
+        ),
     )
 
     def compute(self, *tables: Any, **options: Any) -> MetricResult:

@@ -71,27 +71,40 @@ def prepare_ppl_images(img: Any, crop: bool) -> Any:
     """StyleGAN2-ADA's image handling before LPIPS: optional face crop, integer average pooling
     to at most about 256 pixels, grey repeated to three channels."""
     if img.ndim != 4 or img.shape[1] not in (1, 3) or not img.is_floating_point():
-        raise DataError(f"ppl: the generator must return float images (N, 1 or 3, H, W) in [-1, 1]; "
-                        f"got {img.dtype} of shape {tuple(img.shape)}")
+        raise DataError(
+            f"ppl: the generator must return float images (N, 1 or 3, H, W) in [-1, 1]; "
+            f"got {img.dtype} of shape {tuple(img.shape)}"
+        )
     if crop:
         if img.shape[2] != img.shape[3]:
             raise DataError(f"ppl: crop needs square images, got {img.shape[2]}x{img.shape[3]}")
         c = img.shape[2] // 8
-        img = img[:, :, c * 3:c * 7, c * 2:c * 6]
+        img = img[:, :, c * 3 : c * 7, c * 2 : c * 6]
     factor = img.shape[2] // 256
     if factor > 1:
         n, ch, h, w = img.shape
-        img = img[:, :, :h // factor * factor, :w // factor * factor]
+        img = img[:, :, : h // factor * factor, : w // factor * factor]
         img = img.reshape(n, ch, h // factor, factor, w // factor, factor).mean((3, 5))
     if img.shape[1] == 1:
         img = img.repeat(1, 3, 1, 1)
     return img
 
 
-def perceptual_path_length(generator: Callable[[Any], Any], *, latent_dim: int, num_samples: int = 100_000,
-                           space: str = "z", sampling: str = "end", epsilon: float = 1e-4, crop: bool = False,
-                           mapping: Callable[[Any], Any] | None = None, batch_size: int = 64, seed: int = 0,
-                           lpips: Any = None, device: Any = "cpu") -> MetricResult:
+def perceptual_path_length(
+    generator: Callable[[Any], Any],
+    *,
+    latent_dim: int,
+    num_samples: int = 100_000,
+    space: str = "z",
+    sampling: str = "end",
+    epsilon: float = 1e-4,
+    crop: bool = False,
+    mapping: Callable[[Any], Any] | None = None,
+    batch_size: int = 64,
+    seed: int = 0,
+    lpips: Any = None,
+    device: Any = "cpu",
+) -> MetricResult:
     """Perceptual path length of ``generator`` (Karras et al. 2019, arXiv:1812.04948).
 
     .. math:: \\mathrm{PPL} = \\mathbb{E}\\Big[\\frac{1}{\\varepsilon^2} d\\big(G(\\mathrm{slerp}(z_0, z_1; t)),
@@ -174,10 +187,21 @@ def perceptual_path_length(generator: Callable[[Any], Any], *, latent_dim: int, 
     hi_q = np.percentile(dist, 99, method="higher")
     kept = dist[(dist >= lo_q) & (dist <= hi_q)]
     values = {"value": float(kept.mean()), "mean_all": float(dist.mean()), "n_kept": int(kept.size)}
-    return MetricResult("ppl", values, {"space": space, "sampling": sampling, "epsilon": epsilon, "crop": crop,
-                                        "seed": seed, "num_samples": num_samples, "distance": "lpips-vgg v0.1",
-                                        "weights_sha256": getattr(lpips, "weights_sha256", None)},
-                        n_fake=num_samples)
+    return MetricResult(
+        "ppl",
+        values,
+        {
+            "space": space,
+            "sampling": sampling,
+            "epsilon": epsilon,
+            "crop": crop,
+            "seed": seed,
+            "num_samples": num_samples,
+            "distance": "lpips-vgg v0.1",
+            "weights_sha256": getattr(lpips, "weights_sha256", None),
+        },
+        n_fake=num_samples,
+    )
 
 
 class PPL(Metric):
@@ -191,13 +215,14 @@ class PPL(Metric):
     resampling = None
     no_interval = "PPL draws its own latents; run it with several seeds instead."
     streaming = None
-    options = (Option("num_samples", "int", 100_000, "Latent pairs.", minimum=2),
-               Option("space", "str", "z", "Interpolation space (z: slerp; w: lerp, needs a mapping).",
-                      choices=("z", "w")),
-               Option("sampling", "str", "end", "t = 0 (end) or uniform (full).", choices=("end", "full")),
-               Option("epsilon", "float", 1e-4, "Step between the two latents.", minimum=0.0, exclusive_minimum=True),
-               Option("crop", "bool", False, "StyleGAN's FFHQ face crop."),
-               Option("batch_size", "int", 64, "Latent pairs per generator call.", minimum=1))
+    options = (
+        Option("num_samples", "int", 100_000, "Latent pairs.", minimum=2),
+        Option("space", "str", "z", "Interpolation space (z: slerp; w: lerp, needs a mapping).", choices=("z", "w")),
+        Option("sampling", "str", "end", "t = 0 (end) or uniform (full).", choices=("end", "full")),
+        Option("epsilon", "float", 1e-4, "Step between the two latents.", minimum=0.0, exclusive_minimum=True),
+        Option("crop", "bool", False, "StyleGAN's FFHQ face crop."),
+        Option("batch_size", "int", 64, "Latent pairs per generator call.", minimum=1),
+    )
 
     def prepare(self, inputs: Any, names: Any = None) -> list[Any]:
         """One input: a generator with ``latent_dim`` (a ``torch.nn.Module`` or callable;
@@ -210,5 +235,6 @@ class PPL(Metric):
         return [gen]
 
     def compute(self, generator: Any, **options: Any) -> MetricResult:
-        return perceptual_path_length(generator, latent_dim=generator.latent_dim,
-                                      mapping=getattr(generator, "mapping", None), **options)
+        return perceptual_path_length(
+            generator, latent_dim=generator.latent_dim, mapping=getattr(generator, "mapping", None), **options
+        )

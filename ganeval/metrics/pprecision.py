@@ -89,9 +89,12 @@ def p_precision_recall(real: Any, fake: Any, *, a: float = 1.2, k: int = 4) -> M
     r_y = a * float(knn_radii(y, k).mean())
     if r_x == 0 or r_y == 0:
         raise ParameterError("p-precision: a set's k-NN distances are all 0 (repeated rows); use a larger k")
-    values = {"p_precision": float(_coverage_probability(y, x, r_x).mean()),
-              "p_recall": float(_coverage_probability(x, y, r_y).mean()),
-              "radius_real": r_x, "radius_fake": r_y}
+    values = {
+        "p_precision": float(_coverage_probability(y, x, r_x).mean()),
+        "p_recall": float(_coverage_probability(x, y, r_y).mean()),
+        "radius_real": r_x,
+        "radius_fake": r_y,
+    }
     return MetricResult("p-precision-recall", values, {"a": a, "k": k}, n_real=x.shape[0], n_fake=y.shape[0])
 
 
@@ -102,9 +105,17 @@ class PPrecisionRecall(Metric):
     higher_is_better = True
     outputs = (Output("p_precision", True, (0.0, 1.0), "P-precision"), Output("p_recall", True, (0.0, 1.0), "P-recall"))
     resampling = "half"
-    options = (Option("a", "float", 1.2, "Scale of the common radius (a * mean k-NN distance).", minimum=0.0,
-                      exclusive_minimum=True),
-               Option("k", "int", 4, "Neighbour whose mean distance sets the radius.", minimum=1))
+    options = (
+        Option(
+            "a",
+            "float",
+            1.2,
+            "Scale of the common radius (a * mean k-NN distance).",
+            minimum=0.0,
+            exclusive_minimum=True,
+        ),
+        Option("k", "int", 4, "Neighbour whose mean distance sets the radius.", minimum=1),
+    )
 
     def compute(self, real: np.ndarray, fake: np.ndarray, **options: Any) -> MetricResult:
         return p_precision_recall(real, fake, **options)

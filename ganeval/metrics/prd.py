@@ -30,8 +30,8 @@ import numpy as np
 from .._validation import as_features, check_int, check_same_dim, resolve_seed
 from ..errors import ParameterError
 from ..results import MetricResult
-from .memorization import check_magnitude
 from .base import Metric, Option, Output
+from .memorization import check_magnitude
 
 __all__ = ["prd", "prd_curve", "f_beta_max", "PRD"]
 
@@ -70,8 +70,9 @@ def f_beta_max(precision: np.ndarray, recall: np.ndarray, beta: float) -> float:
     return float(f.max())
 
 
-def prd(real: Any, fake: Any, *, clusters: int = 20, angles: int = 1001, runs: int = 10, seed: Any = 0,
-        beta: float = 8.0) -> MetricResult:
+def prd(
+    real: Any, fake: Any, *, clusters: int = 20, angles: int = 1001, runs: int = 10, seed: Any = 0, beta: float = 8.0
+) -> MetricResult:
     """PRD curve and its F_beta summaries between ``real`` and ``fake``.
 
     Parameters
@@ -117,8 +118,10 @@ def prd(real: Any, fake: Any, *, clusters: int = 20, angles: int = 1001, runs: i
     if not (math.isfinite(beta) and beta > 0):
         raise ParameterError(f"beta must be a positive number, got {beta!r}")
     if 8.0 * angles * clusters > _MAX_CURVE_BYTES:
-        raise ParameterError(f"angles={angles} x clusters={clusters} needs {8.0 * angles * clusters / 2**30:.1f} GiB "
-                             f"for the curve (limit {_MAX_CURVE_BYTES / 2**30:.0f} GiB); pass fewer angles")
+        raise ParameterError(
+            f"angles={angles} x clusters={clusters} needs {8.0 * angles * clusters / 2**30:.1f} GiB "
+            f"for the curve (limit {_MAX_CURVE_BYTES / 2**30:.0f} GiB); pass fewer angles"
+        )
     for name, arr in (("real", x), ("fake", y)):
         if arr.shape[0] < clusters:
             raise ParameterError(f"PRD needs at least clusters={clusters} samples per set; {name} has {arr.shape[0]}")
@@ -138,10 +141,20 @@ def prd(real: Any, fake: Any, *, clusters: int = 20, angles: int = 1001, runs: i
         recalls.append(r)
     precision = np.mean(precisions, axis=0)
     recall = np.mean(recalls, axis=0)
-    values = {"f8": f_beta_max(precision, recall, beta), "f1_8": f_beta_max(precision, recall, 1.0 / beta),
-              "precision": precision.tolist(), "recall": recall.tolist()}
-    settings = {"clusters": clusters, "angles": angles, "runs": runs, "beta": beta,
-                "seed": seed if isinstance(seed, int) else None, "clustering": "MiniBatchKMeans(n_init=10)"}
+    values = {
+        "f8": f_beta_max(precision, recall, beta),
+        "f1_8": f_beta_max(precision, recall, 1.0 / beta),
+        "precision": precision.tolist(),
+        "recall": recall.tolist(),
+    }
+    settings = {
+        "clusters": clusters,
+        "angles": angles,
+        "runs": runs,
+        "beta": beta,
+        "seed": seed if isinstance(seed, int) else None,
+        "clustering": "MiniBatchKMeans(n_init=10)",
+    }
     return MetricResult("prd", values, settings, n_real=n_real, n_fake=y.shape[0])
 
 

@@ -99,9 +99,13 @@ def rarity(real: Any, fake: Any, *, k: int = 3) -> MetricResult:
     if kept.size == 0:
         warnings.warn("rarity: no generated sample lies inside the real manifold; value set to 0", stacklevel=2)
     order = np.flatnonzero(inside)[np.argsort(-kept, kind="stable")]
-    values = {"value": float(kept.mean()) if kept.size else 0.0,
-              "median": float(np.median(kept)) if kept.size else 0.0,
-              "inside": float(inside.mean()), "per_sample": scores.tolist(), "rarest": order.tolist()}
+    values = {
+        "value": float(kept.mean()) if kept.size else 0.0,
+        "median": float(np.median(kept)) if kept.size else 0.0,
+        "inside": float(inside.mean()),
+        "per_sample": scores.tolist(),
+        "rarest": order.tolist(),
+    }
     return MetricResult("rarity", values, {"k": int(k)}, n_real=np.asarray(real).shape[0], n_fake=scores.shape[0])
 
 
@@ -110,8 +114,11 @@ class Rarity(Metric):
 
     name = "rarity"
     higher_is_better = None
-    outputs = (Output("value", None, (0.0, np.inf), "Rarity (mean)"), Output("median", None, (0.0, np.inf)),
-               Output("inside", True, (0.0, 1.0), "Inside"))
+    outputs = (
+        Output("value", None, (0.0, np.inf), "Rarity (mean)"),
+        Output("median", None, (0.0, np.inf)),
+        Output("inside", True, (0.0, 1.0), "Inside"),
+    )
     resampling = "half"
     options = (Option("k", "int", 3, "Nearest-neighbour count of the real radii.", minimum=1),)
     test_options = {"k": 3}

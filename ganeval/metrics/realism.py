@@ -75,8 +75,9 @@ def _check(real: Any, fake: Any, k: Any) -> tuple[np.ndarray, np.ndarray, int]:
     return x, y, k
 
 
-def realism_scores(real: Any, fake: Any, *, k: int = 3, prune_percentile: float = 50.0,
-                   squared: bool = False) -> np.ndarray:
+def realism_scores(
+    real: Any, fake: Any, *, k: int = 3, prune_percentile: float = 50.0, squared: bool = False
+) -> np.ndarray:
     """The realism score of every generated row (Kynkäänniemi et al. 2019, arXiv:1904.06991).
 
     .. math:: R(g) = \\max_{i:\\ \\rho_i \\le q} \\sqrt{\\rho_i^2 / (\\lVert g - r_i \\rVert^2 + 10^{-5})}
@@ -130,8 +131,7 @@ def _check_percentile(p: Any) -> float:
     return v
 
 
-def realism(real: Any, fake: Any, *, k: int = 3, prune_percentile: float = 50.0,
-            squared: bool = False) -> MetricResult:
+def realism(real: Any, fake: Any, *, k: int = 3, prune_percentile: float = 50.0, squared: bool = False) -> MetricResult:
     """Realism scores of the generated rows, summarised (see :func:`realism_scores`).
 
     Returns
@@ -151,11 +151,19 @@ def realism(real: Any, fake: Any, *, k: int = 3, prune_percentile: float = 50.0,
     """
     scores = realism_scores(real, fake, k=k, prune_percentile=prune_percentile, squared=squared)
     n_real = np.asarray(real).shape[0]
-    values = {"value": float(np.median(scores)), "mean": float(scores.mean()),
-              "inside": float((scores >= 1.0).mean()), "per_sample": scores.tolist()}
-    return MetricResult("realism", values, {"k": int(k), "prune_percentile": float(prune_percentile),
-                                            "squared": bool(squared), "eps": REALISM_EPS},
-                        n_real=n_real, n_fake=scores.shape[0])
+    values = {
+        "value": float(np.median(scores)),
+        "mean": float(scores.mean()),
+        "inside": float((scores >= 1.0).mean()),
+        "per_sample": scores.tolist(),
+    }
+    return MetricResult(
+        "realism",
+        values,
+        {"k": int(k), "prune_percentile": float(prune_percentile), "squared": bool(squared), "eps": REALISM_EPS},
+        n_real=n_real,
+        n_fake=scores.shape[0],
+    )
 
 
 class Realism(Metric):
@@ -163,13 +171,25 @@ class Realism(Metric):
 
     name = "realism"
     higher_is_better = True
-    outputs = (Output("value", True, (0.0, np.inf), "Realism (median)"), Output("mean", True, (0.0, np.inf)),
-               Output("inside", True, (0.0, 1.0), "Inside"))
+    outputs = (
+        Output("value", True, (0.0, np.inf), "Realism (median)"),
+        Output("mean", True, (0.0, np.inf)),
+        Output("inside", True, (0.0, 1.0), "Inside"),
+    )
     resampling = "half"
-    options = (Option("k", "int", 3, "Nearest-neighbour count of the real radii.", minimum=1),
-               Option("prune_percentile", "float", 50.0, "Real radii above this percentile are left out.",
-                      minimum=0.0, maximum=100.0, exclusive_minimum=True),
-               Option("squared", "bool", False, "Ratio of squared distances (the reference code's number)."))
+    options = (
+        Option("k", "int", 3, "Nearest-neighbour count of the real radii.", minimum=1),
+        Option(
+            "prune_percentile",
+            "float",
+            50.0,
+            "Real radii above this percentile are left out.",
+            minimum=0.0,
+            maximum=100.0,
+            exclusive_minimum=True,
+        ),
+        Option("squared", "bool", False, "Ratio of squared distances (the reference code's number)."),
+    )
     test_options = {"k": 3}
 
     def compute(self, real: np.ndarray, fake: np.ndarray, **options: Any) -> MetricResult:

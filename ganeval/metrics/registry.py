@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..errors import ParameterError
 from .base import Metric
@@ -41,12 +42,13 @@ from .memorization import Memorization
 from .mifid import MiFID
 from .mmd import MMD
 from .nested_f1 import NestedF1
-from .pprecision import PPrecisionRecall
 from .ppl import PPL
+from .pprecision import PPrecisionRecall
 from .prd import PRD
 from .prdc import PRDC
 from .rarity import Rarity
 from .realism import Realism
+from .sfid import SFID
 from .top_pr import TopPR
 from .vendi import Vendi
 from .wasserstein import Wasserstein
@@ -58,10 +60,31 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "ganeval.metrics"
 
 #: the built-in metrics, in the order listings show them
-BUILTIN: tuple[type[Metric], ...] = (FID, KID, InceptionScore, PRDC, MMD, CMMD, PRD, Vendi, Memorization, ECDF, C2ST,
-                                     Wasserstein, Divergence, NestedF1, Realism, Rarity,
-                                     MiFID, DataCopying, FLD, TopPR, PPrecisionRecall,
-                                     PPL)
+BUILTIN: tuple[type[Metric], ...] = (
+    FID,
+    SFID,
+    KID,
+    InceptionScore,
+    PRDC,
+    MMD,
+    CMMD,
+    PRD,
+    Vendi,
+    Memorization,
+    ECDF,
+    C2ST,
+    Wasserstein,
+    Divergence,
+    NestedF1,
+    Realism,
+    Rarity,
+    MiFID,
+    DataCopying,
+    FLD,
+    TopPR,
+    PPrecisionRecall,
+    PPL,
+)
 
 _REGISTRY: dict[str, Metric] = {}
 _PLUGINS_LOADED = False
@@ -83,8 +106,10 @@ def register_metric(metric: Any, *, replace: bool = False) -> Any:
     if name in RESERVED:
         raise ParameterError(f"metric name {name!r} is reserved for a ganeval command; choose another")
     if name in _REGISTRY and not replace and type(_REGISTRY[name]) is not type(instance):
-        raise ParameterError(f"metric {name!r} is already registered (by {type(_REGISTRY[name]).__module__}); "
-                             f"pass replace=True to replace it")
+        raise ParameterError(
+            f"metric {name!r} is already registered (by {type(_REGISTRY[name]).__module__}); "
+            f"pass replace=True to replace it"
+        )
     _REGISTRY[name] = instance
     return metric
 
@@ -108,8 +133,10 @@ def _load_plugins() -> None:
                 continue
             register_metric(obj)
         except Exception as exc:  # a broken plug-in must not break ganeval
-            warnings.warn(f"metric plug-in {ep.name!r} ({ep.value}) could not be loaded: "
-                          f"{type(exc).__name__}: {exc}", stacklevel=2)
+            warnings.warn(
+                f"metric plug-in {ep.name!r} ({ep.value}) could not be loaded: {type(exc).__name__}: {exc}",
+                stacklevel=2,
+            )
             continue
         if _REGISTRY.get(ep.name) is None or _REGISTRY[ep.name].name != ep.name:
             log.info("metric plug-in %s registered as %r", ep.value, getattr(obj, "name", ep.name))

@@ -104,8 +104,9 @@ def _band(x: np.ndarray, h: float, alpha: float, bootstraps: int, rng: np.random
     return float(np.quantile(theta, 1.0 - alpha)) / math.sqrt(n), p[:, 0]
 
 
-def top_pr(real: Any, fake: Any, *, alpha: float = 0.1, bootstraps: int = 10, projection_dim: int = 32,
-           seed: int = 0) -> MetricResult:
+def top_pr(
+    real: Any, fake: Any, *, alpha: float = 0.1, bootstraps: int = 10, projection_dim: int = 32, seed: int = 0
+) -> MetricResult:
     """Topological precision and recall of ``fake`` against ``real`` (Kim et al. 2023, arXiv:2306.08013).
 
     Parameters
@@ -154,8 +155,10 @@ def top_pr(real: Any, fake: Any, *, alpha: float = 0.1, bootstraps: int = 10, pr
     d = x.shape[1]
     for name, arr in (("real", x), ("fake", y)):
         if arr.shape[0] < 5 * d + 2:
-            raise DataError(f"top-pr: the {name} set has {arr.shape[0]} rows; the bandwidth rule needs more than "
-                            f"5 x {d} + 1 rows in {d} dimensions")
+            raise DataError(
+                f"top-pr: the {name} set has {arr.shape[0]} rows; the bandwidth rule needs more than "
+                f"5 x {d} + 1 rows in {d} dimensions"
+            )
     rng = np.random.default_rng(seed)
     h_x, h_y = balloon_bandwidth(x), balloon_bandwidth(y)
     if h_x <= 0 or h_y <= 0:
@@ -171,10 +174,22 @@ def top_pr(real: Any, fake: Any, *, alpha: float = 0.1, bootstraps: int = 10, pr
     precision = int((in_y & (p_xy > c_x)).sum()) / n_y
     recall = int((in_x & (p_yx > c_y)).sum()) / n_x
     f1 = 2.0 / (1.0 / precision + 1.0 / recall) if precision > 1e-4 and recall > 1e-4 else 0.0
-    values = {"precision": precision, "recall": recall, "top_f1": f1, "h_real": h_x, "h_fake": h_y,
-              "n_real_support": n_x, "n_fake_support": n_y}
-    return MetricResult("top-pr", values, {"alpha": alpha, "bootstraps": bootstraps, "projection_dim": projection_dim,
-                                           "seed": seed, "kernel": "cosine"}, n_real=x.shape[0], n_fake=y.shape[0])
+    values = {
+        "precision": precision,
+        "recall": recall,
+        "top_f1": f1,
+        "h_real": h_x,
+        "h_fake": h_y,
+        "n_real_support": n_x,
+        "n_fake_support": n_y,
+    }
+    return MetricResult(
+        "top-pr",
+        values,
+        {"alpha": alpha, "bootstraps": bootstraps, "projection_dim": projection_dim, "seed": seed, "kernel": "cosine"},
+        n_real=x.shape[0],
+        n_fake=y.shape[0],
+    )
 
 
 class TopPR(Metric):
@@ -182,14 +197,26 @@ class TopPR(Metric):
 
     name = "top-pr"
     higher_is_better = True
-    outputs = (Output("precision", True, (0.0, 1.0), "Top precision"), Output("recall", True, (0.0, 1.0), "Top recall"),
-               Output("top_f1", True, (0.0, 1.0), "Top F1"))
+    outputs = (
+        Output("precision", True, (0.0, 1.0), "Top precision"),
+        Output("recall", True, (0.0, 1.0), "Top recall"),
+        Output("top_f1", True, (0.0, 1.0), "Top F1"),
+    )
     seeded = True
     resampling = "half"
-    options = (Option("alpha", "float", 0.1, "Significance level of the confidence band.", minimum=0.0, maximum=1.0,
-                      exclusive_minimum=True),
-               Option("bootstraps", "int", 10, "Bootstrap resamples for the band.", minimum=1),
-               Option("projection_dim", "int", 32, "Project wider rows to this many dimensions (0: never).", minimum=0))
+    options = (
+        Option(
+            "alpha",
+            "float",
+            0.1,
+            "Significance level of the confidence band.",
+            minimum=0.0,
+            maximum=1.0,
+            exclusive_minimum=True,
+        ),
+        Option("bootstraps", "int", 10, "Bootstrap resamples for the band.", minimum=1),
+        Option("projection_dim", "int", 32, "Project wider rows to this many dimensions (0: never).", minimum=0),
+    )
     min_samples = 2
     order_invariant = False  # the bandwidth rule looks at the rows after each row, and the bootstraps at positions
 

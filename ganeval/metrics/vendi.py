@@ -29,9 +29,9 @@ import numpy as np
 from .._validation import as_features, check_choice
 from ..errors import DataError, ParameterError
 from ..results import MetricResult
+from .base import Metric, Option, Output
 from .memorization import check_magnitude
 from .mmd import KERNELS, make_kernel, median_bandwidth
-from .base import Metric, Option, Output
 
 __all__ = ["vendi_score", "Vendi"]
 
@@ -58,12 +58,21 @@ def _score_from_eigenvalues(lam: np.ndarray, q: float) -> float:
         return float(1.0 / p.max())
     if q == 1.0:
         return float(math.exp(-(p * np.log(p)).sum()))
-    return float(math.exp(math.log((p ** q).sum()) / (1.0 - q)))
+    return float(math.exp(math.log((p**q).sum()) / (1.0 - q)))
 
 
-def vendi_score(samples: Any, *, q: float | str = 1.0, kernel: str = "linear", normalize: bool = True,
-                bandwidth: float | str = "median", degree: int = 3, gamma: float | None = None,
-                coef0: float = 1.0, seed: Any = 0) -> MetricResult:
+def vendi_score(
+    samples: Any,
+    *,
+    q: float | str = 1.0,
+    kernel: str = "linear",
+    normalize: bool = True,
+    bandwidth: float | str = "median",
+    degree: int = 3,
+    gamma: float | None = None,
+    coef0: float = 1.0,
+    seed: Any = 0,
+) -> MetricResult:
     """Vendi score of order ``q`` of a set of feature rows.
 
     Parameters
@@ -104,8 +113,9 @@ def vendi_score(samples: Any, *, q: float | str = 1.0, kernel: str = "linear", n
     if kernel == "linear":
         norms = np.sqrt(np.einsum("ij,ij->i", x, x))
         if (norms == 0).any():
-            raise DataError(f"samples: row {int(np.argmin(norms))} is all zeros; the linear (cosine) kernel "
-                            f"needs non-zero rows")
+            raise DataError(
+                f"samples: row {int(np.argmin(norms))} is all zeros; the linear (cosine) kernel needs non-zero rows"
+            )
         xn = x / norms[:, None]
         if d < n:  # dual: the d x d matrix has the same non-zero eigenvalues
             lam = np.linalg.eigvalsh(xn.T @ xn / n)
@@ -117,8 +127,10 @@ def vendi_score(samples: Any, *, q: float | str = 1.0, kernel: str = "linear", n
         return MetricResult("vendi", {"value": _score_from_eigenvalues(lam, q)}, settings, n_real=None, n_fake=n)
     need = 8 * n * n * 3
     if need > _MAX_GRAM_BYTES:
-        raise ParameterError(f"kernel={kernel!r} needs the {n} x {n} kernel matrix (about {need / 2**30:.1f} GiB); "
-                             f"use kernel='linear' (d x d) or fewer samples")
+        raise ParameterError(
+            f"kernel={kernel!r} needs the {n} x {n} kernel matrix (about {need / 2**30:.1f} GiB); "
+            f"use kernel='linear' (d x d) or fewer samples"
+        )
     if kernel == "rbf" and isinstance(bandwidth, str) and bandwidth == "median":
         bandwidth = median_bandwidth(x, x[:0], seed=seed)
     k = make_kernel(kernel, d, degree=degree, gamma=gamma, coef0=coef0, bandwidth=bandwidth, seed=seed)
@@ -143,12 +155,26 @@ class Vendi(Metric):
     outputs = (Output("value", True, (1.0, math.inf), "Vendi"),)
     seeded = True
     options = (
-        Option("q", "float", 1.0, "Order of the score (inf: 1 / largest eigenvalue).", minimum=0.0,
-               exclusive_minimum=True, words=("inf",)),
+        Option(
+            "q",
+            "float",
+            1.0,
+            "Order of the score (inf: 1 / largest eigenvalue).",
+            minimum=0.0,
+            exclusive_minimum=True,
+            words=("inf",),
+        ),
         Option("kernel", "str", "linear", "Similarity kernel.", choices=tuple(KERNELS)),
         Option("normalize", "bool", True, "L2-normalise the rows first (cosine similarity with the linear kernel)."),
-        Option("bandwidth", "float", "median", "RBF length scale, or 'median'.", minimum=0.0, exclusive_minimum=True,
-               words=("median",)),
+        Option(
+            "bandwidth",
+            "float",
+            "median",
+            "RBF length scale, or 'median'.",
+            minimum=0.0,
+            exclusive_minimum=True,
+            words=("median",),
+        ),
         Option("degree", "int", 3, "poly kernel degree.", minimum=1),
         Option("gamma", "float", None, "poly kernel scale (default 1/d).", minimum=0.0, exclusive_minimum=True),
         Option("coef0", "float", 1.0, "poly kernel offset."),

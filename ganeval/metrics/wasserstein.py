@@ -31,14 +31,30 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import (as_features, available_memory, check_choice, check_int, check_memory, check_positive,
-                           check_same_dim, resolve_seed, show)
+from .._validation import (
+    as_features,
+    available_memory,
+    check_choice,
+    check_int,
+    check_memory,
+    check_positive,
+    check_same_dim,
+    resolve_seed,
+    show,
+)
 from ..errors import DataError, DegenerateWarning, ParameterError
 from ..results import MetricResult
 from .base import Metric, Option, Output
 
-__all__ = ["wasserstein_distance", "wasserstein_1d", "sliced_wasserstein", "random_directions",
-           "exact_wasserstein", "ConvergenceError", "Wasserstein"]
+__all__ = [
+    "wasserstein_distance",
+    "wasserstein_1d",
+    "sliced_wasserstein",
+    "random_directions",
+    "exact_wasserstein",
+    "ConvergenceError",
+    "Wasserstein",
+]
 
 _BYTES_PER_CELL = 24  # cost matrix + transport plan + one temporary, float64
 _MAX_SLICED_WORK = 1e11  # projections x rows x (features + log rows): beyond it, refused as absurd
@@ -116,13 +132,20 @@ def sliced_wasserstein(x: np.ndarray, y: np.ndarray, p: float, directions: np.nd
     out = np.empty(directions.shape[1])
     step = max(1, (1 << 24) // max(x.shape[0] + y.shape[0], 1))
     for start in range(0, directions.shape[1], step):
-        block = directions[:, start:start + step]
-        out[start:start + step] = wasserstein_1d(x @ block, y @ block, p)
+        block = directions[:, start : start + step]
+        out[start : start + step] = wasserstein_1d(x @ block, y @ block, p)
     return float(np.mean(out**p) ** (1.0 / p))
 
 
-def exact_wasserstein(x: np.ndarray, y: np.ndarray, p: float, *, max_iter: int = 10_000_000,
-                      on_nonconvergence: str = "error", max_memory: int | None = None) -> tuple[float, bool]:
+def exact_wasserstein(
+    x: np.ndarray,
+    y: np.ndarray,
+    p: float,
+    *,
+    max_iter: int = 10_000_000,
+    on_nonconvergence: str = "error",
+    max_memory: int | None = None,
+) -> tuple[float, bool]:
     """Exact ``W_p`` by POT's network simplex (trusted input). Returns ``(value, converged)``.
 
     Raises :class:`DataError` when the problem would not fit in memory and
@@ -171,10 +194,20 @@ def exact_wasserstein(x: np.ndarray, y: np.ndarray, p: float, *, max_iter: int =
     return float(max(total, 0.0)) ** (1.0 / p), converged
 
 
-def wasserstein_distance(real: Any, fake: Any, *, p: float = 1, sliced: bool = False, projections: int = 500,
-                         seed: Any = 0, per_feature: bool = False, max_iter: int = 10_000_000,
-                         on_nonconvergence: str = "error", max_memory: int | None = None,
-                         columns: list[str] | None = None) -> MetricResult:
+def wasserstein_distance(
+    real: Any,
+    fake: Any,
+    *,
+    p: float = 1,
+    sliced: bool = False,
+    projections: int = 500,
+    seed: Any = 0,
+    per_feature: bool = False,
+    max_iter: int = 10_000_000,
+    on_nonconvergence: str = "error",
+    max_memory: int | None = None,
+    columns: list[str] | None = None,
+) -> MetricResult:
     """Wasserstein distance ``W_p`` between two point clouds (Euclidean ground distance).
 
     Parameters
@@ -238,20 +271,25 @@ def wasserstein_distance(real: Any, fake: Any, *, p: float = 1, sliced: bool = F
     if sliced:
         projections = check_int(projections, "projections (--projections)", minimum=1)
         n_rows, d = x.shape[0] + y.shape[0], x.shape[1]
-        check_memory(8.0 * d * projections + 8.0 * 3 * n_rows * min(projections, max(1, (1 << 24) // n_rows)),
-                     f"projections (--projections) {projections}")
+        check_memory(
+            8.0 * d * projections + 8.0 * 3 * n_rows * min(projections, max(1, (1 << 24) // n_rows)),
+            f"projections (--projections) {projections}",
+        )
         work = float(projections) * n_rows * (d + math.log2(n_rows + 1))
         if work > _MAX_SLICED_WORK:
-            raise ParameterError(f"projections (--projections) {projections}: about {work:.2g} operations on "
-                                 f"{n_rows} rows of {d} features (too much work; the bound is {_MAX_SLICED_WORK:.0e}); "
-                                 f"use fewer projections (500 is the default)")
+            raise ParameterError(
+                f"projections (--projections) {projections}: about {work:.2g} operations on "
+                f"{n_rows} rows of {d} features (too much work; the bound is {_MAX_SLICED_WORK:.0e}); "
+                f"use fewer projections (500 is the default)"
+            )
         directions = random_directions(x.shape[1], projections, seed)
         values["value"] = sliced_wasserstein(x, y, p, directions)
         settings.update(projections=projections, seed=seed if isinstance(seed, int) else None)
     else:
         max_iter = check_int(max_iter, "max_iter", minimum=1)
-        value, converged = exact_wasserstein(x, y, p, max_iter=max_iter, on_nonconvergence=on_nonconvergence,
-                                             max_memory=max_memory)
+        value, converged = exact_wasserstein(
+            x, y, p, max_iter=max_iter, on_nonconvergence=on_nonconvergence, max_memory=max_memory
+        )
         values.update(value=value, converged=converged)
         settings.update(max_iter=max_iter, solver="ot.emd2")
     if per_feature:
@@ -281,8 +319,13 @@ class Wasserstein(Metric):
         Option("projections", "int", 500, "Random directions of the sliced distance.", minimum=1),
         Option("per_feature", "bool", False, "Also give the 1-D distance of each feature."),
         Option("max_iter", "int", 10_000_000, "Iteration limit of the exact solver.", minimum=1),
-        Option("on_nonconvergence", "str", "error", "What to do when the exact solver does not converge.",
-               choices=("error", "flag")),
+        Option(
+            "on_nonconvergence",
+            "str",
+            "error",
+            "What to do when the exact solver does not converge.",
+            choices=("error", "flag"),
+        ),
         Option("max_memory", "int", None, "Bytes the exact cost matrix may take.", minimum=1),
     )
     identity, symmetric = 0.0, True

@@ -28,12 +28,20 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "TrainConfig": "config", "TrainResult": "config", "DIGITS_RECOMMENDED": "config", "estimate_memory": "config",
-    "train": "training", "deterministic": "training",
-    "load_checkpoint": "checkpoints", "FORMAT": "checkpoints",
-    "generate": "sampling", "digit_images": "sampling",
+    "TrainConfig": "config",
+    "TrainResult": "config",
+    "DIGITS_RECOMMENDED": "config",
+    "estimate_memory": "config",
+    "train": "training",
+    "deterministic": "training",
+    "load_checkpoint": "checkpoints",
+    "FORMAT": "checkpoints",
+    "generate": "sampling",
+    "digit_images": "sampling",
     "evaluate_samples": "evaluation",
-    "check_out_dir": "outputs", "atomic_write": "outputs", "CHECKPOINT": "outputs",
+    "check_out_dir": "outputs",
+    "atomic_write": "outputs",
+    "CHECKPOINT": "outputs",
 }
 
 __all__ = sorted(_EXPORTS)

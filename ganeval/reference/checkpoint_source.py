@@ -4,8 +4,9 @@ chunk of 10,000 at a time from the checkpoint's generator (``ganeval train``'s `
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -33,8 +34,10 @@ def _check_finite_weights(state: dict[str, Any], path: Path) -> None:
         for pname, t in weights.items():
             if isinstance(t, torch.Tensor) and t.is_floating_point() and not bool(torch.isfinite(t).all()):
                 n_bad = int((~torch.isfinite(t)).sum())
-                raise InputError(f"checkpoint {path}: the generator weights hold {n_bad} non-finite value(s) "
-                                 f"(NaN or Inf) in {key}.{pname}; the run diverged: use an earlier checkpoint")
+                raise InputError(
+                    f"checkpoint {path}: the generator weights hold {n_bad} non-finite value(s) "
+                    f"(NaN or Inf) in {key}.{pname}; the run diverged: use an earlier checkpoint"
+                )
 
 
 def checkpoint_source(path: Path, *, num_samples: int, seed: int, batch_size: int, device: Any) -> Source:
@@ -48,8 +51,10 @@ def checkpoint_source(path: Path, *, num_samples: int, seed: int, batch_size: in
             n = min(_CHECKPOINT_CHUNK, num_samples - lo)
             rows, _ = generate(state, n, seed=seed if j == 0 else batch_seed(seed, j) & 0x7FFFFFFF)
             if not np.isfinite(rows).all():
-                raise InputError(f"checkpoint {path}: the generator made {int((~np.isfinite(rows)).sum())} NaN or "
-                                 f"Inf value(s); its weights or data scaling are broken")
+                raise InputError(
+                    f"checkpoint {path}: the generator made {int((~np.isfinite(rows)).sum())} NaN or "
+                    f"Inf value(s); its weights or data scaling are broken"
+                )
             yield rows
 
     kind = state.get("kind")
@@ -85,7 +90,7 @@ class CheckpointImageSource(ImageSource):
     def iter_batches(self, batch_size: int) -> Iterator[np.ndarray]:
         for rows in self._chunks():
             for lo in range(0, rows.shape[0], batch_size):
-                px = np.clip(np.round(rows[lo:lo + batch_size] * 255.0), 0, 255).astype(np.uint8)
+                px = np.clip(np.round(rows[lo : lo + batch_size] * 255.0), 0, 255).astype(np.uint8)
                 yield np.repeat(px.reshape(-1, 1, self.side, self.side), 3, axis=1)
 
 

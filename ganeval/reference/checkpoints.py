@@ -94,8 +94,10 @@ def restore(path: Path, config: TrainConfig) -> Any:
         raise InputError(f"checkpoint {path}: its config cannot be read ({exc})") from None
     for name in MODEL_FIELDS:
         if getattr(saved, name) != getattr(config, name):
-            raise ParameterError(f"checkpoint {path}: was trained with {name}={getattr(saved, name)!r}, "
-                                 f"this run asks for {name}={getattr(config, name)!r}")
+            raise ParameterError(
+                f"checkpoint {path}: was trained with {name}={getattr(saved, name)!r}, "
+                f"this run asks for {name}={getattr(config, name)!r}"
+            )
     run = build(config)
     load_state(run, state, path)
     return run

@@ -38,14 +38,32 @@ def _check_lr(value: Any, name: str) -> float:
     if v > _MAX_LR:
         raise ParameterError(f"{name} must be at most {_MAX_LR:g} (Adam diverges far below that), got {v:g}")
     return v
+
+
 from .datasets import TRAINABLE
 from .losses import LOSSES, loss_spec
 
 __all__ = ["TrainConfig", "TrainResult", "estimate_memory", "DIGITS_RECOMMENDED", "MAX_STEPS"]
 
 #: config fields that define the model and its training; a checkpoint must match them to resume
-MODEL_FIELDS = ("data", "loss", "latent_dim", "hidden", "width", "smirnov", "conditional", "batch_size",
-                "lr", "lr_d", "n_critic", "gp_lambda", "label_smoothing", "instance_noise", "ema", "seed")
+MODEL_FIELDS = (
+    "data",
+    "loss",
+    "latent_dim",
+    "hidden",
+    "width",
+    "smirnov",
+    "conditional",
+    "batch_size",
+    "lr",
+    "lr_d",
+    "n_critic",
+    "gp_lambda",
+    "label_smoothing",
+    "instance_noise",
+    "ema",
+    "seed",
+)
 _TOY_GP_LAMBDA = 0.1
 _TOY_GP_LR = 3e-4
 #: defaults on digits when the option is not given (measured, docs/training.md)
@@ -142,7 +160,7 @@ class TrainConfig:
     checkpoint_every: int = 500
     n_samples: int | None = None
 
-    def validated(self) -> "TrainConfig":
+    def validated(self) -> TrainConfig:
         """A copy with defaults filled in; raises :class:`ParameterError` on bad values."""
         check_choice(self.data, "data", tuple(TRAINABLE))
         check_choice(self.loss, "loss", LOSSES)
@@ -178,24 +196,43 @@ class TrainConfig:
         if not 0.0 <= ls < 1.0:
             raise ParameterError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
         if ls and not spec.has_targets:
-            raise ParameterError(f"label_smoothing applies to minimax, non-saturating and least-squares; "
-                                 f"loss is {self.loss!r}")
+            raise ParameterError(
+                f"label_smoothing applies to minimax, non-saturating and least-squares; loss is {self.loss!r}"
+            )
         noise = float(self.instance_noise)
         if not (noise >= 0.0 and np.isfinite(noise)):
             raise ParameterError(f"instance_noise must be a finite number >= 0, got {self.instance_noise!r}")
         ema = (_DIGITS_EMA if kind == "image" else 0.0) if self.ema is None else float(self.ema)
         if not 0.0 <= ema < 1.0:
             raise ParameterError(f"ema must be in [0, 1) (0 = off), got {self.ema!r}")
-        eval_every = max(steps // 10, 1) if self.eval_every is None else check_int(self.eval_every, "eval_every", minimum=0)
+        eval_every = (
+            max(steps // 10, 1) if self.eval_every is None else check_int(self.eval_every, "eval_every", minimum=0)
+        )
         ckpt = check_int(self.checkpoint_every, "checkpoint_every", minimum=1)
         n_samples = None if self.n_samples is None else check_int(self.n_samples, "n_samples", minimum=2)
         if n_samples is not None and n_samples > _MAX_SAMPLES:
             raise ParameterError(f"n_samples must be <= {_MAX_SAMPLES:,}, got {n_samples:,}")
         out = dataclasses.replace(
-            self, steps=steps, batch_size=batch, seed=seed, latent_dim=latent, hidden=hidden, width=width, lr=lr,
-            lr_d=lr_d, n_critic=n_critic, gp_lambda=gp_lambda, label_smoothing=ls, instance_noise=noise, ema=ema,
-            smirnov=bool(self.smirnov), conditional=bool(self.conditional), eval_every=eval_every,
-            checkpoint_every=ckpt, n_samples=n_samples)
+            self,
+            steps=steps,
+            batch_size=batch,
+            seed=seed,
+            latent_dim=latent,
+            hidden=hidden,
+            width=width,
+            lr=lr,
+            lr_d=lr_d,
+            n_critic=n_critic,
+            gp_lambda=gp_lambda,
+            label_smoothing=ls,
+            instance_noise=noise,
+            ema=ema,
+            smirnov=bool(self.smirnov),
+            conditional=bool(self.conditional),
+            eval_every=eval_every,
+            checkpoint_every=ckpt,
+            n_samples=n_samples,
+        )
         _check_memory(out)
         return out
 
@@ -205,7 +242,7 @@ class TrainConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
         """The config of a saved ``to_dict()``; checkpoints written before ``lr_d`` and
         ``ema`` existed trained with ``lr_d = lr`` and no averaging."""
         known = {f.name for f in dataclasses.fields(cls)}
@@ -257,8 +294,8 @@ def estimate_memory(config: TrainConfig, n_samples: int) -> int:
     latent = config.latent_dim or 32
     if kind == "image":
         w = config.width
-        g_act = latent + 16 * w + 2 * 16 * w + 64 + 64          # fc, (2w,4,4), output, sigmoid
-        d_act = 64 + w * 16 + 2 * w * 4 + 1                      # input, (w,4,4), (2w,2,2), score
+        g_act = latent + 16 * w + 2 * 16 * w + 64 + 64  # fc, (2w,4,4), output, sigmoid
+        d_act = 64 + w * 16 + 2 * w * 4 + 1  # input, (w,4,4), (2w,2,2), score
         dim = 64
     else:
         dim = 2 if kind == "mixture" else 40
@@ -288,4 +325,5 @@ def _check_memory(config: TrainConfig) -> None:
         sizes += f", width={config.width:,}" if TRAINABLE[config.data] == "image" else f", hidden={list(config.hidden)}"
         raise ParameterError(
             f"{sizes}: a run would need about {need / 2**30:.1f} GiB "
-            f"of memory, this machine has {have / 2**30:.1f} GiB available; use smaller sizes")
+            f"of memory, this machine has {have / 2**30:.1f} GiB available; use smaller sizes"
+        )

@@ -46,8 +46,10 @@ def _digits_network_metrics(test: np.ndarray, samples: np.ndarray, seed: int) ->
     from ..metrics.kid import kernel_inception_distance
 
     real, fake = _digits_test_features(test), _digits_features(samples)
-    return {"fid_digits": fid_from_features(real, fake).value,
-            "kid_digits": kernel_inception_distance(real, fake, subsets=20, seed=seed).value}
+    return {
+        "fid_digits": fid_from_features(real, fake).value,
+        "kid_digits": kernel_inception_distance(real, fake, subsets=20, seed=seed).value,
+    }
 
 
 def digits_network_fid(samples: np.ndarray) -> float:
@@ -94,8 +96,10 @@ def evaluate_samples(data: str, samples: np.ndarray, *, seed: int = 0) -> dict[s
         from ..metrics.fid import fid_from_features
         from ..metrics.kid import kernel_inception_distance
 
-        out = {"fid_pixels": fid_from_features(test, samples).value,
-               "kid_pixels": kernel_inception_distance(test, samples, subsets=20, seed=seed).value}
+        out = {
+            "fid_pixels": fid_from_features(test, samples).value,
+            "kid_pixels": kernel_inception_distance(test, samples, subsets=20, seed=seed).value,
+        }
         out.update(_digits_network_metrics(test, samples, seed))
         return out
     mu, sd = test.mean(0), test.std(0)
@@ -106,6 +110,9 @@ def evaluate_samples(data: str, samples: np.ndarray, *, seed: int = 0) -> dict[s
     from ..metrics.fid import fid_from_features
 
     c2st = classifier_two_sample_test(zt, zs, classifier="logreg", seed=seed)
-    return {"ecdf_l1_std": ecdf_distance(zt, zs, p=1).value,
-            "c2st_accuracy": c2st.values["accuracy"], "c2st_auc": c2st.values["auc"],
-            "fid_std": fid_from_features(zt, zs).value}
+    return {
+        "ecdf_l1_std": ecdf_distance(zt, zs, p=1).value,
+        "c2st_accuracy": c2st.values["accuracy"],
+        "c2st_auc": c2st.values["auc"],
+        "fid_std": fid_from_features(zt, zs).value,
+    }

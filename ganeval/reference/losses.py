@@ -28,8 +28,8 @@ betas (0.5, 0.9), n_critic = 5); Lim & Ye 2017 (arXiv:1705.02894) for hinge; Mao
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -89,8 +89,9 @@ def _real_target(real_out: torch.Tensor, label_smoothing: float) -> torch.Tensor
     return torch.full_like(real_out, 1.0 - label_smoothing)
 
 
-def discriminator_loss(name: str, real_out: torch.Tensor, fake_out: torch.Tensor, *,
-                       label_smoothing: float = 0.0) -> torch.Tensor:
+def discriminator_loss(
+    name: str, real_out: torch.Tensor, fake_out: torch.Tensor, *, label_smoothing: float = 0.0
+) -> torch.Tensor:
     """The discriminator's (critic's) loss to minimise, without any gradient penalty.
 
     Parameters
@@ -147,8 +148,9 @@ def generator_loss(name: str, fake_out: torch.Tensor) -> torch.Tensor:
     return -fake_out.mean()
 
 
-def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor,
-                     generator: torch.Generator) -> torch.Tensor:
+def gradient_penalty(
+    critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator
+) -> torch.Tensor:
     """WGAN-GP penalty ``E (||grad_x D(x_hat)||_2 - 1)^2`` (without lambda).
 
     ``x_hat = eps x + (1 - eps) G(z)``, with ``eps ~ U[0, 1]`` per row drawn from

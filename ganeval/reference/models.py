@@ -16,11 +16,11 @@ Discriminators return raw scores of shape (n, 1).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 __all__ = ["MLPGenerator", "MLPCritic", "DCGANGenerator", "DCGANCritic", "one_hot"]
 
@@ -55,8 +55,15 @@ class MLPGenerator(nn.Module):
     torch.Size([3, 2])
     """
 
-    def __init__(self, latent_dim: int, out_dim: int, hidden: Sequence[int] = (128, 128, 128), *,
-                 n_classes: int = 0, smirnov: nn.Module | None = None):
+    def __init__(
+        self,
+        latent_dim: int,
+        out_dim: int,
+        hidden: Sequence[int] = (128, 128, 128),
+        *,
+        n_classes: int = 0,
+        smirnov: nn.Module | None = None,
+    ):
         super().__init__()
         self.latent_dim, self.out_dim, self.n_classes = latent_dim, out_dim, n_classes
         layers: list[nn.Module] = []
@@ -115,11 +122,15 @@ class DCGANGenerator(nn.Module):
     def __init__(self, latent_dim: int, *, width: int = 32, n_classes: int = 0, smirnov: nn.Module | None = None):
         super().__init__()
         self.latent_dim, self.n_classes, self.width = latent_dim, n_classes, width
-        self.fc = nn.Sequential(nn.Linear(latent_dim + n_classes, 4 * width * 2 * 2, bias=False),
-                                nn.BatchNorm1d(4 * width * 2 * 2), nn.ReLU())
+        self.fc = nn.Sequential(
+            nn.Linear(latent_dim + n_classes, 4 * width * 2 * 2, bias=False),
+            nn.BatchNorm1d(4 * width * 2 * 2),
+            nn.ReLU(),
+        )
         self.deconv = nn.Sequential(
             nn.ConvTranspose2d(4 * width, 2 * width, 4, stride=2, padding=1, bias=False),
-            nn.BatchNorm2d(2 * width), nn.ReLU(),
+            nn.BatchNorm2d(2 * width),
+            nn.ReLU(),
             nn.ConvTranspose2d(2 * width, 1, 4, stride=2, padding=1),
         )
         self.smirnov = smirnov
@@ -148,8 +159,10 @@ class DCGANCritic(nn.Module):
         super().__init__()
         self.n_classes, self.width = n_classes, width
         self.conv = nn.Sequential(
-            nn.Conv2d(1 + n_classes, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+            nn.Conv2d(1 + n_classes, width, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
         )
         self.fc = nn.Linear(2 * width * 2 * 2, 1)
 

@@ -24,13 +24,25 @@ import contextlib
 import errno
 import json
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator
+from typing import IO, Any
 
 from ..errors import ParameterError
 
-__all__ = ["CHECKPOINT", "METRICS_LOG", "LOCK", "MARKER", "OUR_FILES", "atomic_write", "check_out_dir", "run_lock",
-           "remove_our_outputs", "read_metrics_log", "write_marker"]
+__all__ = [
+    "CHECKPOINT",
+    "METRICS_LOG",
+    "LOCK",
+    "MARKER",
+    "OUR_FILES",
+    "atomic_write",
+    "check_out_dir",
+    "run_lock",
+    "remove_our_outputs",
+    "read_metrics_log",
+    "write_marker",
+]
 
 CHECKPOINT = "checkpoint.pt"
 METRICS_LOG = "metrics.jsonl"
@@ -129,18 +141,23 @@ def check_out_dir(out: str | os.PathLike, *, resume: bool = False, overwrite: bo
         clash = [n for n in names if _is_ours(n) and n != LOCK]
         if clash:
             listed = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-            raise ParameterError(f"out {shown}: is not a previous run (no {MARKER} marker; it holds {listed}) and "
-                                 f"the run would replace {', '.join(clash[:3])}: move them or choose another folder")
+            raise ParameterError(
+                f"out {shown}: is not a previous run (no {MARKER} marker; it holds {listed}) and "
+                f"the run would replace {', '.join(clash[:3])}: move them or choose another folder"
+            )
     if ours and (p / CHECKPOINT).exists():
         if not (resume or overwrite):
-            raise ParameterError(f"out {shown}: holds a checkpoint already; resume it (--resume) or replace it "
-                                 f"(--overwrite)")
+            raise ParameterError(
+                f"out {shown}: holds a checkpoint already; resume it (--resume) or replace it (--overwrite)"
+            )
         return p  # a previous run, perhaps with the user's files beside it (never touched)
     foreign = [n for n in names if not _is_ours(n)]
     if foreign and not overwrite and not ours:
         listed = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-        raise ParameterError(f"out {shown}: is not empty and not a previous run (it holds {listed}); choose a new "
-                             f"folder, or pass --overwrite to write the run's files beside them")
+        raise ParameterError(
+            f"out {shown}: is not empty and not a previous run (it holds {listed}); choose a new "
+            f"folder, or pass --overwrite to write the run's files beside them"
+        )
     return p
 
 
@@ -190,8 +207,10 @@ def run_lock(out: Path) -> Iterator[None]:
             os.close(fd)
             if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise ParameterError(f"out {out}: cannot lock {LOCK} ({exc.strerror})") from None
-            raise ParameterError(f"out {out}: another training run (pid {owner}) is writing into it; wait for it "
-                                 f"or choose another folder") from None
+            raise ParameterError(
+                f"out {out}: another training run (pid {owner}) is writing into it; wait for it "
+                f"or choose another folder"
+            ) from None
         try:
             same = os.fstat(fd).st_ino == os.stat(path, follow_symlinks=False).st_ino
         except FileNotFoundError:

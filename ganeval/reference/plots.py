@@ -39,8 +39,14 @@ def _save(fig, path: str | os.PathLike) -> None:
     atomic_write(Path(path), lambda fh: fig.savefig(fh, format="png", metadata={"Software": None}))
 
 
-def save_scatter(points: np.ndarray, path: str | os.PathLike, *, reference: np.ndarray | None = None,
-                 size: int = 512, title: str | None = None) -> None:
+def save_scatter(
+    points: np.ndarray,
+    path: str | os.PathLike,
+    *,
+    reference: np.ndarray | None = None,
+    size: int = 512,
+    title: str | None = None,
+) -> None:
     """Scatter plot of 2-D ``points`` (blue) under optional ``reference`` points (small, dark).
 
     Both sets share one frame with equal axis scales; non-finite points are left out.
@@ -74,8 +80,7 @@ def save_scatter(points: np.ndarray, path: str | os.PathLike, *, reference: np.n
     _save(fig, path)
 
 
-def save_digit_grid(rows: np.ndarray, path: str | os.PathLike, *, cell_px: int = 32,
-                    title: str | None = None) -> None:
+def save_digit_grid(rows: np.ndarray, path: str | os.PathLike, *, cell_px: int = 32, title: str | None = None) -> None:
     """Tile 8x8 images (rows of 64 pixels in [0, 1], row-major) into a square grid PNG.
 
     Each image is drawn ``cell_px`` pixels wide without smoothing (nearest neighbour), 0 as
@@ -97,7 +102,7 @@ def save_digit_grid(rows: np.ndarray, path: str | os.PathLike, *, cell_px: int =
     canvas = np.full((nrows * (8 + pad) + pad, cols * (8 + pad) + pad), 0.15)  # light grey frames
     for i, im in enumerate(imgs):
         r, c = divmod(i, cols)
-        canvas[pad + r * (8 + pad): pad + r * (8 + pad) + 8, pad + c * (8 + pad): pad + c * (8 + pad) + 8] = im
+        canvas[pad + r * (8 + pad) : pad + r * (8 + pad) + 8, pad + c * (8 + pad) : pad + c * (8 + pad) + 8] = im
     scale = cell_px / 8
     extra = 0.3 if title else 0.0
     fig = _figure(canvas.shape[1] * scale / 100, canvas.shape[0] * scale / 100 + extra)

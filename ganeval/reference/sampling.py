@@ -24,9 +24,16 @@ __all__ = ["sample_rows", "generate", "digit_images"]
 _CHUNK = 65536
 
 
-def sample_rows(generator: torch.nn.Module, n: int, latent_dim: int, seed: int, mu: torch.Tensor, sd: torch.Tensor,
-                discrete: dict[int, torch.Tensor], class_labels: np.ndarray | None
-                ) -> tuple[np.ndarray, np.ndarray | None]:
+def sample_rows(
+    generator: torch.nn.Module,
+    n: int,
+    latent_dim: int,
+    seed: int,
+    mu: torch.Tensor,
+    sd: torch.Tensor,
+    discrete: dict[int, torch.Tensor],
+    class_labels: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """``n`` rows in data units from ``generator``, latent codes seeded with ``seed`` (G in eval mode).
 
     ``class_labels`` (for a conditional model) is the pool each row's label is drawn from.
@@ -49,13 +56,15 @@ def sample_rows(generator: torch.nn.Module, n: int, latent_dim: int, seed: int, 
     generator.eval()
     try:
         with torch.no_grad():
-            parts = [generator(z[i:i + _CHUNK], None if labels is None else labels[i:i + _CHUNK]).double()
-                     for i in range(0, n, _CHUNK)]
+            parts = [
+                generator(z[i : i + _CHUNK], None if labels is None else labels[i : i + _CHUNK]).double()
+                for i in range(0, n, _CHUNK)
+            ]
     finally:
         generator.train(was_training)
     rows = torch.cat(parts) * sd.double() + mu.double()
     for j, values in discrete.items():
-        rows[:, j] = values[(rows[:, j:j + 1] - values[None, :]).abs().argmin(1)]
+        rows[:, j] = values[(rows[:, j : j + 1] - values[None, :]).abs().argmin(1)]
     return rows.numpy(), (None if labels is None else labels.numpy())
 
 
@@ -73,8 +82,14 @@ def digit_images(rows: np.ndarray) -> np.ndarray:
     return np.clip(np.round(np.asarray(rows) * 255.0), 0, 255).astype(np.uint8).reshape(-1, 8, 8, 1)
 
 
-def generate(checkpoint: str | os.PathLike | dict[str, Any], n: int, *, seed: int = 0,
-             labels: Any = None, threads: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+def generate(
+    checkpoint: str | os.PathLike | dict[str, Any],
+    n: int,
+    *,
+    seed: int = 0,
+    labels: Any = None,
+    threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Draw ``n`` rows from a trained generator, in the data's units.
 
     A checkpoint trained with ``ema`` draws from the averaged generator.
@@ -116,16 +131,21 @@ def generate(checkpoint: str | os.PathLike | dict[str, Any], n: int, *, seed: in
     from .config import TrainConfig, available_memory
     from .training import build, deterministic
 
-    path = Path(checkpoint) if not isinstance(checkpoint, dict) else Path(str(checkpoint.get("loaded_from",
-                                                                                            "<checkpoint>")))
+    path = (
+        Path(checkpoint)
+        if not isinstance(checkpoint, dict)
+        else Path(str(checkpoint.get("loaded_from", "<checkpoint>")))
+    )
     state = load_checkpoint(checkpoint) if not isinstance(checkpoint, dict) else checkpoint
     n = check_int(n, "n", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
     dim = int(state.get("dim", 64))
     need = n * dim * 8 * 2  # float64 rows, and their copy in numpy
     if need > 0.8 * available_memory():
-        raise ParameterError(f"n={n:,}: {n:,} rows of {dim} values need about {need / 2**30:.1f} GiB, this machine "
-                             f"has {available_memory() / 2**30:.1f} GiB available; draw fewer rows")
+        raise ParameterError(
+            f"n={n:,}: {n:,} rows of {dim} values need about {need / 2**30:.1f} GiB, this machine "
+            f"has {available_memory() / 2**30:.1f} GiB available; draw fewer rows"
+        )
     try:
         config = TrainConfig.from_dict(state["config"]).validated()
     except (TypeError, KeyError) as exc:

@@ -29,9 +29,10 @@ import copy
 import logging
 import os
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -44,12 +45,21 @@ from .datasets import TrainingSet, training_set
 from .evaluation import evaluate_samples
 from .losses import discriminator_loss, generator_loss, gradient_penalty, loss_spec
 from .models import DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator
-from .outputs import (CHECKPOINT, METRICS_LOG, atomic_write, check_out_dir, read_metrics_log, remove_our_outputs,
-                      run_lock, write_marker, write_metrics_log)
+from .outputs import (
+    CHECKPOINT,
+    METRICS_LOG,
+    atomic_write,
+    check_out_dir,
+    read_metrics_log,
+    remove_our_outputs,
+    run_lock,
+    write_marker,
+    write_metrics_log,
+)
 from .sampling import digit_images, sample_rows
 from .smirnov import SmirnovLayer
 
-__all__ = ["train", "deterministic", "Run", "build", "train_step"]
+__all__ = ["train", "deterministic", "Run", "build", "train_step", "auto_threads", "ONE_THREAD_MACS"]
 
 log = logging.getLogger(__name__)
 
@@ -144,14 +154,19 @@ def _discrete_columns(data: TrainingSet) -> dict[int, torch.Tensor]:
     return out
 
 
-def _models(config: TrainConfig, data: TrainingSet, n_classes: int,
-            smirnov: SmirnovLayer | None) -> tuple[torch.nn.Module, torch.nn.Module]:
+def _models(
+    config: TrainConfig, data: TrainingSet, n_classes: int, smirnov: SmirnovLayer | None
+) -> tuple[torch.nn.Module, torch.nn.Module]:
     latent_dim = _given(config.latent_dim, "latent_dim")
     if data.kind == "image":
-        return (DCGANGenerator(latent_dim, width=config.width, n_classes=n_classes, smirnov=smirnov),
-                DCGANCritic(width=config.width, n_classes=n_classes))
-    return (MLPGenerator(latent_dim, data.dim, config.hidden, n_classes=n_classes, smirnov=smirnov),
-            MLPCritic(data.dim, config.hidden, n_classes=n_classes))
+        return (
+            DCGANGenerator(latent_dim, width=config.width, n_classes=n_classes, smirnov=smirnov),
+            DCGANCritic(width=config.width, n_classes=n_classes),
+        )
+    return (
+        MLPGenerator(latent_dim, data.dim, config.hidden, n_classes=n_classes, smirnov=smirnov),
+        MLPCritic(data.dim, config.hidden, n_classes=n_classes),
+    )
 
 
 def build(config: TrainConfig) -> Run:
@@ -159,8 +174,11 @@ def build(config: TrainConfig) -> Run:
     data = training_set(config.data, "train")
     mu, sd = _scaling(data)
     n_classes = data.n_classes if config.conditional else 0
-    smirnov = SmirnovLayer((data.rows - mu.numpy().astype(np.float64)) / sd.numpy().astype(np.float64)) \
-        if config.smirnov else None
+    smirnov = (
+        SmirnovLayer((data.rows - mu.numpy().astype(np.float64)) / sd.numpy().astype(np.float64))
+        if config.smirnov
+        else None
+    )
     with torch.random.fork_rng(devices=[]):  # module constructors draw from the global RNG: undo that
         g, d = _models(config, data, n_classes, smirnov)
     # parameters are initialised from the run's own generator, not the global RNG
@@ -229,8 +247,7 @@ def train_step(run: Run, x: torch.Tensor, y: torch.Tensor | None) -> tuple[float
         with torch.no_grad():
             fake = g(z, labels)
         real_in, fake_in = noisy(real), noisy(fake)
-        loss = discriminator_loss(cfg.loss, d(real_in, labels), d(fake_in, labels),
-                                  label_smoothing=cfg.label_smoothing)
+        loss = discriminator_loss(cfg.loss, d(real_in, labels), d(fake_in, labels), label_smoothing=cfg.label_smoothing)
         if cfg.gp_lambda is not None:
             loss = loss + cfg.gp_lambda * gradient_penalty(lambda t: d(t, labels), real_in, fake_in, rng)
         run.opt_d.zero_grad(set_to_none=True)
@@ -256,8 +273,16 @@ def _write_outputs(run: Run, out: Path, n_samples: int) -> None:
     from .plots import save_digit_grid, save_scatter
 
     class_labels = run.data.labels if run.config.conditional else None
-    rows, labels = sample_rows(run.sampler, n_samples, _given(run.config.latent_dim, "latent_dim"), run.config.seed + 2,
-                               run.mu, run.sd, run.discrete, class_labels)
+    rows, labels = sample_rows(
+        run.sampler,
+        n_samples,
+        _given(run.config.latent_dim, "latent_dim"),
+        run.config.seed + 2,
+        run.mu,
+        run.sd,
+        run.discrete,
+        class_labels,
+    )
     if run.data.kind == "image":
         atomic_write(out / "samples.npy", lambda fh: np.save(fh, digit_images(rows)))
         atomic_write(out / "samples_pixels.npy", lambda fh: np.save(fh, rows))
@@ -271,8 +296,47 @@ def _write_outputs(run: Run, out: Path, n_samples: int) -> None:
         save_scatter(rows, out / "samples.png", reference=training_set(run.config.data, "test").rows)
 
 
-def train(config: TrainConfig, out: str | os.PathLike, *, resume: bool = False, overwrite: bool = False,
-          progress: Callable[[int, int], None] | None = None, threads: int | None = None) -> TrainResult:
+#: a model whose largest layer does fewer multiply-adds than this per batch trains on one thread:
+#: its matrix products are too small to share out, and the threads' start and wait per layer
+#: cost more than they save (a 3x128 MLP: 116.6 s with the default threads, 7.5 s with one, on
+#: a busy 2-core machine; also faster on an idle one)
+ONE_THREAD_MACS = 2**25
+
+#: output positions counted for a convolution layer per weight (an upper bound for the 8x8 nets)
+_CONV_POSITIONS = 64
+
+
+def auto_threads(*models: torch.nn.Module, batch_size: int) -> int | None:
+    """Intra-op threads for training ``models`` on batches of ``batch_size``: 1 for small nets
+    (the largest layer's multiply-adds per batch below :data:`ONE_THREAD_MACS`), else None
+    (torch's setting).
+
+    Examples
+    --------
+    >>> auto_threads(torch.nn.Linear(128, 128), batch_size=256)
+    1
+    >>> auto_threads(torch.nn.Linear(4096, 4096), batch_size=256) is None
+    True
+    """
+    largest = 0
+    for model in models:
+        for module in model.modules():
+            if isinstance(module, torch.nn.Linear):
+                largest = max(largest, module.weight.numel() * batch_size)
+            elif isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+                largest = max(largest, module.weight.numel() * _CONV_POSITIONS * batch_size)
+    return 1 if largest < ONE_THREAD_MACS else None
+
+
+def train(
+    config: TrainConfig,
+    out: str | os.PathLike,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    threads: int | None = None,
+) -> TrainResult:
     """Train a reference GAN and write checkpoint, metrics log and samples into ``out``.
 
     Parameters
@@ -291,9 +355,10 @@ def train(config: TrainConfig, out: str | os.PathLike, *, resume: bool = False, 
     progress : callable, optional
         Called as ``progress(step, steps)`` after every step.
     threads : int, optional
-        Intra-op threads while training (restored afterwards; default: leave as is). The
-        nets are small: one thread is often fastest, and much faster on a busy machine.
-        Results are reproducible for a given thread count.
+        Intra-op threads while training (restored afterwards). Default: chosen by the
+        model's size (:func:`auto_threads`): one thread for small nets, whose products are
+        too small to share out (one thread is then fastest, and many times faster on a busy
+        machine), else torch's setting. Results are reproducible for a given thread count.
 
     Returns
     -------
@@ -325,16 +390,20 @@ def train(config: TrainConfig, out: str | os.PathLike, *, resume: bool = False, 
         return _train_locked(config, out, resume, progress, threads)
 
 
-def _train_locked(config: TrainConfig, out: Path, resume: bool, progress: Callable[[int, int], None] | None,
-                  threads: int | None) -> TrainResult:
+def _train_locked(
+    config: TrainConfig, out: Path, resume: bool, progress: Callable[[int, int], None] | None, threads: int | None
+) -> TrainResult:
     ckpt = out / CHECKPOINT
     metrics_log = out / METRICS_LOG
     if resume and ckpt.exists():
         run = restore(ckpt, config)
         run.config = config  # steps, eval and checkpoint intervals may change
         keep_equal = run.step < config.steps
-        records = [r for r in read_metrics_log(metrics_log)
-                   if (r.get("step", 0) <= run.step if keep_equal else r.get("step", 0) < run.step)]
+        records = [
+            r
+            for r in read_metrics_log(metrics_log)
+            if (r.get("step", 0) <= run.step if keep_equal else r.get("step", 0) < run.step)
+        ]
         write_metrics_log(metrics_log, records)
         log.info("resuming %s from step %d", ckpt, run.step)
     else:
@@ -343,22 +412,32 @@ def _train_locked(config: TrainConfig, out: Path, resume: bool, progress: Callab
         records = []
     test_size = training_set(config.data, "test").rows.shape[0]
     n_samples = config.n_samples or default_n_samples(run.data.kind, test_size)
-    x = ((torch.as_tensor(run.data.rows, dtype=torch.float32) - run.mu) / run.sd)
+    x = (torch.as_tensor(run.data.rows, dtype=torch.float32) - run.mu) / run.sd
     y = torch.as_tensor(run.data.labels) if config.conditional else None
     class_labels = run.data.labels if config.conditional else None
     start = time.perf_counter()
     last: dict[str, Any] = {}
 
     def evaluate_now() -> dict[str, Any]:
-        rows, _ = sample_rows(run.sampler, n_samples, _given(config.latent_dim, "latent_dim"), config.seed + 2,
-                              run.mu, run.sd,
-                              run.discrete, class_labels)
+        rows, _ = sample_rows(
+            run.sampler,
+            n_samples,
+            _given(config.latent_dim, "latent_dim"),
+            config.seed + 2,
+            run.mu,
+            run.sd,
+            run.discrete,
+            class_labels,
+        )
         record = {"step": run.step, "elapsed_s": round(time.perf_counter() - start, 3)}
         record.update(evaluate_samples(config.data, rows, seed=config.seed))
         records.append(record)
         write_metrics_log(metrics_log, records)
         return record
 
+    if threads is None:
+        threads = auto_threads(run.generator, run.critic, batch_size=config.batch_size)
+        log.info("training on %s intra-op threads", threads or torch.get_num_threads())
     with deterministic(threads):
         try:
             while run.step < config.steps:

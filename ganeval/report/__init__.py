@@ -9,12 +9,20 @@ See docs/report.md.
 
 from __future__ import annotations
 
-from .build import build_report, build_from_spec
+from .build import build_from_spec, build_report
 from .spec import ReportSpec, load_spec, parse_spec
 from .verify import verify_report
 
-__all__ = ["build_report", "build_from_spec", "verify_report", "load_spec", "parse_spec", "ReportSpec",
-           "run_sanity_suite", "reference_suite_spec"]
+__all__ = [
+    "build_report",
+    "build_from_spec",
+    "verify_report",
+    "load_spec",
+    "parse_spec",
+    "ReportSpec",
+    "run_sanity_suite",
+    "reference_suite_spec",
+]
 
 
 def run_sanity_suite(*args, **kwargs):

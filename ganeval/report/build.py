@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .engine import plan_size, run_spec
 from .files import ReportFolder
@@ -14,8 +15,13 @@ from .writers import write_report
 __all__ = ["build_report", "build_from_spec", "protected_paths"]
 
 
-def build_report(spec_path: str | os.PathLike, out: str | os.PathLike, *, overwrite: bool = False,
-                 progress: Callable[[int], Callable[[str], None]] | None = None) -> dict[str, Any]:
+def build_report(
+    spec_path: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    progress: Callable[[int], Callable[[str], None]] | None = None,
+) -> dict[str, Any]:
     """Run the spec file ``spec_path`` and write the report into ``out``.
 
     Parameters
@@ -35,9 +41,15 @@ def build_report(spec_path: str | os.PathLike, out: str | os.PathLike, *, overwr
     return build_from_spec(spec, out, overwrite=overwrite, progress=progress, spec_text=text)
 
 
-def build_from_spec(spec: ReportSpec, out: str | os.PathLike, *, overwrite: bool = False,
-                    progress: Callable[[int], Callable[[str], None]] | None = None,
-                    spec_text: str | None = None, protect_base: bool = True) -> dict[str, Any]:
+def build_from_spec(
+    spec: ReportSpec,
+    out: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    progress: Callable[[int], Callable[[str], None]] | None = None,
+    spec_text: str | None = None,
+    protect_base: bool = True,
+) -> dict[str, Any]:
     """:func:`build_report` for an already parsed spec (``protect_base=False``: the spec has
     no folder of its own, as the built-in suites' specs).
 

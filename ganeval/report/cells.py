@@ -27,11 +27,20 @@ Policy
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
-__all__ = ["Cell", "column_decimals", "format_number", "format_spread", "leaderboard_cells", "interval_levels",
-           "cell_of", "cell_numbers"]
+__all__ = [
+    "Cell",
+    "column_decimals",
+    "format_number",
+    "format_spread",
+    "leaderboard_cells",
+    "interval_levels",
+    "cell_of",
+    "cell_numbers",
+]
 
 #: significant figures of a column's smallest non-zero magnitude
 SIGNIFICANT = 3
@@ -77,8 +86,13 @@ class Cell:
         return ""
 
 
-def column_decimals(values: Iterable[float | None], *, spreads: Iterable[float | None] = (),
-                    significant: int = SIGNIFICANT, max_decimals: int = MAX_DECIMALS) -> int:
+def column_decimals(
+    values: Iterable[float | None],
+    *,
+    spreads: Iterable[float | None] = (),
+    significant: int = SIGNIFICANT,
+    max_decimals: int = MAX_DECIMALS,
+) -> int:
     """Decimals for a column: ``significant`` figures of its smallest non-zero ``|value|``,
     at most ``significant + 1`` of its largest, at least one of its smallest.
 
@@ -182,8 +196,9 @@ def interval_levels(report: dict[str, Any]) -> list[tuple[float, int | None]]:
     return out
 
 
-def cell_numbers(cand: dict[str, Any], col: dict[str, Any]) -> tuple[float | None, str | None, float | None,
-                                                                   tuple[float, float] | None]:
+def cell_numbers(
+    cand: dict[str, Any], col: dict[str, Any]
+) -> tuple[float | None, str | None, float | None, tuple[float, float] | None]:
     """``(mean, spread kind, spread, interval)`` of candidate ``cand`` in column ``col``
     (kind: ``"seeds"``, ``"ci"``, ``"own"`` or None; see the module docstring)."""
     s = cand.get("summary", {}).get(col["id"]) or {}
@@ -200,8 +215,16 @@ def cell_numbers(cand: dict[str, Any], col: dict[str, Any]) -> tuple[float | Non
     return float(mean), None, None, None
 
 
-def cell_of(mean: float | None, kind: str | None, spread: float | None, ci: tuple[float, float] | None,
-            decimals: int, *, best: bool = False, missing: str = "–") -> Cell:
+def cell_of(
+    mean: float | None,
+    kind: str | None,
+    spread: float | None,
+    ci: tuple[float, float] | None,
+    decimals: int,
+    *,
+    best: bool = False,
+    missing: str = "–",
+) -> Cell:
     """A :class:`Cell` from the numbers, at ``decimals``.
 
     Examples
@@ -221,16 +244,18 @@ def cell_of(mean: float | None, kind: str | None, spread: float | None, ci: tupl
     return Cell(value, best=best)
 
 
-def leaderboard_cells(report: dict[str, Any], columns: Sequence[dict[str, Any]] | None = None
-                      ) -> list[tuple[str, list[Cell]]]:
+def leaderboard_cells(
+    report: dict[str, Any], columns: Sequence[dict[str, Any]] | None = None
+) -> list[tuple[str, list[Cell]]]:
     """``[(candidate label, [Cell per column]), ...]`` with one decimal count per column.
 
     The label is the candidate's name, plus ``" (k seeds)"`` when it has several.
     """
     cols = list(report["columns"] if columns is None else columns)
     nums = [[cell_numbers(c, col) for col in cols] for c in report["candidates"]]
-    decimals = [column_decimals([row[j][0] for row in nums], spreads=[row[j][2] for row in nums])
-                for j in range(len(cols))]
+    decimals = [
+        column_decimals([row[j][0] for row in nums], spreads=[row[j][2] for row in nums]) for j in range(len(cols))
+    ]
     out = []
     for cand, row in zip(report["candidates"], nums):
         cells = []
@@ -240,8 +265,9 @@ def leaderboard_cells(report: dict[str, Any], columns: Sequence[dict[str, Any]] 
             if mean is None:  # a number that is not finite (or absent)
                 vals = (cand.get("summary", {}).get(col["id"]) or {}).get("values")
                 missing = str(vals[0]) if vals else "–"
-            cells.append(cell_of(mean, kind, spread, ci, decimals[j], best=cand["name"] in col.get("best", []),
-                                 missing=missing))
+            cells.append(
+                cell_of(mean, kind, spread, ci, decimals[j], best=cand["name"] in col.get("best", []), missing=missing)
+            )
         seeds = f" ({len(cand['runs'])} seeds)" if len(cand.get("runs", [])) > 1 else ""
         out.append((cand["name"] + seeds, cells))
     return out

@@ -22,21 +22,28 @@ __all__ = ["disturb_digits", "LEVELS", "DISTURBANCE_NAMES"]
 
 #: the parameter of each disturbance at levels 0..5
 LEVELS: dict[str, tuple[float, ...]] = {
-    "gaussian_noise": (0.0, 0.05, 0.1, 0.2, 0.3, 0.5),     # noise std (images in [0, 1])
-    "gaussian_blur": (0.0, 0.3, 0.5, 0.75, 1.0, 1.5),      # kernel sigma in pixels
-    "black_rectangles": (0, 1, 2, 3, 4, 5),                # 3x3 black squares per image
-    "salt_and_pepper": (0.0, 0.02, 0.05, 0.1, 0.2, 0.3),   # share of pixels replaced
-    "swirl": (0.0, 0.5, 1.0, 2.0, 3.0, 5.0),               # swirl strength (radius 6 px)
-    "mode_dropping": (0, 1, 3, 5, 7, 9),                   # classes removed (0, 1, ...)
-    "mode_collapse": (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),       # share replaced by copies of 5 images
-    "memorisation": (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),        # share replaced by training images
-    "mixing": (0.0, 0.1, 0.2, 0.4, 0.6, 0.8),              # share replaced by breast-cancer rows
+    "gaussian_noise": (0.0, 0.05, 0.1, 0.2, 0.3, 0.5),  # noise std (images in [0, 1])
+    "gaussian_blur": (0.0, 0.3, 0.5, 0.75, 1.0, 1.5),  # kernel sigma in pixels
+    "black_rectangles": (0, 1, 2, 3, 4, 5),  # 3x3 black squares per image
+    "salt_and_pepper": (0.0, 0.02, 0.05, 0.1, 0.2, 0.3),  # share of pixels replaced
+    "swirl": (0.0, 0.5, 1.0, 2.0, 3.0, 5.0),  # swirl strength (radius 6 px)
+    "mode_dropping": (0, 1, 3, 5, 7, 9),  # classes removed (0, 1, ...)
+    "mode_collapse": (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),  # share replaced by copies of 5 images
+    "memorisation": (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),  # share replaced by training images
+    "mixing": (0.0, 0.1, 0.2, 0.4, 0.6, 0.8),  # share replaced by breast-cancer rows
 }
 DISTURBANCE_NAMES = tuple(LEVELS)
 
 
-def disturb_digits(images: np.ndarray, labels: np.ndarray, kind: str, level: int, *, seed: int = 0,
-                   train_images: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+def disturb_digits(
+    images: np.ndarray,
+    labels: np.ndarray,
+    kind: str,
+    level: int,
+    *,
+    seed: int = 0,
+    train_images: np.ndarray | None = None,
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Apply disturbance ``kind`` at ``level`` (0..5) to uint8 digit images (n, 8, 8).
 
     Returns the disturbed uint8 images (mode dropping returns fewer) and a description
@@ -85,14 +92,20 @@ def disturb_digits(images: np.ndarray, labels: np.ndarray, kind: str, level: int
 
         h, w = x.shape[1:]
         center = ((w - 1) / 2.0, (h - 1) / 2.0)
-        x = np.stack([swirl(img, center=center, strength=float(param), radius=6, mode="constant", cval=0.0,
-                            preserve_range=True) for img in x])
+        x = np.stack(
+            [
+                swirl(
+                    img, center=center, strength=float(param), radius=6, mode="constant", cval=0.0, preserve_range=True
+                )
+                for img in x
+            ]
+        )
     elif kind == "black_rectangles":
         h, w = x.shape[1:]
         for i in range(n):
             for _ in range(int(param)):
                 top, left = rng.integers(0, h - 2), rng.integers(0, w - 2)
-                x[i, top:top + 3, left:left + 3] = 0.0
+                x[i, top : top + 3, left : left + 3] = 0.0
     elif kind == "mode_dropping":
         keep = ~np.isin(labels, np.arange(int(param)))
         return images[keep].copy(), info
@@ -106,7 +119,9 @@ def disturb_digits(images: np.ndarray, labels: np.ndarray, kind: str, level: int
             raise ParameterError("memorisation needs train_images (the training split)")
         k = int(round(float(param) * n))
         idx = rng.choice(n, size=k, replace=False)
-        x[idx] = np.asarray(train_images, dtype=np.float64)[rng.choice(len(train_images), size=k, replace=False)] / 255.0
+        x[idx] = (
+            np.asarray(train_images, dtype=np.float64)[rng.choice(len(train_images), size=k, replace=False)] / 255.0
+        )
     else:  # mixing
         k = int(round(float(param) * n))
         idx = rng.choice(n, size=k, replace=False)

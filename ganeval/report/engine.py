@@ -15,9 +15,10 @@ import logging
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,6 @@ from .spec import CandidateSpec, ReportSpec
 __all__ = ["run_spec", "Sample", "metric_columns", "Column", "plan_size", "summarize"]
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -94,12 +94,23 @@ def plan_size(spec: ReportSpec) -> int:
 
 
 def _extract_options(spec: ReportSpec) -> dict[str, Any]:
-    return {"batch_size": spec.batch_size, "device": spec.device, "cache": spec.cache, "progress": False,
-            "num_workers": 0}
+    return {
+        "batch_size": spec.batch_size,
+        "device": spec.device,
+        "cache": spec.cache,
+        "progress": False,
+        "num_workers": 0,
+    }
 
 
-def _load(source: Any, spec: ReportSpec, name: str, seed: int | None, fingerprint: dict[str, Any],
-          table_input: str | None = None) -> Sample:
+def _load(
+    source: Any,
+    spec: ReportSpec,
+    name: str,
+    seed: int | None,
+    fingerprint: dict[str, Any],
+    table_input: str | None = None,
+) -> Sample:
     """Features of an opened source, and the images / points for the figures."""
     from ..api import features_of
 
@@ -121,8 +132,9 @@ def _first_images(source: Any, n: int = 64) -> np.ndarray | None:
     return None
 
 
-def _open_input(value: str, spec: ReportSpec, name: str, seed: int | None,
-                disturb: dict[str, Any] | None = None) -> Sample:
+def _open_input(
+    value: str, spec: ReportSpec, name: str, seed: int | None, disturb: dict[str, Any] | None = None
+) -> Sample:
     from ..sources import open_source
 
     resolved = spec.resolve(value)
@@ -144,33 +156,44 @@ def _disturbed(value: str, spec: ReportSpec, name: str, seed: int | None, distur
     data, idx = load_builtin("digits", split)
     if data.labels is None:
         raise DataError("builtin:digits: the bundled set has no labels")
-    imgs, info = disturb_digits(digits_images(split), data.labels[idx], disturb["kind"], int(disturb.get("level", 1)),
-                                seed=int(disturb.get("seed", 0)), train_images=digits_images("train"))
-    src = ArrayImageSource(f"{value} ({info['kind']} level {info['level']})", imgs, preferred_extractor="digits",
-                           cacheable=False)
+    imgs, info = disturb_digits(
+        digits_images(split),
+        data.labels[idx],
+        disturb["kind"],
+        int(disturb.get("level", 1)),
+        seed=int(disturb.get("seed", 0)),
+        train_images=digits_images("train"),
+    )
+    src = ArrayImageSource(
+        f"{value} ({info['kind']} level {info['level']})", imgs, preferred_extractor="digits", cacheable=False
+    )
     fp = {"input": value, "kind": "data", "sha256": array_sha256(imgs), "disturb": info}
     return _load(src, spec, name, seed, fp)
 
 
 def _rows_source(name: str, rows: np.ndarray, data: str):
     """Generated rows of reference data set ``data`` as a source (digits: images)."""
-    from ..sources.base import ArraySource
-    from ..sources.images import ArrayImageSource
     from ..reference.datasets import TRAINABLE
     from ..reference.sampling import digit_images
+    from ..sources.base import ArraySource
+    from ..sources.images import ArrayImageSource
 
     if TRAINABLE.get(data) == "image":
         return ArrayImageSource(name, digit_images(rows), preferred_extractor="digits", cacheable=False)
     from ..sources import open_source
 
     columns = getattr(open_source(f"builtin:{data}"), "columns", None)
-    return ArraySource(name, np.asarray(rows, dtype=np.float64), kind="features",
-                       columns=list(columns) if columns is not None and len(columns) == rows.shape[1] else None)
+    return ArraySource(
+        name,
+        np.asarray(rows, dtype=np.float64),
+        kind="features",
+        columns=list(columns) if columns is not None and len(columns) == rows.shape[1] else None,
+    )
 
 
 def _checkpoint(c: CandidateSpec, spec: ReportSpec, seed: int) -> Sample:
-    from ..reference.sampling import generate
     from ..reference.checkpoints import load_checkpoint
+    from ..reference.sampling import generate
 
     path = Path(spec.resolve(c.value))
     if not path.is_file():
@@ -187,10 +210,17 @@ def _checkpoint(c: CandidateSpec, spec: ReportSpec, seed: int) -> Sample:
 
 def _generator(c: CandidateSpec, spec: ReportSpec, seed: int) -> Sample:
     from ..generators import open_generator
+
     if c.num_samples is None:
         raise InputError(f"candidate {c.name!r}: a generator needs num_samples = N")
-    src = open_generator(c.value, num_samples=c.num_samples, seed=seed, batch_size=c.batch_size,
-                         value_range=c.value_range, device=spec.device)
+    src = open_generator(
+        c.value,
+        num_samples=c.num_samples,
+        seed=seed,
+        batch_size=c.batch_size,
+        value_range=c.value_range,
+        device=spec.device,
+    )
     fp = {"input": c.value, "kind": "generator", "sha256": None}
     sample = _load(src, spec, c.name, seed, fp)
     sample.generator = c.value
@@ -219,8 +249,13 @@ def _train(c: CandidateSpec, spec: ReportSpec, seed: int, runs_dir: Path, slug: 
     if log_path.exists():
         curves = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
     samples = out / "samples.npy"
-    info = {"dir": out, "config": config.to_dict(), "curves": curves, "train_s": round(time.perf_counter() - t0, 3),
-            "samples_sha256": file_sha256(samples)}
+    info = {
+        "dir": out,
+        "config": config.to_dict(),
+        "curves": curves,
+        "train_s": round(time.perf_counter() - t0, 3),
+        "samples_sha256": file_sha256(samples),
+    }
     return samples, info
 
 
@@ -252,6 +287,7 @@ def unique_slugs(names: list[str]) -> dict[str, str]:
 
 
 # -- metrics ---------------------------------------------------------------------------------
+
 
 def _mixture_of(real_input: str) -> Any:
     """The reference mixture behind ``builtin:ring8`` / ``builtin:grid25`` (else None)."""
@@ -291,14 +327,14 @@ def applicable(metric: str, real: Sample, cand: Sample, spec: ReportSpec) -> str
             return f"{metric} samples a generator itself; {cand.name} is not a generator candidate"
         return None
     if takes == "train-test-fake" and not spec.real.get("test"):
-        return f"{metric} needs [real] test = \"...\" (held-out real data the generator never saw)"
+        return f'{metric} needs [real] test = "..." (held-out real data the generator never saw)'
     if takes == "labelled":
         if not spec.real.get("target"):
-            return f"{metric} needs [real] target = \"COLUMN\" (the class column)"
+            return f'{metric} needs [real] target = "COLUMN" (the class column)'
         if cand.table_input is None or cf.info.get("extractor") not in (None, "identity"):
             return f"{cand.name} is not a table input with the target column"
         return None
-    for s in ((cf,) if takes == "one-sample" else (rf, cf)):
+    for s in (cf,) if takes == "one-sample" else (rf, cf):
         if s.rows is None:
             what = "statistics (mu/sigma)" if s.stats is not None else "logits"
             return f"{s.name} holds only {what}; {metric} needs feature rows"
@@ -328,20 +364,40 @@ def compute_metric(metric: str, real: Sample, cand: Sample, spec: ReportSpec) ->
         if m.takes == "generator":
             r = ganeval.evaluate(None, cand.generator, [metric], options={metric: opts})[metric]
         elif m.takes == "train-test-fake":
-            r = ganeval.evaluate(real.features, cand.features, [metric], options={metric: opts},
-                                 real_test=spec.resolve(spec.real["test"]), extractor=spec.extractor,
-                                 **_extract_options(spec))[metric]
+            r = ganeval.evaluate(
+                real.features,
+                cand.features,
+                [metric],
+                options={metric: opts},
+                real_test=spec.resolve(spec.real["test"]),
+                extractor=spec.extractor,
+                **_extract_options(spec),
+            )[metric]
         elif m.takes == "labelled":
             test = spec.real.get("test")
-            r = ganeval.evaluate(real.table_input, cand.table_input, [metric], options={metric: opts},
-                                 target=spec.real["target"], real_test=spec.resolve(test) if test else None)[metric]
+            r = ganeval.evaluate(
+                real.table_input,
+                cand.table_input,
+                [metric],
+                options={metric: opts},
+                target=spec.real["target"],
+                real_test=spec.resolve(test) if test else None,
+            )[metric]
         elif m.uses_columns:  # per-feature numbers: the rows read as tables, columns named
             rows_r, rows_c = real.features.rows, cand.features.rows
             if rows_r.shape[1] != rows_c.shape[1]:
-                raise DataError(f"feature dimensions differ: {real.name} has {rows_r.shape[1]}, "
-                                f"{cand.name} has {rows_c.shape[1]}")
-            r = ganeval.evaluate(rows_r, rows_c, [metric], options={metric: opts}, read_as="table",
-                                 names=(real.name, cand.name), **interval)[metric]
+                raise DataError(
+                    f"feature dimensions differ: {real.name} has {rows_r.shape[1]}, {cand.name} has {rows_c.shape[1]}"
+                )
+            r = ganeval.evaluate(
+                rows_r,
+                rows_c,
+                [metric],
+                options={metric: opts},
+                read_as="table",
+                names=(real.name, cand.name),
+                **interval,
+            )[metric]
         else:
             r = ganeval.evaluate(real.features, cand.features, [metric], options={metric: opts}, **interval)[metric]
     out = r.to_dict()
@@ -361,15 +417,18 @@ def _modes(real: Sample, cand: Sample, spec: ReportSpec) -> Any:
 
 # -- the run ---------------------------------------------------------------------------------
 
-def run_spec(spec: ReportSpec, *, runs_dir: Path, on_step: Callable[[str], None] | None = None,
-             spec_text: str | None = None) -> dict[str, Any]:
+
+def run_spec(
+    spec: ReportSpec, *, runs_dir: Path, on_step: Callable[[str], None] | None = None, spec_text: str | None = None
+) -> dict[str, Any]:
     """Run ``spec``; return the report dictionary, with ``_samples`` (the :class:`Sample`
     objects, for the figures) attached.
 
     ``on_step(description)`` is called after each step of :func:`plan_size`.
     """
-    from ..reference.datasets import TRAINABLE  # noqa: F401 - fail early if the reference package is broken
     import torch
+
+    from ..reference.datasets import TRAINABLE  # noqa: F401 - fail early if the reference package is broken
 
     step = on_step or (lambda desc: None)
     timings: list[dict[str, Any]] = []
@@ -386,8 +445,10 @@ def run_spec(spec: ReportSpec, *, runs_dir: Path, on_step: Callable[[str], None]
     old_threads = torch.get_num_threads()
     torch.set_num_threads(spec.threads)
     try:
-        real = timed(f"read {spec.real['input']}",
-                     lambda: _open_input(spec.real["input"], spec, spec.real.get("name", spec.real["input"]), None))
+        real = timed(
+            f"read {spec.real['input']}",
+            lambda: _open_input(spec.real["input"], spec, spec.real.get("name", spec.real["input"]), None),
+        )
         cands_out = []
         samples: dict[str, list[Sample]] = {}
         slugs = unique_slugs([c.name for c in spec.candidates])
@@ -396,9 +457,10 @@ def run_spec(spec: ReportSpec, *, runs_dir: Path, on_step: Callable[[str], None]
             samples[c.name] = []
             for seed in c.seeds:
                 if c.kind == "train":
-                    path, tinfo = timed(f"train {c.name} seed {seed}", lambda: _train(c, spec, seed, runs_dir, slugs[c.name]))
-                    sample = timed(f"read {c.name} seed {seed}",
-                                   lambda: _sample_of_run(path, c, spec, seed, tinfo))
+                    path, tinfo = timed(
+                        f"train {c.name} seed {seed}", lambda: _train(c, spec, seed, runs_dir, slugs[c.name])
+                    )
+                    sample = timed(f"read {c.name} seed {seed}", lambda: _sample_of_run(path, c, spec, seed, tinfo))
                 elif c.kind == "checkpoint":
                     sample = timed(f"generate {c.name} seed {seed}", lambda: _checkpoint(c, spec, seed))
                 elif c.kind == "generator":
@@ -411,8 +473,10 @@ def run_spec(spec: ReportSpec, *, runs_dir: Path, on_step: Callable[[str], None]
                     reason = applicable(m, real, sample, spec)
                     if reason is not None:
                         if spec.on_inapplicable == "error":
-                            raise InputError(f"metric {m} does not apply to candidate {c.name!r}: {reason} "
-                                             "(set on_inapplicable = \"skip\" to skip it)")
+                            raise InputError(
+                                f"metric {m} does not apply to candidate {c.name!r}: {reason} "
+                                '(set on_inapplicable = "skip" to skip it)'
+                            )
                         if seed == c.seeds[0]:
                             skipped.append({"candidate": c.name, "metric": m, "reason": reason})
                             warnings.warn(f"{m} skipped for {c.name!r}: {reason}", stacklevel=2)
@@ -424,8 +488,9 @@ def run_spec(spec: ReportSpec, *, runs_dir: Path, on_step: Callable[[str], None]
                     run["train"] = {k: v for k, v in sample.train.items() if k != "dir"}
                     run["train"]["dir"] = str(Path("runs") / Path(sample.train["dir"]).name)
                 runs.append(run)
-            cands_out.append({"name": c.name, "kind": c.kind, "seeds": list(c.seeds), "runs": runs,
-                              "summary": summarize(runs)})
+            cands_out.append(
+                {"name": c.name, "kind": c.kind, "seeds": list(c.seeds), "runs": runs, "summary": summarize(runs)}
+            )
     finally:
         torch.set_num_threads(old_threads)
     from ..version import __version__
@@ -433,29 +498,56 @@ def run_spec(spec: ReportSpec, *, runs_dir: Path, on_step: Callable[[str], None]
 
     columns = [c for c in metric_columns() if any(c.id in cand["summary"] for cand in cands_out)]
     report = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "ganeval_version": __version__,
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "ganeval_version": __version__,
         "title": spec.title,
-        "spec": spec.raw, "spec_text": spec_text, "spec_dir": str(spec.base),
-        "real": {"name": real.name, "input": spec.real["input"], "n": real.features.n,
-                 "fingerprint": real.fingerprint, "features": _feature_info(real)},
+        "spec": spec.raw,
+        "spec_text": spec_text,
+        "spec_dir": str(spec.base),
+        "real": {
+            "name": real.name,
+            "input": spec.real["input"],
+            "n": real.features.n,
+            "fingerprint": real.fingerprint,
+            "features": _feature_info(real),
+        },
         "candidates": cands_out,
-        "columns": [{"id": c.id, "metric": c.metric, "key": c.key, "label": c.label, "better": c.better,
-                     "best": best_of(c, cands_out)} for c in columns],
+        "columns": [
+            {
+                "id": c.id,
+                "metric": c.metric,
+                "key": c.key,
+                "label": c.label,
+                "better": c.better,
+                "best": best_of(c, cands_out),
+            }
+            for c in columns
+        ],
         "skipped": skipped,
-        "provenance": {**environment(spec.threads, spec.device), "seed": spec.seed,
-                       "steps": timings, "total_wall_s": round(time.perf_counter() - t_start, 3),
-                       "extractor": _feature_info(real),
-                       "tolerance": TOLERANCE},
+        "provenance": {
+            **environment(spec.threads, spec.device),
+            "seed": spec.seed,
+            "steps": timings,
+            "total_wall_s": round(time.perf_counter() - t_start, 3),
+            "extractor": _feature_info(real),
+            "tolerance": TOLERANCE,
+        },
     }
     report["_samples"] = {"real": real, "candidates": samples}
     return report
 
 
 #: what --verify accepts: exact on the same machine and thread count; across machines
-TOLERANCE: dict[str, dict[str, Any]] = {"same_machine": {"rtol": 0.0, "atol": 0.0},
-             "other_machine": {"rtol": 1e-6, "atol": 1e-9,
-                               "note": "metrics of fixed inputs; training runs and generators may differ "
-                                       "more across CPUs and torch versions (see docs/report.md)"}}
+TOLERANCE: dict[str, dict[str, Any]] = {
+    "same_machine": {"rtol": 0.0, "atol": 0.0},
+    "other_machine": {
+        "rtol": 1e-6,
+        "atol": 1e-9,
+        "note": "metrics of fixed inputs; training runs and generators may differ "
+        "more across CPUs and torch versions (see docs/report.md)",
+    },
+}
 
 
 def _feature_info(s: Sample) -> dict[str, Any]:
@@ -508,8 +600,12 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         if not np.all(np.isfinite(arr)):
             out[k] = {"mean": None, "std": None, "n": len(vs), "values": [_finite(v) for v in vs]}
             continue
-        out[k] = {"mean": float(arr.mean()), "std": float(arr.std(ddof=1)) if len(vs) > 1 else None, "n": len(vs),
-                  "values": vs}
+        out[k] = {
+            "mean": float(arr.mean()),
+            "std": float(arr.std(ddof=1)) if len(vs) > 1 else None,
+            "n": len(vs),
+            "values": vs,
+        }
     for c in metric_columns():
         if c.interval and c.id in out and f"{c.metric}.{c.interval}" in out:
             out[c.id]["interval_std"] = out[f"{c.metric}.{c.interval}"]["mean"]

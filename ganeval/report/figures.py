@@ -13,15 +13,31 @@ bar carries its number, printed as in the tables.
 from __future__ import annotations
 
 import io
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from .cells import column_decimals, format_number
 
-__all__ = ["metric_family_png", "image_grid_png", "scatter_png", "curves_png", "level_grid_png", "copies_grid_png",
-           "metric_family_figure", "image_grid_figure", "scatter_figure", "curves_figure", "figure_files",
-           "axis_scale", "curve_title", "CURVE_TITLES", "PNG_DPI", "LOG_SPAN"]
+__all__ = [
+    "metric_family_png",
+    "image_grid_png",
+    "scatter_png",
+    "curves_png",
+    "level_grid_png",
+    "copies_grid_png",
+    "metric_family_figure",
+    "image_grid_figure",
+    "scatter_figure",
+    "curves_figure",
+    "figure_files",
+    "axis_scale",
+    "curve_title",
+    "CURVE_TITLES",
+    "PNG_DPI",
+    "LOG_SPAN",
+]
 
 #: resolution of the PNG files (the PDF and SVG are vector; images inside them keep their pixels)
 PNG_DPI = 200
@@ -42,8 +58,11 @@ def _render(fig, fmt: str) -> bytes:
     """``fig`` as ``fmt`` bytes, without dates or random ids (the same figure gives the same bytes)."""
     import matplotlib
 
-    meta = {"png": {"Software": None}, "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
-            "svg": {"Creator": None, "Date": None}}[fmt]
+    meta = {
+        "png": {"Software": None},
+        "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
+        "svg": {"Creator": None, "Date": None},
+    }[fmt]
     buf = io.BytesIO()
     with matplotlib.rc_context({"svg.hashsalt": "ganeval", "svg.fonttype": "none", "pdf.fonttype": 42}):
         fig.savefig(buf, format=fmt, dpi=PNG_DPI, bbox_inches="tight", metadata=meta)
@@ -107,8 +126,7 @@ def axis_scale(values: Sequence[float], span: float = LOG_SPAN) -> str:
     return "log" if np.all(v > 0) else "symlog"
 
 
-def _bar_errors(means: list[float], kinds: list[str | None], spreads: list[float | None],
-                cis: list[Any]) -> np.ndarray:
+def _bar_errors(means: list[float], kinds: list[str | None], spreads: list[float | None], cis: list[Any]) -> np.ndarray:
     """Lower and upper error-bar lengths, shape (2, n): the std, or the interval's two sides."""
     err = np.zeros((2, len(means)))
     for i, (m, k, s, ci) in enumerate(zip(means, kinds, spreads, cis)):
@@ -138,8 +156,14 @@ def metric_family_figure(family: str, columns: Sequence[dict[str, Any]], candida
         err = _bar_errors(means, [k for _, k, _, _ in nums], [s for _, _, s, _ in nums], [ci for *_, ci in nums])
         x = np.arange(len(names))
         colors = ["tab:green" if c["name"] in col.get("best", []) else "tab:blue" for c in candidates]
-        bars = ax.bar(x, np.nan_to_num(means, nan=0.0), yerr=err, color=colors, capsize=3,
-                      error_kw={"elinewidth": 0.8, "capthick": 0.8})
+        bars = ax.bar(
+            x,
+            np.nan_to_num(means, nan=0.0),
+            yerr=err,
+            color=colors,
+            capsize=3,
+            error_kw={"elinewidth": 0.8, "capthick": 0.8},
+        )
         scale = axis_scale(means)
         ylabel = _math_label(col["label"])
         if scale == "log":
@@ -152,8 +176,9 @@ def metric_family_figure(family: str, columns: Sequence[dict[str, Any]], candida
         if any(np.isfinite(m) and m < 0 for m in means):
             ax.axhline(0.0, color="0.3", lw=0.6)
         dec = column_decimals(means, spreads=[s for _, _, s, _ in nums])
-        ax.bar_label(bars, labels=[format_number(m if np.isfinite(m) else None, dec) for m in means],
-                     fontsize=6, padding=2)
+        ax.bar_label(
+            bars, labels=[format_number(m if np.isfinite(m) else None, dec) for m in means], fontsize=6, padding=2
+        )
         ax.margins(y=0.15)
         ax.set_xticks(x)
         ax.set_xticklabels([_plain(n) for n in names], rotation=30, ha="right", fontsize=7)
@@ -178,7 +203,7 @@ def image_grid_figure(images: np.ndarray, title: str, *, columns: int = 8):
     canvas = np.full((rows * (h + pad) + pad, columns * (w + pad) + pad, 3), 128, np.uint8)
     for i in range(n):
         r, c = divmod(i, columns)
-        canvas[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = images[i]
+        canvas[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = images[i]
     fig = _figure(2.6, 2.6 * canvas.shape[0] / canvas.shape[1] + 0.3)
     ax = fig.add_subplot(1, 1, 1)
     ax.imshow(canvas, interpolation="none")
@@ -229,8 +254,19 @@ CURVE_TITLES = {
     "loss_g": ("Generator loss", "loss"),
 }
 
-_ACRONYMS = {"fid": "FID", "kid": "KID", "is": "IS", "mmd": "MMD", "c2st": "C2ST", "auc": "AUC", "ecdf": "ECDF",
-             "kl": "KL", "js": "JS", "tv": "TV", "f1": "F1"}
+_ACRONYMS = {
+    "fid": "FID",
+    "kid": "KID",
+    "is": "IS",
+    "mmd": "MMD",
+    "c2st": "C2ST",
+    "auc": "AUC",
+    "ecdf": "ECDF",
+    "kl": "KL",
+    "js": "JS",
+    "tv": "TV",
+    "f1": "F1",
+}
 
 
 def curve_title(key: str) -> tuple[str, str]:
@@ -296,8 +332,12 @@ def curves_png(curves_by_seed: dict[int, list[dict[str, Any]]], title: str) -> b
     return None if fig is None else _png(fig)
 
 
-def level_grid_png(table: dict[str, dict[str, list[float]]], metrics: Sequence[str], levels: Sequence[int],
-                   verdicts: dict[tuple[str, str], str]) -> bytes:
+def level_grid_png(
+    table: dict[str, dict[str, list[float]]],
+    metrics: Sequence[str],
+    levels: Sequence[int],
+    verdicts: dict[tuple[str, str], str],
+) -> bytes:
     """The sanity suite's grid: a panel per disturbance x metric, metric against level
     (title green = pass, red = fail, black = no expectation)."""
     dists = list(table)
@@ -305,7 +345,7 @@ def level_grid_png(table: dict[str, dict[str, list[float]]], metrics: Sequence[s
     for i, d in enumerate(dists):
         for j, m in enumerate(metrics):
             ax = fig.add_subplot(len(dists), len(metrics), i * len(metrics) + j + 1)
-            ax.plot(levels[:len(table[d][m])], table[d][m], marker=".", lw=1)
+            ax.plot(levels[: len(table[d][m])], table[d][m], marker=".", lw=1)
             v = verdicts.get((d, m), "")
             color = {"pass": "tab:green", "fail": "tab:red"}.get(v, "black")
             ax.set_xticks([])
@@ -338,8 +378,7 @@ def copies_grid_png(train_images: Any, fake_images: Any, closest: Sequence[dict[
             continue
         c = closest[j]
         axes[0, j].imshow(fake_images[c["fake_index"]])
-        axes[0, j].set_title(f"fake {c['fake_index']}\nd={c['distance']:.3g}{' *' if c['flagged'] else ''}",
-                             fontsize=7)
+        axes[0, j].set_title(f"fake {c['fake_index']}\nd={c['distance']:.3g}{' *' if c['flagged'] else ''}", fontsize=7)
         axes[1, j].imshow(train_images[c["train_index"]])
         axes[1, j].set_title(f"train {c['train_index']}", fontsize=7)
     fig.suptitle("closest generated samples (top) and their nearest training samples; * = flagged", fontsize=8)

@@ -31,8 +31,18 @@ from typing import Any
 
 from ..errors import ParameterError
 
-__all__ = ["write_file", "write_json", "ReportFolder", "REPORT_JSON", "FORMAT", "FORMAT_VERSION", "is_report_dir",
-           "MANIFEST", "read_manifest", "report_files"]
+__all__ = [
+    "write_file",
+    "write_json",
+    "ReportFolder",
+    "REPORT_JSON",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "is_report_dir",
+    "MANIFEST",
+    "read_manifest",
+    "report_files",
+]
 
 REPORT_JSON = "report.json"
 FORMAT = "ganeval-report"
@@ -99,7 +109,7 @@ def is_report_dir(path: Path) -> bool:
 def report_files(folder: Path) -> list[str]:
     """Every regular file under ``folder`` (relative POSIX paths, sorted; symlinks not followed)."""
     out = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+    for dirpath, _dirnames, filenames in os.walk(folder):
         for n in filenames:
             p = Path(dirpath) / n
             if p.is_file() and not p.is_symlink():
@@ -128,8 +138,14 @@ class ReportFolder:
     what : how the folder is named in messages (``--out``)
     """
 
-    def __init__(self, out: str | os.PathLike, *, overwrite: bool = False,
-                 protected: Sequence[tuple[str, str | os.PathLike]] | None = None, what: str = "--out"):
+    def __init__(
+        self,
+        out: str | os.PathLike,
+        *,
+        overwrite: bool = False,
+        protected: Sequence[tuple[str, str | os.PathLike]] | None = None,
+        what: str = "--out",
+    ):
         text = os.fspath(out)
         if not str(text).strip():
             raise ParameterError(f"{what}: empty path; give the folder to write the report into")
@@ -165,11 +181,14 @@ class ReportFolder:
         if t == p:
             raise ParameterError(f"{self.what} {self.shown}: is {kind}; write the report into a new folder")
         if t in p.parents:
-            raise ParameterError(f"{self.what} {self.shown}: contains {kind} ({p}); write the report into a "
-                                 "folder that holds no input")
+            raise ParameterError(
+                f"{self.what} {self.shown}: contains {kind} ({p}); write the report into a folder that holds no input"
+            )
         if p in t.parents and p.is_dir() and not kind.startswith("the spec's folder"):
-            raise ParameterError(f"{self.what} {self.shown}: lies inside {kind} ({p}); the report's own files "
-                                 "would be read as input on the next run; write it elsewhere")
+            raise ParameterError(
+                f"{self.what} {self.shown}: lies inside {kind} ({p}); the report's own files "
+                "would be read as input on the next run; write it elsewhere"
+            )
 
     def _check_existing(self, overwrite: bool) -> None:
         try:
@@ -180,15 +199,22 @@ class ReportFolder:
         self.old = manifest or set()
         foreign_top = [n for n in names if n != MANIFEST and not any(f == n or f.startswith(n + "/") for f in self.old)]
         if manifest is None and foreign_top and not overwrite:
-            raise ParameterError(f"{self.what} {self.shown}: folder holds files that no ganeval report wrote "
-                                 f"({_listing(foreign_top)}); choose another folder, or pass --overwrite to write "
-                                 "the report beside them (they are never replaced)")
+            raise ParameterError(
+                f"{self.what} {self.shown}: folder holds files that no ganeval report wrote "
+                f"({_listing(foreign_top)}); choose another folder, or pass --overwrite to write "
+                "the report beside them (they are never replaced)"
+            )
         clash = [n for n in _FIXED if n in foreign_top]
-        clash += [n for n in ("figures", "runs") if (self.target / n).exists() and not (self.target / n).is_dir()
-                  and n in foreign_top]
+        clash += [
+            n
+            for n in ("figures", "runs")
+            if (self.target / n).exists() and not (self.target / n).is_dir() and n in foreign_top
+        ]
         if clash:
-            raise ParameterError(f"{self.what} {self.shown}: holds {_listing(clash)}, which no ganeval report "
-                                 "wrote; the report would replace it: move it or choose another folder")
+            raise ParameterError(
+                f"{self.what} {self.shown}: holds {_listing(clash)}, which no ganeval report "
+                "wrote; the report would replace it: move it or choose another folder"
+            )
 
     def path(self, *parts: str) -> Path:
         """A path inside the (temporary) report folder."""
@@ -207,12 +233,17 @@ class ReportFolder:
             for anc in list(reversed(Path(rel).parents))[1:]:
                 a = t / anc
                 if (a.exists() or a.is_symlink()) and (a.is_symlink() or not a.is_dir()):
-                    raise ParameterError(f"{self.what} {self.shown}: holds {anc.as_posix()}, which is not a folder "
-                                         "the report wrote; move it or choose another folder")
-            if (dest.exists() or dest.is_symlink()) and (rel not in self.old or dest.is_symlink()
-                                                        or not dest.is_file()):
-                raise ParameterError(f"{self.what} {self.shown}: holds {rel}, which no ganeval report wrote; "
-                                     "the report would replace it: move it or choose another folder")
+                    raise ParameterError(
+                        f"{self.what} {self.shown}: holds {anc.as_posix()}, which is not a folder "
+                        "the report wrote; move it or choose another folder"
+                    )
+            if (dest.exists() or dest.is_symlink()) and (
+                rel not in self.old or dest.is_symlink() or not dest.is_file()
+            ):
+                raise ParameterError(
+                    f"{self.what} {self.shown}: holds {rel}, which no ganeval report wrote; "
+                    "the report would replace it: move it or choose another folder"
+                )
         _write_manifest(t, self.old | set(new))  # every file of ours is listed at every moment
         for rel in new:
             dest = t / rel

@@ -14,9 +14,16 @@ import numpy as np
 
 __all__ = ["environment", "machine_key", "file_sha256", "folder_sha256", "array_sha256", "input_fingerprint"]
 
-_PACKAGES = {"torch": "torch", "torchvision": "torchvision", "numpy": "numpy", "scipy": "scipy",
-             "scikit-learn": "scikit-learn", "POT": "pot", "scikit-image": "scikit-image",
-             "matplotlib": "matplotlib"}
+_PACKAGES = {
+    "torch": "torch",
+    "torchvision": "torchvision",
+    "numpy": "numpy",
+    "scipy": "scipy",
+    "scikit-learn": "scikit-learn",
+    "POT": "pot",
+    "scikit-image": "scikit-image",
+    "matplotlib": "matplotlib",
+}
 
 
 def _version(dist: str) -> str | None:
@@ -56,8 +63,13 @@ def machine_key(env: dict[str, Any]) -> list[Any]:
     """What must match for numbers to reproduce exactly: versions, platform, CPU, threads."""
     v = env.get("versions", {})
     return [v.get(k) for k in ("torch", "numpy", "scipy", "scikit-learn", "POT")] + [
-        env.get("platform"), env.get("machine"), env.get("processor"), env.get("device"), env.get("threads"),
-        env.get("env")]
+        env.get("platform"),
+        env.get("machine"),
+        env.get("processor"),
+        env.get("device"),
+        env.get("threads"),
+        env.get("env"),
+    ]
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -74,8 +86,11 @@ def folder_sha256(path: str | os.PathLike) -> str:
     independent of where the folder lies and of modification times."""
     root = Path(path)
     h = hashlib.sha256(b"folder-content\0")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and not any(part.startswith(".") for part in
-                                                                          p.relative_to(root).parts))
+    files = sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
     for p in files:
         h.update(f"{p.relative_to(root).as_posix()}\0{file_sha256(p)}\0".encode("utf-8", "surrogateescape"))
     return h.hexdigest()
@@ -109,7 +124,7 @@ def input_fingerprint(spec: str, source: Any = None) -> dict[str, Any]:
     if callable(fp):
         try:
             out["source_fingerprint"] = fp()
-        except Exception:  # noqa: BLE001 - informative only
+        except Exception:
             out["source_fingerprint"] = None
     return out
 

@@ -11,19 +11,37 @@ computed once and shared.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from ..errors import DataError
 from .disturb import DISTURBANCE_NAMES, disturb_digits
 
-__all__ = ["run_sanity_suite", "compute_sanity", "sanity_report", "sanity_latex", "sanity_html_table", "EXPECTED", "SANITY_METRICS", "PASS_RHO"]
+__all__ = [
+    "run_sanity_suite",
+    "compute_sanity",
+    "sanity_report",
+    "sanity_latex",
+    "sanity_html_table",
+    "EXPECTED",
+    "SANITY_METRICS",
+    "PASS_RHO",
+]
 
 #: the numbers tracked: (label, metric, value key)
-SANITY_METRICS = (("FID", "fid", "value"), ("KID", "kid", "value"), ("precision", "prdc", "precision"),
-                  ("recall", "prdc", "recall"), ("density", "prdc", "density"), ("coverage", "prdc", "coverage"),
-                  ("MMD", "mmd", "value"), ("ECDF", "ecdf", "value"), ("C2ST", "c2st", "accuracy"))
+SANITY_METRICS = (
+    ("FID", "fid", "value"),
+    ("KID", "kid", "value"),
+    ("precision", "prdc", "precision"),
+    ("recall", "prdc", "recall"),
+    ("density", "prdc", "density"),
+    ("coverage", "prdc", "coverage"),
+    ("MMD", "mmd", "value"),
+    ("ECDF", "ecdf", "value"),
+    ("C2ST", "c2st", "accuracy"),
+)
 PASS_RHO = 0.8
 _DIST = ("FID", "KID", "MMD", "ECDF", "C2ST")
 _IMAGE = ("gaussian_noise", "gaussian_blur", "black_rectangles", "salt_and_pepper", "swirl")
@@ -32,15 +50,25 @@ _IMAGE = ("gaussian_noise", "gaussian_blur", "black_rectangles", "salt_and_peppe
 def _expected() -> dict[str, dict[str, str]]:
     exp: dict[str, dict[str, str]] = {}
     for d in _IMAGE:
-        exp[d] = {**{m: "up" for m in _DIST}, "precision": "down", "recall": "down", "density": "down",
-                  "coverage": "down"}
-    exp["mode_dropping"] = {**{m: "up" for m in _DIST}, "recall": "down", "coverage": "down"}
-    exp["mode_collapse"] = {**{m: "up" for m in _DIST}, "recall": "down", "coverage": "down"}
+        exp[d] = {
+            **dict.fromkeys(_DIST, "up"),
+            "precision": "down",
+            "recall": "down",
+            "density": "down",
+            "coverage": "down",
+        }
+    exp["mode_dropping"] = {**dict.fromkeys(_DIST, "up"), "recall": "down", "coverage": "down"}
+    exp["mode_collapse"] = {**dict.fromkeys(_DIST, "up"), "recall": "down", "coverage": "down"}
     # copies of the training images: every two-sample metric *rewards* them (the known blind
     # spot; a memorisation metric is needed to flag them)
-    exp["memorisation"] = {**{m: "down" for m in _DIST}, "precision": "up", "recall": "up", "density": "up",
-                           "coverage": "up"}
-    exp["mixing"] = {**{m: "up" for m in _DIST}, "precision": "down", "density": "down"}
+    exp["memorisation"] = {
+        **dict.fromkeys(_DIST, "down"),
+        "precision": "up",
+        "recall": "up",
+        "density": "up",
+        "coverage": "up",
+    }
+    exp["mixing"] = {**dict.fromkeys(_DIST, "up"), "precision": "down", "density": "down"}
     return exp
 
 
@@ -51,19 +79,30 @@ EXPECTED: dict[str, dict[str, str]] = _expected()
 def _metrics(real: Any, fake_images: np.ndarray, seed: int) -> dict[str, float]:
     import ganeval
 
-    opts: dict[str, Any] = dict(extractor="digits", cache=False, progress=False, device="cpu", batch_size=500,
-                                num_workers=0)
+    opts: dict[str, Any] = dict(
+        extractor="digits", cache=False, progress=False, device="cpu", batch_size=500, num_workers=0
+    )
     fake = ganeval.load_features(fake_images, **opts)
-    res = ganeval.evaluate(real, fake, ["fid", "kid", "prdc", "mmd"],
-                           options={"kid": {"subsets": 50, "seed": seed}, "prdc": {"k": 5}, "mmd": {"seed": seed}})
-    tab = ganeval.compare(real.rows, fake.rows, ["ecdf", "c2st"], options={"c2st": {"seed": seed}},
-                          names=("builtin:digits/train", "disturbed test"))
+    res = ganeval.evaluate(
+        real,
+        fake,
+        ["fid", "kid", "prdc", "mmd"],
+        options={"kid": {"subsets": 50, "seed": seed}, "prdc": {"k": 5}, "mmd": {"seed": seed}},
+    )
+    tab = ganeval.compare(
+        real.rows,
+        fake.rows,
+        ["ecdf", "c2st"],
+        options={"c2st": {"seed": seed}},
+        names=("builtin:digits/train", "disturbed test"),
+    )
     res.update(tab)
     return {label: float(res[m].values[k]) for label, m, k in SANITY_METRICS} | {"n": int(fake.n)}
 
 
-def compute_sanity(*, seed: int = 0, disturbances: tuple[str, ...] = DISTURBANCE_NAMES,
-                   on_step: Callable[[str], None] | None = None) -> dict[str, Any]:
+def compute_sanity(
+    *, seed: int = 0, disturbances: tuple[str, ...] = DISTURBANCE_NAMES, on_step: Callable[[str], None] | None = None
+) -> dict[str, Any]:
     """The suite's numbers: ``table[disturbance][metric]`` = values at levels 0..5, the
     Spearman correlations and verdicts.
 
@@ -89,8 +128,9 @@ def compute_sanity(*, seed: int = 0, disturbances: tuple[str, ...] = DISTURBANCE
     torch.set_num_threads(1)
     t0 = time.perf_counter()
     try:
-        real = ganeval.load_features("builtin:digits/train", extractor="digits", cache=False, progress=False,
-                                     device="cpu", num_workers=0)
+        real = ganeval.load_features(
+            "builtin:digits/train", extractor="digits", cache=False, progress=False, device="cpu", num_workers=0
+        )
         data, idx = load_builtin("digits", "test")
         if data.labels is None:
             raise DataError("builtin:digits: the bundled set has no labels")
@@ -124,10 +164,25 @@ def compute_sanity(*, seed: int = 0, disturbances: tuple[str, ...] = DISTURBANCE
                 verdict = "fail"
             else:
                 verdict = "pass" if (rho >= PASS_RHO if exp == "up" else rho <= -PASS_RHO) else "fail"
-            results.append({"disturbance": d, "metric": label, "expected": exp, "spearman": rho, "verdict": verdict,
-                            "values": series})
-    return {"table": table, "sizes": sizes, "results": results, "levels": list(range(6)),
-            "wall_s": round(time.perf_counter() - t0, 3), "seed": seed, "pass_rho": PASS_RHO}
+            results.append(
+                {
+                    "disturbance": d,
+                    "metric": label,
+                    "expected": exp,
+                    "spearman": rho,
+                    "verdict": verdict,
+                    "values": series,
+                }
+            )
+    return {
+        "table": table,
+        "sizes": sizes,
+        "results": results,
+        "levels": list(range(6)),
+        "wall_s": round(time.perf_counter() - t0, 3),
+        "seed": seed,
+        "pass_rho": PASS_RHO,
+    }
 
 
 def sanity_markdown(out: dict[str, Any]) -> str:
@@ -147,9 +202,12 @@ def sanity_markdown(out: dict[str, Any]) -> str:
         lines.append(f"| {d} | " + " | ".join(cells) + " |")
     n_pass = sum(r["verdict"] == "pass" for r in out["results"])
     n_exp = sum(r["verdict"] != "-" for r in out["results"])
-    lines += ["", f"Cells: expected direction (↑ up, ↓ down, · none stated), Spearman rho of level 0..5 vs "
-              f"metric, ✓ pass (|rho| >= {out['pass_rho']} in the expected direction) / ✗ fail. "
-              f"{n_pass} of {n_exp} expectations pass."]
+    lines += [
+        "",
+        f"Cells: expected direction (↑ up, ↓ down, · none stated), Spearman rho of level 0..5 vs "
+        f"metric, ✓ pass (|rho| >= {out['pass_rho']} in the expected direction) / ✗ fail. "
+        f"{n_pass} of {n_exp} expectations pass.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -159,10 +217,19 @@ def sanity_report(res: dict[str, Any], disturbances: tuple[str, ...] | list[str]
     from .files import FORMAT, FORMAT_VERSION
     from .provenance import environment
 
-    return {"format": FORMAT, "format_version": FORMAT_VERSION, "ganeval_version": __version__,
-            "suite": "sanity", "title": "ganeval metric sanity suite", "spec_text": None,
-            "disturbances": list(disturbances), "expected": EXPECTED, **res,
-            "provenance": environment(1, "cpu"), "figures": ["figures/sanity_grid.png"]}
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "ganeval_version": __version__,
+        "suite": "sanity",
+        "title": "ganeval metric sanity suite",
+        "spec_text": None,
+        "disturbances": list(disturbances),
+        "expected": EXPECTED,
+        **res,
+        "provenance": environment(1, "cpu"),
+        "figures": ["figures/sanity_grid.png"],
+    }
 
 
 def _cells(res: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -178,8 +245,12 @@ def _rho(r: dict[str, Any]) -> str:
 def sanity_latex(res: dict[str, Any]) -> str:
     """The suite's report.tex: a row per disturbance, Spearman rho per metric (failures bold)."""
     labels = [label for label, _, _ in SANITY_METRICS]
-    tex = ["\\begin{tabular}{l" + "r" * len(labels) + "}", "\\hline",
-           "disturbance & " + " & ".join(labels) + " \\\\", "\\hline"]
+    tex = [
+        "\\begin{tabular}{l" + "r" * len(labels) + "}",
+        "\\hline",
+        "disturbance & " + " & ".join(labels) + " \\\\",
+        "\\hline",
+    ]
     for d, rs in _cells(res):
         cells = ["\\textbf{" + _rho(r) + "}" if r["verdict"] == "fail" else _rho(r) for r in rs]
         tex.append(d.replace("_", "\\_") + " & " + " & ".join(cells) + " \\\\")
@@ -201,13 +272,20 @@ def sanity_html_table(res: dict[str, Any]) -> str:
             tds.append(f"<td class='{cls}'>{arrow} {_rho(r)}</td>")
         rows.append(f"<tr><td>{html.escape(d)}</td>{''.join(tds)}</tr>")
     head = "".join(f"<th>{html.escape(x)}</th>" for x in labels)
-    return (f'<table id="leaderboard"><thead><tr><th>disturbance</th>{head}</tr></thead>\n'
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    return (
+        f'<table id="leaderboard"><thead><tr><th>disturbance</th>{head}</tr></thead>\n'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
-def run_sanity_suite(out: Any, *, overwrite: bool = False, seed: int = 0,
-                     disturbances: tuple[str, ...] = DISTURBANCE_NAMES,
-                     progress: Callable[[int], Callable[[str], None]] | None = None) -> dict[str, Any]:
+def run_sanity_suite(
+    out: Any,
+    *,
+    overwrite: bool = False,
+    seed: int = 0,
+    disturbances: tuple[str, ...] = DISTURBANCE_NAMES,
+    progress: Callable[[int], Callable[[str], None]] | None = None,
+) -> dict[str, Any]:
     """Run the suite and write report.json, report.html, report.md, report.tex and
     figures/sanity_grid.png into ``out`` (atomically, as a report)."""
     import base64
@@ -245,8 +323,8 @@ direction (↑/↓, · none), Spearman rho of level vs metric; green pass, red f
 {sanity_html_table(res)}
 <figure><img alt="sanity_grid.png" src="data:image/png;base64,{base64.b64encode(png).decode()}">
 <figcaption>metric vs level, frame green = pass, red = fail</figcaption></figure>
-<h2>Provenance</h2><pre>{html.escape(json.dumps(report['provenance'], indent=1))}</pre>
-<p>Wall time: {res['wall_s']} s.</p></body></html>
+<h2>Provenance</h2><pre>{html.escape(json.dumps(report["provenance"], indent=1))}</pre>
+<p>Wall time: {res["wall_s"]} s.</p></body></html>
 """
         write_file(folder.path("report.html"), page)
         folder.commit()

@@ -47,27 +47,79 @@ ANY = "any"
 PATH = "path"
 
 _FP = {"input": str, "kind": str, "sha256?": _Opt(str)}
-_RUN = {"seed": SEED, "n": int, "fingerprint": _FP, "results": _Map(_Map(ANY)),
-        "train?": {"dir": PATH, "config": dict, "curves": _List(dict), "samples_sha256": str}}
+_RUN = {
+    "seed": SEED,
+    "n": int,
+    "fingerprint": _FP,
+    "results": _Map(_Map(ANY)),
+    "train?": {"dir": PATH, "config": dict, "curves": _List(dict), "samples_sha256": str},
+}
 _SUMMARY = {"mean": _Opt(NUM), "std": _Opt(NUM), "n": int, "values": _List(ANY), "interval_std?": _Opt(NUM)}
-_CANDIDATE = {"name": str, "kind": _OneOf("input", "checkpoint", "generator", "train"), "seeds": _List(SEED, True),
-              "runs": _List(_RUN), "summary": _Map(_SUMMARY)}
-_COLUMN = {"id": str, "metric": str, "key": str, "label": str, "better": _OneOf("higher", "lower", "0.5"),
-           "best": _List(str)}
-SPEC_REPORT = {"format": str, "format_version": int, "ganeval_version": str, "title": str, "spec": dict,
-               "spec_text": str, "spec_dir": str, "spec_dir_from_report?": str,
-               "real": {"name": str, "input": str, "n": int, "fingerprint": _FP, "features": dict},
-               "candidates": _List(_CANDIDATE), "columns": _List(_COLUMN),
-               "skipped": _List({"candidate": str, "metric": str, "reason": str}), "provenance": dict,
-               "figures": _List(PATH)}
-SANITY_REPORT = {"format": str, "format_version": int, "ganeval_version": str, "suite": _OneOf("sanity"),
-                 "seed": SEED, "disturbances": _List(str, True), "expected": _Map(_Map(str)),
-                 "table": _Map(_Map(_List(NUM))), "sizes": _Map(_List(int)), "levels": _List(int),
-                 "pass_rho": NUM, "provenance": dict, "figures": _List(PATH),
-                 "results": _List({"disturbance": str, "metric": str, "expected": _Opt(str), "spearman": _Opt(NUM),
-                                   "verdict": str, "values": _List(NUM)})}
-SUITE_REPORT = {"format": str, "format_version": int, "ganeval_version": str, "suite": _OneOf("reference"),
-                "reports": _List(PATH, True), "steps": _Map(int), "seeds": _List(SEED, True)}
+_CANDIDATE = {
+    "name": str,
+    "kind": _OneOf("input", "checkpoint", "generator", "train"),
+    "seeds": _List(SEED, True),
+    "runs": _List(_RUN),
+    "summary": _Map(_SUMMARY),
+}
+_COLUMN = {
+    "id": str,
+    "metric": str,
+    "key": str,
+    "label": str,
+    "better": _OneOf("higher", "lower", "0.5"),
+    "best": _List(str),
+}
+SPEC_REPORT = {
+    "format": str,
+    "format_version": int,
+    "ganeval_version": str,
+    "title": str,
+    "spec": dict,
+    "spec_text": str,
+    "spec_dir": str,
+    "spec_dir_from_report?": str,
+    "real": {"name": str, "input": str, "n": int, "fingerprint": _FP, "features": dict},
+    "candidates": _List(_CANDIDATE),
+    "columns": _List(_COLUMN),
+    "skipped": _List({"candidate": str, "metric": str, "reason": str}),
+    "provenance": dict,
+    "figures": _List(PATH),
+}
+SANITY_REPORT = {
+    "format": str,
+    "format_version": int,
+    "ganeval_version": str,
+    "suite": _OneOf("sanity"),
+    "seed": SEED,
+    "disturbances": _List(str, True),
+    "expected": _Map(_Map(str)),
+    "table": _Map(_Map(_List(NUM))),
+    "sizes": _Map(_List(int)),
+    "levels": _List(int),
+    "pass_rho": NUM,
+    "provenance": dict,
+    "figures": _List(PATH),
+    "results": _List(
+        {
+            "disturbance": str,
+            "metric": str,
+            "expected": _Opt(str),
+            "spearman": _Opt(NUM),
+            "verdict": str,
+            "values": _List(NUM),
+        }
+    ),
+}
+SUITE_REPORT = {
+    "format": str,
+    "format_version": int,
+    "ganeval_version": str,
+    "suite": _OneOf("reference"),
+    "reports": _List(PATH, True),
+    "steps": _Map(int),
+    "seeds": _List(SEED, True),
+}
 
 
 def safe_relative_path(value: Any) -> bool:
@@ -160,8 +212,11 @@ def check_report(report: Any, where: str = "report.json") -> dict[str, Any]:
     if not isinstance(report, dict):
         _fail(where, "a table", report)
     suite = report.get("suite")
-    schema = {"sanity": SANITY_REPORT, "reference": SUITE_REPORT}.get(suite, SPEC_REPORT) if suite is not None \
+    schema = (
+        {"sanity": SANITY_REPORT, "reference": SUITE_REPORT}.get(suite, SPEC_REPORT)
+        if suite is not None
         else SPEC_REPORT
+    )
     if suite is not None and suite not in ("sanity", "reference"):
         _fail(f"{where}.suite", "'sanity' or 'reference'", suite)
     _check(report, schema, where)

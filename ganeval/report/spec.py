@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..devices import DEVICE_CHOICES, is_device_name
 from ..errors import InputError
-from ..features.engine import DEVICE_CHOICES, is_device_name
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -60,15 +60,49 @@ def report_metrics() -> tuple[str, ...]:
     from ..metrics.registry import names
 
     return (*names(), *EXTRA_METRICS)
-#: disturbances a candidate may apply to image inputs (see :mod:`ganeval.report.disturb`)
-DISTURBANCES = ("gaussian_noise", "gaussian_blur", "black_rectangles", "salt_and_pepper", "swirl",
-                "mode_dropping", "mode_collapse", "memorisation", "mixing")
 
-_TOP = ("title", "seed", "threads", "device", "extractor", "on_inapplicable", "cache", "batch_size", "real",
-        "metrics", "candidates", "version", "ci")
+
+#: disturbances a candidate may apply to image inputs (see :mod:`ganeval.report.disturb`)
+DISTURBANCES = (
+    "gaussian_noise",
+    "gaussian_blur",
+    "black_rectangles",
+    "salt_and_pepper",
+    "swirl",
+    "mode_dropping",
+    "mode_collapse",
+    "memorisation",
+    "mixing",
+)
+
+_TOP = (
+    "title",
+    "seed",
+    "threads",
+    "device",
+    "extractor",
+    "on_inapplicable",
+    "cache",
+    "batch_size",
+    "real",
+    "metrics",
+    "candidates",
+    "version",
+    "ci",
+)
 _REAL = ("input", "name", "target", "test")
-_CANDIDATE = ("name", "input", "checkpoint", "generator", "train", "num_samples", "seeds", "value_range",
-              "batch_size", "disturb")
+_CANDIDATE = (
+    "name",
+    "input",
+    "checkpoint",
+    "generator",
+    "train",
+    "num_samples",
+    "seeds",
+    "value_range",
+    "batch_size",
+    "disturb",
+)
 _SOURCES = ("input", "checkpoint", "generator", "train")
 _DISTURB = ("kind", "level", "seed", "train")
 _TRAIN_EXTRA = ("seeds",)
@@ -116,8 +150,9 @@ class ReportSpec:
         return str(self.base / value)
 
 
-def _metric_options(metric: str, opts: dict[str, Any], where: str,
-                    default_ci: Any) -> tuple[dict[str, Any], tuple[float, int] | None]:
+def _metric_options(
+    metric: str, opts: dict[str, Any], where: str, default_ci: Any
+) -> tuple[dict[str, Any], tuple[float, int] | None]:
     """A [metrics] entry checked against the metric's declared options (``ci`` and
     ``bootstrap`` ask for an interval; a top-level ``ci`` applies to every metric that has
     one)."""
@@ -160,8 +195,9 @@ def _check_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str) -> 
         for k in unknown:
             close = difflib.get_close_matches(k, allowed, n=1)
             parts.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise InputError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(parts)}; "
-                         f"known: {', '.join(allowed)}")
+        raise InputError(
+            f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(parts)}; known: {', '.join(allowed)}"
+        )
 
 
 def _int(value: Any, where: str, minimum: int = 0, maximum: int | None = None) -> int:
@@ -222,7 +258,7 @@ def parse_spec(text: str, *, base: str | os.PathLike = ".", name: str = "spec") 
         raise InputError(f"{name}: spec version {version!r} is not supported (this ganeval reads version 1)")
     real = raw.get("real")
     if not isinstance(real, dict) or "input" not in real:
-        raise InputError(f"{name}: needs a [real] table with input = \"...\" (the real data)")
+        raise InputError(f'{name}: needs a [real] table with input = "..." (the real data)')
     _check_keys(real, _REAL, f"{name} [real]")
     metrics_raw = raw.get("metrics")
     if not isinstance(metrics_raw, dict) or not metrics_raw:
@@ -252,7 +288,7 @@ def parse_spec(text: str, *, base: str | os.PathLike = ".", name: str = "spec") 
         seeds = c.get("seeds", [0])
         if kind == "train":
             if not isinstance(value, dict):
-                raise InputError(f"{where}: train must be a table, e.g. {{data = \"ring8\", loss = \"hinge\"}}")
+                raise InputError(f'{where}: train must be a table, e.g. {{data = "ring8", loss = "hinge"}}')
             _check_train_keys(value, where)
             seeds = value.get("seeds", [value.get("seed", 0)])
         elif not isinstance(value, str):
@@ -270,25 +306,39 @@ def parse_spec(text: str, *, base: str | os.PathLike = ".", name: str = "spec") 
         disturb = c.get("disturb")
         if disturb is not None:
             if not isinstance(disturb, dict):
-                raise InputError(f"{where}: disturb must be a table, e.g. {{kind = \"gaussian_noise\", level = 2}}")
+                raise InputError(f'{where}: disturb must be a table, e.g. {{kind = "gaussian_noise", level = 2}}')
             _check_keys(disturb, _DISTURB, f"{where} disturb")
             if disturb.get("kind") not in DISTURBANCES:
                 close = difflib.get_close_matches(str(disturb.get("kind")), DISTURBANCES, n=1)
-                raise InputError(f"{where} disturb: kind must be one of {', '.join(DISTURBANCES)}; got "
-                                 f"{disturb.get('kind')!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+                raise InputError(
+                    f"{where} disturb: kind must be one of {', '.join(DISTURBANCES)}; got "
+                    f"{disturb.get('kind')!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                )
             _int(disturb.get("level", 1), f"{where} disturb level", 0)
             _seed(disturb.get("seed", 0), f"{where} disturb seed")
             if disturb.get("level", 1) > 5:
                 raise InputError(f"{where} disturb: level must be 0..5, got {disturb['level']!r}")
         vr = c.get("value_range", [-1, 1])
-        if not (isinstance(vr, list) and len(vr) == 2 and all(isinstance(v, (int, float)) for v in vr) and vr[0] < vr[1]):
+        if not (
+            isinstance(vr, list) and len(vr) == 2 and all(isinstance(v, (int, float)) for v in vr) and vr[0] < vr[1]
+        ):
             raise InputError(f"{where}: value_range must be [low, high] with low < high, got {vr!r}")
         default_name = value if isinstance(value, str) else f"{value.get('data', '?')}/{value.get('loss', '?')}"
         cname = c.get("name", default_name)
         if not isinstance(cname, str) or not cname.strip():
             raise InputError(f"{where}: name must be a non-empty string")
-        candidates.append(CandidateSpec(cname, kind, value, seeds, num, (float(vr[0]), float(vr[1])),
-                                        _int(c.get("batch_size", 50), f"{where} batch_size", 1), disturb))
+        candidates.append(
+            CandidateSpec(
+                cname,
+                kind,
+                value,
+                seeds,
+                num,
+                (float(vr[0]), float(vr[1])),
+                _int(c.get("batch_size", 50), f"{where} batch_size", 1),
+                disturb,
+            )
+        )
     names = [c.name for c in candidates]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -308,19 +358,30 @@ def parse_spec(text: str, *, base: str | os.PathLike = ".", name: str = "spec") 
     title = raw.get("title", Path(name).stem)
     if not isinstance(title, str):
         raise InputError(f"{name}: title must be a string, got {title!r}")
-    return ReportSpec(raw=raw, base=Path(base), title=str(title), real=dict(real), metrics=metrics, intervals=intervals,
-                      candidates=candidates, seed=_seed(raw.get("seed", 0), f"{name} seed"),
-                      threads=_int(raw.get("threads", 1), f"{name} threads", 1), device=device, extractor=ext,
-                      on_inapplicable=on, cache=cache,
-                      batch_size=_int(raw.get("batch_size", 50), f"{name} batch_size", 1))
+    return ReportSpec(
+        raw=raw,
+        base=Path(base),
+        title=str(title),
+        real=dict(real),
+        metrics=metrics,
+        intervals=intervals,
+        candidates=candidates,
+        seed=_seed(raw.get("seed", 0), f"{name} seed"),
+        threads=_int(raw.get("threads", 1), f"{name} threads", 1),
+        device=device,
+        extractor=ext,
+        on_inapplicable=on,
+        cache=cache,
+        batch_size=_int(raw.get("batch_size", 50), f"{name} batch_size", 1),
+    )
 
 
 def _check_train_keys(table: dict[str, Any], where: str) -> None:
-    from ..reference.config import TrainConfig
-
     import dataclasses
+
+    from ..reference.config import TrainConfig
 
     allowed = tuple(f.name for f in dataclasses.fields(TrainConfig)) + _TRAIN_EXTRA
     _check_keys(table, allowed, f"{where} train")
     if "data" not in table or "loss" not in table:
-        raise InputError(f"{where} train: needs data = \"...\" and loss = \"...\"")
+        raise InputError(f'{where} train: needs data = "..." and loss = "..."')

@@ -9,13 +9,21 @@ Each sub-report verifies on its own (``ganeval report --verify DIR/ring8``), and
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from ..errors import InputError, ParameterError
 
-__all__ = ["reference_suite_specs", "run_reference_suite", "suite_markdown", "SUITE_DATA", "DEFAULT_STEPS", "EXAMPLES",
-           "example_spec"]
+__all__ = [
+    "reference_suite_specs",
+    "run_reference_suite",
+    "suite_markdown",
+    "SUITE_DATA",
+    "DEFAULT_STEPS",
+    "EXAMPLES",
+    "example_spec",
+]
 
 SUITE_DATA = ("ring8", "grid25", "digits")
 #: generator updates per run in the full suite (digits with batch 64: see docs/report.md)
@@ -25,7 +33,7 @@ _BATCH = {"digits": 64}
 #: smeared circle (accuracy 0.50 where k-NN gives 0.95; docs/reference-benchmark.md)
 _METRICS = {
     "mixture": 'fid = {}\nkid = {subsets = 50}\nprdc = {k = 5}\nmodes = {}\necdf = {}\nc2st = {classifier = "knn"}\n',
-    "image": 'fid = {}\nkid = {subsets = 50}\nprdc = {k = 5}\nis = {}\necdf = {}\nc2st = {}\n',
+    "image": "fid = {}\nkid = {subsets = 50}\nprdc = {k = 5}\nis = {}\necdf = {}\nc2st = {}\n",
 }
 
 
@@ -50,8 +58,9 @@ def example_spec(name: str) -> Path:
     return path
 
 
-def reference_suite_specs(*, steps: int | None = None, seeds: Sequence[int] = (0, 1, 2),
-                          data: Sequence[str] = SUITE_DATA, threads: int = 1) -> dict[str, str]:
+def reference_suite_specs(
+    *, steps: int | None = None, seeds: Sequence[int] = (0, 1, 2), data: Sequence[str] = SUITE_DATA, threads: int = 1
+) -> dict[str, str]:
     """``{data: spec TOML text}``: every loss of :data:`ganeval.reference.losses.LOSSES`, plus
     a Smirnov-layer generator (non-saturating loss), trained with each seed.
 
@@ -65,8 +74,8 @@ def reference_suite_specs(*, steps: int | None = None, seeds: Sequence[int] = (0
     ['minimax', 'non-saturating', 'wgan']
     """
     from ..errors import ParameterError
-    from ..reference.losses import LOSSES
     from ..reference.datasets import TRAINABLE
+    from ..reference.losses import LOSSES
 
     out = {}
     seeds = [int(s) for s in seeds]
@@ -79,14 +88,29 @@ def reference_suite_specs(*, steps: int | None = None, seeds: Sequence[int] = (0
         if n < 1:
             raise ParameterError(f"steps must be >= 1, got {steps!r}")
         batch = f", batch_size = {_BATCH[d]}" if d in _BATCH else ""
-        lines = [f'title = "reference GANs on {d} ({n} steps, seeds {seeds})"', "seed = 0", f"threads = {threads}",
-                 'extractor = "auto"', 'on_inapplicable = "skip"', "", "[real]", f'input = "builtin:{d}/test"', "",
-                 "[metrics]", _METRICS[TRAINABLE[d]]]
-        variants = [(loss, loss, "") for loss in LOSSES] + [("smirnov (non-saturating)", "non-saturating",
-                                                             ", smirnov = true")]
+        lines = [
+            f'title = "reference GANs on {d} ({n} steps, seeds {seeds})"',
+            "seed = 0",
+            f"threads = {threads}",
+            'extractor = "auto"',
+            'on_inapplicable = "skip"',
+            "",
+            "[real]",
+            f'input = "builtin:{d}/test"',
+            "",
+            "[metrics]",
+            _METRICS[TRAINABLE[d]],
+        ]
+        variants = [(loss, loss, "") for loss in LOSSES] + [
+            ("smirnov (non-saturating)", "non-saturating", ", smirnov = true")
+        ]
         for name, loss, extra in variants:
-            lines += ["[[candidates]]", f'name = "{name}"',
-                      f'train = {{data = "{d}", loss = "{loss}", steps = {n}{batch}{extra}, seeds = {seeds}}}', ""]
+            lines += [
+                "[[candidates]]",
+                f'name = "{name}"',
+                f'train = {{data = "{d}", loss = "{loss}", steps = {n}{batch}{extra}, seeds = {seeds}}}',
+                "",
+            ]
         out[d] = "\n".join(lines)
     return out
 
@@ -97,13 +121,26 @@ def suite_markdown(subs: dict[str, dict[str, Any]]) -> str:
 
     md = ["# ganeval reference benchmark", ""]
     for d, sub in subs.items():
-        md += [f"## {d}", "", render_markdown(sub).split("\n", 2)[2], f"Full report: [{d}/report.html]({d}/report.html)", ""]
+        md += [
+            f"## {d}",
+            "",
+            render_markdown(sub).split("\n", 2)[2],
+            f"Full report: [{d}/report.html]({d}/report.html)",
+            "",
+        ]
     return "\n".join(md)
 
 
-def run_reference_suite(out: Any, *, steps: int | None = None, seeds: Sequence[int] = (0, 1, 2),
-                        data: Sequence[str] = SUITE_DATA, overwrite: bool = False, threads: int = 1,
-                        progress: Callable[[int], Callable[[str], None]] | None = None) -> dict[str, Any]:
+def run_reference_suite(
+    out: Any,
+    *,
+    steps: int | None = None,
+    seeds: Sequence[int] = (0, 1, 2),
+    data: Sequence[str] = SUITE_DATA,
+    overwrite: bool = False,
+    threads: int = 1,
+    progress: Callable[[int], Callable[[str], None]] | None = None,
+) -> dict[str, Any]:
     """Run the reference suite into ``out`` (one report per data set, plus an index)."""
     import html
     import json
@@ -122,21 +159,37 @@ def run_reference_suite(out: Any, *, steps: int | None = None, seeds: Sequence[i
     try:
         subs: dict[str, dict[str, Any]] = {}
         for d, spec in specs.items():
-            sub = build_from_spec(spec, folder.path(d), spec_text=texts[d], protect_base=False,
-                                  progress=(lambda _n: on_step) if on_step is not None else None)
+            sub = build_from_spec(
+                spec,
+                folder.path(d),
+                spec_text=texts[d],
+                protect_base=False,
+                progress=(lambda _n: on_step) if on_step is not None else None,
+            )
             subs[d] = sub
         write_file(folder.path("report.md"), suite_markdown(subs))
-        index: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION, "ganeval_version": __version__,
-                 "suite": "reference", "title": "ganeval reference benchmark", "spec_text": None,
-                 "reports": list(subs), "steps": {d: (DEFAULT_STEPS[d] if steps is None else steps) for d in subs},
-                 "seeds": list(seeds), "wall_s": {d: s["provenance"]["total_wall_s"] for d, s in subs.items()}}
+        index: dict[str, Any] = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "ganeval_version": __version__,
+            "suite": "reference",
+            "title": "ganeval reference benchmark",
+            "spec_text": None,
+            "reports": list(subs),
+            "steps": {d: (DEFAULT_STEPS[d] if steps is None else steps) for d in subs},
+            "seeds": list(seeds),
+            "wall_s": {d: s["provenance"]["total_wall_s"] for d, s in subs.items()},
+        }
         write_json(folder.path(REPORT_JSON), index)
-        links = "".join(f"<li><a href='{d}/report.html'>{html.escape(d)}</a> ({index['wall_s'][d]:.0f} s)</li>"
-                        for d in subs)
-        write_file(folder.path("report.html"),
-                   f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>ganeval reference benchmark"
-                   f"</title></head><body><h1>ganeval reference benchmark</h1><ul>{links}</ul>"
-                   f"<pre>{html.escape(json.dumps(index, indent=1))}</pre></body></html>\n")
+        links = "".join(
+            f"<li><a href='{d}/report.html'>{html.escape(d)}</a> ({index['wall_s'][d]:.0f} s)</li>" for d in subs
+        )
+        write_file(
+            folder.path("report.html"),
+            f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>ganeval reference benchmark"
+            f"</title></head><body><h1>ganeval reference benchmark</h1><ul>{links}</ul>"
+            f"<pre>{html.escape(json.dumps(index, indent=1))}</pre></body></html>\n",
+        )
         folder.commit()
     except BaseException:
         folder.discard()

@@ -33,9 +33,10 @@ import os
 import re
 import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import InputError, ParameterError
 from .engine import TOLERANCE, run_spec
@@ -81,15 +82,18 @@ def read_report(folder: str | os.PathLike) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: cannot be read as JSON ({exc})") from None
     if not isinstance(report, dict) or report.get("format") != FORMAT:
-        raise InputError(f"{path}: not a ganeval report (format {report.get('format') if isinstance(report, dict) else None!r})")
+        raise InputError(
+            f"{path}: not a ganeval report (format {report.get('format') if isinstance(report, dict) else None!r})"
+        )
     fv = report.get("format_version", 0)
     if isinstance(fv, bool) or not isinstance(fv, int):
         raise InputError(f"malformed report: {path}: format_version must be an integer, got {fv!r}")
-    if fv > FORMAT_VERSION or \
-            _version_tuple(report.get("ganeval_version", "0")) > _version_tuple(__version__):
-        raise InputError(f"{path}: written by a newer ganeval ({report.get('ganeval_version')}, report format "
-                         f"{report.get('format_version')}); this is ganeval {__version__} (format {FORMAT_VERSION}); "
-                         "upgrade ganeval to verify it")
+    if fv > FORMAT_VERSION or _version_tuple(report.get("ganeval_version", "0")) > _version_tuple(__version__):
+        raise InputError(
+            f"{path}: written by a newer ganeval ({report.get('ganeval_version')}, report format "
+            f"{report.get('format_version')}); this is ganeval {__version__} (format {FORMAT_VERSION}); "
+            "upgrade ganeval to verify it"
+        )
     return check_report(report, str(path))
 
 
@@ -135,16 +139,24 @@ def code_in_report(report: dict[str, Any]) -> list[str]:
         return []
     out = []
     for c in spec.candidates:
-        if c.kind == "generator" and isinstance(c.value, str) and (is_generator_spec(c.value)
-                                                                   or not c.value.endswith(".pt")):
+        if (
+            c.kind == "generator"
+            and isinstance(c.value, str)
+            and (is_generator_spec(c.value) or not c.value.endswith(".pt"))
+        ):
             module, _, attr = c.value.partition(":")
             out.append(f"candidate {c.name!r} imports module {module!r} and calls {attr or '?'}()")
     return out
 
 
-def verify_report(folder: str | os.PathLike, *, rtol: float | None = None, atol: float | None = None,
-                  progress: Callable[[int], Callable[[str], None]] | None = None,
-                  allow_code: bool = False) -> VerifyResult:
+def verify_report(
+    folder: str | os.PathLike,
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+    progress: Callable[[int], Callable[[str], None]] | None = None,
+    allow_code: bool = False,
+) -> VerifyResult:
     """Recompute the report in ``folder``; return what differs (see the module docstring).
 
     Parameters
@@ -174,15 +186,18 @@ def verify_report(folder: str | os.PathLike, *, rtol: float | None = None, atol:
     return _verify_spec_report(Path(folder), report, rtol, atol, progress, allow_code)
 
 
-def _verify_spec_report(folder: Path, report: dict[str, Any], rtol: float | None, atol: float | None,
-                        progress: Any, allow_code: bool) -> VerifyResult:
+def _verify_spec_report(
+    folder: Path, report: dict[str, Any], rtol: float | None, atol: float | None, progress: Any, allow_code: bool
+) -> VerifyResult:
     from .engine import plan_size
 
     text = report["spec_text"]
     code = code_in_report(report)
     if code and not allow_code:
-        raise InputError(f"{folder}: verifying this report runs code it names: {'; '.join(code)}; pass "
-                         "--allow-code to run it (only for reports you trust)")
+        raise InputError(
+            f"{folder}: verifying this report runs code it names: {'; '.join(code)}; pass "
+            "--allow-code to run it (only for reports you trust)"
+        )
     base, moved = _spec_base(report, folder)
     if moved:
         report = _relocated(report, str(report.get("spec_dir")), base)
@@ -201,8 +216,10 @@ def _verify_spec_report(folder: Path, report: dict[str, Any], rtol: float | None
     real_fp = report["real"]["fingerprint"]
     now = _current_fingerprint(real_fp, spec)
     if now is not None and now != real_fp.get("sha256"):
-        lines.append(f"real input {real_fp.get('input')}: fingerprint changed (recorded sha256 "
-                     f"{str(real_fp.get('sha256'))[:16]}..., now {now[:16]}...); nothing recomputed")
+        lines.append(
+            f"real input {real_fp.get('input')}: fingerprint changed (recorded sha256 "
+            f"{str(real_fp.get('sha256'))[:16]}..., now {now[:16]}...); nothing recomputed"
+        )
         result.ok = False
         return result
     recorded = {c["name"]: c for c in report["candidates"]}
@@ -214,8 +231,10 @@ def _verify_spec_report(folder: Path, report: dict[str, Any], rtol: float | None
             fp = run.get("fingerprint", {})
             cur = _current_fingerprint(fp, spec)
             if cur is not None and cur != fp.get("sha256"):
-                lines.append(f"candidate {c_spec.name!r}: input {fp.get('input')} fingerprint changed (recorded "
-                             f"sha256 {str(fp.get('sha256'))[:16]}..., now {str(cur)[:16]}...); not recomputed")
+                lines.append(
+                    f"candidate {c_spec.name!r}: input {fp.get('input')} fingerprint changed (recorded "
+                    f"sha256 {str(fp.get('sha256'))[:16]}..., now {str(cur)[:16]}...); not recomputed"
+                )
                 changed = True
                 break
         if not changed:
@@ -251,12 +270,20 @@ def _verify_spec_report(folder: Path, report: dict[str, Any], rtol: float | None
 
 
 #: keys that cannot reproduce (wall times, the machine, where the spec's folder is)
-_UNCOMPARED = {"provenance", "spec_dir", "spec_dir_from_report", "ganeval_version", "source_fingerprint",
-               "elapsed_s", "train_s", "wall_s", "total_wall_s"}
+_UNCOMPARED = {
+    "provenance",
+    "spec_dir",
+    "spec_dir_from_report",
+    "ganeval_version",
+    "source_fingerprint",
+    "elapsed_s",
+    "train_s",
+    "wall_s",
+    "total_wall_s",
+}
 
 
-def _compare_report(rec: dict[str, Any], new: dict[str, Any], rtol: float, atol: float,
-                    result: VerifyResult) -> None:
+def _compare_report(rec: dict[str, Any], new: dict[str, Any], rtol: float, atol: float, result: VerifyResult) -> None:
     """Every key of the recorded report against the recomputed one (candidates by name,
     runs by seed, columns by id)."""
     top_rec = {k: v for k, v in rec.items() if k not in ("candidates", "columns")}
@@ -267,8 +294,7 @@ def _compare_report(rec: dict[str, Any], new: dict[str, Any], rtol: float, atol:
         _keyed(rec.get("columns", []), new.get("columns", []), "id", "column", rtol, atol, result)
 
 
-def _keyed(rec: list[Any], new: list[Any], key: str, what: str, rtol: float, atol: float,
-           result: VerifyResult) -> None:
+def _keyed(rec: list[Any], new: list[Any], key: str, what: str, rtol: float, atol: float, result: VerifyResult) -> None:
     rec_by = {r.get(key): r for r in rec}
     new_by = {n.get(key): n for n in new}
     if len(rec_by) != len(rec):
@@ -286,8 +312,14 @@ def _keyed(rec: list[Any], new: list[Any], key: str, what: str, rtol: float, ato
             n = new_by[k]
             if what == "candidate":
                 runs_r, runs_n = r.get("runs", []), n.get("runs", [])
-                _diff({a: b for a, b in r.items() if a != "runs"}, {a: b for a, b in n.items() if a != "runs"},
-                      f"candidate {k!r}:", rtol, atol, result)
+                _diff(
+                    {a: b for a, b in r.items() if a != "runs"},
+                    {a: b for a, b in n.items() if a != "runs"},
+                    f"candidate {k!r}:",
+                    rtol,
+                    atol,
+                    result,
+                )
                 _keyed_runs(runs_r, runs_n, f"candidate {k!r}", rtol, atol, result)
             else:
                 _diff(r, n, f"{what} {k!r}:", rtol, atol, result)
@@ -309,8 +341,10 @@ def _keyed_runs(rec: list[Any], new: list[Any], where: str, rtol: float, atol: f
             for key in ("sha256", "samples_sha256"):
                 if isinstance(fp_old, dict) and fp_old.get(key) is not None and fp_old.get(key) != fp_new.get(key):
                     what = "generated samples" if key == "samples_sha256" or fp_old.get("kind") == "train" else "input"
-                    result.lines.append(f"{where} seed {s}: {what} differ from the recorded ones (sha256 "
-                                        f"{str(fp_old.get(key))[:16]}... recorded, {str(fp_new.get(key))[:16]}... now)")
+                    result.lines.append(
+                        f"{where} seed {s}: {what} differ from the recorded ones (sha256 "
+                        f"{str(fp_old.get(key))[:16]}... recorded, {str(fp_new.get(key))[:16]}... now)"
+                    )
             _diff(r, n, f"{where} seed {s}:", rtol, atol, result)
 
 
@@ -339,8 +373,9 @@ def _diff(rec: Any, new: Any, where: str, rtol: float, atol: float, result: Veri
         return
     if isinstance(rec, list) and isinstance(new, list):
         if len(rec) != len(new):
-            result.lines.append(f"{where}: recorded {len(rec)} entries {_short(rec)}, recomputed {len(new)} "
-                                f"{_short(new)}")
+            result.lines.append(
+                f"{where}: recorded {len(rec)} entries {_short(rec)}, recomputed {len(new)} {_short(new)}"
+            )
             return
         for i, (a, b) in enumerate(zip(rec, new)):
             _diff(a, b, f"{where}[{i}]", rtol, atol, result)
@@ -384,8 +419,9 @@ def _check_file(folder: Path, name: str, expected: str | None, result: VerifyRes
         got_m, exp_m = _LEADERBOARD.search(got), _LEADERBOARD.search(expected)
         got, expected = (got_m.group(0) if got_m else ""), (exp_m.group(0) if exp_m else None)
     if got != expected:
-        result.lines.append(f"{name}: its table is not the one report.json gives (edited, or written by another "
-                            "ganeval)")
+        result.lines.append(
+            f"{name}: its table is not the one report.json gives (edited, or written by another ganeval)"
+        )
 
 
 def _render(fn: Callable[[], str]) -> str | None:
@@ -398,7 +434,7 @@ def _render(fn: Callable[[], str]) -> str | None:
 def _compare_written(folder: Path, report: dict[str, Any], result: VerifyResult) -> None:
     from .writers import render_html, render_latex, render_markdown
 
-    clean = {k: v for k, v in report.items()}
+    clean = dict(report.items())
     _check_file(folder, "report.md", _render(lambda: render_markdown(clean)), result)
     _check_file(folder, "report.tex", _render(lambda: render_latex(clean)), result)
     _check_file(folder, "report.html", _render(lambda: render_html(clean, [])), result, html=True)
@@ -423,9 +459,10 @@ def _spec_base(report: dict[str, Any], folder: Path) -> tuple[str, bool]:
 
 def _relocated(report: dict[str, Any], old: str, new: str) -> dict[str, Any]:
     """``report`` with every recorded input path under ``old`` moved to ``new``."""
+
     def move(value: Any) -> Any:
         if isinstance(value, str) and (value == old or value.startswith(old.rstrip(os.sep) + os.sep)):
-            return new + value[len(old.rstrip(os.sep)):]
+            return new + value[len(old.rstrip(os.sep)) :]
         if isinstance(value, dict):
             return {k: move(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -447,18 +484,23 @@ def _close(a: Any, b: Any, rtol: float, atol: float) -> bool:
     return abs(a - b) <= atol + rtol * abs(b) if (rtol or atol) else a == b
 
 
-def _verify_reference_suite(folder: Path, report: dict[str, Any], rtol: float | None, atol: float | None,
-                            progress: Any, allow_code: bool) -> VerifyResult:
+def _verify_reference_suite(
+    folder: Path, report: dict[str, Any], rtol: float | None, atol: float | None, progress: Any, allow_code: bool
+) -> VerifyResult:
     from .suites import SUITE_DATA, reference_suite_specs, suite_markdown
 
     names = report["reports"]
     bad = [d for d in names if d not in SUITE_DATA]
     if bad or len(set(names)) != len(names):
-        raise InputError(f"malformed report: {folder}/{REPORT_JSON}: reports must be distinct data sets of the "
-                         f"reference suite ({', '.join(SUITE_DATA)}), got {names!r}")
+        raise InputError(
+            f"malformed report: {folder}/{REPORT_JSON}: reports must be distinct data sets of the "
+            f"reference suite ({', '.join(SUITE_DATA)}), got {names!r}"
+        )
     if sorted(report["steps"]) != sorted(names):
-        raise InputError(f"malformed report: {folder}/{REPORT_JSON}: steps must name exactly the reports {names!r}, "
-                         f"got {sorted(report['steps'])!r}")
+        raise InputError(
+            f"malformed report: {folder}/{REPORT_JSON}: steps must name exactly the reports {names!r}, "
+            f"got {sorted(report['steps'])!r}"
+        )
     out = VerifyResult(ok=True)
     subs = {}
     root = folder.resolve()
@@ -479,16 +521,26 @@ def _verify_reference_suite(folder: Path, report: dict[str, Any], rtol: float | 
 
         want = _render(suite_text)
         if sub_report.get("suite") is not None or sub_report.get("spec_text") != want:
-            out.lines.append(f"{d}: not the reference suite's report (its spec is not the suite's for {d}, "
-                             f"{steps} steps, seeds {report['seeds']})")
+            out.lines.append(
+                f"{d}: not the reference suite's report (its spec is not the suite's for {d}, "
+                f"{steps} steps, seeds {report['seeds']})"
+            )
             continue
         r = verify_report(sub, rtol=rtol, atol=atol, progress=progress, allow_code=allow_code)
         out.lines += [f"{d}: {line}" for line in r.lines]
         out.compared += r.compared
         out.exact, out.rtol, out.atol = r.exact, r.rtol, r.atol
-    index = {"format": FORMAT, "format_version": FORMAT_VERSION, "suite": "reference",
-             "title": "ganeval reference benchmark", "spec_text": None, "reports": names,
-             "steps": report["steps"], "seeds": report["seeds"], "wall_s": report.get("wall_s")}
+    index = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "suite": "reference",
+        "title": "ganeval reference benchmark",
+        "spec_text": None,
+        "reports": names,
+        "steps": report["steps"],
+        "seeds": report["seeds"],
+        "wall_s": report.get("wall_s"),
+    }
     _diff({k: v for k, v in report.items() if k != "ganeval_version"}, index, "index", 0.0, 0.0, out)
     if len(subs) == len(names) and not out.lines:
         _check_file(folder, "report.md", _render(lambda: suite_markdown(subs)), out)
@@ -498,8 +550,9 @@ def _verify_reference_suite(folder: Path, report: dict[str, Any], rtol: float | 
     return out
 
 
-def _verify_sanity(folder: Path, report: dict[str, Any], rtol: float | None, atol: float | None,
-                   progress: Any) -> VerifyResult:
+def _verify_sanity(
+    folder: Path, report: dict[str, Any], rtol: float | None, atol: float | None, progress: Any
+) -> VerifyResult:
     from .disturb import DISTURBANCE_NAMES
     from .sanity import (
         compute_sanity,
@@ -512,8 +565,10 @@ def _verify_sanity(folder: Path, report: dict[str, Any], rtol: float | None, ato
     dists = tuple(report["disturbances"])
     bad = [d for d in dists if d not in DISTURBANCE_NAMES]
     if bad or len(set(dists)) != len(dists):
-        raise InputError(f"malformed report: {folder}/{REPORT_JSON}: disturbances must be distinct names among "
-                         f"{', '.join(DISTURBANCE_NAMES)}, got {list(dists)!r}")
+        raise InputError(
+            f"malformed report: {folder}/{REPORT_JSON}: disturbances must be distinct names among "
+            f"{', '.join(DISTURBANCE_NAMES)}, got {list(dists)!r}"
+        )
     same = machine_key(environment(1, "cpu")) == machine_key(report.get("provenance", {}))
     tol = TOLERANCE["same_machine" if same else "other_machine"]
     rt = tol["rtol"] if rtol is None else rtol
@@ -523,8 +578,9 @@ def _verify_sanity(folder: Path, report: dict[str, Any], rtol: float | None, ato
     out = VerifyResult(ok=True, exact=(rt == 0 and at == 0), rtol=rt, atol=at)
     _diff(report, new, "sanity", rt, at, out)
     if not out.lines:
-        _check_file(folder, "report.md", _render(lambda: "# ganeval metric sanity suite\n\n" + sanity_markdown(report)),
-                    out)
+        _check_file(
+            folder, "report.md", _render(lambda: "# ganeval metric sanity suite\n\n" + sanity_markdown(report)), out
+        )
         _check_file(folder, "report.tex", _render(lambda: sanity_latex(report)), out)
         _check_file(folder, "report.html", _render(lambda: sanity_html_table(report)), out, html=True)
         for fig in report["figures"]:

@@ -18,15 +18,26 @@ from __future__ import annotations
 import base64
 import html
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .cells import Cell, interval_levels, leaderboard_cells
 from .files import REPORT_JSON, write_file, write_json
 
-__all__ = ["write_report", "format_cell", "leaderboard_rows", "render_markdown", "render_latex", "render_html",
-           "latex_parts", "FigureFile", "TEXT_WIDTH_PT", "figure_names"]
+__all__ = [
+    "write_report",
+    "format_cell",
+    "leaderboard_rows",
+    "render_markdown",
+    "render_latex",
+    "render_html",
+    "latex_parts",
+    "FigureFile",
+    "TEXT_WIDTH_PT",
+    "figure_names",
+]
 
 _BETTER = {"higher": "higher is better", "lower": "lower is better", "0.5": "0.5 is best"}
 _ARROW = {"higher": "↑", "lower": "↓", "0.5": "→0.5"}
@@ -77,6 +88,7 @@ def _notation(report: dict[str, Any], cells: Sequence[Cell]) -> list[str]:
 
 # -- figures ---------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class FigureFile:
     """One figure: its file stem under ``figures/``, caption, section, panel count, rendered files."""
@@ -95,38 +107,73 @@ def _figures(report: dict[str, Any]) -> list[FigureFile]:
 
     out: list[FigureFile] = []
     families = list(dict.fromkeys(c["metric"] for c in report["columns"]))
-    bars = ("error bars: std over seeds (several seeds), else the bootstrap interval, else the metric's own "
-            "std (KID, IS)")
+    bars = (
+        "error bars: std over seeds (several seeds), else the bootstrap interval, else the metric's own std (KID, IS)"
+    )
     for fam in families:
         cols = [c for c in report["columns"] if c["metric"] == fam]
         fig = metric_family_figure(fam, report["columns"], report["candidates"])
-        out.append(FigureFile(f"metric_{_slug(fam)}", f"{', '.join(c['label'] for c in cols)}: mean over seeds; "
-                              f"{bars}; green = best", "metrics", len(cols), figure_files(fig)))
+        out.append(
+            FigureFile(
+                f"metric_{_slug(fam)}",
+                f"{', '.join(c['label'] for c in cols)}: mean over seeds; {bars}; green = best",
+                "metrics",
+                len(cols),
+                figure_files(fig),
+            )
+        )
     samples = report.get("_samples", {})
     slugs = unique_slugs(["real", *samples.get("candidates", {})])
     real = samples.get("real")
     if real is not None and real.images is not None:
-        out.append(FigureFile("samples_real", f"real: {real.name}", "samples", 1,
-                              figure_files(image_grid_figure(real.images, f"real: {real.name}"))))
+        out.append(
+            FigureFile(
+                "samples_real",
+                f"real: {real.name}",
+                "samples",
+                1,
+                figure_files(image_grid_figure(real.images, f"real: {real.name}")),
+            )
+        )
     curves_out = []
     for name, ss in samples.get("candidates", {}).items():
         if not ss:
             continue
         first = ss[0]
         if first.images is not None:
-            out.append(FigureFile(f"samples_{slugs[name]}", f"samples of {name} (seed {first.seed})", "samples", 1,
-                                  figure_files(image_grid_figure(first.images, f"{name} (seed {first.seed})"))))
+            out.append(
+                FigureFile(
+                    f"samples_{slugs[name]}",
+                    f"samples of {name} (seed {first.seed})",
+                    "samples",
+                    1,
+                    figure_files(image_grid_figure(first.images, f"{name} (seed {first.seed})")),
+                )
+            )
         elif first.points is not None:
             ref = real.points if real is not None else None
-            out.append(FigureFile(f"scatter_{slugs[name]}", f"samples of {name} (seed {first.seed}) over the real "
-                                  "points", "samples", 1,
-                                  figure_files(scatter_figure(first.points, ref, f"{name} (seed {first.seed})"))))
+            out.append(
+                FigureFile(
+                    f"scatter_{slugs[name]}",
+                    f"samples of {name} (seed {first.seed}) over the real points",
+                    "samples",
+                    1,
+                    figure_files(scatter_figure(first.points, ref, f"{name} (seed {first.seed})")),
+                )
+            )
         curves = {s.seed: s.train["curves"] for s in ss if s.train is not None and s.train.get("curves")}
         if curves:
             fig = curves_figure(curves, f"Training curves of {name} (against the data set's test split)")
             if fig is not None:
-                curves_out.append(FigureFile(f"curves_{slugs[name]}", f"training curves of {name}, one line per "
-                                             "seed (metrics.jsonl)", "curves", len(fig.axes), figure_files(fig)))
+                curves_out.append(
+                    FigureFile(
+                        f"curves_{slugs[name]}",
+                        f"training curves of {name}, one line per seed (metrics.jsonl)",
+                        "curves",
+                        len(fig.axes),
+                        figure_files(fig),
+                    )
+                )
     return out + curves_out
 
 
@@ -155,6 +202,7 @@ def write_report(report: dict[str, Any], folder: Path) -> list[str]:
 
 
 # -- markdown --------------------------------------------------------------------------------
+
 
 def _md_cell(c: Cell) -> str:
     text = f"**{c.value}** {c.spread_text()}".rstrip() if c.best else c.text()
@@ -204,33 +252,59 @@ def render_markdown(report: dict[str, Any]) -> str:
     """
     cols = report["columns"]
     rows = leaderboard_cells(report)
-    lines = [f"# {_md(report['title'])}", "",
-             f"Real data: `{str(report['real']['input']).replace('`', '')}` (n = {report['real']['n']}); "
-             f"ganeval {report['ganeval_version']}.", "",
-             "| candidate | " + " | ".join(f"{_md(c['label'])} {_ARROW[c['better']]}" for c in cols) + " |",
-             "|---|" + "---:|" * len(cols)]
+    lines = [
+        f"# {_md(report['title'])}",
+        "",
+        f"Real data: `{str(report['real']['input']).replace('`', '')}` (n = {report['real']['n']}); "
+        f"ganeval {report['ganeval_version']}.",
+        "",
+        "| candidate | " + " | ".join(f"{_md(c['label'])} {_ARROW[c['better']]}" for c in cols) + " |",
+        "|---|" + "---:|" * len(cols),
+    ]
     for name, cells in rows:
-        lines.append(f"| {_md(name)} | " + " | ".join(
-            _md_cell(c) for c in cells) + " |")
+        lines.append(f"| {_md(name)} | " + " | ".join(_md_cell(c) for c in cells) + " |")
     notes = _notation(report, [c for _, cells in rows for c in cells])
-    lines += ["", f"Directions: {_direction_line(report)}. Bold: best per column"
-              + "".join(f"; {n}" for n in notes) + ".", ""]
+    lines += [
+        "",
+        f"Directions: {_direction_line(report)}. Bold: best per column" + "".join(f"; {n}" for n in notes) + ".",
+        "",
+    ]
     if report.get("skipped"):
-        lines.append("Skipped: " + "; ".join(f"{_md(s['metric'])} for {_md(s['candidate'])} ({_md(s['reason'])})"
-                                              for s in report["skipped"]) + ".")
+        lines.append(
+            "Skipped: "
+            + "; ".join(f"{_md(s['metric'])} for {_md(s['candidate'])} ({_md(s['reason'])})" for s in report["skipped"])
+            + "."
+        )
         lines.append("")
     return "\n".join(lines)
 
 
 # -- latex -----------------------------------------------------------------------------------
 
+
 def _tex(text: str) -> str:
     """``text`` with LaTeX's special characters escaped (text mode, one line)."""
     text = " ".join(str(text).splitlines())  # a newline would end a comment or a table row
-    repl = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}",
-            ">": r"\textgreater{}", "|": r"\textbar{}", "±": r"$\pm$", "–": "--", "↑": r"$\uparrow$",
-            "↓": r"$\downarrow$", "→": r"$\to$"}
+    repl = {
+        "\\": r"\textbackslash{}",
+        "&": r"\&",
+        "%": r"\%",
+        "$": r"\$",
+        "#": r"\#",
+        "_": r"\_",
+        "{": r"\{",
+        "}": r"\}",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
+        "<": r"\textless{}",
+        ">": r"\textgreater{}",
+        "|": r"\textbar{}",
+        "±": r"$\pm$",
+        "–": "--",
+        "↑": r"$\uparrow$",
+        "↓": r"$\downarrow$",
+        "→": r"$\to$",
+    }
     return "".join(repl.get(ch, ch) for ch in text)
 
 
@@ -295,15 +369,29 @@ def _text_width(text: str, size: float = 1.0) -> float:
     """Rough width in pt of ``text`` in 10 pt Computer Modern (digits 5 pt)."""
     w = 0.0
     for ch in text:
-        w += (7.2 if ch.isupper() else 5.0 if ch.isdigit() else 7.8 if ch in "-±<" else 3.3 if ch == " "
-              else 2.8 if ch in ".,:;()[]" else 4.7)
+        w += (
+            7.2
+            if ch.isupper()
+            else 5.0
+            if ch.isdigit()
+            else 7.8
+            if ch in "-±<"
+            else 3.3
+            if ch == " "
+            else 2.8
+            if ch in ".,:;()[]"
+            else 4.7
+        )
     return w * size
 
 
 def _col_width(label: str, better: str, cells: Sequence[Cell]) -> float:
     head = _text_width(label) + (10 if better != "0.5" else 20)
-    body = max([_text_width(c.value) * (1.1 if c.best else 1.0) for c in cells]
-               + [_text_width(c.spread_text(), 0.8) for c in cells] + [0.0])  # \scriptsize: cmr7 digits are 4 pt
+    body = max(
+        [_text_width(c.value) * (1.1 if c.best else 1.0) for c in cells]
+        + [_text_width(c.spread_text(), 0.8) for c in cells]
+        + [0.0]
+    )  # \scriptsize: cmr7 digits are 4 pt
     return max(head, body) + 12.0  # \tabcolsep on both sides
 
 
@@ -357,17 +445,24 @@ def render_latex(report: dict[str, Any], width_pt: float = TEXT_WIDTH_PT) -> str
     cols = report["columns"]
     rows = leaderboard_cells(report)
     notes = _notation(report, [c for _, cells in rows for c in cells])
-    lines = ["% ganeval report: " + _tex(report["title"]),
-             r"% needs \usepackage{booktabs} (and graphicx for \resizebox)",
-             r"% use: \begin{table}\centering \input{report.tex} \caption{...}\end{table}",
-             r"% or:  \resizebox{\linewidth}{!}{\input{report.tex}}",
-             "% caption notes: " + _tex("; ".join(["bold: best per column", *notes, _direction_line(report)]))]
+    lines = [
+        "% ganeval report: " + _tex(report["title"]),
+        r"% needs \usepackage{booktabs} (and graphicx for \resizebox)",
+        r"% use: \begin{table}\centering \input{report.tex} \caption{...}\end{table}",
+        r"% or:  \resizebox{\linewidth}{!}{\input{report.tex}}",
+        "% caption notes: " + _tex("; ".join(["bold: best per column", *notes, _direction_line(report)])),
+    ]
     parts = latex_parts(report, width_pt)
     tables = []
     for idx in parts:
-        t = [r"\begin{tabular}{l" + "r" * len(idx) + "}", r"\toprule",
-             "candidate & " + " & ".join(f"{_tex_label(cols[j]['label'])} {_TEX_ARROW[cols[j]['better']]}" for j in idx)
-             + r" \\", r"\midrule"]
+        t = [
+            r"\begin{tabular}{l" + "r" * len(idx) + "}",
+            r"\toprule",
+            "candidate & "
+            + " & ".join(f"{_tex_label(cols[j]['label'])} {_TEX_ARROW[cols[j]['better']]}" for j in idx)
+            + r" \\",
+            r"\midrule",
+        ]
         for name, cells in rows:
             t.append(_tex(name) + " & " + " & ".join(_tex_cell(cells[j]) for j in idx) + r" \\")
         t += [r"\bottomrule", r"\end{tabular}"]
@@ -454,8 +549,11 @@ def _settings_text(report: dict[str, Any]) -> str:
 
 def _kv_table(pairs: Sequence[tuple[str, Any]]) -> str:
     e = html.escape
-    return "<table class='kv'><tbody>" + "".join(
-        f"<tr><td>{e(str(k))}</td><td><code>{e(str(v))}</code></td></tr>" for k, v in pairs) + "</tbody></table>"
+    return (
+        "<table class='kv'><tbody>"
+        + "".join(f"<tr><td>{e(str(k))}</td><td><code>{e(str(v))}</code></td></tr>" for k, v in pairs)
+        + "</tbody></table>"
+    )
 
 
 def _provenance_html(report: dict[str, Any]) -> str:
@@ -464,15 +562,30 @@ def _provenance_html(report: dict[str, Any]) -> str:
     steps = prov.pop("steps", [])
     versions = prov.pop("versions", {})
     env = prov.pop("env", {}) or {}
-    machine = [(k, prov[k]) for k in ("platform", "machine", "processor", "cpu_count", "device", "threads",
-                                      "python_executable", "seed", "total_wall_s") if prov.get(k) is not None]
+    machine = [
+        (k, prov[k])
+        for k in (
+            "platform",
+            "machine",
+            "processor",
+            "cpu_count",
+            "device",
+            "threads",
+            "python_executable",
+            "seed",
+            "total_wall_s",
+        )
+        if prov.get(k) is not None
+    ]
     machine += [(k, v) for k, v in env.items() if v is not None]
     inputs = [("real", "", report["real"]["fingerprint"])] + [
-        (c["name"], r["seed"], r["fingerprint"]) for c in report["candidates"] for r in c["runs"]]
+        (c["name"], r["seed"], r["fingerprint"]) for c in report["candidates"] for r in c["runs"]
+    ]
     input_rows = "".join(
         f"<tr><td>{e(str(n))}</td><td>{e(str(s))}</td><td><code>{e(str(fp.get('input', '')))}</code></td>"
         f"<td><code>{e(str(fp.get('sha256') or fp.get('samples_sha256') or '–'))}</code></td></tr>"
-        for n, s, fp in inputs)
+        for n, s, fp in inputs
+    )
     step_rows = "".join(f"<tr><td>{e(str(s['step']))}</td><td>{s['wall_s']:.3f}</td></tr>" for s in steps)
     other = {k: v for k, v in prov.items() if k not in dict(machine)}
     spec = report.get("spec_text") or json.dumps(report.get("spec"), indent=1)
@@ -498,8 +611,10 @@ def _figure_html(f: FigureFile) -> str:
     data = base64.b64encode(f.files["png"]).decode("ascii")
     cls = " class='wide'" if f.panels >= 3 else (" class='span2'" if f.panels == 2 else "")
     links = " ".join(f"<a href='figures/{e(f.stem)}.{fmt}'>{fmt.upper()}</a>" for fmt in f.files)
-    return (f"<figure{cls}><img alt='{e(f.stem)}' src='data:image/png;base64,{data}'>"
-            f"<figcaption>{e(f.caption)} ({links})</figcaption></figure>")
+    return (
+        f"<figure{cls}><img alt='{e(f.stem)}' src='data:image/png;base64,{data}'>"
+        f"<figcaption>{e(f.caption)} ({links})</figcaption></figure>"
+    )
 
 
 def _html_label(label: str) -> str:
@@ -509,9 +624,19 @@ def _html_label(label: str) -> str:
     return re.sub(r"\^([A-Za-z0-9]+)", r"<sup>\1</sup>", html.escape(label))
 
 
-_METRIC_NAMES = {"fid": "FID", "kid": "KID", "is": "IS", "prdc": "PRDC", "mmd": "MMD", "ecdf": "ECDF", "c2st": "C2ST",
-                 "nested-f1": "nested F1", "modes": "mode metrics", "wasserstein": "Wasserstein",
-                 "divergence": "divergence"}
+_METRIC_NAMES = {
+    "fid": "FID",
+    "kid": "KID",
+    "is": "IS",
+    "prdc": "PRDC",
+    "mmd": "MMD",
+    "ecdf": "ECDF",
+    "c2st": "C2ST",
+    "nested-f1": "nested F1",
+    "modes": "mode metrics",
+    "wasserstein": "Wasserstein",
+    "divergence": "divergence",
+}
 
 
 def _html_cell(c: Cell) -> str:
@@ -528,33 +653,41 @@ def render_html(report: dict[str, Any], figs: Sequence[FigureFile]) -> str:
     e = html.escape
     cols = report["columns"]
     rows = leaderboard_cells(report)
-    head = "".join(f"<th>{_html_label(c['label'])} {_ARROW[c['better']]}"
-                   f"<div class='dir'>{e(_BETTER[c['better']])}</div></th>" for c in cols)
+    head = "".join(
+        f"<th>{_html_label(c['label'])} {_ARROW[c['better']]}<div class='dir'>{e(_BETTER[c['better']])}</div></th>"
+        for c in cols
+    )
     body_rows = "".join(f"<tr><td>{e(name)}</td>{''.join(_html_cell(c) for c in cells)}</tr>" for name, cells in rows)
     notes = _notation(report, [c for _, cells in rows for c in cells])
     sections = []
-    for key, title, grid in (("metrics", "Metrics", "grid"), ("samples", "Samples", "grid small"),
-                             ("curves", "Training curves", "grid")):
+    for key, title, grid in (
+        ("metrics", "Metrics", "grid"),
+        ("samples", "Samples", "grid small"),
+        ("curves", "Training curves", "grid"),
+    ):
         fs = [f for f in figs if f.section == key]
         if fs:
             sections.append(f"<h2>{title}</h2>\n<div class='{grid}'>{''.join(_figure_html(f) for f in fs)}</div>")
     skipped = ""
     if report.get("skipped"):
-        skipped = "<h2>Skipped</h2><ul>" + "".join(
-            f"<li>{e(s['metric'])} for {e(s['candidate'])}: {e(s['reason'])}</li>" for s in report["skipped"]) + "</ul>"
+        skipped = (
+            "<h2>Skipped</h2><ul>"
+            + "".join(f"<li>{e(s['metric'])} for {e(s['candidate'])}: {e(s['reason'])}</li>" for s in report["skipped"])
+            + "</ul>"
+        )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(report['title'])}</title><style>{_CSS}</style></head>
+<title>{e(report["title"])}</title><style>{_CSS}</style></head>
 <body>
-<h1>{e(report['title'])}</h1>
+<h1>{e(report["title"])}</h1>
 {_settings_text(report)}
 <h2>Leaderboard</h2>
 <div class="scroll"><table id="leaderboard"><thead><tr><th>candidate</th>{head}</tr></thead>
 <tbody>{body_rows}</tbody></table></div>
-<p class="dir">Green: best per column. {e('; '.join(notes))}{'.' if notes else ''}
+<p class="dir">Green: best per column. {e("; ".join(notes))}{"." if notes else ""}
 Figures as PNG (200 dpi), PDF and SVG in <code>figures/</code>.</p>
 {skipped}
-{''.join(sections)}
+{"".join(sections)}
 {_provenance_html(report)}
 </body></html>
 """

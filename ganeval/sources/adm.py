@@ -16,8 +16,9 @@ from __future__ import annotations
 import hashlib
 import os
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -77,15 +78,19 @@ class AdmBatchImageSource(ImageSource):
                 try:
                     info = zf.getinfo(_MEMBER)
                 except KeyError:
-                    raise InputError(f"{self.path}: no 'arr_0' images (an ADM batch holds them; this file has "
-                                     f"{[n[:-4] for n in zf.namelist() if n.endswith('.npy')]})") from None
+                    raise InputError(
+                        f"{self.path}: no 'arr_0' images (an ADM batch holds them; this file has "
+                        f"{[n[:-4] for n in zf.namelist() if n.endswith('.npy')]})"
+                    ) from None
                 with zf.open(info) as fh:
                     shape, fortran, dtype = _read_header(fh, self.name)
         except (zipfile.BadZipFile, OSError) as exc:
             raise InputError(f"{self.path}: not a readable .npz file ({type(exc).__name__}: {exc})") from None
         if dtype != np.uint8 or fortran or len(shape) != 4 or shape[-1] != 3 or 0 in shape:
-            raise InputError(f"{self.path}: 'arr_0' of an ADM batch must be uint8 images of shape (N, H, W, 3) in C "
-                             f"order, got {dtype} of shape {tuple(shape)}{' (Fortran order)' if fortran else ''}")
+            raise InputError(
+                f"{self.path}: 'arr_0' of an ADM batch must be uint8 images of shape (N, H, W, 3) in C "
+                f"order, got {dtype} of shape {tuple(shape)}{' (Fortran order)' if fortran else ''}"
+            )
         self.shape = tuple(int(s) for s in shape)
         self._crc = (info.CRC, info.file_size)
 
@@ -106,8 +111,10 @@ class AdmBatchImageSource(ImageSource):
                 except (zipfile.BadZipFile, OSError, EOFError) as exc:
                     raise InputError(f"{self.name}: cannot be read ({type(exc).__name__}: {exc})") from None
                 if len(data) != want:
-                    raise InputError(f"{self.name}: truncated: images {start}..{start + b - 1} need {want} bytes, "
-                                     f"the file holds {len(data)}")
+                    raise InputError(
+                        f"{self.name}: truncated: images {start}..{start + b - 1} need {want} bytes, "
+                        f"the file holds {len(data)}"
+                    )
                 batch = np.frombuffer(data, dtype=np.uint8).reshape(b, h, w, c)
                 yield np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
 

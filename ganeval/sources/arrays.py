@@ -54,9 +54,7 @@ def array_source(name: str, arr: np.ndarray, kind: str | None = None, **image_op
         from .images import ArrayImageSource  # images live with the image sources
 
         return ArrayImageSource(name, arr, **image_options)
-    raise InputError(
-        f"{name}: expected a 2-D feature array (n, d) or a 4-D image array, got shape {arr.shape}"
-    )
+    raise InputError(f"{name}: expected a 2-D feature array (n, d) or a 4-D image array, got shape {arr.shape}")
 
 
 _NPY_MAGIC = b"\x93NUMPY"
@@ -95,13 +93,15 @@ def open_npy(path: Path, **image_options: Any) -> Source:
         if header is not None and _is_image_array(*header):
             from .images import ArrayFileImageSource
 
-            return ArrayFileImageSource(str(path), np.load(path, mmap_mode="r", allow_pickle=False), path,
-                                        **image_options)
+            return ArrayFileImageSource(
+                str(path), np.load(path, mmap_mode="r", allow_pickle=False), path, **image_options
+            )
         arr = np.load(path, allow_pickle=False)
     except ValueError as exc:
         if "pickle" in str(exc).lower():
-            raise InputError(f"{path}: holds Python objects (a pickled array); ganeval never unpickles: "
-                             f"save a numeric array") from None
+            raise InputError(
+                f"{path}: holds Python objects (a pickled array); ganeval never unpickles: save a numeric array"
+            ) from None
         raise InputError(f"{path}: not a readable .npy file ({' '.join(str(exc).split())})") from None
     except (OSError, EOFError) as exc:
         raise InputError(f"{path}: not a readable .npy file ({exc})") from None
@@ -142,8 +142,10 @@ def _check_npy_size(path: Path) -> tuple[tuple, np.dtype] | None:
     declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
     present = path.stat().st_size - offset
     if declared > present:
-        raise InputError(f"{path}: truncated or corrupt .npy: the header declares shape {tuple(shape)} of "
-                         f"{dtype} ({declared} bytes) but the file holds {present} bytes of data")
+        raise InputError(
+            f"{path}: truncated or corrupt .npy: the header declares shape {tuple(shape)} of "
+            f"{dtype} ({declared} bytes) but the file holds {present} bytes of data"
+        )
     return tuple(shape), dtype
 
 
@@ -210,8 +212,7 @@ def _npz_images(path: Path, zf: zipfile.ZipFile, key: str, **image_options: Any)
         return None
     raw = _mapped_member(path, zf, member, header)
     if raw is None:
-        log.info("%s[%s]: compressed member, read whole (np.savez stores members so they can be mapped)",
-                 path, key)
+        log.info("%s[%s]: compressed member, read whole (np.savez stores members so they can be mapped)", path, key)
         return None
     return ArrayFileImageSource(f"{path}[{key}]", raw, path, key, **image_options)
 
@@ -285,14 +286,16 @@ def open_npz(path: Path, **image_options: Any) -> Source:
                     mapped = _npz_images(path, data.zip, key, **image_options) if kind is None else None
                     return mapped or array_source(f"{path}[{key}]", data[key], kind, **image_options)
             if len(keys) == 1:
-                return (_npz_images(path, data.zip, keys[0], **image_options)
-                        or array_source(f"{path}[{keys[0]}]", data[keys[0]], **image_options))
+                return _npz_images(path, data.zip, keys[0], **image_options) or array_source(
+                    f"{path}[{keys[0]}]", data[keys[0]], **image_options
+                )
     except InputError:
         raise
     except ValueError as exc:
         if "pickle" in str(exc).lower():
-            raise InputError(f"{path}: holds Python objects (pickled arrays); ganeval never unpickles: "
-                             f"save numeric arrays") from None
+            raise InputError(
+                f"{path}: holds Python objects (pickled arrays); ganeval never unpickles: save numeric arrays"
+            ) from None
         raise InputError(f"{path}: not a readable .npz file ({' '.join(str(exc).split())})") from None
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise InputError(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc})") from None

@@ -11,8 +11,8 @@ column). Other modules add their own with :func:`register_builtin`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -38,8 +38,12 @@ _REGISTRY: dict[str, tuple[Callable[[], BuiltinData], str]] = {}
 _OPENERS: dict[str, Callable[[str, str | None], Source]] = {}
 
 
-def register_builtin(name: str, loader: Callable[[], BuiltinData], description: str,
-                     opener: Callable[[str, str | None], Source] | None = None) -> None:
+def register_builtin(
+    name: str,
+    loader: Callable[[], BuiltinData],
+    description: str,
+    opener: Callable[[str, str | None], Source] | None = None,
+) -> None:
     """Register ``builtin:NAME``. ``opener(name, split)`` may override how it is served
     (e.g. as images rather than rows)."""
     _REGISTRY[name] = (loader, description)
@@ -93,18 +97,25 @@ def open_builtin(spec: str) -> Source:
     if name in _OPENERS:
         return _OPENERS[name](name, split)
     data, idx = load_builtin(name, split)
-    return ArraySource(spec, data.rows[idx].astype(np.float64), kind="features", columns=data.columns,
-                       metadata={"builtin": name, "split": split})
+    return ArraySource(
+        spec,
+        data.rows[idx].astype(np.float64),
+        kind="features",
+        columns=data.columns,
+        metadata={"builtin": name, "split": split},
+    )
 
 
 # -- scikit-learn's embedded sets ----------------------------------------------------------
+
 
 def _digits() -> BuiltinData:
     from sklearn.datasets import load_digits
 
     d = load_digits()
-    return BuiltinData(d.data.astype(np.float64) / 16.0, d.target.astype(np.int64),
-                       tuple(f"pixel_{i}" for i in range(64)))
+    return BuiltinData(
+        d.data.astype(np.float64) / 16.0, d.target.astype(np.int64), tuple(f"pixel_{i}" for i in range(64))
+    )
 
 
 def _sklearn_table(loader_name: str) -> Callable[[], BuiltinData]:
@@ -128,13 +139,22 @@ def _ensure_registered() -> None:
     if _DEFAULTS_DONE:
         return
     _DEFAULTS_DONE = True
-    register_builtin("digits", _digits, "scikit-learn digits: 1,797 8x8 images, 64 pixel features scaled to [0, 1], 10 classes")
+    register_builtin(
+        "digits", _digits, "scikit-learn digits: 1,797 8x8 images, 64 pixel features scaled to [0, 1], 10 classes"
+    )
     # ganeval.features.digits re-registers "digits" as images (features by the digits CNN);
     # the raw pixels stay available as feature rows here
-    register_builtin("digits-pixels", _digits, "scikit-learn digits: 1,797 rows of 64 pixel features scaled to [0, 1], 10 classes")
-    register_builtin("wine", _sklearn_table("load_wine"), "scikit-learn wine: 178 rows, 13 features + target (3 classes)")
-    register_builtin("breast_cancer", _sklearn_table("load_breast_cancer"),
-                     "scikit-learn breast cancer: 569 rows, 30 features + target (2 classes)")
+    register_builtin(
+        "digits-pixels", _digits, "scikit-learn digits: 1,797 rows of 64 pixel features scaled to [0, 1], 10 classes"
+    )
+    register_builtin(
+        "wine", _sklearn_table("load_wine"), "scikit-learn wine: 178 rows, 13 features + target (3 classes)"
+    )
+    register_builtin(
+        "breast_cancer",
+        _sklearn_table("load_breast_cancer"),
+        "scikit-learn breast cancer: 569 rows, 30 features + target (2 classes)",
+    )
     import importlib
 
     for module in _EXTRA_MODULES:

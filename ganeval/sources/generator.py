@@ -48,8 +48,9 @@ import importlib
 import math
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -60,7 +61,6 @@ from .base import ArraySource, Source
 from .images import ImageSource
 
 __all__ = ["open_generator", "GeneratedImageSource", "batch_seed", "is_generator_spec", "load_generator"]
-
 
 
 def batch_seed(seed: int, index: int) -> int:
@@ -76,9 +76,13 @@ def batch_seed(seed: int, index: int) -> int:
 
 def is_generator_spec(spec: Any) -> bool:
     """True for a ``"pkg.module:factory"`` string."""
-    return isinstance(spec, str) and ":" in spec and not spec.startswith(("builtin:", "ref:")) \
-        and not os.path.exists(spec) and all(part.replace("_", "a").replace(".", "a").isalnum()
-                                             for part in spec.split(":", 1))
+    return (
+        isinstance(spec, str)
+        and ":" in spec
+        and not spec.startswith(("builtin:", "ref:"))
+        and not os.path.exists(spec)
+        and all(part.replace("_", "a").replace(".", "a").isalnum() for part in spec.split(":", 1))
+    )
 
 
 @contextlib.contextmanager
@@ -110,7 +114,7 @@ def _user_code(name: str, what: str) -> Iterator[None]:
         raise
     except SystemExit as exc:
         raise InputError(f"generator {name}: {what} called sys.exit({exc.code!r})") from None
-    except Exception as exc:  # noqa: BLE001 - any error of the user's code is the user's
+    except Exception as exc:
         text = str(exc).splitlines()[0] if str(exc) else ""
         raise InputError(f"generator {name}: {what} failed ({type(exc).__name__}: {text[:300]})") from None
 
@@ -137,11 +141,14 @@ def _import_factory_here(spec: str) -> Any:
         with contextlib.redirect_stdout(sys.stderr):
             module = importlib.import_module(module_name)
     except SystemExit as exc:
-        raise InputError(f"generator {spec!r}: module {module_name!r} called sys.exit({exc.code!r}) "
-                         "while importing") from None
+        raise InputError(
+            f"generator {spec!r}: module {module_name!r} called sys.exit({exc.code!r}) while importing"
+        ) from None
     except Exception as exc:  # ImportError, or any error the module raises at import
-        raise InputError(f"generator {spec!r}: module {module_name!r} does not import "
-                         f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+        raise InputError(
+            f"generator {spec!r}: module {module_name!r} does not import "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+        ) from None
     obj = module
     for part in attr.split("."):
         if not hasattr(obj, part):
@@ -161,8 +168,10 @@ def _as_sampler(obj: Any, name: str, device: Any) -> Callable[[int, Any], Any]:
     if isinstance(obj, torch.nn.Module):
         latent = getattr(obj, "latent_dim", None)
         if isinstance(latent, bool) or not isinstance(latent, int) or latent < 1:
-            raise InputError(f"generator {name}: a torch.nn.Module generator needs an int attribute latent_dim "
-                             f"(the size of z), got {latent!r}")
+            raise InputError(
+                f"generator {name}: a torch.nn.Module generator needs an int attribute latent_dim "
+                f"(the size of z), got {latent!r}"
+            )
         module = obj.to(device).eval()
 
         def sample(n: int, gen: Any) -> Any:
@@ -172,8 +181,10 @@ def _as_sampler(obj: Any, name: str, device: Any) -> Callable[[int, Any], Any]:
         return sample
     if callable(obj):
         return obj
-    raise InputError(f"generator {name}: expected a torch.nn.Module with latent_dim or a callable "
-                     f"fn(batch_size, generator), got {type(obj).__name__}")
+    raise InputError(
+        f"generator {name}: expected a torch.nn.Module with latent_dim or a callable "
+        f"fn(batch_size, generator), got {type(obj).__name__}"
+    )
 
 
 class GeneratedImageSource(ImageSource):
@@ -186,9 +197,19 @@ class GeneratedImageSource(ImageSource):
     random_access = False
     shardable = True
 
-    def __init__(self, name: str, sample: Callable[[int, Any], Any], *, num_samples: int, seed: int,
-                 batch_size: int, value_range: tuple[float, float], device: Any, first: Any = None,
-                 layout: str = "auto"):
+    def __init__(
+        self,
+        name: str,
+        sample: Callable[[int, Any], Any],
+        *,
+        num_samples: int,
+        seed: int,
+        batch_size: int,
+        value_range: tuple[float, float],
+        device: Any,
+        first: Any = None,
+        layout: str = "auto",
+    ):
         self.name = name
         self._sample = sample
         self.num_samples = num_samples
@@ -211,8 +232,16 @@ class GeneratedImageSource(ImageSource):
     def _make(self, b: int, n: int) -> Any:
         if b == 0 and self._first is not None and self._first.shape[0] == n:
             return self._first
-        return _checked_batch(_draw(self._sample, self.seed, b, n, self.device, self.name), self.name, b, n,
-                              "images", self.value_range, self.device, self.layout)
+        return _checked_batch(
+            _draw(self._sample, self.seed, b, n, self.device, self.name),
+            self.name,
+            b,
+            n,
+            "images",
+            self.value_range,
+            self.device,
+            self.layout,
+        )
 
     def iter_batches(self, batch_size: int | None = None, only: Any = None) -> Iterator[Any]:
         if batch_size is not None and batch_size != self.batch_size:
@@ -235,8 +264,9 @@ def _draw(sample: Callable, seed: int, b: int, n: int, device: Any, name: str = 
         return sample(n, gen)
 
 
-def _checked_batch(out: Any, name: str, b: int, n: int, kind: str | None, value_range, device,
-                   layout: str = "auto") -> Any:
+def _checked_batch(
+    out: Any, name: str, b: int, n: int, kind: str | None, value_range, device, layout: str = "auto"
+) -> Any:
     """Check one generated batch; images -> a new uint8 (N, 3, H, W) tensor, rows -> a new
     float64 array (copies: the generator may refill the buffer it returned)."""
     import torch
@@ -247,29 +277,45 @@ def _checked_batch(out: Any, name: str, b: int, n: int, kind: str | None, value_
         try:
             out = torch.as_tensor(np.asarray(out))
         except (TypeError, ValueError, RuntimeError):
-            raise InputError(f"generator {name}: batch {b} is a {type(out).__name__}, expected a tensor or array "
-                             f"of images (N, C, H, W) or rows (N, d)") from None
+            raise InputError(
+                f"generator {name}: batch {b} is a {type(out).__name__}, expected a tensor or array "
+                f"of images (N, C, H, W) or rows (N, d)"
+            ) from None
     if out.dtype == torch.bool or out.is_complex() or not (out.is_floating_point() or out.dtype == torch.uint8):
-        raise InputError(f"generator {name}: batch {b} has dtype {out.dtype}; expected float images in "
-                         f"value_range {tuple(value_range)}, uint8 images, or float rows")
+        raise InputError(
+            f"generator {name}: batch {b} has dtype {out.dtype}; expected float images in "
+            f"value_range {tuple(value_range)}, uint8 images, or float rows"
+        )
     if out.ndim not in (2, 3, 4) or out.shape[0] != n:
-        raise InputError(f"generator {name}: batch {b} has shape {tuple(out.shape)}; expected {n} samples: "
-                         f"images ({n}, C, H, W) / ({n}, H, W, C) or rows ({n}, d)")
+        raise InputError(
+            f"generator {name}: batch {b} has shape {tuple(out.shape)}; expected {n} samples: "
+            f"images ({n}, C, H, W) / ({n}, H, W, C) or rows ({n}, d)"
+        )
     got = "rows" if out.ndim == 2 else "images"
     if kind is not None and got != kind:
-        raise InputError(f"generator {name}: batch {b} holds {got} (shape {tuple(out.shape)}), earlier batches "
-                         f"held {kind}")
+        raise InputError(
+            f"generator {name}: batch {b} holds {got} (shape {tuple(out.shape)}), earlier batches held {kind}"
+        )
     if got == "rows":
         arr = out.detach().to("cpu", torch.float64, copy=True).numpy()
         if not np.isfinite(arr).all():
-            raise InputError(f"generator {name}: batch {b} contains {int((~np.isfinite(arr)).sum())} NaN or Inf "
-                             f"value(s)")
+            raise InputError(
+                f"generator {name}: batch {b} contains {int((~np.isfinite(arr)).sum())} NaN or Inf value(s)"
+            )
         return arr
     return images_to_uint8(out, f"generator {name} batch {b}", value_range, device, layout=layout)
 
 
-def open_generator(spec: Any, *, num_samples: int, seed: int = 0, batch_size: int = 50,
-                   value_range: Any = DEFAULT_VALUE_RANGE, device: Any = "cpu", layout: str = "auto") -> Source:
+def open_generator(
+    spec: Any,
+    *,
+    num_samples: int,
+    seed: int = 0,
+    batch_size: int = 50,
+    value_range: Any = DEFAULT_VALUE_RANGE,
+    device: Any = "cpu",
+    layout: str = "auto",
+) -> Source:
     """A source of ``num_samples`` samples from a generator (see the module docstring).
 
     Parameters
@@ -309,8 +355,10 @@ def open_generator(spec: Any, *, num_samples: int, seed: int = 0, batch_size: in
         path = Path(spec)
         if not path.exists():
             raise InputError(f"generator {path}: no such file, and not a 'pkg.module:factory' spec")
-        raise InputError(f"generator {path}: a file, not a 'pkg.module:factory' spec; reference checkpoints are "
-                         f"opened by ganeval.generators.open_generator")
+        raise InputError(
+            f"generator {path}: a file, not a 'pkg.module:factory' spec; reference checkpoints are "
+            f"opened by ganeval.generators.open_generator"
+        )
     if isinstance(spec, str):
         name = spec
         obj = _import_factory(spec)
@@ -325,8 +373,18 @@ def open_generator(spec: Any, *, num_samples: int, seed: int = 0, batch_size: in
         parts = [first]
         for b in range(1, math.ceil(num_samples / batch_size)):
             n = min(batch_size, num_samples - b * batch_size)
-            parts.append(_checked_batch(_draw(sample, seed, b, n, dev, name), name, b, n, "rows", value_range, dev,
-                                        layout))
+            parts.append(
+                _checked_batch(_draw(sample, seed, b, n, dev, name), name, b, n, "rows", value_range, dev, layout)
+            )
         return ArraySource(name, np.concatenate(parts))
-    return GeneratedImageSource(name, sample, num_samples=num_samples, seed=seed, batch_size=batch_size,
-                                value_range=value_range, device=dev, first=first, layout=layout)
+    return GeneratedImageSource(
+        name,
+        sample,
+        num_samples=num_samples,
+        seed=seed,
+        batch_size=batch_size,
+        value_range=value_range,
+        device=dev,
+        first=first,
+        layout=layout,
+    )

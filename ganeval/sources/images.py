@@ -47,8 +47,9 @@ import io
 import logging
 import os
 import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Iterator
+from typing import IO, Any
 
 import numpy as np
 
@@ -78,6 +79,7 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
 
 # -- decoding ------------------------------------------------------------------------------
+
 
 def to_rgb_array(img: Any) -> np.ndarray:
     """Convert a PIL image of any mode to an RGB ``uint8`` array of shape (H, W, 3).
@@ -168,6 +170,7 @@ def decode_image(data: bytes | str | os.PathLike | io.IOBase | IO[bytes], name: 
 
 
 # -- sources -------------------------------------------------------------------------------
+
 
 class ImageSource(Source):
     """Base class of image sources (``kind = "images"``).
@@ -282,8 +285,10 @@ class FolderImageSource(ImageSource):
         if not files:
             if others == 0:
                 raise InputError(f"{self.path}: folder is empty (no files)")
-            raise InputError(f"{self.path}: folder has no image files ({others} other file(s)); "
-                             f"expected extensions {', '.join(e[1:] for e in IMAGE_EXTENSIONS)}")
+            raise InputError(
+                f"{self.path}: folder has no image files ({others} other file(s)); "
+                f"expected extensions {', '.join(e[1:] for e in IMAGE_EXTENSIONS)}"
+            )
         if others:
             log.info("%s: ignored %d file(s) that are not images", self.path, others)
         if linked:
@@ -314,8 +319,11 @@ class FolderImageSource(ImageSource):
         for rel in self.files:
             try:
                 st = os.stat(self.path / rel)
-                h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\0{st.st_ctime_ns}\0"
-                         .encode("utf-8", "surrogateescape"))
+                h.update(
+                    f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\0{st.st_ctime_ns}\0".encode(
+                        "utf-8", "surrogateescape"
+                    )
+                )
             except OSError:
                 h.update(f"{rel}\0missing\0".encode("utf-8", "surrogateescape"))
         return h.hexdigest()
@@ -355,8 +363,10 @@ class ZipImageSource(ImageSource):
             else:
                 others += 1
         if not members:
-            raise InputError(f"{self.path}: zip has no image members ({others} other member(s)); "
-                             f"expected extensions {', '.join(e[1:] for e in IMAGE_EXTENSIONS)}")
+            raise InputError(
+                f"{self.path}: zip has no image members ({others} other member(s)); "
+                f"expected extensions {', '.join(e[1:] for e in IMAGE_EXTENSIONS)}"
+            )
         if others:
             log.info("%s: ignored %d member(s) that are not images", self.path, others)
         members.sort(key=lambda i: i.filename)
@@ -433,9 +443,18 @@ class ArrayImageSource(ImageSource):
     (5, (2, 3, 8, 8))
     """
 
-    def __init__(self, name: str, array: Any, *, preferred_extractor: str | None = None,
-                 cacheable: bool = True, metadata: dict[str, Any] | None = None,
-                 value_range: Any = DEFAULT_VALUE_RANGE, layout: str = "auto", **_ignored: Any):
+    def __init__(
+        self,
+        name: str,
+        array: Any,
+        *,
+        preferred_extractor: str | None = None,
+        cacheable: bool = True,
+        metadata: dict[str, Any] | None = None,
+        value_range: Any = DEFAULT_VALUE_RANGE,
+        layout: str = "auto",
+        **_ignored: Any,
+    ):
         self.name = name
         self.images = _as_uint8_images(array, name, value_range, layout)
         self.preferred_extractor = preferred_extractor
@@ -448,7 +467,7 @@ class ArrayImageSource(ImageSource):
 
     def iter_batches(self, batch_size: int) -> Iterator[np.ndarray]:
         for start in range(0, len(self), batch_size):
-            yield self.images[start:start + batch_size]
+            yield self.images[start : start + batch_size]
 
     def fingerprint(self) -> str | None:
         """sha256 of the shape and bytes of the uint8 images (None when not ``cacheable``)."""
@@ -465,8 +484,14 @@ class _MappedImages:
     """``images`` of an :class:`ArrayFileImageSource`: ``shape`` (N, 3, H, W) and
     ``view[i]``, one uint8 (3, H, W) image converted on access."""
 
-    def __init__(self, raw: np.ndarray, name: str, image_shape: tuple[int, ...], value_range: Any = DEFAULT_VALUE_RANGE,
-                 layout: str = "auto"):
+    def __init__(
+        self,
+        raw: np.ndarray,
+        name: str,
+        image_shape: tuple[int, ...],
+        value_range: Any = DEFAULT_VALUE_RANGE,
+        layout: str = "auto",
+    ):
         self._raw = raw
         self._name = name
         self._read = (value_range, layout)
@@ -480,7 +505,7 @@ class _MappedImages:
         if not -self.shape[0] <= i < self.shape[0]:
             raise IndexError(f"{self._name}: image {index} out of range for {self.shape[0]} images")
         i %= self.shape[0]
-        return _as_uint8_images(self._raw[i:i + 1], self._name, *self._read)[0]
+        return _as_uint8_images(self._raw[i : i + 1], self._name, *self._read)[0]
 
 
 class ArrayFileImageSource(ImageSource):
@@ -511,9 +536,18 @@ class ArrayFileImageSource(ImageSource):
 
     shardable = True
 
-    def __init__(self, name: str, raw: np.ndarray, path: str | os.PathLike, member: str | None = None, *,
-                 preferred_extractor: str | None = None, value_range: Any = DEFAULT_VALUE_RANGE, layout: str = "auto",
-                 **_ignored: Any):
+    def __init__(
+        self,
+        name: str,
+        raw: np.ndarray,
+        path: str | os.PathLike,
+        member: str | None = None,
+        *,
+        preferred_extractor: str | None = None,
+        value_range: Any = DEFAULT_VALUE_RANGE,
+        layout: str = "auto",
+        **_ignored: Any,
+    ):
         self.name = name
         self.raw = raw
         self.path = Path(path)
@@ -533,7 +567,7 @@ class ArrayFileImageSource(ImageSource):
         is in it (the others are not read)."""
         for b, start in enumerate(range(0, len(self), batch_size)):
             if only is None or b in only:
-                yield _as_uint8_images(self.raw[start:start + batch_size], self.name, *self._read)
+                yield _as_uint8_images(self.raw[start : start + batch_size], self.name, *self._read)
 
     def read(self, index: int) -> np.ndarray:
         """Image ``index`` as RGB uint8 (H, W, 3)."""
@@ -546,9 +580,10 @@ class ArrayFileImageSource(ImageSource):
         """sha256 over the resolved path, member, shape, dtype, size, mtime, inode and ctime."""
         st = os.stat(self.path)
         h = hashlib.sha256(b"array-file\0")
-        h.update(f"{self.path.resolve()}\0{self.member}\0{tuple(self.raw.shape)}\0{self.raw.dtype.str}\0"
-                 f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\0{st.st_ctime_ns}\0"
-                 .encode("utf-8", "surrogateescape"))
+        h.update(
+            f"{self.path.resolve()}\0{self.member}\0{tuple(self.raw.shape)}\0{self.raw.dtype.str}\0"
+            f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\0{st.st_ctime_ns}\0".encode("utf-8", "surrogateescape")
+        )
         return h.hexdigest()
 
 
@@ -577,8 +612,16 @@ class GeneratorImageSource(ImageSource):
     (6, 6)
     """
 
-    def __init__(self, name: str, fn: Callable[..., Any], *, count: int | None = None,
-                 value_range: Any = DEFAULT_VALUE_RANGE, layout: str = "auto", **_ignored: Any):
+    def __init__(
+        self,
+        name: str,
+        fn: Callable[..., Any],
+        *,
+        count: int | None = None,
+        value_range: Any = DEFAULT_VALUE_RANGE,
+        layout: str = "auto",
+        **_ignored: Any,
+    ):
         if not callable(fn):
             raise InputError(f"{name}: expected a callable, got {type(fn).__name__}")
         if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):

@@ -60,14 +60,23 @@ def _numpy_global(module: str, name: str) -> Any:
 
 
 _NUMPY_ALIASES = {
-    ("multiarray", "_reconstruct"), ("multiarray", "scalar"), ("numeric", "_frombuffer"),
+    ("multiarray", "_reconstruct"),
+    ("multiarray", "scalar"),
+    ("numeric", "_frombuffer"),
 }
 
 #: (module, name) pairs the restricted unpickler admits; see the module docstring
 ALLOWED_GLOBALS: frozenset[tuple[str, str]] = frozenset(
     {(f"numpy.{core}.{sub}", name) for core in ("core", "_core") for sub, name in _NUMPY_ALIASES}
-    | {("numpy", "ndarray"), ("numpy", "dtype"), ("builtins", "complex"), ("builtins", "set"),
-       ("builtins", "frozenset"), ("collections", "OrderedDict"), ("_codecs", "encode")}
+    | {
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("builtins", "complex"),
+        ("builtins", "set"),
+        ("builtins", "frozenset"),
+        ("collections", "OrderedDict"),
+        ("_codecs", "encode"),
+    }
 )
 
 
@@ -88,9 +97,11 @@ class _RestrictedUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in ALLOWED_GLOBALS:
-            raise InputError(f"{self._source}: refused to unpickle {module}.{name}: the file would run code or "
-                             f"build objects that are not plain arrays, dicts, lists or numbers; ganeval reads "
-                             f"only numpy arrays from pickles")
+            raise InputError(
+                f"{self._source}: refused to unpickle {module}.{name}: the file would run code or "
+                f"build objects that are not plain arrays, dicts, lists or numbers; ganeval reads "
+                f"only numpy arrays from pickles"
+            )
         if module.startswith("numpy.") and module != "numpy":
             return _numpy_global(module, name)
         if module == "numpy":
@@ -153,7 +164,7 @@ def load_pickle_safely(path: str | os.PathLike, *, max_bytes: int = 4 << 30) -> 
         data = p.read_bytes()
     except OSError as exc:
         raise InputError(f"{p}: cannot be read ({exc.strerror or exc})") from None
-    if not data.startswith(b"\x80") and not data[:1] in (b"(", b"}", b"]"):
+    if not data.startswith(b"\x80") and data[:1] not in (b"(", b"}", b"]"):
         raise InputError(f"{p}: not a pickle file")
     try:
         obj = _RestrictedUnpickler(io.BytesIO(data), str(p)).load()
@@ -161,8 +172,17 @@ def load_pickle_safely(path: str | os.PathLike, *, max_bytes: int = 4 << 30) -> 
         raise
     except RecursionError:
         raise InputError(f"{p}: pickle nests too deeply") from None
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
-            MemoryError, OverflowError) as exc:
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        KeyError,
+        MemoryError,
+        OverflowError,
+    ) as exc:
         raise InputError(f"{p}: not a readable pickle ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
     _refuse_object_arrays(obj, p)
     return obj
@@ -182,7 +202,7 @@ def _refuse_object_arrays(obj: Any, path: Path, depth: int = 0) -> None:
             _refuse_object_arrays(v, path, depth + 1)
 
 
-def stats_from_pickle(path: str | os.PathLike) -> "StatsSource":
+def stats_from_pickle(path: str | os.PathLike) -> StatsSource:
     """Open a reference-statistics pickle (EDM2 ``dataset-refs``, or a ``{"mu", "sigma"}``
     dict) as a :class:`~ganeval.sources.base.StatsSource`, through :func:`load_pickle_safely`.
 
@@ -211,18 +231,31 @@ def stats_from_pickle(path: str | os.PathLike) -> "StatsSource":
     if "fid" in obj or "fd_dinov2" in obj:
         found = []
         if "fid" in obj:
-            found.append(moments(obj["fid"], "fid", {"extractor": "inception", "preprocessing": "tf",
-                                                     "format": "edm2-dataset-refs"}, n))
+            found.append(
+                moments(
+                    obj["fid"],
+                    "fid",
+                    {"extractor": "inception", "preprocessing": "tf", "format": "edm2-dataset-refs"},
+                    n,
+                )
+            )
         if "fd_dinov2" in obj:
-            found.append(moments(obj["fd_dinov2"], "fd_dinov2", {"extractor": "dinov2:vitl14",
-                                                                 "format": "edm2-dataset-refs"}, n))
+            found.append(
+                moments(obj["fd_dinov2"], "fd_dinov2", {"extractor": "dinov2:vitl14", "format": "edm2-dataset-refs"}, n)
+            )
         return StatsSource(str(p), found[0], alternatives=tuple(found[1:]))
     if {"mu", "sigma"} <= set(obj):
         stats = moments(obj, "mu, sigma", {"format": "pickle"}, n)
         spatial = None
         if {"mu_s", "sigma_s"} <= set(obj):
-            spatial = moments({"mu": obj["mu_s"], "sigma": obj["sigma_s"]}, "mu_s, sigma_s",
-                              {"format": "pickle", "output": "spatial"}, n)
+            spatial = moments(
+                {"mu": obj["mu_s"], "sigma": obj["sigma_s"]},
+                "mu_s, sigma_s",
+                {"format": "pickle", "output": "spatial"},
+                n,
+            )
         return StatsSource(str(p), stats, spatial=spatial)
-    raise InputError(f"{p}: pickle holds keys {sorted(map(str, obj))}; expected 'mu' and 'sigma', or EDM2's "
-                     f"'fid' / 'fd_dinov2' moments")
+    raise InputError(
+        f"{p}: pickle holds keys {sorted(map(str, obj))}; expected 'mu' and 'sigma', or EDM2's "
+        f"'fid' / 'fd_dinov2' moments"
+    )

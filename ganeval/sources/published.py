@@ -41,8 +41,15 @@ from pathlib import Path
 
 from ..errors import InputError, ParameterError
 
-__all__ = ["PublishedReference", "published_references", "register_published_reference", "fetch_reference",
-           "reference_cache_dir", "downloads_allowed", "file_sha256"]
+__all__ = [
+    "PublishedReference",
+    "published_references",
+    "register_published_reference",
+    "fetch_reference",
+    "reference_cache_dir",
+    "downloads_allowed",
+    "file_sha256",
+]
 
 log = logging.getLogger(__name__)
 
@@ -118,26 +125,66 @@ def register_published_reference(ref: PublishedReference) -> None:
     _REGISTRY[ref.name] = ref
 
 
-for _res, _file in ((64, "VIRTUAL_imagenet64_labeled.npz"), (128, "VIRTUAL_imagenet128_labeled.npz"),
-                    (256, "VIRTUAL_imagenet256_labeled.npz"), (512, "VIRTUAL_imagenet512.npz")):
-    register_published_reference(PublishedReference(
-        f"adm-imagenet{_res}", f"{_ADM_URL}/{_res}/{_file}", None, "adm", "inception", "tf",
-        f"ADM reference batch, ImageNet {_res}x{_res}: mu/sigma (pool3) and mu_s/sigma_s (sFID) of the "
-        f"whole data set, and 10,000 images (arr_0) for precision/recall", _ADM_DOC))
+for _res, _file in (
+    (64, "VIRTUAL_imagenet64_labeled.npz"),
+    (128, "VIRTUAL_imagenet128_labeled.npz"),
+    (256, "VIRTUAL_imagenet256_labeled.npz"),
+    (512, "VIRTUAL_imagenet512.npz"),
+):
+    register_published_reference(
+        PublishedReference(
+            f"adm-imagenet{_res}",
+            f"{_ADM_URL}/{_res}/{_file}",
+            None,
+            "adm",
+            "inception",
+            "tf",
+            f"ADM reference batch, ImageNet {_res}x{_res}: mu/sigma (pool3) and mu_s/sigma_s (sFID) of the "
+            f"whole data set, and 10,000 images (arr_0) for precision/recall",
+            _ADM_DOC,
+        )
+    )
 for _data in ("cifar10-32x32", "ffhq-64x64", "afhqv2-64x64"):
-    register_published_reference(PublishedReference(
-        f"edm-{_data}", f"https://nvlabs-fi-cdn.nvidia.com/edm/fid-refs/{_data}.npz", None, "edm", "inception",
-        "tf", f"EDM fid-refs, {_data}: FID Inception mu/sigma (.npz)", _EDM_DOC))
+    register_published_reference(
+        PublishedReference(
+            f"edm-{_data}",
+            f"https://nvlabs-fi-cdn.nvidia.com/edm/fid-refs/{_data}.npz",
+            None,
+            "edm",
+            "inception",
+            "tf",
+            f"EDM fid-refs, {_data}: FID Inception mu/sigma (.npz)",
+            _EDM_DOC,
+        )
+    )
 for _res in (64, 512):
-    register_published_reference(PublishedReference(
-        f"edm2-img{_res}", f"https://nvlabs-fi-cdn.nvidia.com/edm2/dataset-refs/img{_res}.pkl", None, "edm2",
-        "inception", "tf", f"EDM2 dataset-refs, ImageNet {_res}x{_res}: FID (Inception) and FD_DINOv2 "
-        f"(dinov2:vitl14) moments (.pkl, read by the restricted unpickler)", _EDM2_DOC))
+    register_published_reference(
+        PublishedReference(
+            f"edm2-img{_res}",
+            f"https://nvlabs-fi-cdn.nvidia.com/edm2/dataset-refs/img{_res}.pkl",
+            None,
+            "edm2",
+            "inception",
+            "tf",
+            f"EDM2 dataset-refs, ImageNet {_res}x{_res}: FID (Inception) and FD_DINOv2 "
+            f"(dinov2:vitl14) moments (.pkl, read by the restricted unpickler)",
+            _EDM2_DOC,
+        )
+    )
 for _mode, _pre in (("clean", "clean"), ("legacy_tensorflow", "tf")):
     for _split in ("train", "test"):
-        register_published_reference(PublishedReference(
-            f"cleanfid-cifar10-{_mode.replace('_', '-')}-{_split}", f"{_CLEAN_URL}/cifar10_{_mode}_{_split}_32.npz",
-            None, "clean-fid", "inception", _pre, f"clean-fid statistics, CIFAR-10 {_split}, {_mode} mode", _CLEAN_DOC))
+        register_published_reference(
+            PublishedReference(
+                f"cleanfid-cifar10-{_mode.replace('_', '-')}-{_split}",
+                f"{_CLEAN_URL}/cifar10_{_mode}_{_split}_32.npz",
+                None,
+                "clean-fid",
+                "inception",
+                _pre,
+                f"clean-fid statistics, CIFAR-10 {_split}, {_mode} mode",
+                _CLEAN_DOC,
+            )
+        )
 
 
 def published_references() -> dict[str, PublishedReference]:
@@ -206,8 +253,9 @@ def _write_record(path: Path, sha: str, url: str) -> None:
         log.warning("could not write %s (%s)", _record_path(path), exc)
 
 
-def fetch_reference(name: str, *, sha256: str | None = None, allow_download: bool | None = None,
-                    timeout: float = 60.0) -> Path:
+def fetch_reference(
+    name: str, *, sha256: str | None = None, allow_download: bool | None = None, timeout: float = 60.0
+) -> Path:
     """The local path of published reference ``name``, downloading it once if needed.
 
     Parameters
@@ -243,7 +291,9 @@ def fetch_reference(name: str, *, sha256: str | None = None, allow_download: boo
         if not _SHA256.match(given):
             raise ParameterError(f"ref:{name}: sha256 must be 64 hex digits, got {sha256!r}")
         if ref.sha256 is not None and given != ref.sha256:
-            raise ParameterError(f"ref:{name}: the sha256 given ({given}) differs from the published one ({ref.sha256})")
+            raise ParameterError(
+                f"ref:{name}: the sha256 given ({given}) differs from the published one ({ref.sha256})"
+            )
     expected = ref.sha256 or given
     folder = reference_cache_dir()
     path = folder / ref.filename
@@ -251,21 +301,28 @@ def fetch_reference(name: str, *, sha256: str | None = None, allow_download: boo
         actual, verified = _cached_sha256(path)
         want = expected or verified
         if want is None:
-            raise InputError(f"ref:{name}: {path} has no hash to check it against (none is published); "
-                             f"give the sha256 you trust: ref:{name}@SHA256")
+            raise InputError(
+                f"ref:{name}: {path} has no hash to check it against (none is published); "
+                f"give the sha256 you trust: ref:{name}@SHA256"
+            )
         if actual != want:
-            raise InputError(f"ref:{name}: cached file {path} has sha256 {actual}, expected {want}; delete it to "
-                             f"download it again")
+            raise InputError(
+                f"ref:{name}: cached file {path} has sha256 {actual}, expected {want}; delete it to download it again"
+            )
         if verified != actual:
             _write_record(path, actual, ref.url)
         return path
     if expected is None:
-        raise InputError(f"ref:{name}: no sha256 is published for {ref.url}, so it is not downloaded unchecked; "
-                         f"give the hash you trust (ref:{name}@SHA256), or download the file yourself and pass "
-                         f"its path")
+        raise InputError(
+            f"ref:{name}: no sha256 is published for {ref.url}, so it is not downloaded unchecked; "
+            f"give the hash you trust (ref:{name}@SHA256), or download the file yourself and pass "
+            f"its path"
+        )
     if allow_download is False or (allow_download is None and not downloads_allowed()):
-        raise InputError(f"ref:{name}: not in {folder} and downloads are off (GANEVAL_NO_DOWNLOAD); download "
-                         f"{ref.url} yourself and pass its path, or allow downloads")
+        raise InputError(
+            f"ref:{name}: not in {folder} and downloads are off (GANEVAL_NO_DOWNLOAD); download "
+            f"{ref.url} yourself and pass its path, or allow downloads"
+        )
     return _download(ref, path, expected, timeout)
 
 
@@ -283,7 +340,7 @@ def _download(ref: PublishedReference, path: Path, expected: str, timeout: float
     try:
         with os.fdopen(fd, "wb") as out:
             try:
-                with urllib.request.urlopen(ref.url, timeout=timeout) as resp:  # noqa: S310 - http(s) URLs only
+                with urllib.request.urlopen(ref.url, timeout=timeout) as resp:
                     for block in iter(lambda: resp.read(1 << 20), b""):
                         out.write(block)
                         h.update(block)
@@ -293,8 +350,10 @@ def _download(ref: PublishedReference, path: Path, expected: str, timeout: float
                 raise InputError(f"ref:{ref.name}: download of {ref.url} failed ({why})") from None
         actual = h.hexdigest()
         if actual != expected:
-            raise InputError(f"ref:{ref.name}: downloaded {size} bytes from {ref.url} with sha256 {actual}, "
-                             f"expected {expected}; nothing was kept")
+            raise InputError(
+                f"ref:{ref.name}: downloaded {size} bytes from {ref.url} with sha256 {actual}, "
+                f"expected {expected}; nothing was kept"
+            )
         os.replace(tmp, path)
     finally:
         if tmp.exists():

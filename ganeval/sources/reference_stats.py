@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError
-from .base import Source, StatsSource
 from ..statistics import FeatureStats, load_stats_file
+from .base import Source, StatsSource
 
 __all__ = ["reference_names", "open_reference_stats", "open_published", "import_statistics", "ImportedStats"]
 
@@ -158,8 +158,10 @@ def import_statistics(spec: Any, *, extractor: str | None = None) -> ImportedSta
         raise InputError(f"expected a statistics file or ref:NAME, got {type(spec).__name__}")
     src = open_source(text)
     if not isinstance(src, StatsSource):
-        raise InputError(f"{src.name}: holds {src.kind}, not statistics; compute them with "
-                         f"`ganeval stats {text} -o OUT.npz` (add --spatial for sFID moments)")
+        raise InputError(
+            f"{src.name}: holds {src.kind}, not statistics; compute them with "
+            f"`ganeval stats {text} -o OUT.npz` (add --spatial for sFID moments)"
+        )
     origin: dict[str, Any] = {"source": text}
     if text.startswith("ref:"):
         name, _, sha = text[4:].partition("@")

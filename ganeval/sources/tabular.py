@@ -26,9 +26,10 @@ import csv
 import math
 import os
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -36,8 +37,19 @@ from .._validation import show
 from ..errors import DataError, InputError, ParameterError
 from .base import ArraySource
 
-__all__ = ["Table", "read_table", "read_csv_table", "table_from_frame", "TableEncoder", "open_csv",
-           "frame_source", "load_table_pair", "load_labelled_tables", "TablePair", "LabelledTable"]
+__all__ = [
+    "Table",
+    "read_table",
+    "read_csv_table",
+    "table_from_frame",
+    "TableEncoder",
+    "open_csv",
+    "frame_source",
+    "load_table_pair",
+    "load_labelled_tables",
+    "TablePair",
+    "LabelledTable",
+]
 
 MISSING = frozenset({"", "na", "nan", "null", "none", "n/a", "?"})
 
@@ -202,8 +214,10 @@ def read_table(spec: Any, name: str | None = None) -> Table:
 
     source = open_source(spec, name=name)
     if source.kind != "features" or not isinstance(source, ArraySource):
-        raise DataError(f"{source.name}: holds {source.kind}; tabular metrics need feature rows "
-                        f"(.csv, a 2-D .npy/.npz array or a built-in table)")
+        raise DataError(
+            f"{source.name}: holds {source.kind}; tabular metrics need feature rows "
+            f"(.csv, a 2-D .npy/.npz array or a built-in table)"
+        )
     return _table_from_array(source.name, np.asarray(source.array), source.columns)
 
 
@@ -239,9 +253,15 @@ class TableEncoder:
         return names
 
     @classmethod
-    def fit(cls, table: Table, *, columns: str | Sequence[str] | None = None,
-            categorical: str | Sequence[str] | None = None, exclude: Iterable[str] = (),
-            skip_invalid: bool = False) -> "TableEncoder":
+    def fit(
+        cls,
+        table: Table,
+        *,
+        columns: str | Sequence[str] | None = None,
+        categorical: str | Sequence[str] | None = None,
+        exclude: Iterable[str] = (),
+        skip_invalid: bool = False,
+    ) -> TableEncoder:
         """Choose the columns of ``table`` (all but ``exclude`` by default) and fit the
         categories of the ``categorical`` ones on it."""
         chosen = _split_names(columns, "columns")
@@ -267,8 +287,9 @@ class TableEncoder:
             categories[c] = sorted({_category_key(v) for v in values}, key=_sort_key)
         return cls(chosen, categories)
 
-    def transform(self, table: Table, *, skip_invalid: bool = False,
-                  text_hint: str | None = None) -> tuple[np.ndarray, list[str]]:
+    def transform(
+        self, table: Table, *, skip_invalid: bool = False, text_hint: str | None = None
+    ) -> tuple[np.ndarray, list[str]]:
         """The encoded float64 rows of ``table`` and the feature names.
 
         ``text_hint`` ends the error for a text column that is not categorical ("{c}" is
@@ -288,30 +309,38 @@ class TableEncoder:
                 seen = codes >= 0
                 block[np.flatnonzero(seen), codes[seen]] = 1.0
                 if not seen.all():
-                    warnings.warn(f"{table.name}: {int((~seen).sum())} value(s) of column {c!r} are categories "
-                                  f"not seen in the real data; encoded as all zeros", stacklevel=2)
+                    warnings.warn(
+                        f"{table.name}: {int((~seen).sum())} value(s) of column {c!r} are categories "
+                        f"not seen in the real data; encoded as all zeros",
+                        stacklevel=2,
+                    )
                 blocks.append(block)
             else:
                 if col.dtype == object:
                     row, bad = _first_text(col)
                     hint = (text_hint or TABULAR_TEXT_HINT).replace("{c}", c)
-                    raise DataError(f"{table.name}: column {c!r} is not numeric (value {bad!r} at data row "
-                                    f"{row + 1}); {hint}")
+                    raise DataError(
+                        f"{table.name}: column {c!r} is not numeric (value {bad!r} at data row {row + 1}); {hint}"
+                    )
                 blocks.append(col[:, None])
         rows = np.hstack(blocks).astype(np.float64)
         if not np.isfinite(rows).all():
             i, j = np.argwhere(~np.isfinite(rows))[0]
-            raise DataError(f"{table.name}: value {show(rows[i, j])} at data row {i + 1}, column "
-                            f"{self.feature_names[j]!r} is not finite")
+            raise DataError(
+                f"{table.name}: value {show(rows[i, j])} at data row {i + 1}, column "
+                f"{self.feature_names[j]!r} is not finite"
+            )
         return rows, self.feature_names
 
 
 #: how to fix a text column, for the commands that have --categorical and --columns
 TABULAR_TEXT_HINT = "pass --categorical {c} to one-hot encode it, or leave it out with --columns"
 #: the same for inputs read as feature rows (fid, kid, ...: numeric columns only)
-FEATURE_TEXT_HINT = ("feature inputs must be numeric: remove the column or encode it as numbers "
-                     "(the tabular commands ecdf, c2st, wasserstein, ... can one-hot encode it, as can "
-                     "source_options={'categorical': [...]} in Python)")
+FEATURE_TEXT_HINT = (
+    "feature inputs must be numeric: remove the column or encode it as numbers "
+    "(the tabular commands ecdf, c2st, wasserstein, ... can one-hot encode it, as can "
+    "source_options={'categorical': [...]} in Python)"
+)
 
 
 def _first_text(col: np.ndarray) -> tuple[int, Any]:
@@ -337,8 +366,10 @@ def _sort_key(k: str) -> tuple:
 def _require_columns(table: Table, names: Sequence[str], option: str) -> None:
     missing = [c for c in names if c not in table.data]
     if missing:
-        raise DataError(f"{table.name}: has no column {missing[0]!r} (asked for by {option}); "
-                        f"columns are {', '.join(table.columns[:20])}{' ...' if len(table.columns) > 20 else ''}")
+        raise DataError(
+            f"{table.name}: has no column {missing[0]!r} (asked for by {option}); "
+            f"columns are {', '.join(table.columns[:20])}{' ...' if len(table.columns) > 20 else ''}"
+        )
 
 
 def _valid_rows(table: Table, columns: Sequence[str], skip_invalid: bool) -> np.ndarray:
@@ -346,8 +377,10 @@ def _valid_rows(table: Table, columns: Sequence[str], skip_invalid: bool) -> np.
     for c in columns:
         miss = table.missing(c)
         if miss.any() and not skip_invalid:
-            raise DataError(f"{table.name}: missing value at data row {int(np.argmax(miss)) + 1}, column {c!r} "
-                            f"({int(miss.sum())} missing in that column); fill it, or drop such rows (--skip-invalid)")
+            raise DataError(
+                f"{table.name}: missing value at data row {int(np.argmax(miss)) + 1}, column {c!r} "
+                f"({int(miss.sum())} missing in that column); fill it, or drop such rows (--skip-invalid)"
+            )
         bad |= miss
     if bad.any():
         table.metadata["skipped_rows"] = int(bad.sum())
@@ -374,8 +407,9 @@ def _align_all(tables: list[Table]) -> list[Table]:
             out.append(t)
         elif not t.named or not ref.named:
             if len(t.columns) != len(ref.columns):
-                raise DataError(f"feature dimensions differ: {ref.name} has {len(ref.columns)}, "
-                                f"{t.name} has {len(t.columns)}")
+                raise DataError(
+                    f"feature dimensions differ: {ref.name} has {len(ref.columns)}, {t.name} has {len(t.columns)}"
+                )
             data = {rc: t.data[oc] for rc, oc in zip(ref.columns, t.columns)}
             out.append(Table(t.name, list(ref.columns), data, named=ref.named, metadata=t.metadata))
         else:
@@ -396,8 +430,14 @@ class TablePair:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
-def load_table_pair(real: Any, fake: Any, *, columns: str | Sequence[str] | None = None,
-                    categorical: str | Sequence[str] | None = None, skip_invalid: bool = False) -> TablePair:
+def load_table_pair(
+    real: Any,
+    fake: Any,
+    *,
+    columns: str | Sequence[str] | None = None,
+    categorical: str | Sequence[str] | None = None,
+    skip_invalid: bool = False,
+) -> TablePair:
     """Read REAL and FAKE together: same columns, one-hot categories fitted on REAL.
 
     Parameters
@@ -443,9 +483,14 @@ def _target_labels(table: Table, target: str, keep: np.ndarray) -> np.ndarray:
     return col
 
 
-def load_labelled_tables(specs: Sequence[Any], target: str, *, columns: str | Sequence[str] | None = None,
-                         categorical: str | Sequence[str] | None = None,
-                         skip_invalid: bool = False) -> tuple[list[LabelledTable], list[str]]:
+def load_labelled_tables(
+    specs: Sequence[Any],
+    target: str,
+    *,
+    columns: str | Sequence[str] | None = None,
+    categorical: str | Sequence[str] | None = None,
+    skip_invalid: bool = False,
+) -> tuple[list[LabelledTable], list[str]]:
     """Read several tables with a ``target`` column (the first one is real training data:
     categories are fitted on it); return the encoded rows and labels of each, and the
     feature names.
@@ -461,10 +506,13 @@ def load_labelled_tables(specs: Sequence[Any], target: str, *, columns: str | Se
     tables = _align_all([read_table(s, f"input {i + 1}") for i, s in enumerate(specs)])
     for t in tables:
         if target not in t.data:
-            raise DataError(f"{t.name}: has no target column {target!r}; columns are "
-                            f"{', '.join(t.columns[:20])}{' ...' if len(t.columns) > 20 else ''}")
-    enc = TableEncoder.fit(tables[0], columns=columns, categorical=categorical, exclude=[target],
-                           skip_invalid=skip_invalid)
+            raise DataError(
+                f"{t.name}: has no target column {target!r}; columns are "
+                f"{', '.join(t.columns[:20])}{' ...' if len(t.columns) > 20 else ''}"
+            )
+    enc = TableEncoder.fit(
+        tables[0], columns=columns, categorical=categorical, exclude=[target], skip_invalid=skip_invalid
+    )
     out = []
     for i, t in enumerate(tables):
         keep = _valid_rows(t, list(enc.columns) + [target], skip_invalid)
@@ -472,15 +520,21 @@ def load_labelled_tables(specs: Sequence[Any], target: str, *, columns: str | Se
         rows, _ = enc.transform(sub)
         labels = _target_labels(t, target, keep)
         if i < 2 and np.unique(labels).size < 2:  # the two training sets
-            raise DataError(f"{t.name}: target column {target!r} has one class ({show(labels[0])}); "
-                            f"a classifier needs >= 2")
+            raise DataError(
+                f"{t.name}: target column {target!r} has one class ({show(labels[0])}); a classifier needs >= 2"
+            )
         out.append(LabelledTable(t.name, rows, labels))
     return out, enc.feature_names
 
 
-def open_csv(path: str | os.PathLike, *, columns: str | Sequence[str] | None = None,
-             categorical: str | Sequence[str] | None = None, skip_invalid: bool = False,
-             **ignored: Any) -> ArraySource:
+def open_csv(
+    path: str | os.PathLike,
+    *,
+    columns: str | Sequence[str] | None = None,
+    categorical: str | Sequence[str] | None = None,
+    skip_invalid: bool = False,
+    **ignored: Any,
+) -> ArraySource:
     """Open a ``.csv`` as a feature source (categories fitted on this file alone; to encode
     a real/fake pair consistently use :func:`load_table_pair`).
 
@@ -496,9 +550,15 @@ def open_csv(path: str | os.PathLike, *, columns: str | Sequence[str] | None = N
     return _table_source(read_csv_table(path), columns, categorical, skip_invalid)
 
 
-def frame_source(frame: Any, *, name: str | None = None, columns: str | Sequence[str] | None = None,
-                 categorical: str | Sequence[str] | None = None, skip_invalid: bool = False,
-                 **ignored: Any) -> ArraySource:
+def frame_source(
+    frame: Any,
+    *,
+    name: str | None = None,
+    columns: str | Sequence[str] | None = None,
+    categorical: str | Sequence[str] | None = None,
+    skip_invalid: bool = False,
+    **ignored: Any,
+) -> ArraySource:
     """Open a DataFrame-like object (``.columns``, ``.to_numpy``) as a feature source.
 
     Examples

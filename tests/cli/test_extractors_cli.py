@@ -4,11 +4,11 @@
 import json
 
 from click.testing import CliRunner
+from ganeval_cli.extractors_cmd import extractors
+from ganeval_cli.main import cli
 
 from ganeval.features import extractor_names
 from ganeval.features.weights import FID_WEIGHTS_SHA256, FID_WEIGHTS_URL
-from ganeval_cli.extractors_cmd import extractors
-from ganeval_cli.main import cli
 
 
 def test_lists_every_extractor_with_weights():
@@ -21,8 +21,12 @@ def test_lists_every_extractor_with_weights():
     data = json.loads(CliRunner().invoke(extractors, ["--json"]).output)
     assert sorted(e["name"] for e in data) == extractor_names()
     inception = next(e for e in data if e["name"] == "inception")
-    assert inception["weights"][0] == {"arch": None, "url": FID_WEIGHTS_URL, "sha256": FID_WEIGHTS_SHA256,
-                                       "also": ["torch hub cache: pt_inception-2015-12-05-6726825d.pth"]}
+    assert inception["weights"][0] == {
+        "arch": None,
+        "url": FID_WEIGHTS_URL,
+        "sha256": FID_WEIGHTS_SHA256,
+        "also": ["torch hub cache: pt_inception-2015-12-05-6726825d.pth"],
+    }
     clip = next(e for e in data if e["name"] == "clip")
     assert all(w["sha256"] in w["url"] for w in clip["weights"])  # OpenAI's URL names the file's sha256
 

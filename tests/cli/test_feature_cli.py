@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from ganeval_cli.main import cli, main
 
 from ganeval import fid_from_features, kernel_inception_distance, prdc
-from ganeval_cli.main import cli, main
 
 
 def run(*args):
@@ -18,7 +18,7 @@ def run(*args):
     return runner.invoke(_main_cmd, list(args), catch_exceptions=False)
 
 
-import click  # noqa: E402
+import click
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -55,8 +55,20 @@ def test_human_line(arrays):
 
 def test_kid_prdc_mmd_is(arrays, tmp_path):
     d, real, fake = arrays
-    kid = json.loads(run("kid", str(d / "real.npy"), str(d / "fake.npy"), "--subsets", "5",
-                         "--subset-size", "50", "--seed", "3", "--json").stdout)
+    kid = json.loads(
+        run(
+            "kid",
+            str(d / "real.npy"),
+            str(d / "fake.npy"),
+            "--subsets",
+            "5",
+            "--subset-size",
+            "50",
+            "--seed",
+            "3",
+            "--json",
+        ).stdout
+    )
     ref = kernel_inception_distance(real, fake, subsets=5, subset_size=50, seed=3)
     assert kid["value"] == pytest.approx(ref.value) and kid["std"] == pytest.approx(ref.std)
     pr = json.loads(run("prdc", str(d / "real.npy"), str(d / "fake.npy"), "--k", "3", "--json").stdout)
@@ -112,7 +124,8 @@ def test_bad_inputs(arrays, tmp_path):
     assert "unsupported file type '.txt'" in _error(run("fid", real_p, str(tmp_path / "notes.txt")))
     (tmp_path / "empty.npy").write_bytes(b"")
     assert "empty.npy: file is empty" in _error(run("fid", real_p, str(tmp_path / "empty.npy")))
-    nan = real.copy(); nan[3, 2] = np.nan
+    nan = real.copy()
+    nan[3, 2] = np.nan
     np.save(tmp_path / "nan.npy", nan)
     assert "nan.npy: contains 1 non-finite value(s)" in _error(run("fid", real_p, str(tmp_path / "nan.npy")))
     np.save(tmp_path / "inf.npy", np.full((5, 6), np.inf))
@@ -140,13 +153,17 @@ def test_stats_writes_nothing_on_bad_input(tmp_path):
 
 def test_debug_shows_traceback(tmp_path):
     with pytest.raises(Exception, match="no such file"):
-        CliRunner().invoke(cli, ["--debug", "fid", str(tmp_path / "a.npy"), str(tmp_path / "b.npy")],
-                           catch_exceptions=False)
+        CliRunner().invoke(
+            cli, ["--debug", "fid", str(tmp_path / "a.npy"), str(tmp_path / "b.npy")], catch_exceptions=False
+        )
 
 
 def test_python_dash_m_entry_point(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "ganeval", "fid", str(tmp_path / "x.npy"), str(tmp_path / "y.npy")],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "ganeval", "fid", str(tmp_path / "x.npy"), str(tmp_path / "y.npy")],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2 and r.stderr.strip().startswith("error: ") and r.stdout == ""
     r = subprocess.run([sys.executable, "-m", "ganeval", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "fid" in r.stdout

@@ -33,13 +33,13 @@ import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from ganeval_cli.main import cli, main
 
 RUN_TIMEOUT_S = 30
 
-pytestmark = pytest.mark.skipif(not (hasattr(os, "mkfifo") and hasattr(signal, "SIGALRM")),
-                                reason="the corpus needs POSIX FIFOs and SIGALRM")
+pytestmark = pytest.mark.skipif(
+    not (hasattr(os, "mkfifo") and hasattr(signal, "SIGALRM")), reason="the corpus needs POSIX FIFOs and SIGALRM"
+)
 
 #: valid base arguments of every command. Placeholders: {A} {B} feature rows (60 x 3), {L}
 #: logits, {T} a table with a class column t, {R} 2-D rows, {CKPT} a trained checkpoint,
@@ -51,14 +51,33 @@ BASE_ARGS: dict[str, list[str]] = {
     "prdc": ["{A}", "{B}", "--k", "3", "--json"],
     "mmd": ["{A}", "{B}", "--json"],
     "eval": ["{A}", "{B}", "--metrics", "fid,prdc,mmd", "--json"],
-    "stats": ["{A}", "-o", "{OUT}"],
+    "stats compute": ["{A}", "-o", "{OUT}"],
+    "stats import": ["{A}", "-o", "{OUT}"],
     "ecdf": ["{A}", "{B}", "--json"],
     "c2st": ["{A}", "{B}", "--folds", "2", "--json"],
     "nested-f1": ["{T}", "{T}", "--target", "t", "--model", "logreg", "--json"],
     "wasserstein": ["{A}", "{B}", "--json"],
     "divergence": ["{A}", "{B}", "--bins", "5", "--json"],
-    "train": ["--data", "ring8", "--steps", "1", "--batch-size", "8", "--hidden", "4", "--eval-every", "0",
-              "--samples", "20", "--threads", "1", "-q", "--out", "{OUTDIR}", "--json"],
+    "train": [
+        "--data",
+        "ring8",
+        "--steps",
+        "1",
+        "--batch-size",
+        "8",
+        "--hidden",
+        "4",
+        "--eval-every",
+        "0",
+        "--samples",
+        "20",
+        "--threads",
+        "1",
+        "-q",
+        "--out",
+        "{OUTDIR}",
+        "--json",
+    ],
     "sample": ["{CKPT}", "-n", "10", "-o", "{OUT}"],
     "datasets": ["--json"],
     "modes": ["{R}", "--data", "ring8", "--json"],
@@ -68,6 +87,14 @@ BASE_ARGS: dict[str, list[str]] = {
     "memorization": ["{A}", "{B}", "--json"],
     "prd": ["{A}", "{B}", "--clusters", "3", "--runs", "2", "--json"],
     "metrics": ["--json"],
+    "realism": ["{A}", "{B}", "--k", "3", "--json"],
+    "rarity": ["{A}", "{B}", "--k", "3", "--json"],
+    "mifid": ["{A}", "{B}", "--json"],
+    "top-pr": ["{A}", "{B}", "--json"],
+    "p-precision-recall": ["{A}", "{B}", "--json"],
+    "data-copying": ["{A}", "{B}", "{B}", "--json"],
+    "fld": ["{A}", "{B}", "{B}", "--json"],
+    "ppl": ["{CKPT}", "--num-samples", "4", "--json"],  # no LPIPS weights here: one clear error line
     "extractors": ["--json"],
 }
 
@@ -79,8 +106,7 @@ LONG_WORK_OPTIONS = {
 
 #: (command, option) pairs whose hostile values are fixed by another helper's part of issue 12;
 #: remove an entry once that branch is merged
-KNOWN_ELSEWHERE: dict[tuple[str, str], str] = {
-}
+KNOWN_ELSEWHERE: dict[tuple[str, str], str] = {}
 
 INPUT_PLACEHOLDERS = ("{A}", "{B}", "{L}", "{T}", "{R}", "{CKPT}", "{SPEC}")
 OUTPUT_OPTIONS = {"output", "labels_output"}
@@ -111,6 +137,7 @@ def all_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()):
 
 # -- the corpus ----------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     d = tmp_path_factory.mktemp("corpus")
@@ -125,8 +152,9 @@ def corpus(tmp_path_factory):
         for (x, y), t in zip(rng.normal(size=(60, 2)), labels):
             fh.write(f"{x},{y},{t}\n")
     a_path, b_path = d / "a.npy", d / "b.npy"
-    (d / "spec.toml").write_text(f'seed = 0\n[real]\ninput = "{a_path}"\n[metrics]\nfid = {{}}\n'
-                                 f'[[candidates]]\nname = "b"\ninput = "{b_path}"\n')
+    (d / "spec.toml").write_text(
+        f'seed = 0\n[real]\ninput = "{a_path}"\n[metrics]\nfid = {{}}\n[[candidates]]\nname = "b"\ninput = "{b_path}"\n'
+    )
     bad: dict[str, Path] = {}
     bad["missing"] = d / "missing.npy"
     (d / "empty_dir").mkdir()
@@ -201,8 +229,12 @@ def corpus(tmp_path_factory):
         Image.new("RGB", (8, 8), (i * 50, 0, 0)).save(d / "loop_imgs" / "sub" / f"{i}.png")
     os.symlink(d / "loop_imgs", d / "loop_imgs" / "sub" / "loop")
     bad["image folder with a link loop"] = d / "loop_imgs"
-    np.savez(d / "stats_other_extractor.npz", mu=np.zeros(3), sigma=np.eye(3),
-             metadata=np.array(json.dumps({"extractor": "inception", "preprocessing": "clean"})))
+    np.savez(
+        d / "stats_other_extractor.npz",
+        mu=np.zeros(3),
+        sigma=np.eye(3),
+        metadata=np.array(json.dumps({"extractor": "inception", "preprocessing": "clean"})),
+    )
     bad["stats from another extractor"] = d / "stats_other_extractor.npz"
     bad["unsupported type"] = d / "table.txt"
     (d / "table.txt").write_text("x\n1\n")
@@ -222,9 +254,12 @@ def corpus(tmp_path_factory):
     except (PermissionError, OSError):
         pass  # not root: the FIFO case covers "not a regular file"
 
-    outdirs = {"a file": (d / "a.npy", None), "a FIFO": (d / "fifo.npy", None),
-               "the working folder (empty path)": ("", None),
-               "the corpus folder (holds the spec and its inputs)": (d, None)}
+    outdirs = {
+        "a file": (d / "a.npy", None),
+        "a FIFO": (d / "fifo.npy", None),
+        "the working folder (empty path)": ("", None),
+        "the corpus folder (holds the spec and its inputs)": (d, None),
+    }
     return {"dir": d, "bad": bad, "outs": outs, "outdirs": outdirs}
 
 
@@ -239,6 +274,7 @@ def checkpoint(corpus, tmp_path_factory):
 
 
 # -- one run and its checks ------------------------------------------------------------------
+
 
 def _snapshot(root: Path) -> dict[str, tuple]:
     snap = {}
@@ -273,8 +309,7 @@ def _reject_constant(token):
 GLOBAL_OPTIONS = {"--debug", "--help", "-h", "--version", "-v", "--verbose"}
 
 
-def run_case(label: str, argv: list[str], corpus, scratch: Path, allowed: set[str],
-             options: set[str] | None = None):
+def run_case(label: str, argv: list[str], corpus, scratch: Path, allowed: set[str], options: set[str] | None = None):
     """Run one command line in-process and return a failure description, or None."""
     before = _snapshot(corpus["dir"])
     old = signal.signal(signal.SIGALRM, _alarm)
@@ -329,9 +364,17 @@ def run_case(label: str, argv: list[str], corpus, scratch: Path, allowed: set[st
 
 def _fill(args: list[str], corpus, checkpoint_path, scratch: Path) -> list[str]:
     d = corpus["dir"]
-    table = {"{A}": d / "a.npy", "{B}": d / "b.npy", "{L}": d / "logits.npy", "{T}": d / "table.csv",
-             "{R}": d / "rows2d.npy", "{CKPT}": checkpoint_path, "{SPEC}": d / "spec.toml", "{OUT}": scratch / "out.npz",
-             "{OUTDIR}": scratch / "run"}
+    table = {
+        "{A}": d / "a.npy",
+        "{B}": d / "b.npy",
+        "{L}": d / "logits.npy",
+        "{T}": d / "table.csv",
+        "{R}": d / "rows2d.npy",
+        "{CKPT}": checkpoint_path,
+        "{SPEC}": d / "spec.toml",
+        "{OUT}": scratch / "out.npz",
+        "{OUTDIR}": scratch / "run",
+    }
     return [str(table[a]) if a in table else a for a in args]
 
 
@@ -363,8 +406,10 @@ COMMANDS = list(all_commands())
 
 def test_every_command_has_base_arguments():
     missing = [name for name, _ in COMMANDS if name not in BASE_ARGS]
-    assert not missing, (f"commands without an entry in BASE_ARGS of {__file__}: {missing}; add their valid "
-                         f"base arguments so the hostile corpus covers them")
+    assert not missing, (
+        f"commands without an entry in BASE_ARGS of {__file__}: {missing}; add their valid "
+        f"base arguments so the hostile corpus covers them"
+    )
 
 
 @pytest.mark.parametrize("name", [n for n, _ in COMMANDS])
@@ -398,23 +443,29 @@ def test_hostile_corpus(name, corpus, checkpoint, tmp_path, monkeypatch):
     for i, a in enumerate(base):
         if a in INPUT_PLACEHOLDERS:
             for bad_name, bad_path in corpus["bad"].items():
-                case(f"input {a} = {bad_name}", base[:i] + [str(bad_path)] + base[i + 1:])
+                case(f"input {a} = {bad_name}", base[:i] + [str(bad_path)] + base[i + 1 :])
                 if "--extractor" in options and (bad_path.is_dir() or bad_path.suffix == ".zip"):
                     # image inputs through the offline extractor, so decoding itself is exercised
-                    case(f"input {a} = {bad_name} (--extractor digits)", base[:i] + [str(bad_path)] + base[i + 1:]
-                         + ["--extractor", "digits", "--num-workers", "0"])
+                    workers = ["--num-workers", "0"] if "--num-workers" in options else []
+                    case(
+                        f"input {a} = {bad_name} (--extractor digits)",
+                        base[:i] + [str(bad_path)] + base[i + 1 :] + ["--extractor", "digits", *workers],
+                    )
     # each output replaced by each bad output
     for i, a in enumerate(base):
         if a == "{OUT}":
             for out_name, (path, may_change) in corpus["outs"].items():
-                case(f"output = {out_name}", base[:i] + [str(path)] + base[i + 1:],
-                     allowed={may_change} if may_change else set())
-            case("output = empty path", base[:i] + [""] + base[i + 1:])
+                case(
+                    f"output = {out_name}",
+                    base[:i] + [str(path)] + base[i + 1 :],
+                    allowed={may_change} if may_change else set(),
+                )
+            case("output = empty path", base[:i] + [""] + base[i + 1 :])
         if a == "{OUTDIR}":
             for out_name, (path, _) in corpus["outdirs"].items():
                 if (name, f"out={path}") in KNOWN_ELSEWHERE:
                     continue
-                case(f"output folder = {out_name}", base[:i] + [str(path)] + base[i + 1:])
+                case(f"output folder = {out_name}", base[:i] + [str(path)] + base[i + 1 :])
     # each option given absurd values
     for param in cmd.params:
         if not isinstance(param, click.Option) or param.name in OUTPUT_OPTIONS | OUTDIR_OPTIONS:

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from ganeval_cli.main import cli
 from PIL import Image
 
 from ganeval.features import extract_features
 from ganeval.metrics.fid import fid_from_features
-from ganeval_cli.main import cli
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +43,7 @@ def digit_folder(root, split, n, *, offset=0):
     from ganeval.features.digits import digits_images
 
     root.mkdir(parents=True, exist_ok=True)
-    for i, img in enumerate(digits_images(split)[offset:offset + n]):
+    for i, img in enumerate(digits_images(split)[offset : offset + n]):
         Image.fromarray(img, "L").save(root / f"d{i:03d}.png")
     return root
 
@@ -83,8 +83,19 @@ def test_eval_all_metrics_one_pass(folders, monkeypatch):
     real_run = engine.run_extraction
     monkeypatch.setattr(engine, "run_extraction", lambda *a, **k: calls.append(1) or real_run(*a, **k))
     real, fake = folders
-    r = run("eval", real, fake.parent, "--extractor", "digits", "--metrics", "fid,kid,is,prdc", "--json",
-            "--kid-subset-size", "10", "--no-cache")
+    r = run(
+        "eval",
+        real,
+        fake.parent,
+        "--extractor",
+        "digits",
+        "--metrics",
+        "fid,kid,is,prdc",
+        "--json",
+        "--kid-subset-size",
+        "10",
+        "--no-cache",
+    )
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert set(out["results"]) == {"fid", "kid", "is", "prdc"} and len(calls) == 2
@@ -134,6 +145,7 @@ def test_zip_input(folders, tmp_path):
 
 
 # -- bad input: one line, exit 2, no cache written -------------------------------------------
+
 
 def bad(tmp_path, kind):
     d = tmp_path / "bad"
@@ -188,7 +200,7 @@ def test_odd_but_valid_images_work(tmp_path, folders):
     d = tmp_path / "odd"
     d.mkdir()
     Image.new("RGB", (1, 1), (200, 200, 200)).save(d / "one.png")
-    Image.fromarray((np.arange(64, dtype=np.uint16).reshape(8, 8) * 1000)).save(d / "sixteen.png")
+    Image.fromarray(np.arange(64, dtype=np.uint16).reshape(8, 8) * 1000).save(d / "sixteen.png")
     Image.new("CMYK", (8, 8), (0, 0, 0, 128)).save(d / "cmyk.jpg", "JPEG")
     Image.new("RGBA", (8, 8), (10, 200, 30, 0)).save(d / "rgba.png")
     Image.new("P", (8, 8)).save(d / "pal.png")
@@ -214,8 +226,9 @@ def test_weights_errors(tmp_path, folders):
     assert "not FID Inception v3 weights" in error_line(run("fid", real, fake, "--weights", wrong))
     bad_digits = tmp_path / "d.pt"
     torch.save({"conv1.weight": torch.zeros(1)}, bad_digits)
-    assert "not digits CNN weights" in error_line(run("fid", real, fake, "--extractor", "digits",
-                                                      "--weights", bad_digits))
+    assert "not digits CNN weights" in error_line(
+        run("fid", real, fake, "--extractor", "digits", "--weights", bad_digits)
+    )
 
 
 def test_hub_cache_weights_with_wrong_hash(folders, monkeypatch, tmp_path):
@@ -252,8 +265,22 @@ def test_inception_random_weights_end_to_end(tmp_path):
         (tmp_path / side).mkdir()
         for i in range(2):
             Image.fromarray(rng.integers(0, 256, (10 + i, 12, 3), dtype=np.uint8)).save(tmp_path / side / f"{i}.png")
-    r = run("eval", tmp_path / "r", tmp_path / "f", "--weights", w, "--metrics", "fid,is", "--splits", "1",
-            "--json", "--num-workers", "0", "--batch-size", "4")
+    r = run(
+        "eval",
+        tmp_path / "r",
+        tmp_path / "f",
+        "--weights",
+        w,
+        "--metrics",
+        "fid,is",
+        "--splits",
+        "1",
+        "--json",
+        "--num-workers",
+        "0",
+        "--batch-size",
+        "4",
+    )
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)["results"]
     assert out["fid"]["settings"]["extractor"] == "inception" and out["fid"]["settings"]["preprocessing"] == "tf"

@@ -14,9 +14,9 @@ import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from ganeval_cli.main import main
 
 from ganeval.statistics import FeatureStats
-from ganeval_cli.main import main
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -42,6 +42,7 @@ def rows(tmp_path, rng):
 
 
 # -- 1. never destroy what is not ours ---------------------------------------------------
+
 
 def test_stats_output_through_symlink(tmp_path, rows):
     target = tmp_path / "data" / "stats.npz"
@@ -93,20 +94,31 @@ def test_stats_output_disk_full_is_exit_1_and_target_kept(tmp_path, rows, monkey
 
 # -- 3. no traceback: stdout write errors, allocation failures, bugs ----------------------
 
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
 def test_stdout_full_is_one_error_line_exit_1(rows):
     with open("/dev/full", "w") as full:
-        p = subprocess.run([sys.executable, "-m", "ganeval", "ecdf", str(rows), str(rows), "--json"],
-                           stdout=full, stderr=subprocess.PIPE, text=True, timeout=120,
-                           env={**os.environ, "OMP_NUM_THREADS": "1"})
+        p = subprocess.run(
+            [sys.executable, "-m", "ganeval", "ecdf", str(rows), str(rows), "--json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
+        )
     assert p.returncode == 1, p.stderr
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and "No space left" in lines[0], p.stderr
 
 
 def test_broken_pipe_is_one_error_line_exit_1(rows):
-    proc = subprocess.Popen([sys.executable, "-m", "ganeval", "datasets"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ganeval", "datasets"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     proc.stdout.close()  # the reader went away (as `| head -0`)
     err = proc.stderr.read()
     proc.wait(timeout=120)
@@ -118,8 +130,9 @@ def test_broken_pipe_is_one_error_line_exit_1(rows):
 
 @pytest.mark.parametrize("cmd, has_batch_size", [("fid", True), ("ecdf", False)])
 def test_out_of_memory_names_only_real_options(rows, monkeypatch, cmd, has_batch_size):
-    import ganeval.api
     import ganeval_cli.sample_metrics
+
+    import ganeval.api
 
     def oom(*a, **k):
         raise MemoryError()
@@ -172,6 +185,7 @@ def test_repeated_warnings_shown_once(rows, monkeypatch):
 
 # -- 2. statistics made differently are refused by default ---------------------------------
 
+
 def _stats(tmp_path, name, dim, **meta):
     rng = np.random.default_rng(len(name) + dim)
     s = FeatureStats.from_features(rng.normal(size=(40, dim)), metadata=meta)
@@ -217,6 +231,7 @@ def test_bad_sigma_in_stats_file_names_the_file(tmp_path, rows):
 
 
 # -- 5. clear messages ----------------------------------------------------------------------
+
 
 def test_text_file_as_npy_is_not_called_pickled(tmp_path, rows):
     t = tmp_path / "t.npy"

@@ -11,9 +11,8 @@ import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
-from ganeval_cli.main import GanevalGroup
 from ganeval_cli.feature_metrics import stats as stats_command
+from ganeval_cli.main import GanevalGroup
 from ganeval_cli.stats_import import COMMANDS, IMPORT_COMMAND
 
 
@@ -42,8 +41,15 @@ def edm2(tmp_path):
     rng = np.random.default_rng(0)
     x, d = rng.normal(size=(30, 4)), rng.normal(size=(30, 3))
     p = tmp_path / "img64.pkl"
-    p.write_bytes(pickle.dumps({"num_images": 30, "fid": {"mu": x.mean(0), "sigma": np.cov(x, rowvar=False)},
-                                "fd_dinov2": {"mu": d.mean(0), "sigma": np.cov(d, rowvar=False)}}))
+    p.write_bytes(
+        pickle.dumps(
+            {
+                "num_images": 30,
+                "fid": {"mu": x.mean(0), "sigma": np.cov(x, rowvar=False)},
+                "fd_dinov2": {"mu": d.mean(0), "sigma": np.cov(d, rowvar=False)},
+            }
+        )
+    )
     return p, x, d
 
 
@@ -69,16 +75,23 @@ def test_import_edm2_records_origin_and_sha256(edm2, tmp_path):
     from pytorch_fid.fid_score import calculate_frechet_distance
 
     with np.load(out2) as a:
-        assert calculate_frechet_distance(a["mu"], a["sigma"], d.mean(0), np.cov(d, rowvar=False)) == \
-            pytest.approx(0.0, abs=1e-6)
+        assert calculate_frechet_distance(a["mu"], a["sigma"], d.mean(0), np.cov(d, rowvar=False)) == pytest.approx(
+            0.0, abs=1e-6
+        )
 
 
 def test_import_adm_reference_batch_keeps_spatial(tmp_path):
     rng = np.random.default_rng(1)
     x, s = rng.normal(size=(30, 4)), rng.normal(size=(30, 3))
     p = tmp_path / "VIRTUAL_x.npz"
-    np.savez(p, arr_0=np.zeros((2, 8, 8, 3), np.uint8), mu=x.mean(0), sigma=np.cov(x, rowvar=False),
-             mu_s=s.mean(0), sigma_s=np.cov(s, rowvar=False))
+    np.savez(
+        p,
+        arr_0=np.zeros((2, 8, 8, 3), np.uint8),
+        mu=x.mean(0),
+        sigma=np.cov(x, rowvar=False),
+        mu_s=s.mean(0),
+        sigma_s=np.cov(s, rowvar=False),
+    )
     out = tmp_path / "adm.npz"
     r = run("stats", "import", str(p), "-o", str(out))
     assert r.exit_code == 0 and "spatial dim=3" in r.output

@@ -6,9 +6,9 @@ import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from ganeval_cli.main import main
 
 from ganeval import fid_from_features, memorization, vendi_score
-from ganeval_cli.main import main
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -57,8 +57,9 @@ def test_fid_ci_json(files):
     assert again == out  # seeded
 
 
-@pytest.mark.parametrize("cmd,extra", [("kid", ["--subsets", "3", "--subset-size", "50"]), ("mmd", []),
-                                       ("prdc", ["--k", "3"])])
+@pytest.mark.parametrize(
+    "cmd,extra", [("kid", ["--subsets", "3", "--subset-size", "50"]), ("mmd", []), ("prdc", ["--k", "3"])]
+)
 def test_ci_on_other_metrics(files, cmd, extra):
     d, _, _ = files
     out = ok_json(cmd, d / "real.npy", d / "fake.npy", "--ci", "0.9", "--bootstrap", "10", *extra)
@@ -122,8 +123,17 @@ def test_memorization_grid_png(tmp_path, rng):
     np.save(tmp_path / "train.npy", train.transpose(0, 3, 1, 2).copy())
     np.save(tmp_path / "fake.npy", fake.transpose(0, 3, 1, 2).copy())
     png = tmp_path / "grid.png"
-    out = ok_json("memorization", tmp_path / "train.npy", tmp_path / "fake.npy", "--grid", png, "--top", "4",
-                  "--extractor", "digits")
+    out = ok_json(
+        "memorization",
+        tmp_path / "train.npy",
+        tmp_path / "fake.npy",
+        "--grid",
+        png,
+        "--top",
+        "4",
+        "--extractor",
+        "digits",
+    )
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out["n_flagged"] >= 5
     feats = tmp_path / "f.npy"
@@ -132,20 +142,23 @@ def test_memorization_grid_png(tmp_path, rng):
     assert not (tmp_path / "g2.png").exists()
 
 
-@pytest.mark.parametrize("args,fragment", [
-    (["fid", "{d}/real.npy", "{d}/fake.npy", "--ci", "1.5"], "--ci must be in (0, 1)"),
-    (["fid", "{d}/real.npy", "{d}/fake.npy", "--ci", "0"], "--ci must be in (0, 1)"),
-    (["fid", "{d}/real.npy", "{d}/fake.npy", "--infinity", "--eps", "0.1"], "--eps cannot be combined"),
-    (["kid", "{d}/real.npy", "{d}/fake.npy", "--ci", "0.9", "--bootstrap", "5"], "--bootstrap must be >= 10"),
-    (["fid", "{d}/small.npy", "{d}/fake.npy", "--infinity"], "needs at least 20 samples"),
-    (["is", "{d}/small.npy", "--infinity"], "needs at least 20 samples"),
-    (["vendi", "{d}/one.npy"], "at least 2 samples, got 1"),
-    (["memorization", "{d}/real.npy", "{d}/wide.npy"], "feature dimensions differ"),
-    (["prd", "{d}/small.npy", "{d}/fake.npy"], "at least clusters=20 samples"),
-    (["mmd", "{d}/real.npy", "{d}/fake.npy", "--bandwidth", "1e-300"], "bandwidth=1e-300 is too small"),
-    (["mmd", "{d}/real.npy", "{d}/fake.npy", "--kernel", "poly", "--gamma", "1e200"], "poly kernel overflows"),
-    (["vendi", "{d}/fake.npy", "--q", "-1"], "q (order) must be > 0"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["fid", "{d}/real.npy", "{d}/fake.npy", "--ci", "1.5"], "--ci must be in (0, 1)"),
+        (["fid", "{d}/real.npy", "{d}/fake.npy", "--ci", "0"], "--ci must be in (0, 1)"),
+        (["fid", "{d}/real.npy", "{d}/fake.npy", "--infinity", "--eps", "0.1"], "--eps cannot be combined"),
+        (["kid", "{d}/real.npy", "{d}/fake.npy", "--ci", "0.9", "--bootstrap", "5"], "--bootstrap must be >= 10"),
+        (["fid", "{d}/small.npy", "{d}/fake.npy", "--infinity"], "needs at least 20 samples"),
+        (["is", "{d}/small.npy", "--infinity"], "needs at least 20 samples"),
+        (["vendi", "{d}/one.npy"], "at least 2 samples, got 1"),
+        (["memorization", "{d}/real.npy", "{d}/wide.npy"], "feature dimensions differ"),
+        (["prd", "{d}/small.npy", "{d}/fake.npy"], "at least clusters=20 samples"),
+        (["mmd", "{d}/real.npy", "{d}/fake.npy", "--bandwidth", "1e-300"], "bandwidth=1e-300 is too small"),
+        (["mmd", "{d}/real.npy", "{d}/fake.npy", "--kernel", "poly", "--gamma", "1e200"], "poly kernel overflows"),
+        (["vendi", "{d}/fake.npy", "--q", "-1"], "q (order) must be > 0"),
+    ],
+)
 def test_bad_input_one_error_line(files, args, fragment):
     d, _, _ = files
     assert_error(run(*[a.format(d=d) for a in args]), fragment)

@@ -78,8 +78,9 @@ def test_system_dev_null_refused_without_writing():
         check_output_path("/dev/null", "-o")
 
 
-@pytest.mark.parametrize("path, needle", [("", "empty path"), ("{d}/nope/x.npz", "does not exist"),
-                                          ("{d}", "directory")])
+@pytest.mark.parametrize(
+    "path, needle", [("", "empty path"), ("{d}/nope/x.npz", "does not exist"), ("{d}", "directory")]
+)
 def test_bad_paths(tmp_path, path, needle):
     with pytest.raises(ParameterError, match=needle):
         check_output_path(path.format(d=tmp_path))

@@ -14,8 +14,12 @@ from ganeval.metrics.wasserstein import wasserstein_distance
 
 def test_compare_equals_the_metric_functions(rng):
     a, b = rng.normal(size=(60, 3)), rng.normal(size=(50, 3)) + 0.4
-    r = ganeval.compare(a, b, ["ecdf", "c2st", "wasserstein", "divergence", "mmd"],
-                        options={"c2st": {"folds": 3, "seed": 2}, "ecdf": {"p": 2}, "divergence": {"bins": 5}})
+    r = ganeval.compare(
+        a,
+        b,
+        ["ecdf", "c2st", "wasserstein", "divergence", "mmd"],
+        options={"c2st": {"folds": 3, "seed": 2}, "ecdf": {"p": 2}, "divergence": {"bins": 5}},
+    )
     assert list(r) == ["ecdf", "c2st", "wasserstein", "divergence", "mmd"]
     assert r["ecdf"].value == ecdf_distance(a, b, p=2).value
     assert r["c2st"].accuracy == classifier_two_sample_test(a, b, folds=3, seed=2).accuracy
@@ -26,8 +30,13 @@ def test_compare_equals_the_metric_functions(rng):
 
 
 def test_compare_reads_inputs_and_nested_f1():
-    r = ganeval.compare("builtin:wine/train", "builtin:wine/test", ["nested-f1"], target="target",
-                        options={"nested-f1": {"model": "logreg", "seed": 0}})
+    r = ganeval.compare(
+        "builtin:wine/train",
+        "builtin:wine/test",
+        ["nested-f1"],
+        target="target",
+        options={"nested-f1": {"model": "logreg", "seed": 0}},
+    )
     from ganeval.sources.tabular import load_labelled_tables
 
     (tr, te), _ = load_labelled_tables(["builtin:wine/train", "builtin:wine/test"], "target")
@@ -36,13 +45,19 @@ def test_compare_reads_inputs_and_nested_f1():
     assert r["nested-f1"].settings["fake"] == "builtin:wine/test" and r["nested-f1"].settings["target"] == "target"
 
 
-@pytest.mark.parametrize("kwargs, needle", [
-    ({"metrics": []}, "at least one metric"),
-    ({"metrics": ["nope"]}, "unknown metric 'nope'"),
-    ({"metrics": ["ecdf"], "options": {"c2st": {}}}, "options given for metrics not asked for"),
-    ({"metrics": ["nested-f1"]}, "needs target="),
-    ({"metrics": ["divergence"], "options": {"divergence": {"binz": 3}}}, "unknown option 'binz' (did you mean 'bins'?)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, needle",
+    [
+        ({"metrics": []}, "at least one metric"),
+        ({"metrics": ["nope"]}, "unknown metric 'nope'"),
+        ({"metrics": ["ecdf"], "options": {"c2st": {}}}, "options given for metrics not asked for"),
+        ({"metrics": ["nested-f1"]}, "needs target="),
+        (
+            {"metrics": ["divergence"], "options": {"divergence": {"binz": 3}}},
+            "unknown option 'binz' (did you mean 'bins'?)",
+        ),
+    ],
+)
 def test_compare_bad_parameters(kwargs, needle, rng):
     x = rng.normal(size=(20, 2))
     with pytest.raises(ParameterError) as err:
@@ -55,4 +70,3 @@ def test_compare_reaches_every_registered_metric(rng):
     r = ganeval.compare(x, y, ["fid", "vendi", "ecdf"])
     assert r["fid"].value == pytest.approx(ganeval.fid_from_features(x, y).value, rel=1e-12)
     assert r["vendi"].value == ganeval.vendi_score(y).value
-

@@ -10,12 +10,12 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from ganeval_cli.main import cli
 
 import ganeval
 from ganeval.metrics.registry import metrics
 from ganeval.report.engine import metric_columns
 from ganeval.report.spec import parse_spec, report_metrics
-from ganeval_cli.main import cli
 
 ALL = metrics()
 ROWS = [n for n, m in ALL.items() if m.takes in ("two-sample", "moments", "logits", "one-sample", "train-fake")]
@@ -26,9 +26,15 @@ LABELLED = [n for n, m in ALL.items() if m.takes == "labelled"]
 
 def test_every_kind_of_input_is_handled_here():
     assert set(ROWS) | set(HELD_OUT) | set(GENERATOR) | set(LABELLED) == set(ALL)
+
+
 #: small options so each metric runs in well under a second
-FAST = {"kid": {"subsets": 5, "subset_size": 20}, "prd": {"clusters": 4, "runs": 1, "angles": 21},
-        "c2st": {"folds": 3}, "wasserstein": {"sliced": True, "projections": 20}}
+FAST = {
+    "kid": {"subsets": 5, "subset_size": 20},
+    "prd": {"clusters": 4, "runs": 1, "angles": 21},
+    "c2st": {"folds": 3},
+    "wasserstein": {"sliced": True, "projections": 20},
+}
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +90,13 @@ def test_evaluate_reaches_generator_metrics(name, monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("name", LABELLED)
 def test_evaluate_labelled(name):
-    r = ganeval.evaluate("builtin:wine/train", "builtin:wine/test", [name], target="target",
-                         options={name: {"model": "logreg"}} if name == "nested-f1" else None)[name]
+    r = ganeval.evaluate(
+        "builtin:wine/train",
+        "builtin:wine/test",
+        [name],
+        target="target",
+        options={name: {"model": "logreg"}} if name == "nested-f1" else None,
+    )[name]
     assert 0 <= r.value <= 1
     with pytest.raises(ganeval.ParameterError, match="no bootstrap interval"):
         ganeval.evaluate("builtin:wine/train", "builtin:wine/test", [name], target="target", ci=0.9)
@@ -102,20 +113,35 @@ def test_eval_command_takes_every_metric(rows):
     _, _, d = rows
     names = ",".join(ROWS + HELD_OUT)
     opts = [x for n, o in FAST.items() for k, v in o.items() for x in ("-O", f"{n}.{k}={v}")]
-    r = CliRunner().invoke(cli, ["eval", str(d / "a.npy"), str(d / "b.npy"), "--metrics", names, *opts,
-                                 "--real-test", str(d / "a.npy"), "--json"])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "eval",
+            str(d / "a.npy"),
+            str(d / "b.npy"),
+            "--metrics",
+            names,
+            *opts,
+            "--real-test",
+            str(d / "a.npy"),
+            "--json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert set(json.loads(r.stdout)["results"]) == set(ROWS + HELD_OUT)
 
 
 def test_report_spec_validates_every_metric_and_interval():
     for name, m in ALL.items():
-        spec = parse_spec(f'[real]\ninput = "builtin:ring8/train"\n[metrics]\n"{name}" = {{}}\n'
-                          '[[candidates]]\ninput = "builtin:ring8/test"\n')
+        spec = parse_spec(
+            f'[real]\ninput = "builtin:ring8/train"\n[metrics]\n"{name}" = {{}}\n'
+            '[[candidates]]\ninput = "builtin:ring8/test"\n'
+        )
         assert name in spec.metrics
         with pytest.raises(ganeval.GanevalError, match="unknown option"):
-            parse_spec(f'[real]\ninput = "x"\n[metrics]\n"{name}" = {{no_such_option = 1}}\n'
-                       '[[candidates]]\ninput = "y"\n')
+            parse_spec(
+                f'[real]\ninput = "x"\n[metrics]\n"{name}" = {{no_such_option = 1}}\n[[candidates]]\ninput = "y"\n'
+            )
         text = f'[real]\ninput = "x"\n[metrics]\n"{name}" = {{ci = 0.9}}\n[[candidates]]\ninput = "y"\n'
         if m.resampling is None:
             with pytest.raises(ganeval.GanevalError, match="no interval"):

@@ -14,7 +14,27 @@ import pytest
 
 PLUGIN = '''\
 import numpy as np
+import torch
 from ganeval import Metric
+from ganeval.features.extractors import ImageExtractor
+
+
+class ColourMeans(ImageExtractor):
+    """Each image's mean red, green and blue (a complete extractor, 3-D features)."""
+
+    name = "colour-means"
+
+    def __init__(self, weights=None, preprocessing=None):
+        self.preprocessing = preprocessing or "none"
+
+    def prepare(self, images):           # uint8 (n, 3, H, W) -> the network's input
+        return images.float() / 255.0
+
+    def build(self, device):
+        return torch.nn.Identity().to(device)
+
+    def split_outputs(self, out):
+        return out.mean(dim=(2, 3)), None   # features (n, 3), no class logits
 
 class MeanGap(Metric):
     name = "mean-gap"
@@ -24,7 +44,7 @@ class MeanGap(Metric):
         return {"value": float(np.abs(real.mean(0) - fake.mean(0)).mean())}
 '''
 
-PYPROJECT = '''\
+PYPROJECT = """\
 [build-system]
 requires = ["setuptools"]
 build-backend = "setuptools.build_meta"
@@ -36,9 +56,12 @@ version = "0.1"
 [project.entry-points."ganeval.metrics"]
 mean-gap = "mygap:MeanGap"
 
+[project.entry-points."ganeval.extractors"]
+colour-means = "mygap:ColourMeans"
+
 [tool.setuptools]
 py-modules = ["mygap"]
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -50,18 +73,18 @@ def env(tmp_path_factory):
     (pkg / "mygap.py").write_text(PLUGIN)
     (pkg / "pyproject.toml").write_text(PYPROJECT)
     cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(pkg)]
-    try:
-        import setuptools  # noqa: F401
-
-        cmd.insert(4, "--no-build-isolation")  # offline when setuptools is here
-    except ImportError:  # pragma: no cover
-        pass
-    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=300)
+    # offline when this environment can build it (setuptools with bdist_wheel); else pip
+    # fetches the build backend from the package index
+    done = subprocess.run([*cmd[:4], "--no-build-isolation", *cmd[4:]], capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=300)
     assert any(p.name.startswith("mygap") and p.name.endswith(".dist-info") for p in site.iterdir())
     g = np.random.default_rng(0)
     a, b = g.normal(size=(80, 5)), g.normal(size=(70, 5)) + 0.25
     np.save(root / "a.npy", a)
     np.save(root / "b.npy", b)
+    np.save(root / "ia.npy", g.integers(0, 256, size=(40, 8, 8, 3), dtype=np.uint8))
+    np.save(root / "ib.npy", (g.integers(0, 200, size=(30, 8, 8, 3)) + 40).astype(np.uint8))
     environ = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
     expected = float(np.abs(a.mean(0) - b.mean(0)).mean())
     return root, environ, expected
@@ -106,7 +129,8 @@ def test_python_api(env):
 
 def test_report_spec(env):
     root = env[0]
-    (root / "spec.toml").write_text(textwrap.dedent("""
+    (root / "spec.toml").write_text(
+        textwrap.dedent("""
         title = "plug-in"
         [real]
         input = "a.npy"
@@ -116,12 +140,25 @@ def test_report_spec(env):
         [[candidates]]
         name = "b"
         input = "b.npy"
-    """))
+    """)
+    )
     _run(env, "-m", "ganeval", "report", "spec.toml", "--out", "rep")
     report = json.loads((Path(root) / "rep" / "report.json").read_text())
     run = report["candidates"][0]["runs"][0]["results"]["mean-gap"]
     assert run["value"] == pytest.approx(env[2], rel=1e-12) and run["ci_low"] <= run["value"] <= run["ci_high"]
     assert any(c["id"] == "mean-gap.value" and c["better"] == "lower" for c in report["columns"])
+
+
+def test_extractor_plugin(env):
+    root = env[0]
+    out = json.loads(
+        _run(env, "-m", "ganeval", "fid", "ia.npy", "ib.npy", "--extractor", "colour-means", "--no-cache", "--json")
+    )
+    from ganeval.metrics.fid import fid_from_features
+
+    means = [np.load(root / f).astype(np.float64).mean(axis=(1, 2)) / 255.0 for f in ("ia.npy", "ib.npy")]
+    assert out["value"] == pytest.approx(fid_from_features(*means).value, rel=1e-5)
+    assert out["settings"]["extractor"] == "colour-means"
 
 
 def test_a_broken_plugin_is_a_warning_not_a_crash(tmp_path):

@@ -40,7 +40,8 @@ def test_log_lines_every_tenth_and_every_interval():
     assert log.getvalue().splitlines()[:3] == [
         "extract: 3/1000 img (0%), 30 s, about 2 h 46 min left",
         "extract: 6/1000 img (0%), 1 min 0 s, about 2 h 45 min left",
-        "extract: 9/1000 img (0%), 1 min 30 s, about 2 h 45 min left"]
+        "extract: 9/1000 img (0%), 1 min 30 s, about 2 h 45 min left",
+    ]
 
 
 def test_fast_work_writes_nothing_and_unknown_total_counts():
@@ -67,7 +68,10 @@ def test_total_can_grow_and_description_changes():
     bar.update(2)
     bar.close()
     bar.close()  # twice is harmless
-    assert log.getvalue().splitlines() == ["verify: 2/20 step (10%), 5 s, about 45 s left", "verify: done, 2 step in 5 s"]
+    assert log.getvalue().splitlines() == [
+        "verify: 2/20 step (10%), 5 s, about 45 s left",
+        "verify: done, 2 step in 5 s",
+    ]
 
 
 def test_terminal_gets_a_tqdm_bar_that_is_erased():
@@ -88,5 +92,11 @@ def test_extraction_progress_into_a_log_has_no_carriage_returns(capsys):
 
 
 def test_format_seconds():
-    assert [format_seconds(s) for s in (0, 59.4, 60, 3599, 3600, -1)] == ["0 s", "59 s", "1 min 0 s", "59 min 59 s",
-                                                                          "1 h 0 min", "0 s"]
+    assert [format_seconds(s) for s in (0, 59.4, 60, 3599, 3600, -1)] == [
+        "0 s",
+        "59 s",
+        "1 min 0 s",
+        "59 min 59 s",
+        "1 h 0 min",
+        "0 s",
+    ]

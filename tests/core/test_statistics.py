@@ -15,7 +15,7 @@ def test_matches_numpy_for_any_batching(rng):
         s = FeatureStats()
         start = 0
         for size in sizes:
-            s.update(x[start:start + size])
+            s.update(x[start : start + size])
             start += size
         assert s.n == 101
         np.testing.assert_allclose(s.mean, x.mean(0), rtol=1e-12)
@@ -25,14 +25,16 @@ def test_matches_numpy_for_any_batching(rng):
 def test_order_does_not_matter(rng):
     x = rng.normal(size=(60, 4))
     a, b = FeatureStats(), FeatureStats()
-    a.update(x[:20]); a.update(x[20:])
-    b.update(x[40:]); b.update(x[:40])
+    a.update(x[:20])
+    a.update(x[20:])
+    b.update(x[40:])
+    b.update(x[:40])
     np.testing.assert_allclose(a.cov, b.cov, rtol=1e-12)
 
 
 def test_merge_equals_single_pass(rng):
     x = rng.normal(size=(90, 3))
-    parts = [FeatureStats.from_features(x[i:i + 30]) for i in range(0, 90, 30)]
+    parts = [FeatureStats.from_features(x[i : i + 30]) for i in range(0, 90, 30)]
     merged = FeatureStats()
     for p in parts:
         merged.merge(p)
@@ -48,7 +50,7 @@ def test_large_offset_keeps_precision(rng):
     x = rng.normal(size=(1000, 2)) + 1e8
     s = FeatureStats()
     for i in range(0, 1000, 7):
-        s.update(x[i:i + 7])
+        s.update(x[i : i + 7])
     np.testing.assert_allclose(s.cov, np.cov(x, rowvar=False), rtol=1e-6)
 
 
@@ -118,13 +120,17 @@ def test_metadata_is_json_not_pickle(tmp_path):
 
 # -- moments are validated when loaded (no silent wrong FID) ------------------------------
 
-@pytest.mark.parametrize("sigma, needle", [
-    (np.array([[1.0, 2.0, 0], [2.0, 1.0, 0], [0, 0, 1.0]]), "negative eigenvalue"),
-    (np.array([[1.0, 0.9, 0], [0.0, 1.0, 0], [0, 0, 1.0]]), "not symmetric"),
-    (np.diag([1.0, -0.5, 1.0]), "negative"),
-    (np.eye(4), "shape"),
-    (np.array([[1.0, np.nan, 0], [np.nan, 1.0, 0], [0, 0, 1.0]]), "non-finite"),
-])
+
+@pytest.mark.parametrize(
+    "sigma, needle",
+    [
+        (np.array([[1.0, 2.0, 0], [2.0, 1.0, 0], [0, 0, 1.0]]), "negative eigenvalue"),
+        (np.array([[1.0, 0.9, 0], [0.0, 1.0, 0], [0, 0, 1.0]]), "not symmetric"),
+        (np.diag([1.0, -0.5, 1.0]), "negative"),
+        (np.eye(4), "shape"),
+        (np.array([[1.0, np.nan, 0], [np.nan, 1.0, 0], [0, 0, 1.0]]), "non-finite"),
+    ],
+)
 def test_bad_moments_in_a_file_name_the_file(tmp_path, sigma, needle):
     path = tmp_path / "bad_stats.npz"
     np.savez(path, mu=np.zeros(3), sigma=sigma)

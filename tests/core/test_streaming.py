@@ -20,8 +20,8 @@ def data():
 def _feed(metric, real, fake, sizes):
     lo = 0
     for size in sizes:
-        r = real[lo:lo + size] if lo < len(real) else None
-        f = fake[lo:lo + size] if lo < len(fake) else None
+        r = real[lo : lo + size] if lo < len(real) else None
+        f = fake[lo : lo + size] if lo < len(fake) else None
         if r is not None or f is not None:
             metric.update(real=r, fake=f)
         lo += size
@@ -38,7 +38,7 @@ def test_any_batching_gives_the_functional_result(data, sizes):
     assert pr.compute().values == prdc(real, fake, k=3).values
     is_ = StreamingIS(splits=3)
     for lo in range(0, 60, 13):
-        is_.update(logits[lo:lo + 13])
+        is_.update(logits[lo : lo + 13])
     assert is_.compute().value == pytest.approx(inception_score(logits, splits=3).value, rel=1e-12)
 
 
@@ -53,7 +53,8 @@ def test_merge_equals_one_stream(data):
     q.update(real=real[50:], fake=fake[20:])
     assert p.merge(q).compute().values == prdc(real, fake, k=3).values
     i, j = StreamingIS(splits=2), StreamingIS(splits=2)
-    i.update(logits[:25]); j.update(logits[25:])
+    i.update(logits[:25])
+    j.update(logits[25:])
     assert i.merge(j).compute().value == pytest.approx(inception_score(logits, splits=2).value, rel=1e-12)
     with pytest.raises(ParameterError, match="cannot merge"):
         p.merge(StreamingKID())
@@ -129,10 +130,24 @@ def test_torch_distributed_sync_equals_single_process(data, tmp_path):
     (tmp_path / "rank.py").write_text(RANK_SCRIPT)
     port = str(_free_port())
     env = {**os.environ, "GLOO_SOCKET_IFNAME": "lo"}
-    procs = [subprocess.Popen([sys.executable, str(tmp_path / "rank.py"), str(rank), "2", port,
-                               str(tmp_path / "data.npz"), str(tmp_path / f"out{rank}.json")],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for rank in (0, 1)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(tmp_path / "rank.py"),
+                str(rank),
+                "2",
+                port,
+                str(tmp_path / "data.npz"),
+                str(tmp_path / f"out{rank}.json"),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for rank in (0, 1)
+    ]
     for p in procs:
         _, err = p.communicate(timeout=120)
         assert p.returncode == 0, err

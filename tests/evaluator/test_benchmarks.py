@@ -14,8 +14,13 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 def test_gpu_evaluator_script_runs_on_cpu_tiny():
     env = {**os.environ, "OMP_NUM_THREADS": "2"}
-    p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_evaluator.py"), "--tiny", "--device", "cpu",
-                        "--json"], capture_output=True, text=True, timeout=900, env=env)
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gpu_evaluator.py"), "--tiny", "--device", "cpu", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
     assert p.returncode == 0, p.stderr[-3000:]
     report = json.loads(p.stdout.strip().splitlines()[-1])
     assert report["prdc_n"] == 300

@@ -89,9 +89,26 @@ def data(tmp_path_factory):
 def _run(d, mode, backend="gloo", timeout_s="60"):
     port = str(_free_port())
     env = {**os.environ, "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1", "T": timeout_s}
-    procs = [subprocess.Popen([sys.executable, str(d / "rank.py"), str(r), "2", port, str(d / "data.npz"),
-                               str(d / f"{mode}{r}.json"), mode, backend],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in (0, 1)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(d / "rank.py"),
+                str(r),
+                "2",
+                port,
+                str(d / "data.npz"),
+                str(d / f"{mode}{r}.json"),
+                mode,
+                backend,
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for r in (0, 1)
+    ]
     for p in procs:
         _, err = p.communicate(timeout=240)
         assert p.returncode == 0, err[-3000:]
@@ -141,14 +158,42 @@ def test_nccl_two_gpus_equal_one(data):
 
 
 def test_torchrun_eval_prints_once_and_equals_one_process(tmp_path):
-    args = ["-m", "ganeval", "eval", "builtin:digits/train", "builtin:digits/test", "--metrics", "fid,kid,prdc,is",
-            "--no-cache", "--json", "--num-workers", "0", "--device", "cpu", "--batch-size", "64"]
+    args = [
+        "-m",
+        "ganeval",
+        "eval",
+        "builtin:digits/train",
+        "builtin:digits/test",
+        "--metrics",
+        "fid,kid,prdc,is",
+        "--no-cache",
+        "--json",
+        "--num-workers",
+        "0",
+        "--device",
+        "cpu",
+        "--batch-size",
+        "64",
+    ]
     env = {**os.environ, "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1"}
     one = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, timeout=300)
     assert one.returncode == 0, one.stderr
-    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                          "--master_port", str(_free_port()), *args],
-                         capture_output=True, text=True, env=env, timeout=300)
+    two = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_port",
+            str(_free_port()),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert two.returncode == 0, two.stderr[-3000:]
     lines = [ln for ln in two.stdout.splitlines() if ln.strip()]
     assert len(lines) == 1  # rank 0 alone prints
@@ -168,15 +213,46 @@ def test_torchrun_folder_inputs_shard_through_the_dataloader(tmp_path):
         (tmp_path / name).mkdir()
         for i in range(n):
             Image.fromarray(g.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(tmp_path / name / f"{i:02d}.png")
-    args = ["-m", "ganeval", "eval", str(tmp_path / "a"), str(tmp_path / "b"), "--metrics", "fid,prdc,kid",
-            "--kid-subset-size", "10", "--extractor", "digits", "--no-cache", "--json", "--num-workers", "1",
-            "--device", "cpu", "--batch-size", "4"]
+    args = [
+        "-m",
+        "ganeval",
+        "eval",
+        str(tmp_path / "a"),
+        str(tmp_path / "b"),
+        "--metrics",
+        "fid,prdc,kid",
+        "--kid-subset-size",
+        "10",
+        "--extractor",
+        "digits",
+        "--no-cache",
+        "--json",
+        "--num-workers",
+        "1",
+        "--device",
+        "cpu",
+        "--batch-size",
+        "4",
+    ]
     env = {**os.environ, "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1"}
     one = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, timeout=300)
     assert one.returncode == 0, one.stderr
-    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                          "--master_port", str(_free_port()), *args],
-                         capture_output=True, text=True, env=env, timeout=300)
+    two = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_port",
+            str(_free_port()),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert two.returncode == 0, two.stderr[-3000:]
     a, b = json.loads(one.stdout)["results"], json.loads(two.stdout)["results"]
     assert a["fid"]["n_real"] == b["fid"]["n_real"] == 23 and b["fid"]["n_fake"] == 18

@@ -8,7 +8,6 @@ import torch
 import ganeval
 from ganeval import DataError, Evaluator, InputError, ParameterError
 from ganeval.features.digits import digits_images
-from ganeval.statistics import FeatureStats
 
 EXTRACT = dict(extractor="digits", cache=False, device="cpu", num_workers=0)
 
@@ -22,7 +21,7 @@ def _feed(ev, images, sizes, real):
     lo, i = 0, 0
     while lo < len(images):
         size = sizes[i % len(sizes)]
-        ev.update(images[lo:lo + size], real=real)
+        ev.update(images[lo : lo + size], real=real)
         lo += size
         i += 1
 
@@ -86,9 +85,9 @@ def test_feature_rows_match_functional_metrics(rng):
     logits = rng.normal(size=(120, 5))
     ev = Evaluator(METRICS, extractor=None, options=OPTS)
     for lo in range(0, 150, 40):
-        ev.update(torch.from_numpy(x[lo:lo + 40]), real=True)
+        ev.update(torch.from_numpy(x[lo : lo + 40]), real=True)
     for lo in range(0, 120, 33):
-        ev.update(y[lo:lo + 33], logits=logits[lo:lo + 33])
+        ev.update(y[lo : lo + 33], logits=logits[lo : lo + 33])
     got = ev.compute()
     assert got["fid"].value == pytest.approx(ganeval.fid_from_features(x, y).value, rel=1e-10)
     assert got["kid"].values == ganeval.kernel_inception_distance(x, y, **OPTS["kid"]).values
@@ -99,8 +98,9 @@ def test_feature_rows_match_functional_metrics(rng):
 def test_float32_rows_keep_half_the_memory_and_agree(rng):
     x, y = rng.normal(size=(200, 8)), rng.normal(size=(200, 8)) + 0.2
     a = Evaluator(("kid", "prdc"), extractor=None, options={"kid": {"subsets": 5, "subset_size": 100}})
-    b = Evaluator(("kid", "prdc"), extractor=None, options={"kid": {"subsets": 5, "subset_size": 100}},
-                  feature_dtype="float32")
+    b = Evaluator(
+        ("kid", "prdc"), extractor=None, options={"kid": {"subsets": 5, "subset_size": 100}}, feature_dtype="float32"
+    )
     for ev in (a, b):
         ev.update(x, real=True)
         ev.update(y)

@@ -62,11 +62,13 @@ def test_callable_rows_make_a_feature_source():
 
     src = open_generator(rows, num_samples=25, seed=1, batch_size=10)
     assert src.kind == "features" and src.array.shape == (25, 3)
-    r = ganeval.evaluate(np.random.default_rng(0).normal(size=(40, 3)), rows, ["fid"], num_samples=25,
-                         generator_seed=1, batch_size=10)
+    r = ganeval.evaluate(
+        np.random.default_rng(0).normal(size=(40, 3)), rows, ["fid"], num_samples=25, generator_seed=1, batch_size=10
+    )
     assert r["fid"].n_fake == 25
     assert r["fid"].value == pytest.approx(
-        ganeval.evaluate(np.random.default_rng(0).normal(size=(40, 3)), src.array, ["fid"])["fid"].value)
+        ganeval.evaluate(np.random.default_rng(0).normal(size=(40, 3)), src.array, ["fid"])["fid"].value
+    )
 
 
 def test_evaluate_with_a_generator_equals_its_samples():
@@ -75,8 +77,15 @@ def test_evaluate_with_a_generator_equals_its_samples():
 
     real = digits_images("test")[:120]
     opts = dict(extractor="digits", cache=False, device="cpu", num_workers=0, batch_size=20)
-    got = ganeval.evaluate(real, g, ["fid", "kid"], num_samples=60, generator_seed=2,
-                           options={"kid": {"subsets": 5, "subset_size": 50}}, **opts)
+    got = ganeval.evaluate(
+        real,
+        g,
+        ["fid", "kid"],
+        num_samples=60,
+        generator_seed=2,
+        options={"kid": {"subsets": 5, "subset_size": 50}},
+        **opts,
+    )
     images = _all(open_generator(g, num_samples=60, seed=2, batch_size=20)).numpy()
     want = ganeval.evaluate(real, images, ["fid", "kid"], options={"kid": {"subsets": 5, "subset_size": 50}}, **opts)
     assert got["fid"].value == want["fid"].value and got["kid"].values == want["kid"].values
@@ -89,7 +98,8 @@ def test_evaluate_with_a_generator_equals_its_samples():
 
 @pytest.fixture
 def factory_module(tmp_path, monkeypatch):
-    (tmp_path / "my_gens.py").write_text(textwrap.dedent("""
+    (tmp_path / "my_gens.py").write_text(
+        textwrap.dedent("""
         import sys
 
         import torch
@@ -134,7 +144,8 @@ def factory_module(tmp_path, monkeypatch):
                 print("batch says hi")
                 return torch.rand(n, 2, generator=g)
             return f
-    """))
+    """)
+    )
     (tmp_path / "bad_import.py").write_text("import does_not_exist_xyz\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     yield tmp_path
@@ -204,9 +215,8 @@ def test_reference_checkpoint_images_equal_generate(digits_checkpoint):
 
 
 def _cli(*args):
-    from ganeval_cli.main import main
-
     import click
+    from ganeval_cli.main import main
 
     @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
     @click.pass_context
@@ -217,9 +227,26 @@ def _cli(*args):
 
 
 def test_cli_eval_generator_checkpoint(digits_checkpoint):
-    r = _cli("eval", "builtin:digits/test", "--generator", str(digits_checkpoint), "--num-samples", "40",
-             "--seed", "1", "--metrics", "fid,kid", "--kid-subset-size", "20", "--no-cache", "--json",
-             "--device", "cpu", "--num-workers", "0")
+    r = _cli(
+        "eval",
+        "builtin:digits/test",
+        "--generator",
+        str(digits_checkpoint),
+        "--num-samples",
+        "40",
+        "--seed",
+        "1",
+        "--metrics",
+        "fid,kid",
+        "--kid-subset-size",
+        "20",
+        "--no-cache",
+        "--json",
+        "--device",
+        "cpu",
+        "--num-workers",
+        "0",
+    )
     assert r.exit_code == 0, r.output
     out = json.loads(r.output)
     assert out["fake"] == str(digits_checkpoint) and out["results"]["fid"]["n_fake"] == 40
@@ -231,14 +258,39 @@ def test_cli_generator_bad_input(factory_module, tmp_path):
         (["eval", "builtin:digits/test", "--generator", "bad_import:make", "--num-samples", "5"], "does not import"),
         (["eval", "builtin:digits/test", "--generator", "my_gens:make"], "--num-samples is required"),
         (["eval", "builtin:digits/test"], "missing FAKE"),
-        (["eval", "builtin:digits/test", "builtin:digits/train", "--generator", "my_gens:make", "--num-samples", "5"],
-         "not both"),
-        (["eval", "builtin:digits/test", "--generator", "my_gens:make", "--num-samples", "5", "--value-range", "1,-1"],
-         "LOW < HIGH"),
+        (
+            [
+                "eval",
+                "builtin:digits/test",
+                "builtin:digits/train",
+                "--generator",
+                "my_gens:make",
+                "--num-samples",
+                "5",
+            ],
+            "not both",
+        ),
+        (
+            [
+                "eval",
+                "builtin:digits/test",
+                "--generator",
+                "my_gens:make",
+                "--num-samples",
+                "5",
+                "--value-range",
+                "1,-1",
+            ],
+            "LOW < HIGH",
+        ),
     ]
     torch.save({"x": 1}, tmp_path / "c.pt")
-    cases.append((["eval", "builtin:digits/test", "--generator", str(tmp_path / "c.pt"), "--num-samples", "5"],
-                  "not a ganeval reference checkpoint"))
+    cases.append(
+        (
+            ["eval", "builtin:digits/test", "--generator", str(tmp_path / "c.pt"), "--num-samples", "5"],
+            "not a ganeval reference checkpoint",
+        )
+    )
     for args, msg in cases:
         r = _cli(*args, "--no-cache", "--num-workers", "0")
         assert r.exit_code == 2, (args, r.output)
@@ -250,13 +302,24 @@ def test_evaluator_update_from_a_generator_equals_evaluate():
 
     real = digits_images("test")[:100]
     g = TinyG()
-    ev = ganeval.Evaluator(("fid", "kid"), extractor="digits", device="cpu", real=real,
-                           options={"kid": {"subsets": 4, "subset_size": 40}})
+    ev = ganeval.Evaluator(
+        ("fid", "kid"), extractor="digits", device="cpu", real=real, options={"kid": {"subsets": 4, "subset_size": 40}}
+    )
     ev.update_from(g, 50, seed=3, batch_size=25)
     got = ev.compute()
-    want = ganeval.evaluate(real, g, ["fid", "kid"], num_samples=50, generator_seed=3, extractor="digits",
-                            cache=False, device="cpu", num_workers=0, batch_size=25,
-                            options={"kid": {"subsets": 4, "subset_size": 40}})
+    want = ganeval.evaluate(
+        real,
+        g,
+        ["fid", "kid"],
+        num_samples=50,
+        generator_seed=3,
+        extractor="digits",
+        cache=False,
+        device="cpu",
+        num_workers=0,
+        batch_size=25,
+        options={"kid": {"subsets": 4, "subset_size": 40}},
+    )
     assert got["fid"].value == pytest.approx(want["fid"].value, rel=1e-9)
     assert got["kid"].values == want["kid"].values
     rows = ganeval.Evaluator(("fid",), extractor=None, real=np.random.default_rng(0).normal(size=(30, 3)))
@@ -266,9 +329,13 @@ def test_evaluator_update_from_a_generator_equals_evaluate():
 
 def test_cli_a_generator_that_raises_or_exits_is_the_users_error(factory_module):
     """Issue 17: `error: generator ...`, exit 2 (not an internal error, not a silent exit 0)."""
-    for spec, msg in (("my_gens:broken", "the factory failed"), ("my_gens:exits", "sys.exit(3)"),
-                      ("my_gens:raises_in_batch", "batch 0 failed"), ("my_gens:exits_in_batch", "sys.exit(4)"),
-                      ("sys:exit", "the factory called sys.exit")):
+    for spec, msg in (
+        ("my_gens:broken", "the factory failed"),
+        ("my_gens:exits", "sys.exit(3)"),
+        ("my_gens:raises_in_batch", "batch 0 failed"),
+        ("my_gens:exits_in_batch", "sys.exit(4)"),
+        ("sys:exit", "the factory called sys.exit"),
+    ):
         r = _cli("eval", "builtin:ring8/test", "--generator", spec, "--num-samples", "5", "--json")
         lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
         assert r.exit_code == 2 and len(lines) == 1 and lines[0].startswith("error: generator "), (spec, r.output)
@@ -276,8 +343,17 @@ def test_cli_a_generator_that_raises_or_exits_is_the_users_error(factory_module)
 
 
 def test_cli_a_factorys_prints_stay_off_stdout_with_json(factory_module):
-    r = _cli("eval", "builtin:ring8/test", "--generator", "my_gens:chatty", "--num-samples", "20", "--json",
-             "--metrics", "fid")
+    r = _cli(
+        "eval",
+        "builtin:ring8/test",
+        "--generator",
+        "my_gens:chatty",
+        "--num-samples",
+        "20",
+        "--json",
+        "--metrics",
+        "fid",
+    )
     assert r.exit_code == 0, r.output
     payload = json.loads(r.stdout)  # stdout is one JSON object
     assert payload["results"]["fid"]["n_fake"] == 20

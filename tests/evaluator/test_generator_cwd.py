@@ -50,9 +50,27 @@ def test_console_script_from_the_current_folder(here):
     script = Path(sys.executable).with_name("ganeval")
     if not script.exists():
         pytest.skip("no installed ganeval script next to this python")
-    r = subprocess.run([str(script), "eval", "builtin:digits/test", "--generator", "here_pkg.gens:make",
-                        "--num-samples", "40", "--metrics", "fid", "--extractor", "digits", "--json", "--no-cache"],
-                       cwd=here, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [
+            str(script),
+            "eval",
+            "builtin:digits/test",
+            "--generator",
+            "here_pkg.gens:make",
+            "--num-samples",
+            "40",
+            "--metrics",
+            "fid",
+            "--extractor",
+            "digits",
+            "--json",
+            "--no-cache",
+        ],
+        cwd=here,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["results"]["fid"]["n_fake"] == 40
 

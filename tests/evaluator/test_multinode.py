@@ -43,8 +43,9 @@ def _env(**extra: str) -> dict[str, str]:
 _STORES: list = []  # rendezvous stores the test hosts (kept alive until the session ends)
 
 
-def _launch(args: list[str], envs: list[dict[str, str]], logs: Path, *,
-            host_store: bool = False) -> list[subprocess.Popen]:
+def _launch(
+    args: list[str], envs: list[dict[str, str]], logs: Path, *, host_store: bool = False
+) -> list[subprocess.Popen]:
     """Two torchrun launchers, one per simulated node, each in its own process group (so a
     node can be killed whole); their output goes to files (no pipe can fill up).
 
@@ -61,9 +62,29 @@ def _launch(args: list[str], envs: list[dict[str, str]], logs: Path, *,
         extra = ["--rdzv-conf", "is_host=0"]
     procs = []
     for node, env in enumerate(envs):
-        cmd = [PY, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc_per_node", "1",
-               "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", f"t{port}", *extra,
-               "--node-rank", str(node), "--local-addr", "127.0.0.1", "--monitor-interval", "0.1", *args]
+        cmd = [
+            PY,
+            "-m",
+            "torch.distributed.run",
+            "--nnodes",
+            "2",
+            "--nproc_per_node",
+            "1",
+            "--rdzv-backend",
+            "c10d",
+            "--rdzv-endpoint",
+            f"127.0.0.1:{port}",
+            "--rdzv-id",
+            f"t{port}",
+            *extra,
+            "--node-rank",
+            str(node),
+            "--local-addr",
+            "127.0.0.1",
+            "--monitor-interval",
+            "0.1",
+            *args,
+        ]
         out, err = open(logs / f"node{node}.out", "w"), open(logs / f"node{node}.err", "w")
         procs.append(subprocess.Popen(cmd, env=env, stdout=out, stderr=err, start_new_session=True))
         out.close(), err.close()
@@ -135,14 +156,37 @@ def images(tmp_path_factory):
 
 
 def _eval_args(d: Path, *extra: str) -> list[str]:
-    return ["-m", "ganeval", "eval", str(d / "real.npy"), str(d / "fake.npy"), "--metrics", METRICS,
-            "--extractor", "digits", "--kid-subsets", "20", "--kid-subset-size", "50", "--splits", "2",
-            "--json", "--num-workers", "0", "--device", "cpu", "--batch-size", "16", *extra]
+    return [
+        "-m",
+        "ganeval",
+        "eval",
+        str(d / "real.npy"),
+        str(d / "fake.npy"),
+        "--metrics",
+        METRICS,
+        "--extractor",
+        "digits",
+        "--kid-subsets",
+        "20",
+        "--kid-subset-size",
+        "50",
+        "--splits",
+        "2",
+        "--json",
+        "--num-workers",
+        "0",
+        "--device",
+        "cpu",
+        "--batch-size",
+        "16",
+        *extra,
+    ]
 
 
 def test_two_nodes_equal_one_process_and_write_the_cache_once(images, tmp_path):
-    one = subprocess.run([PY, *_eval_args(images, "--no-cache")], capture_output=True, text=True, env=_env(),
-                         timeout=300)
+    one = subprocess.run(
+        [PY, *_eval_args(images, "--no-cache")], capture_output=True, text=True, env=_env(), timeout=300
+    )
     assert one.returncode == 0, one.stderr
     cache = tmp_path / "cache"  # one cache folder both nodes see (a shared file system)
     procs = _launch(_eval_args(images), [_env(GANEVAL_CACHE_DIR=str(cache))] * 2, tmp_path)
@@ -158,7 +202,7 @@ def test_two_nodes_equal_one_process_and_write_the_cache_once(images, tmp_path):
     # no claim file, no temporary file left: one writer per entry, renamed into place
 
 
-RANK_SCRIPT = r'''
+RANK_SCRIPT = r"""
 import json, os, sys
 import numpy as np
 import ganeval
@@ -188,7 +232,7 @@ for a, b in [(sys.argv[1], sys.argv[2]), (sys.argv[3], sys.argv[4])]:
 out["read"] = read
 with open(os.path.join(sys.argv[5], f"rank{rank}.json"), "w") as fh:
     json.dump(out, fh)
-'''
+"""
 
 
 @pytest.mark.slow
@@ -205,7 +249,12 @@ def test_each_rank_decodes_only_its_shard_and_node_local_caches_fill(images, tmp
         for i in range(29):
             zf.write(tmp_path / "folder" / f"{i:02d}.png", f"z/{i:02d}.png")
     np.savez(tmp_path / "batch.npz", arr_0=g.integers(0, 256, (45, 8, 8, 3), dtype=np.uint8))  # stored, as ADM's
-    inputs = [str(tmp_path / "folder"), str(tmp_path / "imgs.zip"), str(tmp_path / "batch.npz"), str(images / "fake.npy")]
+    inputs = [
+        str(tmp_path / "folder"),
+        str(tmp_path / "imgs.zip"),
+        str(tmp_path / "batch.npz"),
+        str(images / "fake.npy"),
+    ]
     (tmp_path / "rank.py").write_text(RANK_SCRIPT)
     out = tmp_path / "out"
     out.mkdir()
@@ -219,14 +268,18 @@ def test_each_rank_decodes_only_its_shard_and_node_local_caches_fill(images, tmp
         extract_features(inputs[0], extractor="digits", device="cpu", num_workers=0, batch_size=8)
     finally:
         del os.environ["GANEVAL_CACHE_DIR"]
-    procs = _launch([str(tmp_path / "rank.py"), *inputs, str(out)],
-                    [_env(GANEVAL_CACHE_DIR=str(local0)), _env(GANEVAL_CACHE_DIR=str(local1))], tmp_path)
+    procs = _launch(
+        [str(tmp_path / "rank.py"), *inputs, str(out)],
+        [_env(GANEVAL_CACHE_DIR=str(local0)), _env(GANEVAL_CACHE_DIR=str(local1))],
+        tmp_path,
+    )
     assert _wait(procs, 300) == [0, 0], _read(tmp_path, 0, "err")[-3000:] + _read(tmp_path, 1, "err")[-3000:]
     ranks = [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert ranks[0]["results"] == ranks[1]["results"]
     for a, b in [(inputs[0], inputs[1]), (inputs[2], inputs[3])]:
-        r = ganeval.evaluate(a, b, ["fid", "prdc"], extractor="digits", device="cpu", num_workers=0, batch_size=8,
-                             cache=False)
+        r = ganeval.evaluate(
+            a, b, ["fid", "prdc"], extractor="digits", device="cpu", num_workers=0, batch_size=8, cache=False
+        )
         assert ranks[0]["results"][a] == {m: x.values for m, x in r.items()}
     sizes = {"FolderImageSource": 37, "ZipImageSource": 29}
     for rank, info in enumerate(ranks):
@@ -243,7 +296,7 @@ def test_each_rank_decodes_only_its_shard_and_node_local_caches_fill(images, tmp
         assert len(names) == 4 and all(n.startswith("features-") for n in names), names
 
 
-STALL_GEN = r'''
+STALL_GEN = r"""
 import os, time
 import torch
 
@@ -257,17 +310,39 @@ def factory():
             time.sleep(3600)
         return torch.rand(n, 3, 8, 8, generator=generator) * 2 - 1
     return sample
-'''
+"""
 
 
 def _stall_run(images, tmp_path, timeout_s: str):
     (tmp_path / "stall_gen.py").write_text(STALL_GEN)
     mark = tmp_path / "rank1.mark"
-    env = _env(PYTHONPATH=f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", MARK=str(mark),
-               GANEVAL_DIST_TIMEOUT=timeout_s)
-    args = ["-m", "ganeval", "eval", str(images / "real.npy"), "--generator", "stall_gen:factory",
-            "--num-samples", "64", "--metrics", "fid", "--extractor", "digits", "--no-cache", "--json",
-            "--num-workers", "0", "--device", "cpu", "--batch-size", "16"]
+    env = _env(
+        PYTHONPATH=f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+        MARK=str(mark),
+        GANEVAL_DIST_TIMEOUT=timeout_s,
+    )
+    args = [
+        "-m",
+        "ganeval",
+        "eval",
+        str(images / "real.npy"),
+        "--generator",
+        "stall_gen:factory",
+        "--num-samples",
+        "64",
+        "--metrics",
+        "fid",
+        "--extractor",
+        "digits",
+        "--no-cache",
+        "--json",
+        "--num-workers",
+        "0",
+        "--device",
+        "cpu",
+        "--batch-size",
+        "16",
+    ]
     procs = _launch(args, [env, env], tmp_path, host_store=True)
     deadline = time.time() + 180
     while not mark.exists() and time.time() < deadline and all(p.poll() is None for p in procs):

@@ -12,9 +12,9 @@ import torch
 import ganeval
 from ganeval import DataError, Evaluator, InputError, ParameterError
 from ganeval.features.digits import digits_images
+from ganeval.generators import open_generator
 from ganeval.images import ValueRangeWarning, channel_axis, images_to_uint8
 from ganeval.metrics.registry import metrics as registered
-from ganeval.generators import open_generator
 from ganeval.streaming import StreamingMetric, stream_kind
 
 EXTRACT = dict(extractor="digits", cache=False, device="cpu", num_workers=0)
@@ -27,7 +27,11 @@ def digits():
 
 # -- one streaming base: every streamable registered metric ----------------------------------
 
-STREAMABLE = [m for m, metric in registered().items() if metric.takes in ("two-sample", "moments", "logits", "one-sample", "train-fake")]
+STREAMABLE = [
+    m
+    for m, metric in registered().items()
+    if metric.takes in ("two-sample", "moments", "logits", "one-sample", "train-fake")
+]
 
 
 @pytest.mark.parametrize("name", STREAMABLE)
@@ -45,9 +49,9 @@ def test_every_streamable_metric_equals_the_metric(name):
         warnings.simplefilter("ignore")
         for lo in range(0, 60, 17):
             if takes_real:
-                ev.update(x[lo:lo + 17], real=True)
+                ev.update(x[lo : lo + 17], real=True)
         for lo in range(0, 50, 13):
-            ev.update(y[lo:lo + 13], logits=logits[lo:lo + 13])
+            ev.update(y[lo : lo + 13], logits=logits[lo : lo + 13])
         got = ev.compute()[name]
         want = metric(*((x, y) if takes_real else (logits if metric.takes == "logits" else y,)), **opts)
     _close(got.values, want.values, name)
@@ -100,6 +104,7 @@ def test_memorization_uses_the_real_side_as_training_set(rng):
 
 # -- kept rows are copies -------------------------------------------------------------------
 
+
 def test_one_reused_buffer_gives_evaluates_numbers(rng):
     x, y = rng.normal(size=(200, 4)), rng.normal(size=(200, 4)) * 1.3 + 0.2
     opts = {"kid": {"subsets": 10, "subset_size": 50}, "prdc": {"k": 3}}
@@ -107,9 +112,9 @@ def test_one_reused_buffer_gives_evaluates_numbers(rng):
     buf_np = np.empty((20, 4))
     buf_t = torch.empty(20, 4, dtype=torch.float64)
     for lo in range(0, 200, 20):
-        buf_np[:] = x[lo:lo + 20]
+        buf_np[:] = x[lo : lo + 20]
         ev.update(buf_np, real=True)
-        buf_t.copy_(torch.from_numpy(y[lo:lo + 20]))
+        buf_t.copy_(torch.from_numpy(y[lo : lo + 20]))
         ev.update(buf_t)
     got = ev.compute()
     want = ganeval.evaluate(x, y, ["fid", "kid", "prdc", "mmd"], options=opts)
@@ -125,7 +130,7 @@ def test_a_generator_reusing_one_buffer_gives_the_true_value(rng):
 
     def rows(n, gen):
         i = next(calls)
-        buf.copy_(torch.from_numpy(table[10 * i:10 * i + 10]))
+        buf.copy_(torch.from_numpy(table[10 * i : 10 * i + 10]))
         return buf
 
     src = open_generator(rows, num_samples=100, batch_size=10)
@@ -142,6 +147,7 @@ def test_a_generator_reusing_one_buffer_gives_the_true_value(rng):
 
 
 # -- non-finite samples and weights ---------------------------------------------------------
+
 
 def test_non_finite_generator_outputs_are_errors():
     with pytest.raises(InputError, match=r"batch 0 contains \d+ NaN or Inf"):
@@ -166,11 +172,14 @@ def test_checkpoint_with_nan_weights_names_the_checkpoint(tmp_path):
 
 # -- value ranges ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("bad", [(-1e308, 1e308), (0, float("inf")), (1, 1), (1, -1), "0,1"])
 def test_value_range_finite_with_finite_positive_width(bad):
-    for make in (lambda: Evaluator("fid", extractor=None, value_range=bad),
-                 lambda: open_generator(lambda n, g: torch.zeros(n, 3, 8, 8), num_samples=2, value_range=bad),
-                 lambda: ganeval.evaluate(np.zeros((4, 2)), np.ones((4, 2)), ["fid"], value_range=bad)):
+    for make in (
+        lambda: Evaluator("fid", extractor=None, value_range=bad),
+        lambda: open_generator(lambda n, g: torch.zeros(n, 3, 8, 8), num_samples=2, value_range=bad),
+        lambda: ganeval.evaluate(np.zeros((4, 2)), np.ones((4, 2)), ["fid"], value_range=bad),
+    ):
         with pytest.raises(ParameterError, match="value_range"):
             make()
 
@@ -193,6 +202,7 @@ def test_one_float_convention_for_evaluate_and_the_evaluator(digits):
 
 # -- one layout rule ------------------------------------------------------------------------
 
+
 def test_one_layout_rule(rng):
     nhwc = rng.integers(0, 256, (6, 4, 4, 3), dtype=np.uint8)
     nchw = np.ascontiguousarray(np.moveaxis(nhwc, -1, 1))
@@ -209,9 +219,11 @@ def test_one_layout_rule(rng):
     red[..., 0] = 255
     assert images_to_uint8(red, "red")[:, :, 0, 0].tolist() == [[255, 0, 0]] * 2  # red, not white
     ambiguous = rng.integers(0, 256, (2, 3, 8, 3), dtype=np.uint8)
-    for read in (lambda **kw: images_to_uint8(ambiguous, "amb", **kw),
-                 lambda **kw: open_source(ambiguous, **kw),
-                 lambda **kw: Evaluator("fid", extractor="digits", device="cpu", **kw).features(ambiguous)):
+    for read in (
+        lambda **kw: images_to_uint8(ambiguous, "amb", **kw),
+        lambda **kw: open_source(ambiguous, **kw),
+        lambda **kw: Evaluator("fid", extractor="digits", device="cpu", **kw).features(ambiguous),
+    ):
         with pytest.raises(InputError, match="could be NCHW .* or NHWC .*pass layout="):
             read()
     assert images_to_uint8(ambiguous, "amb", layout="NHWC").shape == (2, 3, 3, 8)
@@ -222,6 +234,7 @@ def test_one_layout_rule(rng):
 
 # -- states from another configuration ------------------------------------------------------
 
+
 def test_state_dict_from_another_configuration_is_refused(rng):
     x, x2, y = rng.normal(size=(30, 4)), rng.normal(size=(30, 4)), rng.normal(size=(30, 4))
     ev = Evaluator(["fid", "kid"], extractor=None, real=x, options={"kid": {"subsets": 3, "subset_size": 10}})
@@ -229,12 +242,18 @@ def test_state_dict_from_another_configuration_is_refused(rng):
     sd = ev.state_dict()
     assert sd["config"]["extractor"] is None and sd["real_fingerprint"] and sd["options"]["kid"]["subsets"] == 3
     other_real = Evaluator(["fid", "kid"], extractor=None, real=x2, options={"kid": {"subsets": 3, "subset_size": 10}})
-    with pytest.raises(ParameterError, match="made with real set 'real' .fingerprint .*this Evaluator's real set is 'real' .fingerprint"):
+    with pytest.raises(
+        ParameterError,
+        match="made with real set 'real' .fingerprint .*this Evaluator's real set is 'real' .fingerprint",
+    ):
         other_real.load_state_dict(sd)
     with pytest.raises(ParameterError, match=r"kid options .*'subsets': 3.*this Evaluator has .*'subsets': 4"):
-        Evaluator(["fid", "kid"], extractor=None, options={"kid": {"subsets": 4, "subset_size": 10}}).load_state_dict(sd)
-    digits_ev = Evaluator(["fid", "kid"], extractor="digits", device="cpu",
-                          options={"kid": {"subsets": 3, "subset_size": 10}})
+        Evaluator(["fid", "kid"], extractor=None, options={"kid": {"subsets": 4, "subset_size": 10}}).load_state_dict(
+            sd
+        )
+    digits_ev = Evaluator(
+        ["fid", "kid"], extractor="digits", device="cpu", options={"kid": {"subsets": 3, "subset_size": 10}}
+    )
     with pytest.raises(ParameterError, match="made with extractor None, this Evaluator uses 'digits'"):
         digits_ev.load_state_dict(sd)
     fresh = Evaluator(["fid", "kid"], extractor=None, options={"kid": {"subsets": 3, "subset_size": 10}})
@@ -245,6 +264,7 @@ def test_state_dict_from_another_configuration_is_refused(rng):
 
 
 # -- complex features, options that do not apply, KID std, cache ----------------------------
+
 
 def test_complex_features_are_refused_everywhere(tmp_path, rng):
     z = rng.normal(size=(10, 3)) + 1j
@@ -263,8 +283,14 @@ def test_preprocessing_that_does_not_apply_is_refused():
     with pytest.raises(ParameterError, match="preprocessing 'clean' does not apply to the digits extractor"):
         Evaluator("fid", extractor="digits", preprocessing="clean", device="cpu")
     with pytest.raises(ParameterError, match="does not apply"):
-        ganeval.evaluate("builtin:digits/train", "builtin:digits/test", ["fid"], extractor="digits",
-                         preprocessing="clean", cache=False)
+        ganeval.evaluate(
+            "builtin:digits/train",
+            "builtin:digits/test",
+            ["fid"],
+            extractor="digits",
+            preprocessing="clean",
+            cache=False,
+        )
 
 
 def test_kid_subsets_as_large_as_a_set_warn(rng):
@@ -288,13 +314,21 @@ def test_a_cache_entry_rewritten_with_fewer_rows_is_recomputed(tmp_path, monkeyp
     n = first.rows.shape[0]
     # 1) fewer rows, the stored count and checksum kept: the checksum no longer matches
     np.savez(entry, **{**arrays, "features": arrays["features"][:50], "logits": arrays["logits"][:50]})
-    assert cache.load_entry(entry.stem[len("features-"):]) is None
+    assert cache.load_entry(entry.stem[len("features-") :]) is None
     again = ganeval.load_features(src, extractor="digits", device="cpu", num_workers=0)
     assert again.rows.shape[0] == n and np.array_equal(again.rows, first.rows) and not again.info["cached"]
     # 2) fewer rows with a consistent count and checksum: the source's image count disagrees
     f, lg = arrays["features"][:50], arrays["logits"][:50]
-    np.savez(entry, **{**arrays, "features": f, "logits": lg, "rows": np.array(50),
-                       "checksum": np.array(cache.entry_checksum(f, lg))})
+    np.savez(
+        entry,
+        **{
+            **arrays,
+            "features": f,
+            "logits": lg,
+            "rows": np.array(50),
+            "checksum": np.array(cache.entry_checksum(f, lg)),
+        },
+    )
     third = ganeval.load_features(src, extractor="digits", device="cpu", num_workers=0)
     assert third.rows.shape[0] == n and not third.info["cached"]
     fourth = ganeval.load_features(src, extractor="digits", device="cpu", num_workers=0)

@@ -86,8 +86,18 @@ def test_content_change_is_seen(folder):
 
 def test_key_depends_on_extractor_weights_preprocessing():
     base = cache_key("fp", "inception", "w1", "tf")
-    assert len({base, cache_key("fp2", "inception", "w1", "tf"), cache_key("fp", "digits", "w1", "tf"),
-                cache_key("fp", "inception", "w2", "tf"), cache_key("fp", "inception", "w1", "clean")}) == 5
+    assert (
+        len(
+            {
+                base,
+                cache_key("fp2", "inception", "w1", "tf"),
+                cache_key("fp", "digits", "w1", "tf"),
+                cache_key("fp", "inception", "w2", "tf"),
+                cache_key("fp", "inception", "w1", "clean"),
+            }
+        )
+        == 5
+    )
 
 
 @pytest.mark.parametrize("damage", [b"", b"not a zip", "truncate"])
@@ -108,8 +118,12 @@ def test_unreadable_entry_is_rebuilt(folder, isolated_cache, damage):
 def test_pickled_entry_is_refused(isolated_cache):
     key = "k" * 64
     isolated_cache.mkdir()
-    np.savez(isolated_cache / f"features-{key}.npz", features=np.array([{"a": 1}], dtype=object),
-             skipped=np.array(0), info=np.array("{}"))
+    np.savez(
+        isolated_cache / f"features-{key}.npz",
+        features=np.array([{"a": 1}], dtype=object),
+        skipped=np.array(0),
+        info=np.array("{}"),
+    )
     assert load_entry(key) is None
 
 
@@ -151,6 +165,9 @@ def test_cache_dir_with_an_unknown_user_is_one_clear_error(monkeypatch):
     from ganeval.features.cache import cache_dir
 
     monkeypatch.setenv("GANEVAL_CACHE_DIR", "~no_such_user_ganeval_xyz/cache")
-    with pytest.raises(ParameterError, match=r"GANEVAL_CACHE_DIR='~no_such_user_ganeval_xyz/cache': user "
-                                             r"'no_such_user_ganeval_xyz' is unknown"):
+    with pytest.raises(
+        ParameterError,
+        match=r"GANEVAL_CACHE_DIR='~no_such_user_ganeval_xyz/cache': user "
+        r"'no_such_user_ganeval_xyz' is unknown",
+    ):
         cache_dir()

@@ -11,7 +11,13 @@ from PIL import Image
 from ganeval.errors import ParameterError, WeightsError
 from ganeval.features import extract_features, get_extractor
 from ganeval.features.preprocessing import CLIP_MEAN, CLIP_STD, preprocess_vit
-from ganeval.features.vit import CLIP_ARCHS, CLIPExtractor, build_vit, convert_clip_state_dict, random_original_state_dict
+from ganeval.features.vit import (
+    CLIP_ARCHS,
+    CLIPExtractor,
+    build_vit,
+    convert_clip_state_dict,
+    random_original_state_dict,
+)
 from ganeval.features.weights import file_sha256
 
 pytest.importorskip("timm")
@@ -32,15 +38,19 @@ def _openai_visual(sd: dict):
 
 def _to_transformers_layout(sd: dict) -> dict:
     """OpenAI's layout -> Hugging Face transformers' CLIPModel layout (openai/clip-vit-*)."""
-    v = {k[len("visual."):]: t for k, t in sd.items() if k.startswith("visual.")}
-    out = {"vision_model.embeddings.class_embedding": v["class_embedding"],
-           "vision_model.embeddings.patch_embedding.weight": v["conv1.weight"],
-           "vision_model.embeddings.position_embedding.weight": v["positional_embedding"],
-           "vision_model.embeddings.position_ids": torch.arange(v["positional_embedding"].shape[0])[None],
-           "vision_model.pre_layrnorm.weight": v["ln_pre.weight"], "vision_model.pre_layrnorm.bias": v["ln_pre.bias"],
-           "vision_model.post_layernorm.weight": v["ln_post.weight"],
-           "vision_model.post_layernorm.bias": v["ln_post.bias"],
-           "visual_projection.weight": v["proj"].t().contiguous(), "logit_scale": torch.tensor(4.6)}
+    v = {k[len("visual.") :]: t for k, t in sd.items() if k.startswith("visual.")}
+    out = {
+        "vision_model.embeddings.class_embedding": v["class_embedding"],
+        "vision_model.embeddings.patch_embedding.weight": v["conv1.weight"],
+        "vision_model.embeddings.position_embedding.weight": v["positional_embedding"],
+        "vision_model.embeddings.position_ids": torch.arange(v["positional_embedding"].shape[0])[None],
+        "vision_model.pre_layrnorm.weight": v["ln_pre.weight"],
+        "vision_model.pre_layrnorm.bias": v["ln_pre.bias"],
+        "vision_model.post_layernorm.weight": v["ln_post.weight"],
+        "vision_model.post_layernorm.bias": v["ln_post.bias"],
+        "visual_projection.weight": v["proj"].t().contiguous(),
+        "logit_scale": torch.tensor(4.6),
+    }
     i = 0
     while f"transformer.resblocks.{i}.ln_1.weight" in v:
         p, q = f"transformer.resblocks.{i}.", f"vision_model.encoder.layers.{i}."
@@ -91,8 +101,10 @@ def test_features_are_l2_normalised(openai_sd, images):
     assert torch.allclose(f.norm(dim=1), torch.ones(3, dtype=torch.float64), atol=1e-12)
 
 
-@pytest.mark.parametrize("arch, size, dim", [("vit-b-32", 224, 512), ("vit-b-16", 224, 512),
-                                             ("vit-l-14", 224, 768), ("vit-l-14-336", 336, 768)])
+@pytest.mark.parametrize(
+    "arch, size, dim",
+    [("vit-b-32", 224, 512), ("vit-b-16", 224, 512), ("vit-l-14", 224, 768), ("vit-l-14-336", 336, 768)],
+)
 def test_projection_dimension_of_each_architecture(arch, size, dim):
     net = build_vit("clip", CLIP_ARCHS[arch])  # meta device
     assert net.head.out_features == dim and net.patch_embed.img_size == (size, size)
@@ -104,7 +116,7 @@ def test_transformers_and_timm_layouts_give_the_same_features(openai_sd, images)
     hf = _features(CLIPExtractor("vit-b-32", state_dict=_to_transformers_layout(openai_sd)), images)
     timm_layout = convert_clip_state_dict(openai_sd)
     tm = _features(CLIPExtractor("vit-b-32", state_dict=timm_layout), images)
-    visual_only = {k[len("visual."):]: v for k, v in openai_sd.items() if k.startswith("visual.")}
+    visual_only = {k[len("visual.") :]: v for k, v in openai_sd.items() if k.startswith("visual.")}
     vo = _features(CLIPExtractor("vit-b-32", state_dict=visual_only), images)
     assert torch.equal(want, hf) and torch.equal(want, tm) and torch.equal(want, vo)
 

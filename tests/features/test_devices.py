@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from ganeval_cli.main import cli
 
 import ganeval
 import ganeval.features
 from ganeval.errors import DeviceError, ParameterError
 from ganeval.features.engine import is_device_name, resolve_device
 from ganeval.report.spec import parse_spec
-from ganeval_cli.main import cli
 
 
 @pytest.fixture
@@ -33,7 +33,9 @@ def test_names(two_gpus):
     assert resolve_device("cuda") == torch.device("cuda")
     assert resolve_device("auto").type == "cuda"
     assert resolve_device("cpu") == torch.device("cpu")
-    with pytest.raises(DeviceError, match=r"device='cuda:2': no such CUDA device; this machine has 2 \(cuda:0 to cuda:1\)"):
+    with pytest.raises(
+        DeviceError, match=r"device='cuda:2': no such CUDA device; this machine has 2 \(cuda:0 to cuda:1\)"
+    ):
         resolve_device("cuda:2")
     for bad in ("gpu", "cuda:", "cuda:-1", "cuda:x", "cuda1", ""):
         assert not is_device_name(bad)
@@ -45,14 +47,18 @@ def test_names(two_gpus):
 
 def test_no_gpu_messages_speak_python(no_gpu):
     assert resolve_device("auto") == torch.device("cpu")
-    with pytest.raises(DeviceError, match="device='cuda:1': CUDA is not available on this machine .*; "
-                                          "use device='cpu' or device='auto'$") as err:
+    with pytest.raises(
+        DeviceError,
+        match="device='cuda:1': CUDA is not available on this machine .*; use device='cpu' or device='auto'$",
+    ) as err:
         resolve_device("cuda:1")
     assert "--" not in str(err.value)
     with pytest.raises(DeviceError, match="device='cuda:0'"):
         ganeval.Evaluator("fid", extractor=None, device="cuda:0")
     with pytest.raises(DeviceError, match="device='cuda:1'"):
-        ganeval.features.extract_features(np.zeros((2, 8, 8, 3), np.uint8), extractor="digits", device="cuda:1", cache=False)
+        ganeval.features.extract_features(
+            np.zeros((2, 8, 8, 3), np.uint8), extractor="digits", device="cuda:1", cache=False
+        )
     if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         with pytest.raises(DeviceError, match="device='mps': MPS"):
             resolve_device("mps")
@@ -61,8 +67,10 @@ def test_no_gpu_messages_speak_python(no_gpu):
 def test_cli_device(no_gpu):
     r = CliRunner().invoke(cli, ["fid", "builtin:digits/train", "builtin:digits/test", "--device", "cuda:1"])
     assert r.exit_code == 2
-    assert r.stderr.strip() == (f"error: --device cuda:1: CUDA is not available on this machine (torch {torch.__version__}); "
-                                "use --device cpu or --device auto")
+    assert r.stderr.strip() == (
+        f"error: --device cuda:1: CUDA is not available on this machine (torch {torch.__version__}); "
+        "use --device cpu or --device auto"
+    )
     r = CliRunner().invoke(cli, ["fid", "builtin:digits/train", "builtin:digits/test", "--device", "tpu"])
     assert r.exit_code == 2 and "must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'; got 'tpu'" in r.output
     r = CliRunner().invoke(cli, ["fid", "builtin:digits/train", "builtin:digits/test", "--device", "CPU", "--json"])
@@ -76,8 +84,10 @@ def test_cli_device_index_past_the_last_gpu(two_gpus):
 
 
 def test_report_spec_takes_device_names():
-    text = '[real]\ninput = "builtin:digits/test"\n[metrics]\nfid = {}\n[[candidates]]\nname = "a"\n' \
-           'input = "builtin:digits/train"\n'
-    assert parse_spec(f"device = \"cuda:1\"\n{text}").device == "cuda:1"
+    text = (
+        '[real]\ninput = "builtin:digits/test"\n[metrics]\nfid = {}\n[[candidates]]\nname = "a"\n'
+        'input = "builtin:digits/train"\n'
+    )
+    assert parse_spec(f'device = "cuda:1"\n{text}').device == "cuda:1"
     with pytest.raises(ganeval.InputError, match="device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got 'gpu'"):
         parse_spec(f'device = "gpu"\n{text}')

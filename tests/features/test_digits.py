@@ -16,9 +16,9 @@ from ganeval.api import evaluate, load_features
 from ganeval.errors import WeightsError
 from ganeval.features import extract_features
 from ganeval.features.digits import DigitsExtractor, digits_images, reference_file
-from ganeval.sources.reference_stats import open_reference_stats, reference_names
 from ganeval.sources import open_source
 from ganeval.sources.builtin import load_builtin
+from ganeval.sources.reference_stats import open_reference_stats, reference_names
 from ganeval.statistics import FeatureStats
 
 FILES = ("digits_cnn.pt", "digits_train_stats.npz", "digits_test_stats.npz")
@@ -71,7 +71,7 @@ def test_reference_names_and_error():
 def test_metrics_on_digits(test_split):
     assert test_split.features.shape == (898, 64) and test_split.logits.shape == (898, 10)
     feats = test_split.features
-    assert abs(np.sqrt((feats ** 2).mean()) - 1) < 0.2  # unit-RMS features (rescaled on train)
+    assert abs(np.sqrt((feats**2).mean()) - 1) < 0.2  # unit-RMS features (rescaled on train)
     r = evaluate("builtin:digits/train", "builtin:digits/test", ["fid", "is"], cache=False, num_workers=0)
     assert 0 <= r["fid"].value < 0.1 and 8 < r["is"].value <= 10
     assert r["fid"].settings["extractor"] == "digits"

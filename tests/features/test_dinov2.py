@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import pickle
-import sys
 
 import numpy as np
 import pytest
@@ -22,8 +21,14 @@ from PIL import Image
 from ganeval.errors import ParameterError, WeightsError
 from ganeval.features import extract_features, get_extractor
 from ganeval.features.preprocessing import IMAGENET_MEAN, IMAGENET_STD, preprocess_vit, resize_bilinear_tf1
-from ganeval.features.vit import (DINOV2_ARCHS, DINOv2Extractor, ViTSpec, build_vit, convert_dinov2_state_dict,
-                                  random_original_state_dict)
+from ganeval.features.vit import (
+    DINOV2_ARCHS,
+    DINOv2Extractor,
+    ViTSpec,
+    build_vit,
+    convert_dinov2_state_dict,
+    random_original_state_dict,
+)
 from ganeval.features.weights import file_sha256
 
 pytest.importorskip("timm")
@@ -37,8 +42,12 @@ def _ref_pos_embed(pos: torch.Tensor, w0: int) -> torch.Tensor:
     m = int(math.sqrt(n))
     dim = pos.shape[2]
     s = float(w0 + 0.1) / m  # DINOv2's interpolate_offset
-    p = F.interpolate(pos[:, 1:].float().reshape(1, m, m, dim).permute(0, 3, 1, 2), scale_factor=(s, s),
-                      mode="bicubic", antialias=False)
+    p = F.interpolate(
+        pos[:, 1:].float().reshape(1, m, m, dim).permute(0, 3, 1, 2),
+        scale_factor=(s, s),
+        mode="bicubic",
+        antialias=False,
+    )
     assert p.shape[-2:] == (w0, w0)
     return torch.cat([pos[:, :1].float(), p.permute(0, 2, 3, 1).reshape(1, -1, dim)], dim=1)
 
@@ -69,8 +78,11 @@ def reference_dinov2(sd: dict, x: torch.Tensor, *, patch: int = 14, heads: int) 
             x1, x2 = F.linear(y, sd[p + "mlp.w12.weight"], sd[p + "mlp.w12.bias"]).chunk(2, dim=-1)
             y = F.linear(F.silu(x1) * x2, sd[p + "mlp.w3.weight"], sd[p + "mlp.w3.bias"])
         else:
-            y = F.linear(F.gelu(F.linear(y, sd[p + "mlp.fc1.weight"], sd[p + "mlp.fc1.bias"])),
-                         sd[p + "mlp.fc2.weight"], sd[p + "mlp.fc2.bias"])
+            y = F.linear(
+                F.gelu(F.linear(y, sd[p + "mlp.fc1.weight"], sd[p + "mlp.fc1.bias"])),
+                sd[p + "mlp.fc2.weight"],
+                sd[p + "mlp.fc2.bias"],
+            )
         t = t + sd[p + "ls2.gamma"] * y
         i += 1
     t = F.layer_norm(t, (d,), sd["norm.weight"], sd["norm.bias"], eps=1e-6)
@@ -79,11 +91,15 @@ def reference_dinov2(sd: dict, x: torch.Tensor, *, patch: int = 14, heads: int) 
 
 def _to_transformers_layout(sd: dict) -> dict:
     """Meta's layout -> Hugging Face transformers' Dinov2Model layout (as facebook/dinov2-* hold)."""
-    out = {"embeddings.cls_token": sd["cls_token"], "embeddings.mask_token": sd["mask_token"],
-           "embeddings.position_embeddings": sd["pos_embed"],
-           "embeddings.patch_embeddings.projection.weight": sd["patch_embed.proj.weight"],
-           "embeddings.patch_embeddings.projection.bias": sd["patch_embed.proj.bias"],
-           "layernorm.weight": sd["norm.weight"], "layernorm.bias": sd["norm.bias"]}
+    out = {
+        "embeddings.cls_token": sd["cls_token"],
+        "embeddings.mask_token": sd["mask_token"],
+        "embeddings.position_embeddings": sd["pos_embed"],
+        "embeddings.patch_embeddings.projection.weight": sd["patch_embed.proj.weight"],
+        "embeddings.patch_embeddings.projection.bias": sd["patch_embed.proj.bias"],
+        "layernorm.weight": sd["norm.weight"],
+        "layernorm.bias": sd["norm.bias"],
+    }
     i = 0
     while f"blocks.{i}.norm1.weight" in sd:
         p, q = f"blocks.{i}.", f"encoder.layer.{i}."
@@ -169,7 +185,7 @@ def test_deterministic_and_batch_independent(meta_sd, images):
     ext = DINOv2Extractor("vits14", state_dict=meta_sd)
     a = _features(ext, images)
     b = _features(ext, images)
-    one = torch.cat([_features(ext, images[i:i + 1]) for i in range(3)])
+    one = torch.cat([_features(ext, images[i : i + 1]) for i in range(3)])
     assert torch.equal(a, b)
     assert torch.allclose(a, one, atol=1e-5 * float(a.abs().max()))
 
@@ -183,8 +199,13 @@ def test_dgm_eval_preprocessing_equals_torchvision_pipeline(shape):
     tvt = pytest.importorskip("torchvision.transforms")
     g = np.random.default_rng(shape[0])
     arr = g.integers(0, 256, size=(*shape, 3), dtype=np.uint8)
-    pipeline = tvt.Compose([tvt.Resize((224, 224), tvt.InterpolationMode.BICUBIC), tvt.ToTensor(),
-                            tvt.Normalize(np.array(IMAGENET_MEAN), np.array(IMAGENET_STD))])
+    pipeline = tvt.Compose(
+        [
+            tvt.Resize((224, 224), tvt.InterpolationMode.BICUBIC),
+            tvt.ToTensor(),
+            tvt.Normalize(np.array(IMAGENET_MEAN), np.array(IMAGENET_STD)),
+        ]
+    )
     ref = pipeline(Image.fromarray(arr))
     ours = preprocess_vit(torch.from_numpy(arr).permute(2, 0, 1)[None], "dgm-eval", 224, IMAGENET_MEAN, IMAGENET_STD)
     assert ours.shape == (1, 3, 224, 224) and ours.dtype == torch.float32
@@ -218,8 +239,10 @@ def test_tf_preprocessing_equals_torch_fidelity(shape):
     ref = normalize(ref, [255 * m for m in IMAGENET_MEAN], [255 * s for s in IMAGENET_STD])
     ours = preprocess_vit(x, "tf", 224, IMAGENET_MEAN, IMAGENET_STD)
     assert torch.equal(ours, ref)
-    assert torch.equal(resize_bilinear_tf1(x.float(), 224), tfi.interpolate_bilinear_2d_like_tensorflow1x(
-        x.float(), size=(224, 224), align_corners=False))
+    assert torch.equal(
+        resize_bilinear_tf1(x.float(), 224),
+        tfi.interpolate_bilinear_2d_like_tensorflow1x(x.float(), size=(224, 224), align_corners=False),
+    )
 
 
 def test_preprocessing_choice_is_validated_and_recorded():
@@ -237,7 +260,7 @@ def test_preprocessing_choice_is_validated_and_recorded():
 def test_names_carry_the_architecture():
     assert get_extractor("dinov2").name == "dinov2:vitl14"
     assert get_extractor("dinov2:VITS14").name == "dinov2:vits14"
-    with pytest.raises(ParameterError, match="extractor must be one of"):
+    with pytest.raises(ParameterError, match="inception:vits14"):
         get_extractor("inception:vits14")
 
 
@@ -316,8 +339,18 @@ def test_fid_dinov2_end_to_end_with_a_weights_file(tmp_path, monkeypatch, meta_s
     torch.save(meta_sd, weights)
     _write_folder(tmp_path / "real", 0)
     _write_folder(tmp_path / "fake", 1)
-    args = ["fid", str(tmp_path / "real"), str(tmp_path / "fake"), "--extractor", "dinov2:vits14",
-            "--weights", str(weights), "--num-workers", "0", "--json"]
+    args = [
+        "fid",
+        str(tmp_path / "real"),
+        str(tmp_path / "fake"),
+        "--extractor",
+        "dinov2:vits14",
+        "--weights",
+        str(weights),
+        "--num-workers",
+        "0",
+        "--json",
+    ]
     with pytest.raises(SystemExit) as ex:
         main(args)
     assert ex.value.code == 0
@@ -328,13 +361,15 @@ def test_fid_dinov2_end_to_end_with_a_weights_file(tmp_path, monkeypatch, meta_s
     f = extract_features(tmp_path / "real", extractor="dinov2:vits14", weights=weights, num_workers=0)
     assert f.info["cached"] and f.info["extractor"] == "dinov2:vits14" and f.info["preprocessing"] == "dgm-eval"
     assert f.info["weights_sha256"] == file_sha256(weights)
-    imgs = [torch.from_numpy(np.array(Image.open(tmp_path / "real" / f"{i}.png"))).permute(2, 0, 1)[None]
-            for i in range(4)]
+    imgs = [
+        torch.from_numpy(np.array(Image.open(tmp_path / "real" / f"{i}.png"))).permute(2, 0, 1)[None] for i in range(4)
+    ]
     ref = torch.cat([reference_dinov2(meta_sd, ext.prepare(x), heads=6) for x in imgs])
     assert np.allclose(f.features, ref.numpy(), rtol=1e-4, atol=1e-4 * float(ref.abs().max()))
     # another preprocessing is another cache entry
-    g = extract_features(tmp_path / "real", extractor="dinov2:vits14", weights=weights, preprocessing="tf",
-                         num_workers=0)
+    g = extract_features(
+        tmp_path / "real", extractor="dinov2:vits14", weights=weights, preprocessing="tf", num_workers=0
+    )
     assert not g.info["cached"] and g.info["preprocessing"] == "tf"
 
 
@@ -347,23 +382,65 @@ def test_fid_dinov2_json_records_extractor_and_hash(tmp_path, monkeypatch, meta_
     _write_folder(tmp_path / "real", 0)
     _write_folder(tmp_path / "fake", 1)
     with pytest.raises(SystemExit):
-        main(["fid", str(tmp_path / "real"), str(tmp_path / "fake"), "--extractor", "dinov2:vits14",
-              "--weights", str(weights), "--num-workers", "0", "--json"])
+        main(
+            [
+                "fid",
+                str(tmp_path / "real"),
+                str(tmp_path / "fake"),
+                "--extractor",
+                "dinov2:vits14",
+                "--weights",
+                str(weights),
+                "--num-workers",
+                "0",
+                "--json",
+            ]
+        )
     out = json.loads(capsys.readouterr().out)
     assert out["metric"] == "fid" and out["value"] > 0
     s = out["settings"]
     assert s["extractor"] == "dinov2:vits14" and s["preprocessing"] == "dgm-eval"
     assert s["weights_sha256"] == file_sha256(weights)
     with pytest.raises(SystemExit):
-        main(["stats", str(tmp_path / "real"), "-o", str(tmp_path / "s.npz"), "--extractor", "dinov2:vits14",
-              "--weights", str(weights), "--num-workers", "0", "-q"])
+        main(
+            [
+                "stats",
+                str(tmp_path / "real"),
+                "-o",
+                str(tmp_path / "s.npz"),
+                "--extractor",
+                "dinov2:vits14",
+                "--weights",
+                str(weights),
+                "--num-workers",
+                "0",
+                "-q",
+            ]
+        )
     with np.load(tmp_path / "s.npz") as st:
         assert st["mu"].shape == (384,) and st["sigma"].shape == (384, 384)
     capsys.readouterr()
     with pytest.raises(SystemExit):
-        main(["eval", str(tmp_path / "real"), str(tmp_path / "fake"), "--extractor", "dinov2:vits14",
-              "--weights", str(weights), "--metrics", "fid,kid,prdc,cmmd", "--kid-subset-size", "3",
-              "--k", "2", "--num-workers", "0", "--json"])
+        main(
+            [
+                "eval",
+                str(tmp_path / "real"),
+                str(tmp_path / "fake"),
+                "--extractor",
+                "dinov2:vits14",
+                "--weights",
+                str(weights),
+                "--metrics",
+                "fid,kid,prdc,cmmd",
+                "--kid-subset-size",
+                "3",
+                "--k",
+                "2",
+                "--num-workers",
+                "0",
+                "--json",
+            ]
+        )
     ev = json.loads(capsys.readouterr().out)["results"]
     assert sorted(ev) == ["cmmd", "fid", "kid", "prdc"]
     assert ev["fid"]["value"] == pytest.approx(out["value"], rel=1e-12)  # the cached features, same FID

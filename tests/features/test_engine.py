@@ -98,7 +98,7 @@ def test_in_memory_and_generator_sources():
     arr = rng.integers(0, 256, (7, 6, 6, 3), dtype=np.uint8)
     f, _, _ = run_extraction(ArrayImageSource("a", arr), Pixels(), batch_size=3)
     assert f.shape == (7, 12)
-    g, _, _ = run_extraction(GeneratorImageSource("g", lambda: (arr[i:i + 2] for i in range(0, 7, 2))), Pixels())
+    g, _, _ = run_extraction(GeneratorImageSource("g", lambda: (arr[i : i + 2] for i in range(0, 7, 2))), Pixels())
     assert np.array_equal(f, g)
 
 
@@ -121,11 +121,12 @@ def test_extractor_choice():
     digits = open_source("builtin:digits/test")
     assert digits.kind == "images" and digits.preferred_extractor == "digits"
     assert get_extractor("inception").name == "inception"
-    with pytest.raises(ParameterError, match="extractor must be one of 'auto', 'clip', 'digits', 'dinov2', 'inception'; got 'vgg'"):
+    with pytest.raises(
+        ParameterError, match="extractor must be one of 'auto', 'clip', 'digits', 'dinov2', 'inception'; got 'vgg'"
+    ):
         extract_features(np.zeros((2, 8, 8, 3), np.uint8), extractor="vgg", cache=False)
     with pytest.raises(ParameterError, match="preprocessing must be one of"):
-        extract_features(np.zeros((2, 8, 8, 3), np.uint8), extractor="inception", preprocessing="bicubic",
-                         cache=False)
+        extract_features(np.zeros((2, 8, 8, 3), np.uint8), extractor="inception", preprocessing="bicubic", cache=False)
     with pytest.raises(ParameterError, match="batch_size must be >= 1"):
         extract_features(np.zeros((2, 8, 8, 3), np.uint8), extractor="digits", batch_size=0, cache=False)
 
@@ -142,6 +143,7 @@ def test_auto_on_other_images_is_inception(tmp_path, monkeypatch):
 
 
 # -- Inception on random weights ------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def random_weights(tmp_path_factory):
@@ -164,8 +166,9 @@ def test_inception_random_weights_equal_pytorch_fid(tmp_path, random_weights):
         p = tmp_path / f"{i}.png"
         Image.fromarray(rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)).save(p)
         files.append(str(p))
-    ours = extract_features(tmp_path, extractor="inception", weights=random_weights, preprocessing="pytorch-fid",
-                            cache=False, num_workers=0)
+    ours = extract_features(
+        tmp_path, extractor="inception", weights=random_weights, preprocessing="pytorch-fid", cache=False, num_workers=0
+    )
     assert ours.features.shape == (2, 2048) and ours.logits.shape == (2, 1008)
     assert ours.info["weights_sha256"] and ours.info["preprocessing"] == "pytorch-fid"
 

@@ -15,8 +15,8 @@ import torch
 
 pfi = pytest.importorskip("pytorch_fid.inception")
 
-from ganeval.errors import DataError, WeightsError  # noqa: E402
-from ganeval.features.inception import FIDInceptionV3, _random_state_dict  # noqa: E402
+from ganeval.errors import DataError, WeightsError
+from ganeval.features.inception import FIDInceptionV3, _random_state_dict
 
 
 @pytest.fixture(scope="module")

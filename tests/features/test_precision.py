@@ -60,15 +60,22 @@ def restore_torch_flags():
 
 def _effective() -> dict[str, object]:
     """What a CUDA kernel would be told, through the public getters."""
-    out = {"cudnn": torch.backends.cudnn.allow_tf32, "matmul": torch.backends.cuda.matmul.allow_tf32,
-           "matmul_precision": torch.get_float32_matmul_precision()}
+    out = {
+        "cudnn": torch.backends.cudnn.allow_tf32,
+        "matmul": torch.backends.cuda.matmul.allow_tf32,
+        "matmul_precision": torch.get_float32_matmul_precision(),
+    }
     if HAS_PER_OP:
-        out.update(conv=torch.backends.cudnn.conv.fp32_precision, rnn=torch.backends.cudnn.rnn.fp32_precision,
-                   cuda_matmul=torch.backends.cuda.matmul.fp32_precision)
+        out.update(
+            conv=torch.backends.cudnn.conv.fp32_precision,
+            rnn=torch.backends.cudnn.rnn.fp32_precision,
+            cuda_matmul=torch.backends.cuda.matmul.fp32_precision,
+        )
     return out
 
 
 # -- the switch ------------------------------------------------------------------------------
+
 
 def test_full_float32_inside_and_defaults_restored():
     before = precision_flags()
@@ -142,14 +149,17 @@ def test_per_op_settings_restored_exactly():
     torch.backends.cudnn.conv.fp32_precision = "ieee"  # a mix torch itself refuses to summarise
     torch.backends.cuda.matmul.fp32_precision = "tf32"
     with pytest.raises(RuntimeError):
-        torch.backends.cudnn.allow_tf32  # noqa: B018 - torch's own check of the mix
+        torch.backends.cudnn.allow_tf32
     before, tree = precision_flags(), _tree()
     assert before["cudnn.allow_tf32"] is None
     for tf32 in (True, False):
         with network_precision(CUDA, tf32=tf32):
             want = "tf32" if tf32 else "ieee"
-            assert (torch.backends.cudnn.conv.fp32_precision, torch.backends.cudnn.rnn.fp32_precision,
-                    torch.backends.cuda.matmul.fp32_precision) == (want, want, want)
+            assert (
+                torch.backends.cudnn.conv.fp32_precision,
+                torch.backends.cudnn.rnn.fp32_precision,
+                torch.backends.cuda.matmul.fp32_precision,
+            ) == (want, want, want)
         assert precision_flags() == before and _tree() == tree
 
 
@@ -175,6 +185,7 @@ def test_cpu_touches_nothing(monkeypatch):
 
 # -- the plumbing ----------------------------------------------------------------------------
 
+
 class _Probe:
     """A tiny extractor whose network records the cuDNN TF32 flag it was called under."""
 
@@ -192,6 +203,7 @@ class _Probe:
         def net(x):
             _Probe.seen.append(torch.backends.cudnn.allow_tf32)
             return {"f": x.mean(dim=(2, 3))}
+
         return net
 
     def split_outputs(self, out):
@@ -303,12 +315,11 @@ def test_evaluator_passes_and_records(monkeypatch):
 
 def test_evaluator_records_tf32_on_cuda(monkeypatch):
     """The settings of an Evaluator on CUDA with tf32=True say so (construction only: no GPU)."""
+    import ganeval.devices as devices
     import ganeval.evaluator as evaluator_mod
 
-    monkeypatch.setattr(engine, "resolve_device", lambda device="auto": CUDA)
+    monkeypatch.setattr(devices, "resolve_device", lambda device="auto": CUDA)
     monkeypatch.setattr(evaluator_mod, "prepare_group", lambda **kw: None)
-    for cls in ("StreamingFID", "StreamingKID", "StreamingPRDC", "StreamingIS"):
-        monkeypatch.setattr(evaluator_mod, cls, lambda **kw: None)
     assert ganeval.Evaluator(("fid",), extractor="digits", tf32=True)._info["tf32"] is True
     assert "tf32" not in ganeval.Evaluator(("fid",), extractor="digits")._info
 
@@ -341,6 +352,7 @@ def test_cli_flag_reaches_the_api(monkeypatch):
 
 
 # -- on a GPU --------------------------------------------------------------------------------
+
 
 @pytest.mark.gpu
 def test_cuda_full_float32_matches_cpu_and_tf32_is_recorded():

@@ -124,7 +124,9 @@ def test_empty_batch_and_device_dtype():
 
 @pytest.mark.parametrize("mode", ["TF", "bilinear", None, 3])
 def test_unknown_mode(mode):
-    with pytest.raises(ParameterError, match=rf"preprocessing must be one of 'tf', 'pytorch-fid', 'clean'; got {mode!r}"):
+    with pytest.raises(
+        ParameterError, match=rf"preprocessing must be one of 'tf', 'pytorch-fid', 'clean'; got {mode!r}"
+    ):
         preprocess(random_images(8, 8), mode)
 
 

@@ -14,11 +14,15 @@ import torch
 pfi = pytest.importorskip("pytorch_fid.inception")
 pfs = pytest.importorskip("pytorch_fid.fid_score")
 
-from ganeval.features import extract_features  # noqa: E402
-from ganeval.features.inception import (SPATIAL_DIM, SPATIAL_LAYER, FIDInceptionV3,  # noqa: E402
-                                        spatial_features)
-from ganeval.metrics.fid import frechet_distance  # noqa: E402
-from ganeval.errors import ParameterError  # noqa: E402
+from ganeval.errors import ParameterError
+from ganeval.features import extract_features
+from ganeval.features.inception import (
+    SPATIAL_DIM,
+    SPATIAL_LAYER,
+    FIDInceptionV3,
+    spatial_features,
+)
+from ganeval.metrics.fid import frechet_distance
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +139,8 @@ def test_sfid_agrees_with_pytorch_fid_frechet_distance(both):
 def test_extract_features_spatial_output_cached(tmp_path, monkeypatch, ours):
     """extract_features(outputs=("spatial",)) returns and caches the spatial rows; a cached
     entry without them is recomputed; an unknown output is refused."""
-    from ganeval.features.extractors import InceptionExtractor
     import ganeval.features as feats
+    from ganeval.features.extractors import InceptionExtractor
 
     monkeypatch.setenv("GANEVAL_CACHE_DIR", str(tmp_path))
     sd = ours.state_dict()

@@ -14,8 +14,11 @@ from ganeval.features.vit import CLIPExtractor, DINOv2Extractor
 
 def test_without_the_extra_the_error_names_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "timm", None)  # `import timm` now raises ImportError
-    with pytest.raises(ParameterError, match=r"'dinov2:vitl14' needs the optional package timm: "
-                                             r'pip install "ganeval\[extractors\]"'):
+    with pytest.raises(
+        ParameterError,
+        match=r"'dinov2:vitl14' needs the optional package timm: "
+        r'pip install "ganeval\[extractors\]"',
+    ):
         get_extractor("dinov2")
     with pytest.raises(ParameterError, match="timm"):
         get_extractor("clip:vit-b-32")

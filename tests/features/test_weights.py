@@ -84,7 +84,10 @@ def test_cached_file_with_wrong_hash_is_an_error(offline):
     cache = W.hub_cache_path()
     cache.parent.mkdir(parents=True)
     cache.write_bytes(b"tampered")
-    with pytest.raises(WeightsError, match=rf"{cache.name}: sha256 is {hashlib.sha256(b'tampered').hexdigest()}, expected {PAYLOAD_SHA}"):
+    with pytest.raises(
+        WeightsError,
+        match=rf"{cache.name}: sha256 is {hashlib.sha256(b'tampered').hexdigest()}, expected {PAYLOAD_SHA}",
+    ):
         W.resolve_weights(fetch=fake_fetch(PAYLOAD))
 
 
@@ -98,7 +101,7 @@ def test_download_lands_atomically_in_the_hub_cache(offline):
 
     path = W.resolve_weights(fetch=fetch)
     assert path == W.hub_cache_path() and path.read_bytes() == PAYLOAD
-    (url, tmp), = calls
+    ((url, tmp),) = calls
     assert url == W.FID_WEIGHTS_URL
     assert tmp.parent == path.parent and tmp != path  # written beside it, then renamed
     assert seen_during_fetch == [False]  # the final name appears only after the hash check
@@ -123,8 +126,15 @@ def test_failed_download_gives_one_clear_error(offline):
     with pytest.raises(WeightsError) as info:
         W.resolve_weights(fetch=fetch)
     msg = str(info.value)
-    for part in ("Network is unreachable", "--weights PATH", W.WEIGHTS_ENV_VAR, str(W.hub_cache_path()),
-                 W.FID_WEIGHTS_URL, "--extractor digits", "offline"):
+    for part in (
+        "Network is unreachable",
+        "--weights PATH",
+        W.WEIGHTS_ENV_VAR,
+        str(W.hub_cache_path()),
+        W.FID_WEIGHTS_URL,
+        "--extractor digits",
+        "offline",
+    ):
         assert part in msg, part
     assert list(W.hub_cache_path().parent.iterdir()) == []
 

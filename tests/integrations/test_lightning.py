@@ -8,17 +8,16 @@ import socket
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 import torch
 
 pl = pytest.importorskip("lightning.pytorch")
 
-import ganeval  # noqa: E402
-from ganeval.features.digits import digits_images  # noqa: E402
-from ganeval.integrations.lightning import EvaluatorCallback  # noqa: E402
-from ganeval.results import flat  # noqa: E402
-from ganeval.sources.generator import batch_seed  # noqa: E402
+import ganeval
+from ganeval.features.digits import digits_images
+from ganeval.integrations.lightning import EvaluatorCallback
+from ganeval.results import flat
+from ganeval.sources.generator import batch_seed
 
 MODULE = r'''
 import torch
@@ -50,14 +49,21 @@ class TinyGAN(pl.LightningModule):
         return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(z), batch_size=8)
 '''
 
-exec(MODULE)  # TinyGAN, here and in the DDP script alike
+_NAMESPACE: dict = {}
+exec(MODULE, _NAMESPACE)  # TinyGAN, here and in the DDP script alike
+TinyGAN = _NAMESPACE["TinyGAN"]
 
 OPTS = {"kid": {"subsets": 5, "subset_size": 20}}
 
 
 def _evaluator(device):
-    return ganeval.Evaluator(["fid", "kid", "prdc"], extractor="digits", device=device,
-                             real=digits_images("train")[:150], options={**OPTS, "prdc": {"k": 3}})
+    return ganeval.Evaluator(
+        ["fid", "kid", "prdc"],
+        extractor="digits",
+        device=device,
+        real=digits_images("train")[:150],
+        options={**OPTS, "prdc": {"k": 3}},
+    )
 
 
 def _by_hand(module, num_samples, batch_size, seed=0):
@@ -72,8 +78,16 @@ def _by_hand(module, num_samples, batch_size, seed=0):
 
 
 def _trainer(callback, **kw):
-    return pl.Trainer(accelerator="cpu", devices=1, callbacks=[callback], logger=False, enable_checkpointing=False,
-                      enable_progress_bar=False, enable_model_summary=False, **kw)
+    return pl.Trainer(
+        accelerator="cpu",
+        devices=1,
+        callbacks=[callback],
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        **kw,
+    )
 
 
 def test_logs_plain_floats_equal_to_an_evaluator_fed_the_same_samples():
@@ -81,8 +95,7 @@ def test_logs_plain_floats_equal_to_an_evaluator_fed_the_same_samples():
     cb = EvaluatorCallback(_evaluator, num_samples=45, batch_size=10, every_n_epochs=1)
     trainer = _trainer(cb, max_epochs=2)
     trainer.fit(module)
-    assert set(cb.last) >= {"fid", "kid", "kid_std", "prdc_precision", "prdc_recall", "prdc_density",
-                            "prdc_coverage"}
+    assert set(cb.last) >= {"fid", "kid", "kid_std", "prdc_precision", "prdc_recall", "prdc_density", "prdc_coverage"}
     assert all(isinstance(v, float) for v in cb.last.values())
     want = _by_hand(module, 45, 10)
     assert cb.last == pytest.approx(want, rel=1e-7)
@@ -99,12 +112,20 @@ def test_every_n_steps_and_a_prefix():
                 seen.append((trainer.global_step, float(trainer.callback_metrics["val/fid"])))
 
     cb = EvaluatorCallback(_evaluator, num_samples=30, batch_size=10, every_n_steps=2, prefix="val/")
-    trainer = pl.Trainer(accelerator="cpu", devices=1, callbacks=[cb, Recorder()], logger=False,
-                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-                         max_steps=4)
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        devices=1,
+        callbacks=[cb, Recorder()],
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        max_steps=4,
+    )
     trainer.fit(module)
-    assert sorted(cb.last) == sorted(f"val/{k}" for k in ("fid", "kid", "kid_std", "prdc_precision", "prdc_recall",
-                                                           "prdc_density", "prdc_coverage"))
+    assert sorted(cb.last) == sorted(
+        f"val/{k}" for k in ("fid", "kid", "kid_std", "prdc_precision", "prdc_recall", "prdc_density", "prdc_coverage")
+    )
     assert [s for s, _ in seen if s % 2 == 0][:2] == [2, 4]
 
 
@@ -117,7 +138,9 @@ def test_bad_arguments():
         EvaluatorCallback("fid", num_samples=10)
 
 
-DDP_SCRIPT = MODULE + r'''
+DDP_SCRIPT = (
+    MODULE
+    + r"""
 import json, sys
 import ganeval
 from ganeval.features.digits import digits_images
@@ -138,7 +161,8 @@ if __name__ == "__main__":
     state = {k: v.tolist() for k, v in module.state_dict().items()}
     with open(sys.argv[1] + f".{trainer.global_rank}.json", "w") as fh:
         json.dump({"last": cb.last, "state": state}, fh)
-'''
+"""
+)
 
 
 def _free_port():
@@ -150,10 +174,22 @@ def _free_port():
 def test_ddp_two_gloo_processes_log_the_one_process_numbers(tmp_path):
     """About 17 s on 2 shared CPU cores (Lightning's DDP launcher starts a second interpreter)."""
     (tmp_path / "ddp.py").write_text(DDP_SCRIPT)
-    env = {**os.environ, "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1", "MASTER_ADDR": "127.0.0.1",
-           "MASTER_PORT": str(_free_port()), "PL_DISABLE_FORK": "1"}
-    r = subprocess.run([sys.executable, str(tmp_path / "ddp.py"), str(tmp_path / "out")], capture_output=True,
-                       text=True, env=env, timeout=300, cwd=tmp_path)
+    env = {
+        **os.environ,
+        "GLOO_SOCKET_IFNAME": "lo",
+        "OMP_NUM_THREADS": "1",
+        "MASTER_ADDR": "127.0.0.1",
+        "MASTER_PORT": str(_free_port()),
+        "PL_DISABLE_FORK": "1",
+    }
+    r = subprocess.run(
+        [sys.executable, str(tmp_path / "ddp.py"), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     outs = [json.loads((tmp_path / f"out.{rank}.json").read_text()) for rank in (0, 1)]
     assert outs[0]["last"] == outs[1]["last"]  # every rank logs the same, gathered numbers

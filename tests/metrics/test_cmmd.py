@@ -107,15 +107,16 @@ def test_cli_dimension_mismatch_is_one_error_line(tmp_path, fixtures, capsys):
     assert len(err) == 1 and err[0].startswith("error:") and "dimension" in err[0]
 
 
+@pytest.mark.slow  # 10 s on 2 cores; the CLIP extraction from a folder runs by default in tests/features/test_clip.py
 def test_cli_on_images_uses_clip(tmp_path, monkeypatch, capsys):
     """`ganeval cmmd real/ fake/ --weights W` end to end (CLIP ViT-B/32 with random weights)."""
     pytest.importorskip("timm")
     import torch
+    from ganeval_cli.main import main
     from PIL import Image
 
     from ganeval.features.vit import random_original_state_dict
     from ganeval.features.weights import file_sha256
-    from ganeval_cli.main import main
 
     monkeypatch.setenv("GANEVAL_CACHE_DIR", str(tmp_path / "cache"))
     g = np.random.default_rng(0)
@@ -126,8 +127,20 @@ def test_cli_on_images_uses_clip(tmp_path, monkeypatch, capsys):
     weights = tmp_path / "clip.pt"
     torch.save(random_original_state_dict("clip", "vit-b-32", seed=1), weights)
     with pytest.raises(SystemExit) as ex:
-        main(["cmmd", str(tmp_path / "real"), str(tmp_path / "fake"), "--extractor", "clip:vit-b-32",
-              "--weights", str(weights), "--num-workers", "0", "--json"])
+        main(
+            [
+                "cmmd",
+                str(tmp_path / "real"),
+                str(tmp_path / "fake"),
+                "--extractor",
+                "clip:vit-b-32",
+                "--weights",
+                str(weights),
+                "--num-workers",
+                "0",
+                "--json",
+            ]
+        )
     assert ex.value.code == 0
     out = json.loads(capsys.readouterr().out)
     s = out["settings"]

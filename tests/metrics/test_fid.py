@@ -123,8 +123,9 @@ def test_non_covariance_sigma_is_refused_not_zero():
     with pytest.raises(DataError, match="negative eigenvalue"):
         frechet_distance(np.zeros(2), bad, np.zeros(2), np.eye(2))
     with pytest.raises(DataError, match="real.npz.*not symmetric"):
-        frechet_distance(np.zeros(2), np.array([[1.0, 0.5], [0.0, 1.0]]), np.zeros(2), np.eye(2),
-                         names=("real.npz", "fake.npz"))
+        frechet_distance(
+            np.zeros(2), np.array([[1.0, 0.5], [0.0, 1.0]]), np.zeros(2), np.eye(2), names=("real.npz", "fake.npz")
+        )
 
 
 def test_absurd_eps_refused_and_overflow_never_returned(rng):

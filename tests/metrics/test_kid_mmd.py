@@ -46,10 +46,21 @@ def test_kid_whole_set_equals_torch_fidelity(rng):
 
     x, y = rng.normal(size=(80, 16)), rng.normal(size=(80, 16)) * 1.2
     ours = kernel_inception_distance(x, y, subsets=3, subset_size=80, seed=0)
-    ref = kid_features_to_metric(torch.from_numpy(x), torch.from_numpy(y), kid_subsets=3, kid_subset_size=80,
-                                 kid_degree=3, kid_gamma=None, kid_coef0=1, verbose=False, rng_seed=0,
-                                 kid_kernel="poly", kid_kernel_poly_degree=3, kid_kernel_poly_gamma=None,
-                                 kid_kernel_poly_coef0=1)
+    ref = kid_features_to_metric(
+        torch.from_numpy(x),
+        torch.from_numpy(y),
+        kid_subsets=3,
+        kid_subset_size=80,
+        kid_degree=3,
+        kid_gamma=None,
+        kid_coef0=1,
+        verbose=False,
+        rng_seed=0,
+        kid_kernel="poly",
+        kid_kernel_poly_degree=3,
+        kid_kernel_poly_gamma=None,
+        kid_kernel_poly_coef0=1,
+    )
     # with the whole set in every subset, the draw order cannot change the number
     assert ours.value == pytest.approx(ref["kernel_inception_distance_mean"], rel=1e-10)
     assert ours.std == pytest.approx(0.0, abs=1e-12)
@@ -173,8 +184,13 @@ def test_kid_auto_path_choice_gives_the_same_number(rng):
     a = kernel_inception_distance(x, y, subsets=50, subset_size=100, seed=1)  # whole Gram is cheaper here
     import ganeval.metrics.kid as kid_module
 
-    per = kid_module.kid_core(torch.from_numpy(x), torch.from_numpy(y), method="subsets", seed=1,
-                              **kid_module.kid_options(8, 400, 400, subsets=50, subset_size=100))
+    per = kid_module.kid_core(
+        torch.from_numpy(x),
+        torch.from_numpy(y),
+        method="subsets",
+        seed=1,
+        **kid_module.kid_options(8, 400, 400, subsets=50, subset_size=100),
+    )
     assert a.value == pytest.approx(per.mean(), rel=1e-12) and a.std == pytest.approx(per.std(), rel=1e-9)
 
 
@@ -207,7 +223,6 @@ def test_kid_float32_rows_beyond_float32_kernel_range_give_the_float64_number(rn
 
 def test_kid_cli_overflow_is_one_error_line(tmp_path):
     from click.testing import CliRunner
-
     from ganeval_cli.main import main
 
     np.save(tmp_path / "a.npy", np.random.default_rng(0).normal(size=(30, 3)))

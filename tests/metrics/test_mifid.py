@@ -26,9 +26,11 @@ def _torchmetrics_mifid(train, fake, eps=0.1):
 @pytest.mark.parametrize("case", ["fresh", "copies", "near-copies"])
 def test_matches_torchmetrics(rng, case):
     train = rng.normal(size=(150, 6)) + 0.3
-    fake = {"fresh": rng.normal(size=(120, 6)) * 1.2,
-            "copies": train[:120] * 1.5,
-            "near-copies": train[:120] + 0.05 * rng.normal(size=(120, 6))}[case]
+    fake = {
+        "fresh": rng.normal(size=(120, 6)) * 1.2,
+        "copies": train[:120] * 1.5,
+        "near-copies": train[:120] + 0.05 * rng.normal(size=(120, 6)),
+    }[case]
     r = mifid(train, fake)
     assert r.value == pytest.approx(_torchmetrics_mifid(train, fake), rel=1e-7)
     assert r.penalized == (case != "fresh")
@@ -41,7 +43,8 @@ def test_eps_and_the_two_averaging_sides(rng):
     fake = np.concatenate([train[:40] + 0.02, rng.normal(size=(40, 3)) * 3.0])
     for eps in (0.05, 0.5, 1.0):
         assert mifid(train, fake, cosine_distance_eps=eps).value == pytest.approx(
-            _torchmetrics_mifid(train, fake, eps), rel=1e-7)
+            _torchmetrics_mifid(train, fake, eps), rel=1e-7
+        )
     # Kaggle's scorer averages over the generated rows: d = mean_fake min_train (1 - |cos|)
     by_hand = np.mean([min(1 - abs(f @ t) / np.linalg.norm(f) / np.linalg.norm(t) for t in train) for f in fake])
     r = mifid(train, fake, average_over="fake", cosine_distance_eps=1.0)

@@ -46,9 +46,11 @@ def _v_statistic(x, y, k):
 def test_biased_estimator_is_the_v_statistic(kernel):
     g = np.random.default_rng(1)
     x, y = g.normal(size=(15, 3)), g.normal(size=(11, 3)) + 0.7
-    funcs = {"rbf": lambda a, b: np.exp(-np.sum((a - b) ** 2) / (2 * 10.0**2)),
-             "poly": lambda a, b: (a @ b / 3 + 1) ** 3,
-             "linear": lambda a, b: a @ b}
+    funcs = {
+        "rbf": lambda a, b: np.exp(-np.sum((a - b) ** 2) / (2 * 10.0**2)),
+        "poly": lambda a, b: (a @ b / 3 + 1) ** 3,
+        "linear": lambda a, b: a @ b,
+    }
     r = maximum_mean_discrepancy(x, y, kernel=kernel, bandwidth=10.0, estimator="biased", block_size=4)
     assert r.value == pytest.approx(_v_statistic(x, y, funcs[kernel]), rel=1e-10)
     assert r.settings["estimator"] == "biased"
@@ -80,13 +82,16 @@ def test_bad_estimator_and_block_size(xy):
         maximum_mean_discrepancy(*xy, block_size=0)
 
 
-@pytest.mark.parametrize("options,match", [
-    (dict(kernel="rbf", bandwidth=1e-300), "bandwidth=1e-300 is too small"),
-    (dict(kernel="rbf", bandwidth=1e300), "bandwidth=1e\\+300 is too large"),
-    (dict(kernel="poly", gamma=1e200), "poly kernel overflows.*gamma=1e\\+200"),
-    (dict(kernel="poly", degree=1000), "poly kernel overflows.*degree=1000"),
-    (dict(kernel="poly", coef0=1e150), "poly kernel overflows"),
-])
+@pytest.mark.parametrize(
+    "options,match",
+    [
+        (dict(kernel="rbf", bandwidth=1e-300), "bandwidth=1e-300 is too small"),
+        (dict(kernel="rbf", bandwidth=1e300), "bandwidth=1e\\+300 is too large"),
+        (dict(kernel="poly", gamma=1e200), "poly kernel overflows.*gamma=1e\\+200"),
+        (dict(kernel="poly", degree=1000), "poly kernel overflows.*degree=1000"),
+        (dict(kernel="poly", coef0=1e150), "poly kernel overflows"),
+    ],
+)
 def test_overflowing_kernels_are_refused_without_warnings(xy, options, match):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # not one RuntimeWarning on the way
@@ -101,7 +106,7 @@ def test_tiny_but_valid_bandwidth_and_high_degree_give_finite_numbers(xy):
     kxx = (x[:20] @ x[:20].T / 5 + 1) ** 40
     kyy = (y[:20] @ y[:20].T / 5 + 1) ** 40
     kxy = (x[:20] @ y[:20].T / 5 + 1) ** 40
-    ref = ((kxx.sum() - np.trace(kxx)) / 380 + (kyy.sum() - np.trace(kyy)) / 380 - 2 * kxy.mean())
+    ref = (kxx.sum() - np.trace(kxx)) / 380 + (kyy.sum() - np.trace(kyy)) / 380 - 2 * kxy.mean()
     assert high == pytest.approx(ref, rel=1e-9)
 
 

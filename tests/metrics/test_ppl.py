@@ -1,7 +1,6 @@
 """LPIPS-VGG against the ``lpips`` package under shared random weights; PPL by hand on
 generators whose path length is known."""
 
-
 import numpy as np
 import pytest
 import torch
@@ -120,6 +119,7 @@ def test_w_space_crop_and_downsampling(ours, tmp_path, monkeypatch):
     torch.save({f"{k}.model.1.weight": v for k, v in sd.items() if k.startswith("lin")}, tmp_path / "lin.pth")
     monkeypatch.setenv("GANEVAL_LPIPS_VGG_WEIGHTS", str(tmp_path / "vgg.pth"))
     monkeypatch.setenv("GANEVAL_LPIPS_LINEAR_WEIGHTS", str(tmp_path / "lin.pth"))
+
     class Big:
         latent_dim = 4
 

@@ -87,8 +87,11 @@ def test_torch_core_equals_numpy_entry_and_float32_rows(rng):
 def test_absurd_sizes_are_refused_with_the_estimate(rng, monkeypatch):
     from ganeval.metrics.prdc import check_prdc_sizes, prdc_memory_bytes
 
-    with pytest.raises(ParameterError, match=r"k=50000 with 1000000 real and 1000000 fake rows of 2048 features "
-                                             r"needs about [\d.]+ GiB, more than the"):
+    with pytest.raises(
+        ParameterError,
+        match=r"k=50000 with 1000000 real and 1000000 fake rows of 2048 features "
+        r"needs about [\d.]+ GiB, more than the",
+    ):
         check_prdc_sizes(1_000_000, 1_000_000, 2048, 50_000)
     monkeypatch.setattr(prdc_module, "_available_bytes", lambda device: 1000)
     x = rng.normal(size=(20, 3))
@@ -107,3 +110,75 @@ def test_gpu_code_path_agrees_with_cpu_path(rng, monkeypatch):
     real, fake = rng.normal(size=(130, 5)), rng.normal(size=(110, 5)) * 1.2
     tr, tf = torch.from_numpy(real), torch.from_numpy(fake)
     assert prdc_core(tr, tf, 4, backend="torch") == prdc_core(tr, tf, 4) == prdc(real, fake, k=4).values
+
+
+# -- the float32 path: float32 products, every decision exact ---------------------------------
+
+
+def _near_tie_sets(rng, n=160, d=24, k=3):
+    """Real rows and fake rows placed at each real row's k-NN radius, times (1 +- 3e-8): far
+    inside the float32 error of the products, so every such pair needs the float64 re-check."""
+    real = rng.normal(size=(n, d)) * 3.0 + 10.0  # off-centre, as Inception features
+    r = knn_radii(real, k)
+    u = rng.normal(size=(n, d))
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    side = np.where(rng.random(n) < 0.5, 1 - 3e-8, 1 + 3e-8)
+    fake = real + u * (r * side)[:, None]
+    return real, np.concatenate([fake, rng.normal(size=(40, d)) * 3.0 + 10.0])
+
+
+def _lattice_sets(rng, n=150, d=6, k=3):
+    """Small-integer rows: every distance is exact in float64, with many exact ties and
+    duplicates (within each set and across)."""
+    real = rng.integers(0, 3, size=(n, d)).astype(np.float64)
+    fake = np.concatenate([real[:40], rng.integers(0, 3, size=(n - 40, d))]).astype(np.float64)
+    return real, fake
+
+
+@pytest.mark.parametrize("make", [_near_tie_sets, _lattice_sets])
+@pytest.mark.parametrize("k", [1, 3])
+def test_float32_path_equals_float64_path_and_prdc_package_on_near_ties(rng, make, k, monkeypatch):
+    from prdc import compute_prdc
+
+    from ganeval.metrics.prdc import prdc_core
+
+    real, fake = make(rng, k=k)
+    fast = prdc(real, fake, k=k).values
+    assert fast == prdc_core(real, fake, k, backend="float64")
+    ref = compute_prdc(real_features=real, fake_features=fake, nearest_k=k)
+    assert fast == {key: float(v) for key, v in ref.items()}
+    assert prdc(real.astype(np.float32), fake.astype(np.float32), k=k).values == prdc_core(
+        real.astype(np.float32), fake.astype(np.float32), k, backend="float64"
+    )
+    monkeypatch.setattr(prdc_module, "_SQUARE_BLOCK", 17)  # many blocks, rows split across them
+    monkeypatch.setattr(prdc_module, "_BLOCK_BYTES", 16 * 4 * 200 * 7)
+    monkeypatch.setattr(prdc_module, "_RECHECK_ELEMENTS", 50)
+    assert prdc(real, fake, k=k).values == fast
+
+
+def test_float32_path_rechecks_near_ties_and_finds_exact_radii(rng):
+    real, fake = _near_tie_sets(rng)
+    x32 = prdc_module._centered32(real, real.mean(0))
+    exact = prdc_module._exact_radii2(real, x32, 3)
+    d = ((real[:, None] - real[None]) ** 2).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    np.testing.assert_allclose(exact, np.sort(d, axis=1)[:, 2], rtol=1e-15)  # float64, up to summation order
+    lat, _ = _lattice_sets(rng)
+    d = ((lat[:, None] - lat[None]) ** 2).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    np.testing.assert_array_equal(
+        prdc_module._exact_radii2(lat, prdc_module._centered32(lat, lat.mean(0)), 3), np.sort(d, axis=1)[:, 2]
+    )
+    # the float32 distances alone decide some near-tie pairs wrongly: the re-check is needed
+    real_r2 = prdc_module._exact_radii2(real, x32, 3)
+    f32 = ((real.astype(np.float32)[:, None] - fake.astype(np.float32)[None]) ** 2).sum(-1)
+    exact_d = ((real[:, None] - fake[None]) ** 2).sum(-1)
+    assert ((f32 < real_r2[:, None]) != (exact_d < real_r2[:, None])).any()
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e30, 1e140])
+def test_rows_beyond_float32_take_the_float64_path(rng, scale):
+    from ganeval.metrics.prdc import prdc_core
+
+    real, fake = rng.normal(size=(60, 4)) * scale, (rng.normal(size=(50, 4)) + 0.3) * scale
+    assert prdc(real, fake, k=3).values == prdc_core(real / scale, fake / scale, 3, backend="float64")

@@ -46,7 +46,8 @@ def test_sliced_wasserstein_is_symmetric_and_zero_on_identity(samples):
     w = get_metric("wasserstein")
     assert _value(w, x, x.copy(), sliced=True, projections=50) == pytest.approx(0, abs=1e-12)
     assert _value(w, x, y, sliced=True, projections=50) == pytest.approx(
-        _value(w, y, x, sliced=True, projections=50), rel=1e-9)
+        _value(w, y, x, sliced=True, projections=50), rel=1e-9
+    )
 
 
 @pytest.mark.parametrize("metric", [m for m in TWO_SAMPLE if m.order_invariant], ids=lambda m: m.name)
@@ -54,7 +55,8 @@ def test_row_order_invariance(metric, samples):
     x, y = samples
     g = np.random.default_rng(5)
     assert _value(metric, x[g.permutation(len(x))], y[g.permutation(len(y))]) == pytest.approx(
-        _value(metric, x, y), rel=1e-9, abs=1e-12)
+        _value(metric, x, y), rel=1e-9, abs=1e-12
+    )
 
 
 @pytest.mark.parametrize("metric", [m for m in TWO_SAMPLE if m.seeded], ids=lambda m: m.name)

@@ -14,8 +14,10 @@ def _reference_top_pr(monkeypatch, real, fake, seed, bootstraps=10):
     ref = pytest.importorskip("top_pr.top_pr")
     # the reference draws its bootstraps from the global RNG: hand it the draws ours makes
     g = np.random.default_rng(seed)
-    draws = iter([g.integers(0, len(real), size=len(real)) for _ in range(bootstraps)]
-                 + [g.integers(0, len(fake), size=len(fake)) for _ in range(bootstraps)])
+    draws = iter(
+        [g.integers(0, len(real), size=len(real)) for _ in range(bootstraps)]
+        + [g.integers(0, len(fake), size=len(fake)) for _ in range(bootstraps)]
+    )
     monkeypatch.setattr(ref.np.random, "choice", lambda *a, **k: next(draws))
     monkeypatch.setattr(ref, "tqdm", lambda x, **k: x)
     return ref.compute_top_pr(real_features=real, fake_features=fake)

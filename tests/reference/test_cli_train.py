@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
-
 from ganeval_cli.main import cli
 
 FAST = ["--batch-size", "16", "--hidden", "8", "--eval-every", "0", "--samples", "300", "--threads", "1", "-q"]
@@ -35,22 +34,32 @@ def ring_run(tmp_path_factory):
 
 
 def test_train_writes_outputs_and_json(ring_run, tmp_path):
-    assert {p.name for p in ring_run.iterdir()} == {".ganeval-run.json", "checkpoint.pt", "metrics.jsonl", "samples.npy",
-                                                    "samples.png"}
-    result = invoke("train", "--data", "ring8", "--loss", "minimax", "--steps", "2", "--out", tmp_path / "j",
-                    "--json", *FAST)
+    assert {p.name for p in ring_run.iterdir()} == {
+        ".ganeval-run.json",
+        "checkpoint.pt",
+        "metrics.jsonl",
+        "samples.npy",
+        "samples.png",
+    }
+    result = invoke(
+        "train", "--data", "ring8", "--loss", "minimax", "--steps", "2", "--out", tmp_path / "j", "--json", *FAST
+    )
     payload = json.loads(result.output)
     assert payload["steps"] == 2 and "modes_covered" in payload["metrics"]
 
 
 def test_samples_flow_into_metric_commands(ring_run, tmp_path):
     samples = ring_run / "samples.npy"
-    for args in (["fid", "builtin:ring8/test", samples], ["kid", "builtin:ring8/test", samples, "--subsets", "5"],
-                 ["prdc", "builtin:ring8/test", samples], ["mmd", "builtin:ring8/test", samples],
-                 ["modes", samples, "--data", "ring8"]):
+    for args in (
+        ["fid", "builtin:ring8/test", samples],
+        ["kid", "builtin:ring8/test", samples, "--subsets", "5"],
+        ["prdc", "builtin:ring8/test", samples],
+        ["mmd", "builtin:ring8/test", samples],
+        ["modes", samples, "--data", "ring8"],
+    ):
         result = invoke(*args, "--json")
         assert result.exit_code == 0, (args, result.output)
-        assert json.loads(result.output)["n_fake"] == 300
+        assert json.loads(result.stdout)["n_fake"] == 300
     out = tmp_path / "s.npy"
     result = invoke("sample", ring_run / "checkpoint.pt", "-n", 50, "-o", out, "--seed", 3)
     assert result.exit_code == 0, result.output
@@ -61,23 +70,29 @@ def test_samples_flow_into_metric_commands(ring_run, tmp_path):
 
 
 def test_digits_and_tabular_samples_flow_into_metric_commands(tmp_path):
-    result = invoke("train", "--data", "digits", "--loss", "hinge", "--steps", "2", "--width", "4", "--out",
-                    tmp_path / "d", *FAST)
+    result = invoke(
+        "train", "--data", "digits", "--loss", "hinge", "--steps", "2", "--width", "4", "--out", tmp_path / "d", *FAST
+    )
     assert result.exit_code == 0, result.output
     imgs, rows = tmp_path / "imgs.npy", tmp_path / "rows.npy"
     assert invoke("sample", tmp_path / "d" / "checkpoint.pt", "-n", 60, "-o", imgs).exit_code == 0
     assert invoke("sample", tmp_path / "d" / "checkpoint.pt", "-n", 60, "-o", rows, "--format", "rows").exit_code == 0
     assert np.load(imgs).dtype == np.uint8 and np.load(rows).shape == (60, 64)
-    for args in (["fid", "builtin:digits/test", imgs, "--device", "cpu", "--no-cache"],
-                 ["fid", "builtin:digits-pixels/test", rows]):
+    for args in (
+        ["fid", "builtin:digits/test", imgs, "--device", "cpu", "--no-cache"],
+        ["fid", "builtin:digits-pixels/test", rows],
+    ):
         r = invoke(*args, "--json")
         assert r.exit_code == 0, r.output
         assert json.loads(r.output)["value"] > 0
-    result = invoke("train", "--data", "wine", "--loss", "wgan", "--steps", "2", "--smirnov", "--out", tmp_path / "w",
-                    *FAST)
+    result = invoke(
+        "train", "--data", "wine", "--loss", "wgan", "--steps", "2", "--smirnov", "--out", tmp_path / "w", *FAST
+    )
     assert result.exit_code == 0, result.output
-    for args in (["ecdf", "builtin:wine/test", tmp_path / "w" / "samples.npy"],
-                 ["c2st", "builtin:wine/test", tmp_path / "w" / "samples.npy", "--folds", "3"]):
+    for args in (
+        ["ecdf", "builtin:wine/test", tmp_path / "w" / "samples.npy"],
+        ["c2st", "builtin:wine/test", tmp_path / "w" / "samples.npy", "--folds", "3"],
+    ):
         r = invoke(*args, "--json")
         assert r.exit_code == 0, r.output
 
@@ -90,16 +105,19 @@ def test_datasets_lists_builtin_sets():
     assert "ring8" in json.loads(invoke("datasets", "--json").output)
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["--data", "ring9"], "data must be one of"),
-    (["--data", "ring8", "--loss", "vanilla"], "loss must be one of"),
-    (["--data", "ring8", "--steps", "0"], "steps must be >= 1, got 0"),
-    (["--data", "ring8", "--steps", "-5"], "steps must be >= 1, got -5"),
-    (["--data", "ring8", "--loss", "wgan", "--label-smoothing", "0.1"], "label_smoothing"),
-    (["--data", "ring8", "--hidden", "a,b"], "--hidden"),
-    (["--data", "ring8", "--loss", "hinge", "--gp-lambda", "1"], "gp_lambda applies to loss 'wgan-gp' only"),
-    (["--data", "ring8", "--batch-size", "1"], "batch_size must be >= 2"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--data", "ring9"], "data must be one of"),
+        (["--data", "ring8", "--loss", "vanilla"], "loss must be one of"),
+        (["--data", "ring8", "--steps", "0"], "steps must be >= 1, got 0"),
+        (["--data", "ring8", "--steps", "-5"], "steps must be >= 1, got -5"),
+        (["--data", "ring8", "--loss", "wgan", "--label-smoothing", "0.1"], "label_smoothing"),
+        (["--data", "ring8", "--hidden", "a,b"], "--hidden"),
+        (["--data", "ring8", "--loss", "hinge", "--gp-lambda", "1"], "gp_lambda applies to loss 'wgan-gp' only"),
+        (["--data", "ring8", "--batch-size", "1"], "batch_size must be >= 2"),
+    ],
+)
 def test_bad_train_options(args, needle, tmp_path):
     result = invoke("train", *args, "--out", tmp_path / "x", "-q")
     assert result.exit_code == 2
@@ -120,8 +138,9 @@ def test_out_with_a_checkpoint_needs_resume_or_overwrite(ring_run):
 
 
 def test_checkpoint_from_another_model(ring_run, tmp_path):
-    result = invoke("train", "--data", "ring8", "--loss", "wgan-gp", "--steps", "8", "--out", ring_run, "--resume",
-                    *FAST)
+    result = invoke(
+        "train", "--data", "ring8", "--loss", "wgan-gp", "--steps", "8", "--out", ring_run, "--resume", *FAST
+    )
     assert result.exit_code == 2
     assert "was trained with loss='hinge'" in _error_line(result)
     foreign = tmp_path / "foreign.pt"
@@ -152,8 +171,9 @@ def test_corrupt_checkpoint(ring_run, tmp_path):
 
 
 def test_out_parents_are_created_and_file_parents_refused(tmp_path):
-    result = invoke("train", "--data", "ring8", "--loss", "hinge", "--steps", "1", "--out", tmp_path / "a" / "b" / "r",
-                    *FAST)
+    result = invoke(
+        "train", "--data", "ring8", "--loss", "hinge", "--steps", "1", "--out", tmp_path / "a" / "b" / "r", *FAST
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "a" / "b" / "r" / "samples.npy").exists()
     (tmp_path / "f").write_text("x")

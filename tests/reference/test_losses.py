@@ -30,8 +30,9 @@ def test_closed_forms(r, f):
     assert float(generator_loss("least-squares", ft)) == pytest.approx(0.5 * (f - 1) ** 2)
     smooth = -(0.9 * math.log(_sig(r)) + 0.1 * math.log(1 - _sig(r))) - math.log(1 - _sig(f))
     assert float(discriminator_loss("minimax", rt, ft, label_smoothing=0.1)) == pytest.approx(smooth)
-    assert float(discriminator_loss("least-squares", rt, ft, label_smoothing=0.1)) == \
-        pytest.approx(0.5 * (r - 0.9) ** 2 + 0.5 * f**2)
+    assert float(discriminator_loss("least-squares", rt, ft, label_smoothing=0.1)) == pytest.approx(
+        0.5 * (r - 0.9) ** 2 + 0.5 * f**2
+    )
 
 
 def test_paper_defaults():
@@ -51,8 +52,12 @@ def test_gradient_penalty_linear_critic_and_gradients():
     assert float(pen.detach()) == pytest.approx(16.0)
     pen.backward()  # create_graph: the penalty trains the critic
     assert w.grad is not None and float(w.grad.abs().sum()) > 0
-    unit = gradient_penalty(lambda x: x @ torch.tensor([[0.6], [0.8]]), torch.zeros(4, 2), torch.ones(4, 2),
-                            torch.Generator().manual_seed(0))
+    unit = gradient_penalty(
+        lambda x: x @ torch.tensor([[0.6], [0.8]]),
+        torch.zeros(4, 2),
+        torch.ones(4, 2),
+        torch.Generator().manual_seed(0),
+    )
     assert float(unit) == pytest.approx(0.0, abs=1e-12)
 
 

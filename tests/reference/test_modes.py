@@ -27,8 +27,9 @@ def test_collapse_and_partial_coverage(rng):
     assert (r.modes_covered, r.counts[3]) == (1, r.counts[3]) and sum(r.counts) == r.counts[3]
     assert r.kl_uniform == pytest.approx(np.log(8))
     # 3 modes, shares 1/2, 1/4, 1/4: KL vs uniform over 8 = sum p log(8 p)
-    pts = np.concatenate([np.repeat(m.centers[[0]], 40, 0), np.repeat(m.centers[[1]], 20, 0),
-                          np.repeat(m.centers[[2]], 20, 0)])
+    pts = np.concatenate(
+        [np.repeat(m.centers[[0]], 40, 0), np.repeat(m.centers[[1]], 20, 0), np.repeat(m.centers[[2]], 20, 0)]
+    )
     r = mode_metrics(pts, m.centers, m.std)
     assert r.modes_covered == 3
     assert r.kl_uniform == pytest.approx(0.5 * np.log(4) + 2 * 0.25 * np.log(2))
@@ -65,7 +66,6 @@ def test_min_count_scales_with_the_sample_size_and_says_so():
 
 def test_modes_command_prints_the_count_it_used(tmp_path):
     from click.testing import CliRunner
-
     from ganeval_cli.main import cli
 
     path = tmp_path / "few.npy"

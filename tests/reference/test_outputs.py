@@ -11,11 +11,11 @@ import time
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from ganeval_cli.main import cli
 
 from ganeval.errors import ParameterError
 from ganeval.reference import TrainConfig, load_checkpoint, train
 from ganeval.reference.outputs import LOCK, MARKER, atomic_write, check_out_dir, run_lock, write_marker
-from ganeval_cli.main import cli
 
 FAST = ["--batch-size", "16", "--hidden", "8", "--eval-every", "0", "--samples", "100", "--threads", "1", "-q"]
 TINY = dict(batch_size=16, hidden=(8,), eval_every=0, n_samples=100)
@@ -85,8 +85,7 @@ def test_a_second_run_into_a_locked_folder_is_refused(tmp_path):
     out = tmp_path / "r"
     out.mkdir()
     with run_lock(out):
-        line = _one_error_line(invoke("train", "--data", "ring8", "--loss", "hinge", "--steps", 2, "--out", out,
-                                      *FAST))
+        line = _one_error_line(invoke("train", "--data", "ring8", "--loss", "hinge", "--steps", 2, "--out", out, *FAST))
         assert f"pid {os.getpid()}" in line and "another training run" in line
         assert sorted(p.name for p in out.iterdir()) == [LOCK]
     assert list(out.iterdir()) == []  # the lock file goes with the run
@@ -94,18 +93,38 @@ def test_a_second_run_into_a_locked_folder_is_refused(tmp_path):
 
 def test_two_concurrent_processes_and_a_stale_lock_after_kill_9(tmp_path):
     out = tmp_path / "r"
-    code = ("import sys; from ganeval.reference import TrainConfig, load_checkpoint, train; "
-            "train(TrainConfig(data='ring8', loss='hinge', steps=10**6, batch_size=16, hidden=(8,), eval_every=0, "
-            "checkpoint_every=5), sys.argv[1], threads=1)")
+    code = (
+        "import sys; from ganeval.reference import TrainConfig, load_checkpoint, train; "
+        "train(TrainConfig(data='ring8', loss='hinge', steps=10**6, batch_size=16, hidden=(8,), eval_every=0, "
+        "checkpoint_every=5), sys.argv[1], threads=1)"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
         while not (out / "checkpoint.pt").exists() and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.1)
         assert proc.poll() is None, proc.stderr.read().decode()
-        second = subprocess.run([sys.executable, "-m", "ganeval", "train", "--data", "ring8", "--loss",
-                                 "hinge", "--steps", "2", "--out", str(out), "--resume", *FAST],
-                                capture_output=True, text=True, timeout=120)
+        second = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ganeval",
+                "train",
+                "--data",
+                "ring8",
+                "--loss",
+                "hinge",
+                "--steps",
+                "2",
+                "--out",
+                str(out),
+                "--resume",
+                *FAST,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert second.returncode == 2, second.stderr
         lines = [x for x in second.stderr.splitlines() if x.strip()]
         assert len(lines) == 1 and "another training run" in lines[0] and f"pid {proc.pid}" in lines[0], second.stderr
@@ -115,8 +134,16 @@ def test_two_concurrent_processes_and_a_stale_lock_after_kill_9(tmp_path):
     assert (out / LOCK).exists()  # left behind by kill -9 ...
     step = load_checkpoint(out / "checkpoint.pt")["step"]
     # ... and does not block the next run: the kernel released the flock with the process
-    cfg = TrainConfig(data="ring8", loss="hinge", steps=step + 1, batch_size=16, hidden=(8,), eval_every=0,
-                      checkpoint_every=5, n_samples=50)
+    cfg = TrainConfig(
+        data="ring8",
+        loss="hinge",
+        steps=step + 1,
+        batch_size=16,
+        hidden=(8,),
+        eval_every=0,
+        checkpoint_every=5,
+        n_samples=50,
+    )
     result = train(cfg, out, resume=True, threads=1)
     assert result.steps == step + 1 and not (out / LOCK).exists()
 
@@ -152,18 +179,22 @@ def test_sample_writes_through_a_symlink_and_refuses_a_fifo(tmp_path):
     assert "not a regular file" in line
 
 
-@pytest.mark.parametrize("args,expect", [
-    (["--batch-size", 10**12], "GiB"),
-    (["--samples", 10**8], "GiB"),
-    (["--width", 10**5], "width=100,000"),
-    (["--steps", 10**15], "steps must be <="),
-    (["--batch-size", 1], "batch_size must be >= 2"),
-    (["--ema", 1.5], "ema must be in [0, 1)"),
-])
+@pytest.mark.parametrize(
+    "args,expect",
+    [
+        (["--batch-size", 10**12], "GiB"),
+        (["--samples", 10**8], "GiB"),
+        (["--width", 10**5], "width=100,000"),
+        (["--steps", 10**15], "steps must be <="),
+        (["--batch-size", 1], "batch_size must be >= 2"),
+        (["--ema", 1.5], "ema must be in [0, 1)"),
+    ],
+)
 def test_absurd_sizes_are_refused_with_the_estimate(tmp_path, args, expect):
     # the last of a repeated option wins, so args override FAST's
-    line = _one_error_line(invoke("train", "--data", "digits", "--loss", "hinge", "--steps", 2, "--out",
-                                  tmp_path / "r", *FAST, *args))
+    line = _one_error_line(
+        invoke("train", "--data", "digits", "--loss", "hinge", "--steps", 2, "--out", tmp_path / "r", *FAST, *args)
+    )
     assert expect in line
     assert not (tmp_path / "r").exists()
 
@@ -201,8 +232,9 @@ def test_a_users_samples_without_our_marker_are_never_replaced(tmp_path):
         (out / name).write_bytes(b"the user's own " + name.encode())
         before = _snapshot(out)
         for extra in ([], ["--overwrite"], ["--resume"]):
-            line = _one_error_line(invoke("train", "--data", "ring8", "--loss", "hinge", "--steps", 2, "--out", out,
-                                          *FAST, *extra))
+            line = _one_error_line(
+                invoke("train", "--data", "ring8", "--loss", "hinge", "--steps", 2, "--out", out, *FAST, *extra)
+            )
             assert "not a previous run" in line and MARKER in line and name in line, line
             assert _snapshot(out) == before and sorted(p.name for p in out.iterdir()) == [name]
     # a run of ours has the marker, and is recognised by it
@@ -215,9 +247,28 @@ def test_a_users_samples_without_our_marker_are_never_replaced(tmp_path):
 @pytest.mark.slow
 def test_sigterm_is_ctrl_c_checkpoint_kept_no_stale_lock(tmp_path):
     out = tmp_path / "r"
-    proc = subprocess.Popen([sys.executable, "-m", "ganeval", "train", "--data", "ring8", "--loss", "hinge",
-                             "--steps", str(10**6), "--checkpoint-every", "300", "--out", str(out), *FAST],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ganeval",
+            "train",
+            "--data",
+            "ring8",
+            "--loss",
+            "hinge",
+            "--steps",
+            str(10**6),
+            "--checkpoint-every",
+            "300",
+            "--out",
+            str(out),
+            *FAST,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while not (out / "checkpoint.pt").exists() and time.monotonic() < deadline and proc.poll() is None:

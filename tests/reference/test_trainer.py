@@ -13,9 +13,9 @@ import pytest
 import torch
 
 from ganeval.metrics.mmd import maximum_mean_discrepancy
+from ganeval.reference import CHECKPOINT, TrainConfig, generate, load_checkpoint, train
 from ganeval.reference.datasets import mixture, training_set
 from ganeval.reference.losses import LOSSES
-from ganeval.reference import CHECKPOINT, TrainConfig, generate, load_checkpoint, train
 from ganeval.reference.sampling import sample_rows
 from ganeval.reference.training import build
 
@@ -50,8 +50,11 @@ def test_same_seed_same_samples_other_seed_differs(tmp_path):
     cfg = TrainConfig(data="ring8", loss="wgan-gp", steps=15, **TINY)
     a = np.load(train(cfg, tmp_path / "a", threads=1).samples_path)
     b = np.load(train(cfg, tmp_path / "b", threads=1).samples_path)
-    c = np.load(train(TrainConfig(data="ring8", loss="wgan-gp", steps=15, seed=1, **TINY), tmp_path / "c",
-                      threads=1).samples_path)
+    c = np.load(
+        train(
+            TrainConfig(data="ring8", loss="wgan-gp", steps=15, seed=1, **TINY), tmp_path / "c", threads=1
+        ).samples_path
+    )
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 
@@ -66,23 +69,28 @@ def test_training_leaves_global_state_alone(tmp_path):
 
 @pytest.mark.parametrize("loss,data", [("wgan", "ring8"), ("least-squares", "digits")])
 def test_resume_equals_uninterrupted_run(loss, data, tmp_path):
-    common = dict(data=data, loss=loss, batch_size=32, hidden=(16, 16), width=8, eval_every=10, n_samples=100,
-                  checkpoint_every=10)
+    common = dict(
+        data=data, loss=loss, batch_size=32, hidden=(16, 16), width=8, eval_every=10, n_samples=100, checkpoint_every=10
+    )
     full = train(TrainConfig(steps=20, **common), tmp_path / "full", threads=1)
     train(TrainConfig(steps=10, **common), tmp_path / "part", threads=1)
     resumed = train(TrainConfig(steps=20, **common), tmp_path / "part", resume=True, threads=1)
     np.testing.assert_array_equal(np.load(full.samples_path), np.load(resumed.samples_path))
-    strip = lambda p: [{k: v for k, v in json.loads(x).items() if k != "elapsed_s"}  # noqa: E731
-                       for x in (p / "metrics.jsonl").read_text().splitlines()]
+    strip = lambda p: [
+        {k: v for k, v in json.loads(x).items() if k != "elapsed_s"}
+        for x in (p / "metrics.jsonl").read_text().splitlines()
+    ]
     assert strip(tmp_path / "full") == strip(tmp_path / "part")
     assert load_checkpoint(tmp_path / "part" / CHECKPOINT)["step"] == 20
 
 
 def test_killed_run_leaves_a_readable_checkpoint(tmp_path):
     out = tmp_path / "run"
-    code = ("import sys; from ganeval.reference import TrainConfig, train; "
-            "train(TrainConfig(data='ring8', loss='hinge', steps=10**6, batch_size=16, hidden=(8,), eval_every=0, "
-            "checkpoint_every=1), sys.argv[1], threads=1)")
+    code = (
+        "import sys; from ganeval.reference import TrainConfig, train; "
+        "train(TrainConfig(data='ring8', loss='hinge', steps=10**6, batch_size=16, hidden=(8,), eval_every=0, "
+        "checkpoint_every=1), sys.argv[1], threads=1)"
+    )
     cmd = [sys.executable, "-c", code, str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -99,18 +107,29 @@ def test_killed_run_leaves_a_readable_checkpoint(tmp_path):
     rows, _ = generate(state, 10)
     assert rows.shape == (10, 2) and np.isfinite(rows).all()
     # and the run can be resumed from it
-    cfg = TrainConfig(data="ring8", loss="hinge", steps=state["step"] + 2, batch_size=16, hidden=(8,), eval_every=0,
-                      checkpoint_every=1, n_samples=50)
+    cfg = TrainConfig(
+        data="ring8",
+        loss="hinge",
+        steps=state["step"] + 2,
+        batch_size=16,
+        hidden=(8,),
+        eval_every=0,
+        checkpoint_every=1,
+        n_samples=50,
+    )
     assert train(cfg, out, resume=True, threads=1).steps == state["step"] + 2
 
 
-@pytest.mark.parametrize("data,loss,extra", [
-    ("grid25", "minimax", {"instance_noise": 0.1}),
-    ("digits", "wgan-gp", {"conditional": True}),
-    ("wine", "least-squares", {"smirnov": True, "label_smoothing": 0.1}),
-    ("breast_cancer", "hinge", {}),
-    ("digits", "non-saturating", {"smirnov": True}),
-])
+@pytest.mark.parametrize(
+    "data,loss,extra",
+    [
+        ("grid25", "minimax", {"instance_noise": 0.1}),
+        ("digits", "wgan-gp", {"conditional": True}),
+        ("wine", "least-squares", {"smirnov": True, "label_smoothing": 0.1}),
+        ("breast_cancer", "hinge", {}),
+        ("digits", "non-saturating", {"smirnov": True}),
+    ],
+)
 def test_each_kind_of_data_trains_and_samples(data, loss, extra, tmp_path):
     cfg = TrainConfig(data=data, loss=loss, steps=3, width=8, **TINY, **extra)
     result = train(cfg, tmp_path / "r", threads=1)
@@ -170,8 +189,9 @@ def test_ema_generator_is_the_running_average_and_draws_the_samples(tmp_path):
     assert TrainConfig(data="ring8", loss="hinge").validated().ema == 0.0
     assert build(TrainConfig(data="digits", loss="hinge", ema=0, width=8, **TINY).validated()).ema is None
     # generate() draws from the averaged generator of the checkpoint
-    result = train(TrainConfig(data="digits", loss="hinge", steps=2, width=8, ema=0.5, **TINY), tmp_path / "r",
-                   threads=1)
+    result = train(
+        TrainConfig(data="digits", loss="hinge", steps=2, width=8, ema=0.5, **TINY), tmp_path / "r", threads=1
+    )
     state = load_checkpoint(result.out / CHECKPOINT)
     assert "generator_ema" in state
     rows, _ = generate(state, 200, seed=2)

@@ -10,7 +10,6 @@ from click.testing import CliRunner
 def run_cli(*args):
     """Run ``ganeval`` through main() (exit codes and one-line errors as users see them)."""
     import click
-
     from ganeval_cli.main import main
 
     @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

@@ -157,15 +157,19 @@ seeds = [3, 4]
 def test_generator_candidate(tmp_path):
     mod = tmp_path / "gen_mod_for_report.py"
     # the factory contract of ganeval.sources.generator: a callable fn(batch_size, generator)
-    mod.write_text("import torch\n\ndef make():\n"
-                   "    return lambda batch_size, generator: torch.rand(batch_size, 3, 8, 8, generator=generator) * 2 - 1\n")
+    mod.write_text(
+        "import torch\n\ndef make():\n"
+        "    return lambda batch_size, generator: torch.rand(batch_size, 3, 8, 8, generator=generator) * 2 - 1\n"
+    )
     import sys
 
     sys.path.insert(0, str(tmp_path))
     try:
         spec = tmp_path / "s.toml"
-        spec.write_text('[real]\ninput = "builtin:digits/test"\n[metrics]\nfid = {}\n'
-                        '[[candidates]]\ngenerator = "gen_mod_for_report:make"\nnum_samples = 64\n')
+        spec.write_text(
+            '[real]\ninput = "builtin:digits/test"\n[metrics]\nfid = {}\n'
+            '[[candidates]]\ngenerator = "gen_mod_for_report:make"\nnum_samples = 64\n'
+        )
         rep = build_report(spec, tmp_path / "out")
         assert rep["candidates"][0]["runs"][0]["n"] == 64
     finally:
@@ -173,6 +177,7 @@ def test_generator_candidate(tmp_path):
 
 
 # -- bad input: one line, exit 2, nothing half-written ---------------------------------------
+
 
 def _no_leftovers(d):
     return not [p.name for p in d.iterdir() if p.name.startswith(".") and "partial" in p.name]
@@ -188,7 +193,9 @@ def test_bad_inputs_exit_2(small):
     (d / "keys.toml").write_text(SPEC.format(extra="", extra_metrics="").replace("seed = 0", "seeed = 0"))
     r = run_cli("report", d / "keys.toml", "--out", d / "o")
     assert r.exit_code == 2 and "'seeed' (did you mean 'seed'?)" in r.output
-    (d / "cand.toml").write_text(SPEC.format(extra='[[candidates]]\nname = "gone"\ninput = "gone.npy"', extra_metrics=""))
+    (d / "cand.toml").write_text(
+        SPEC.format(extra='[[candidates]]\nname = "gone"\ninput = "gone.npy"', extra_metrics="")
+    )
     r = run_cli("report", d / "cand.toml", "--out", d / "o")
     assert r.exit_code == 2 and "gone.npy: no such file" in r.output
     assert not (d / "o").exists() and _no_leftovers(d)
@@ -206,8 +213,7 @@ def test_inapplicable_metric_skip_or_stop(small):
     assert r.exit_code == 0
     assert "warning: kid skipped for 'moments'" in r.output and "holds only statistics" in r.output
     data = json.loads((d / "o1" / "report.json").read_text())
-    assert {s["metric"] for s in data["skipped"]} == {"kid", "prdc", "mmd", "ecdf", "c2st", "wasserstein",
-                                                      "divergence"}
+    assert {s["metric"] for s in data["skipped"]} == {"kid", "prdc", "mmd", "ecdf", "c2st", "wasserstein", "divergence"}
     assert "fid" in data["candidates"][2]["runs"][0]["results"]
     (d / "stop.toml").write_text('on_inapplicable = "error"\n' + SPEC.format(extra=extra, extra_metrics=""))
     r = run_cli("report", d / "stop.toml", "--out", d / "o2", "-q")
@@ -279,7 +285,11 @@ def test_interrupt_leaves_no_half_written_report(small, monkeypatch):
 
 def test_disturbed_candidate_needs_digits(small):
     d, _, _ = small
-    (d / "dist.toml").write_text(SPEC.format(extra='[[candidates]]\nname = "n"\ninput = "fake.npy"\n'
-                                                   'disturb = {kind = "swirl", level = 2}', extra_metrics=""))
+    (d / "dist.toml").write_text(
+        SPEC.format(
+            extra='[[candidates]]\nname = "n"\ninput = "fake.npy"\ndisturb = {kind = "swirl", level = 2}',
+            extra_metrics="",
+        )
+    )
     with pytest.raises(InputError, match="disturb applies to builtin:digits"):
         build_report(d / "dist.toml", d / "o")

@@ -9,8 +9,15 @@ import pytest
 from ganeval.report import build_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PROBE = """<script>
 window.addEventListener('load', () => {
   const imgs = Array.from(document.images);
@@ -29,8 +36,12 @@ def test_report_html_renders_in_chromium(small, tmp_path):
     probe = d / "probe.html"
     probe.write_text(page.replace("</body>", PROBE))
     profile = tmp_path / "chromium-profile"
-    proc = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=5000",
-                           "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     m = re.search(r'data-probe="(\d+):(\d+):(\d+)"', proc.stdout)
     assert m, proc.stdout[:500]

@@ -30,8 +30,20 @@ def test_suite_specs_cover_every_loss():
 
 @pytest.mark.slow
 def test_quick_reference_suite_runs_and_verifies(tmp_path):
-    r = run_cli("report", "--suite", "reference", "--steps", "2", "--seeds", "0", "--data", "ring8",
-                "--out", tmp_path / "ref", "-q")
+    r = run_cli(
+        "report",
+        "--suite",
+        "reference",
+        "--steps",
+        "2",
+        "--seeds",
+        "0",
+        "--data",
+        "ring8",
+        "--out",
+        tmp_path / "ref",
+        "-q",
+    )
     assert r.exit_code == 0, r.output
     index = json.loads((tmp_path / "ref" / "report.json").read_text())
     assert index["suite"] == "reference" and index["reports"] == ["ring8"]

@@ -77,6 +77,7 @@ def project(tmp_path, rng):
 
 # -- class 1: never destroy what is not ours --------------------------------------------------
 
+
 def test_out_that_is_contains_or_lies_inside_the_spec_folder_or_an_input_is_refused_up_front(project, monkeypatch):
     called = []
     monkeypatch.setattr(engine_mod, "compute_metric", lambda *a, **k: called.append(1))
@@ -98,8 +99,9 @@ def test_out_that_is_contains_or_lies_inside_the_spec_folder_or_an_input_is_refu
 
     for i in range(4):
         Image.new("RGB", (8, 8), (i * 40, 0, 0)).save(imgs / f"{i}.png")
-    (project / "img.toml").write_text('[real]\ninput = "imgs"\n[metrics]\nfid = {}\n'
-                                      '[[candidates]]\ninput = "builtin:digits/test"\n')
+    (project / "img.toml").write_text(
+        '[real]\ninput = "imgs"\n[metrics]\nfid = {}\n[[candidates]]\ninput = "builtin:digits/test"\n'
+    )
     before = _tree(project.parent)
     line = _one_error(run_cli("report", project / "img.toml", "--out", imgs / "report", "-q"))
     assert "lies inside the real input" in line
@@ -152,8 +154,9 @@ def test_rerun_replaces_only_the_reports_files_and_drops_its_stale_ones(project,
     (out / "notes.md").write_text("my notes")  # the user's, beside the report
     (out / "figures" / "mine.png").write_bytes(b"not ours")
     assert (out / "figures" / "metric_kid.png").is_file()
-    (project / "spec.toml").write_text(SPEC.format(real="data/real.npy", fake="data/fake.npy")
-                                       .replace("kid = {subsets = 3, subset_size = 20}\n", ""))
+    (project / "spec.toml").write_text(
+        SPEC.format(real="data/real.npy", fake="data/fake.npy").replace("kid = {subsets = 3, subset_size = 20}\n", "")
+    )
     build_report(project / "spec.toml", out)
     assert not (out / "figures" / "metric_kid.png").exists()  # the previous report's, no longer written
     assert (out / "notes.md").read_text() == "my notes" and (out / "figures" / "mine.png").read_bytes() == b"not ours"
@@ -173,6 +176,7 @@ def test_symlinked_out_is_written_through(project, tmp_path):
 
 
 # -- class 2: --verify proves or fails ---------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
@@ -215,6 +219,7 @@ def _file_edit(name, old, new):
         assert old in text
         (out / name).write_text(text.replace(old, new, 1))
         return None
+
     return edit
 
 
@@ -224,33 +229,55 @@ DIFFERENT = {
     "candidates emptied": (lambda r, _: {**r, "candidates": []}, "candidate 'same': missing from the report"),
     "a candidate dropped": (lambda r, _: {**r, "candidates": r["candidates"][:1]}, "'shifted': missing"),
     "numbers forged consistently": (_forge_numbers, "fid.value recorded 0.0"),
-    "a metric deleted": (lambda r, _: (r["candidates"][1]["runs"][0]["results"].pop("kid"), r)[1],
-                         "kid is missing from the report"),
-    "a key deleted": (lambda r, _: (r["candidates"][1]["runs"][0]["results"]["prdc"].pop("recall"), r)[1],
-                      "prdc: recall is missing from the report"),
-    "an extra key": (lambda r, _: (r["candidates"][1]["runs"][0]["results"]["fid"].update(bonus=1.0), r)[1],
-                     "bonus is in the report but not recomputed"),
-    "an extra metric": (lambda r, _: (r["candidates"][1]["runs"][0]["results"].update(mmd={"value": 0.1}), r)[1],
-                        "mmd is in the report but not recomputed"),
-    "an extra seed": (lambda r, _: (r["candidates"][1]["runs"].append({**r["candidates"][1]["runs"][0], "seed": 9}),
-                                    r)[1], "seed 9: in the report, but its spec gives no such seed"),
-    "best marker moved": (lambda r, _: ([c for c in r["columns"] if c["id"] == "fid.value"][0].update(
-        best=["shifted"]), r)[1], "column 'fid.value': best[0] recorded 'shifted'"),
+    "a metric deleted": (
+        lambda r, _: (r["candidates"][1]["runs"][0]["results"].pop("kid"), r)[1],
+        "kid is missing from the report",
+    ),
+    "a key deleted": (
+        lambda r, _: (r["candidates"][1]["runs"][0]["results"]["prdc"].pop("recall"), r)[1],
+        "prdc: recall is missing from the report",
+    ),
+    "an extra key": (
+        lambda r, _: (r["candidates"][1]["runs"][0]["results"]["fid"].update(bonus=1.0), r)[1],
+        "bonus is in the report but not recomputed",
+    ),
+    "an extra metric": (
+        lambda r, _: (r["candidates"][1]["runs"][0]["results"].update(mmd={"value": 0.1}), r)[1],
+        "mmd is in the report but not recomputed",
+    ),
+    "an extra seed": (
+        lambda r, _: (r["candidates"][1]["runs"].append({**r["candidates"][1]["runs"][0], "seed": 9}), r)[1],
+        "seed 9: in the report, but its spec gives no such seed",
+    ),
+    "best marker moved": (
+        lambda r, _: ([c for c in r["columns"] if c["id"] == "fid.value"][0].update(best=["shifted"]), r)[1],
+        "column 'fid.value': best[0] recorded 'shifted'",
+    ),
     "columns emptied": (lambda r, _: {**r, "columns": []}, "column 'fid.value': missing from the report"),
     "size n edited": (lambda r, _: (r["candidates"][1]["runs"][0].update(n=403), r)[1], "n recorded 403"),
     "real n edited": (lambda r, _: (r["real"].update(n=400), r)[1], "report.real.n recorded 400"),
-    "summary std edited": (lambda r, _: (r["candidates"][1]["summary"]["prdc.recall"].update(n=5), r)[1],
-                           "summary.prdc.recall.n recorded 5"),
-    "skipped forged": (lambda r, _: {**r, "skipped": [{"candidate": "same", "metric": "is", "reason": "x"}]},
-                       "report.skipped"),
+    "summary std edited": (
+        lambda r, _: (r["candidates"][1]["summary"]["prdc.recall"].update(n=5), r)[1],
+        "summary.prdc.recall.n recorded 5",
+    ),
+    "skipped forged": (
+        lambda r, _: {**r, "skipped": [{"candidate": "same", "metric": "is", "reason": "x"}]},
+        "report.skipped",
+    ),
     "spec table edited": (lambda r, _: (r["spec"].update(seed=3), r)[1], "report.spec.seed recorded 3"),
     "figure dropped from the list": (lambda r, _: {**r, "figures": r["figures"][1:]}, "report.figures"),
-    "report.md table edited": (_file_edit("report.md", "| shifted |", "| shifted (best) |"),
-                               "report.md: its table is not the one report.json gives"),
-    "report.tex table edited": (_file_edit("report.tex", "shifted &", "winner &"),
-                                "report.tex: its table is not the one report.json gives"),
-    "report.html table edited": (_file_edit("report.html", "<td>shifted</td>", "<td>winner</td>"),
-                                 "report.html: its table is not the one report.json gives"),
+    "report.md table edited": (
+        _file_edit("report.md", "| shifted |", "| shifted (best) |"),
+        "report.md: its table is not the one report.json gives",
+    ),
+    "report.tex table edited": (
+        _file_edit("report.tex", "shifted &", "winner &"),
+        "report.tex: its table is not the one report.json gives",
+    ),
+    "report.html table edited": (
+        _file_edit("report.html", "<td>shifted</td>", "<td>winner</td>"),
+        "report.html: its table is not the one report.json gives",
+    ),
     "report.md deleted": (lambda r, out: (out / "report.md").unlink(), "report.md: missing"),
 }
 
@@ -259,20 +286,30 @@ MALFORMED = {
     "not JSON": (lambda r, _: "{not json", "cannot be read as JSON"),
     "not a table": (lambda r, _: "[1, 2]", "not a ganeval report"),
     "candidates not a list": (lambda r, _: {**r, "candidates": {"a": 1}}, "candidates: expected a list"),
-    "a run without results": (lambda r, _: (r["candidates"][0]["runs"][0].pop("results"), r)[1],
-                              "has no key 'results'"),
+    "a run without results": (
+        lambda r, _: (r["candidates"][0]["runs"][0].pop("results"), r)[1],
+        "has no key 'results'",
+    ),
     "seed 1e20": (lambda r, _: (r["candidates"][0]["runs"][0].update(seed=10**20), r)[1], "expected a seed"),
     "n as text": (lambda r, _: (r["real"].update(n="400"), r)[1], "real.n: expected an integer"),
-    "NaN mean": (lambda r, _: (r["candidates"][0]["summary"]["fid.value"].update(mean=float("nan")), r)[1],
-                 "expected a finite number"),
-    "figure path leaving the report": (lambda r, _: {**r, "figures": ["../../etc/passwd"]},
-                                       "expected a path inside the report folder"),
+    "NaN mean": (
+        lambda r, _: (r["candidates"][0]["summary"]["fid.value"].update(mean=float("nan")), r)[1],
+        "expected a finite number",
+    ),
+    "figure path leaving the report": (
+        lambda r, _: {**r, "figures": ["../../etc/passwd"]},
+        "expected a path inside the report folder",
+    ),
     "absolute figure path": (lambda r, _: {**r, "figures": ["/etc/passwd"]}, "a path inside the report folder"),
     "better is junk": (lambda r, _: (r["columns"][0].update(better="up"), r)[1], "expected one of"),
     "format_version as text": (lambda r, _: {**r, "format_version": "1"}, "format_version must be an integer"),
-    "generator factory sys:exit": (lambda r, _: {**r, "spec_text": r["spec_text"].replace(
-        'input = "data/fake.npy"', 'generator = "sys:exit"\nnum_samples = 10')},
-        "imports module 'sys' and calls exit(); pass --allow-code"),
+    "generator factory sys:exit": (
+        lambda r, _: {
+            **r,
+            "spec_text": r["spec_text"].replace('input = "data/fake.npy"', 'generator = "sys:exit"\nnum_samples = 10'),
+        },
+        "imports module 'sys' and calls exit(); pass --allow-code",
+    ),
 }
 
 
@@ -310,9 +347,18 @@ def test_verify_tolerance_must_be_finite(built):
 def test_verify_reference_suite_index_lists_only_its_own_reports(built, tmp_path):
     suite = tmp_path / "suite"
     suite.mkdir()
-    index = {"format": "ganeval-report", "format_version": 1, "ganeval_version": "0.1.0", "suite": "reference",
-             "title": "ganeval reference benchmark", "spec_text": None, "reports": ["ring8"],
-             "steps": {"ring8": 5}, "seeds": [0], "wall_s": {"ring8": 1.0}}
+    index = {
+        "format": "ganeval-report",
+        "format_version": 1,
+        "ganeval_version": "0.1.0",
+        "suite": "reference",
+        "title": "ganeval reference benchmark",
+        "spec_text": None,
+        "reports": ["ring8"],
+        "steps": {"ring8": 5},
+        "seeds": [0],
+        "wall_s": {"ring8": 1.0},
+    }
 
     def verify_with(**change):
         (suite / "report.json").write_text(json.dumps({**index, **change}))
@@ -334,8 +380,12 @@ def test_verify_rejects_a_tampered_sanity_suite(tmp_path):
     assert verify_report(tmp_path / "s").ok
     edits = {
         "table emptied": (lambda r: {**r, "table": {}}, "table"),
-        "a verdict flipped": (lambda r: (r["results"][0].update(verdict="pass" if r["results"][0]["verdict"] != "pass"
-                                                                else "fail"), r)[1], "verdict"),
+        "a verdict flipped": (
+            lambda r: (r["results"][0].update(verdict="pass" if r["results"][0]["verdict"] != "pass" else "fail"), r)[
+                1
+            ],
+            "verdict",
+        ),
         "sizes edited": (lambda r: (r["sizes"]["gaussian_noise"].__setitem__(0, 403), r)[1], "sizes"),
     }
     for kind, (edit, expected) in edits.items():
@@ -354,12 +404,16 @@ def test_verify_rejects_a_tampered_sanity_suite(tmp_path):
 
 # -- hostile specs ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("line,expected", [
-    ("seed = -1", "seed: expected an integer >= 0"),
-    ("seed = 100000000000000000000", "seed: expected an integer in 0..4294967295"),
-    ('cache = "false"', "cache must be true or false"),
-    ("title = 3", "title must be a string"),
-])
+
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        ("seed = -1", "seed: expected an integer >= 0"),
+        ("seed = 100000000000000000000", "seed: expected an integer in 0..4294967295"),
+        ('cache = "false"', "cache must be true or false"),
+        ("title = 3", "title must be a string"),
+    ],
+)
 def test_hostile_spec_top_level_values(project, tmp_path, line, expected):
     (project / "h.toml").write_text(line + "\n" + (project / "spec.toml").read_text().replace("seed = 0\n", ""))
     assert expected in _one_error(run_cli("report", project / "h.toml", "--out", tmp_path / "o", "-q"))
@@ -370,18 +424,20 @@ def test_hostile_spec_seeds_and_generators(project, tmp_path):
     base = (project / "spec.toml").read_text()
     (project / "h.toml").write_text(base + "seeds = [100000000000000000000]\n")
     assert "seeds: expected an integer in 0..4294967295" in _one_error(
-        run_cli("report", project / "h.toml", "--out", tmp_path / "o", "-q"))
+        run_cli("report", project / "h.toml", "--out", tmp_path / "o", "-q")
+    )
     (project / "g.toml").write_text(base.replace('input = "data/fake.npy"', 'generator = "sys:exit"\nnum_samples = 10'))
     line = _one_error(run_cli("report", project / "g.toml", "--out", tmp_path / "o", "-q"))
     assert line.startswith("error: generator 'sys:exit'") and not (tmp_path / "o").exists()
-    assert "--seeds must be" in _one_error(run_cli("report", "--suite", "reference", "--out", tmp_path / "o",
-                                                   "--seeds", "100000000000000000000"))
+    assert "--seeds must be" in _one_error(
+        run_cli("report", "--suite", "reference", "--out", tmp_path / "o", "--seeds", "100000000000000000000")
+    )
 
 
 def test_hostile_names_are_escaped_in_every_format(project, tmp_path):
-    hostile = 'a$\\\\^$b | <script>x</script> *c* & \\\\textbf{d} % e'
+    hostile = "a$\\\\^$b | <script>x</script> *c* & \\\\textbf{d} % e"
     spec = (project / "spec.toml").read_text().replace('name = "shifted"', f'name = "{hostile}"')
-    spec = spec.replace('seed = 0', 'seed = 0\ntitle = "T|t\\n# injected\\n<b>"')
+    spec = spec.replace("seed = 0", 'seed = 0\ntitle = "T|t\\n# injected\\n<b>"')
     (project / "n.toml").write_text(spec)
     r = run_cli("report", project / "n.toml", "--out", tmp_path / "o", "-q")
     assert r.exit_code == 0, r.output
@@ -395,5 +451,5 @@ def test_hostile_names_are_escaped_in_every_format(project, tmp_path):
     assert tex.splitlines()[0].startswith("% ganeval report:") and not tex.splitlines()[1].startswith("# injected")
     html = (tmp_path / "o" / "report.html").read_text()
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert name == 'a$\\^$b | <script>x</script> *c* & \\textbf{d} % e'
+    assert name == "a$\\^$b | <script>x</script> *c* & \\textbf{d} % e"
     assert run_cli("report", "--verify", tmp_path / "o", "-q").exit_code == 0

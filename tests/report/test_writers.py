@@ -15,32 +15,68 @@ from ganeval.report.cells import column_decimals, leaderboard_cells
 from ganeval.report.figures import axis_scale, curve_title, curves_figure, figure_files, metric_family_figure
 from ganeval.report.writers import TEXT_WIDTH_PT, latex_parts, render_html, render_latex, render_markdown
 
-COLUMNS = [("fid", "value", "FID", "lower"), ("kid", "value", "KID", "lower"), ("is", "value", "IS", "higher"),
-           ("prdc", "precision", "Precision", "higher"), ("prdc", "recall", "Recall", "higher"),
-           ("prdc", "density", "Density", "higher"), ("prdc", "coverage", "Coverage", "higher"),
-           ("mmd", "value", "MMD^2", "lower"), ("ecdf", "value", "ECDF L^p", "lower"),
-           ("c2st", "accuracy", "C2ST acc.", "0.5"), ("c2st", "auc", "C2ST AUC", "0.5")]
+COLUMNS = [
+    ("fid", "value", "FID", "lower"),
+    ("kid", "value", "KID", "lower"),
+    ("is", "value", "IS", "higher"),
+    ("prdc", "precision", "Precision", "higher"),
+    ("prdc", "recall", "Recall", "higher"),
+    ("prdc", "density", "Density", "higher"),
+    ("prdc", "coverage", "Coverage", "higher"),
+    ("mmd", "value", "MMD^2", "lower"),
+    ("ecdf", "value", "ECDF L^p", "lower"),
+    ("c2st", "accuracy", "C2ST acc.", "0.5"),
+    ("c2st", "auc", "C2ST AUC", "0.5"),
+]
 
 # candidate -> column id -> (mean, std over seeds or None, own std or None)
 NUMBERS = {
-    "test split": {"fid.value": 0.0302, "kid.value": -0.0037949, "is.value": 9.3742, "prdc.precision": 0.95657,
-                   "prdc.recall": 0.95996, "prdc.density": 0.97506, "prdc.coverage": 0.96329,
-                   "mmd.value": -6.854059e-04, "ecdf.value": 0.0121316, "c2st.accuracy": 0.502227,
-                   "c2st.auc": 0.483739},
-    "test + noise": {"fid.value": 0.11821, "kid.value": 0.0068079, "is.value": 9.2761, "prdc.precision": 0.95212,
-                     "prdc.recall": 0.95996, "prdc.density": 0.93393, "prdc.coverage": 0.94661,
-                     "mmd.value": 0.0012357, "ecdf.value": 0.029714, "c2st.accuracy": 0.655345,
-                     "c2st.auc": 0.721749},
-    "hinge GAN_{150} & 50%": {"fid.value": 10.5429, "kid.value": 0.58597, "is.value": 1.3262,
-                              "prdc.precision": 0.41652, "prdc.recall": 0.0, "prdc.density": 0.14605,
-                              "prdc.coverage": 0.020578, "mmd.value": 0.254122, "ecdf.value": 0.256375,
-                              "c2st.accuracy": 0.998131, "c2st.auc": 0.99999649},
+    "test split": {
+        "fid.value": 0.0302,
+        "kid.value": -0.0037949,
+        "is.value": 9.3742,
+        "prdc.precision": 0.95657,
+        "prdc.recall": 0.95996,
+        "prdc.density": 0.97506,
+        "prdc.coverage": 0.96329,
+        "mmd.value": -6.854059e-04,
+        "ecdf.value": 0.0121316,
+        "c2st.accuracy": 0.502227,
+        "c2st.auc": 0.483739,
+    },
+    "test + noise": {
+        "fid.value": 0.11821,
+        "kid.value": 0.0068079,
+        "is.value": 9.2761,
+        "prdc.precision": 0.95212,
+        "prdc.recall": 0.95996,
+        "prdc.density": 0.93393,
+        "prdc.coverage": 0.94661,
+        "mmd.value": 0.0012357,
+        "ecdf.value": 0.029714,
+        "c2st.accuracy": 0.655345,
+        "c2st.auc": 0.721749,
+    },
+    "hinge GAN_{150} & 50%": {
+        "fid.value": 10.5429,
+        "kid.value": 0.58597,
+        "is.value": 1.3262,
+        "prdc.precision": 0.41652,
+        "prdc.recall": 0.0,
+        "prdc.density": 0.14605,
+        "prdc.coverage": 0.020578,
+        "mmd.value": 0.254122,
+        "ecdf.value": 0.256375,
+        "c2st.accuracy": 0.998131,
+        "c2st.auc": 0.99999649,
+    },
 }
 
 
 def _report(ci: bool) -> dict:
-    cols = [{"id": f"{m}.{k}", "metric": m, "key": k, "label": lab, "better": b, "best": []}
-            for m, k, lab, b in COLUMNS]
+    cols = [
+        {"id": f"{m}.{k}", "metric": m, "key": k, "label": lab, "better": b, "best": []} for m, k, lab, b in COLUMNS
+    ]
     cands = []
     for name, nums in NUMBERS.items():
         seeds = 2 if name.startswith("hinge") else 1
@@ -61,20 +97,39 @@ def _report(ci: bool) -> dict:
                     r["ci_high"] = {k: r[k] + 0.011 for k in ("precision", "recall", "density", "coverage")}
                 else:
                     r["ci_low"], r["ci_high"] = r["value"] - 0.1 * abs(r["value"]), r["value"] + 0.2 * abs(r["value"])
-        runs = [{"seed": s, "results": results, "fingerprint": {"input": "x", "sha256": "ab" * 32}}
-                for s in range(seeds)]
+        runs = [
+            {"seed": s, "results": results, "fingerprint": {"input": "x", "sha256": "ab" * 32}} for s in range(seeds)
+        ]
         cands.append({"name": name, "kind": "input", "seeds": list(range(seeds)), "runs": runs, "summary": summary})
     for col in cols:
         vals = [(c["summary"][col["id"]]["mean"], c["name"]) for c in cands]
         key = {"lower": lambda t: t[0], "higher": lambda t: -t[0], "0.5": lambda t: abs(t[0] - 0.5)}[col["better"]]
         col["best"] = [min(vals, key=key)[1]]
-    return {"title": "digits & friends", "ganeval_version": "0", "skipped": [], "spec": {"metrics": {"kid": {
-        "subsets": 50}}}, "spec_text": "seed = 0", "real": {"name": "r", "input": "builtin:digits/train", "n": 899,
-        "fingerprint": {"input": "builtin:digits/train", "sha256": "cd" * 32},
-        "features": {"extractor": "digits", "preprocessing": "luma-area-8x8", "weights_sha256": "ef" * 32}},
-        "columns": cols, "candidates": cands,
-        "provenance": {"versions": {"ganeval": "0", "torch": "2"}, "platform": "linux", "threads": 1, "seed": 0,
-                       "device": "cpu", "steps": [{"step": "read", "wall_s": 0.5}], "total_wall_s": 3.0}}
+    return {
+        "title": "digits & friends",
+        "ganeval_version": "0",
+        "skipped": [],
+        "spec": {"metrics": {"kid": {"subsets": 50}}},
+        "spec_text": "seed = 0",
+        "real": {
+            "name": "r",
+            "input": "builtin:digits/train",
+            "n": 899,
+            "fingerprint": {"input": "builtin:digits/train", "sha256": "cd" * 32},
+            "features": {"extractor": "digits", "preprocessing": "luma-area-8x8", "weights_sha256": "ef" * 32},
+        },
+        "columns": cols,
+        "candidates": cands,
+        "provenance": {
+            "versions": {"ganeval": "0", "torch": "2"},
+            "platform": "linux",
+            "threads": 1,
+            "seed": 0,
+            "device": "cpu",
+            "steps": [{"step": "read", "wall_s": 0.5}],
+            "total_wall_s": 3.0,
+        },
+    }
 
 
 NUM = re.compile(r"-?\d+\.\d+|-?\d+")
@@ -151,8 +206,13 @@ def test_latex_compiles_inside_table_and_fits_the_text_width(tmp_path):
 \noindent\resizebox{\linewidth}{!}{\input{report.tex}}
 \end{document}
 """)
-        proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         log = (tmp_path / "doc.log").read_text(errors="replace")
         assert proc.returncode == 0, log[-2000:]
         assert "Overfull \\hbox" not in log and "Undefined control sequence" not in log
@@ -188,8 +248,10 @@ def test_figures_three_formats_log_axis_labels():
     labels = [t.get_text() for t in fig.axes[0].texts]
     assert labels == ["0.03", "0.12", "10.54"]  # the bars carry the table's numbers
     assert axis_scale([1.0, 2.0, 40.0]) == "linear" and axis_scale([0.01, 1.0]) == "log"
-    curves = curves_figure({0: [{"step": 10, "fid_digits": 9.5, "kid_pixels": 0.3},
-                                {"step": 20, "fid_digits": 8.0, "kid_pixels": 0.2}]}, "Training curves of x")
+    curves = curves_figure(
+        {0: [{"step": 10, "fid_digits": 9.5, "kid_pixels": 0.3}, {"step": 20, "fid_digits": 8.0, "kid_pixels": 0.2}]},
+        "Training curves of x",
+    )
     assert [a.get_title() for a in curves.axes] == ["FID on digits-network features", "KID on raw pixels"]
     assert curves.axes[0].get_ylabel() == "FID" and curves.axes[0].get_xlabel() == "generator step"
     assert curve_title("ecdf_l1_std")[0] == "ECDF L1 distance on standardised rows"

@@ -31,6 +31,7 @@ def png_bytes(img: Image.Image, fmt: str = "PNG") -> bytes:
 
 # -- mode conversions ----------------------------------------------------------------------
 
+
 def test_rgb_kept():
     a = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
     out = to_rgb_array(Image.fromarray(a, "RGB"))
@@ -92,7 +93,7 @@ def test_ycbcr_converted():
 
 
 def test_16bit_png_file_decodes(tmp_path):
-    a = (np.arange(12, dtype=np.uint16).reshape(3, 4) * 5000)
+    a = np.arange(12, dtype=np.uint16).reshape(3, 4) * 5000
     Image.fromarray(a).save(tmp_path / "x.png")
     out = decode_image(tmp_path / "x.png", "x.png")
     assert out.shape == (3, 4, 3)
@@ -113,6 +114,7 @@ def test_one_pixel_image(tmp_path):
 
 
 # -- bad files -----------------------------------------------------------------------------
+
 
 def test_zero_byte_file(tmp_path):
     (tmp_path / "z.png").write_bytes(b"")
@@ -147,6 +149,7 @@ def test_decompression_bomb_limit_stays_on(tmp_path, monkeypatch):
 
 # -- folders -------------------------------------------------------------------------------
 
+
 def write_folder(root, n=3, size=(5, 4)):
     for i in range(n):
         Image.new("RGB", size, (i, i, i)).save(root / f"img{i}.png")
@@ -167,7 +170,12 @@ def test_folder_recursive_sorted_case_insensitive(tmp_path):
     src = FolderImageSource(tmp_path)
     assert src.kind == "images" and len(src) == 5
     assert [f.replace(os.sep, "/") for f in src.files] == [
-        "a_class/w.tif", "a_class/y.JpEg", "a_class/z.webp", "b_class/x.PNG", "c.bmp"]
+        "a_class/w.tif",
+        "a_class/y.JpEg",
+        "a_class/z.webp",
+        "b_class/x.PNG",
+        "c.bmp",
+    ]
     assert all(src.read(i).shape == (3, 3, 3) for i in range(len(src)))
 
 
@@ -202,6 +210,7 @@ def test_fingerprint_changes_with_mtime_size_and_names(tmp_path):
 
 
 # -- zips ----------------------------------------------------------------------------------
+
 
 def test_zip_images_and_non_image_members(tmp_path):
     path = tmp_path / "x.zip"
@@ -245,8 +254,17 @@ def test_corrupt_zip_member_names_it(tmp_path):
 
 # -- arrays, tensors, generators -----------------------------------------------------------
 
-@pytest.mark.parametrize("shape,layout", [((4, 6, 5, 3), "nhwc"), ((4, 3, 6, 5), "nchw"), ((4, 6, 5), "nhw"),
-                                          ((4, 6, 5, 1), "nhwc"), ((4, 4, 6, 5), "nchw4")])
+
+@pytest.mark.parametrize(
+    "shape,layout",
+    [
+        ((4, 6, 5, 3), "nhwc"),
+        ((4, 3, 6, 5), "nchw"),
+        ((4, 6, 5), "nhw"),
+        ((4, 6, 5, 1), "nhwc"),
+        ((4, 4, 6, 5), "nchw4"),
+    ],
+)
 def test_array_layouts(shape, layout):
     a = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
     src = ArrayImageSource("a", a)

@@ -51,8 +51,9 @@ def test_adm_reference_batch_keeps_pool_and_spatial_moments(tmp_path, feats):
     pool, spatial, _ = feats
     mu, sigma = _moments(pool)
     mu_s, sigma_s = _moments(spatial)
-    np.savez(tmp_path / "ref.npz", arr_0=np.zeros((2, 8, 8, 3), np.uint8), mu=mu, sigma=sigma, mu_s=mu_s,
-             sigma_s=sigma_s)
+    np.savez(
+        tmp_path / "ref.npz", arr_0=np.zeros((2, 8, 8, 3), np.uint8), mu=mu, sigma=sigma, mu_s=mu_s, sigma_s=sigma_s
+    )
     src = open_source(str(tmp_path / "ref.npz"))
     assert isinstance(src, StatsSource)
     np.testing.assert_allclose(src.stats.mean, mu)
@@ -83,8 +84,11 @@ def test_pytorch_fid_and_clean_fid_npz_are_statistics(tmp_path, feats):
 
 def test_edm2_dataset_refs_pickle(tmp_path, feats):
     pool, _, dino = feats
-    ref = {"num_images": 40, "fid": dict(zip(("mu", "sigma"), _moments(pool))),
-           "fd_dinov2": dict(zip(("mu", "sigma"), _moments(dino)))}
+    ref = {
+        "num_images": 40,
+        "fid": dict(zip(("mu", "sigma"), _moments(pool))),
+        "fd_dinov2": dict(zip(("mu", "sigma"), _moments(dino))),
+    }
     (tmp_path / "img64.pkl").write_bytes(pickle.dumps(ref))
     src = open_source(str(tmp_path / "img64.pkl"))
     assert src.stats.dim == 5 and src.stats.n == 40
@@ -138,8 +142,11 @@ class _EvalEvil:
 @pytest.mark.parametrize("payload", ["system", "eval", "nested"])
 def test_malicious_pickle_is_refused_and_never_runs(tmp_path, payload):
     marker = tmp_path / "pwned"
-    evil = {"system": _Evil(marker), "eval": _EvalEvil(),
-            "nested": {"fid": {"mu": np.zeros(2), "sigma": [_Evil(marker)]}}}[payload]
+    evil = {
+        "system": _Evil(marker),
+        "eval": _EvalEvil(),
+        "nested": {"fid": {"mu": np.zeros(2), "sigma": [_Evil(marker)]}},
+    }[payload]
     p = tmp_path / "refs.pkl"
     p.write_bytes(pickle.dumps(evil))
     with pytest.raises(InputError) as err:

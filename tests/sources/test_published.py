@@ -23,7 +23,7 @@ from ganeval.sources.published import PublishedReference, fetch_reference, publi
 class _Handler(http.server.SimpleHTTPRequestHandler):
     hits: list[str] = []
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         type(self).hits.append(self.path)
         super().do_GET()
 
@@ -64,8 +64,14 @@ def registered(monkeypatch):
 
 def _adm_ref(path, rng):
     x, s = rng.normal(size=(30, 4)), rng.normal(size=(30, 3))
-    np.savez(path, arr_0=np.zeros((2, 8, 8, 3), np.uint8), mu=x.mean(0), sigma=np.cov(x, rowvar=False),
-             mu_s=s.mean(0), sigma_s=np.cov(s, rowvar=False))
+    np.savez(
+        path,
+        arr_0=np.zeros((2, 8, 8, 3), np.uint8),
+        mu=x.mean(0),
+        sigma=np.cov(x, rowvar=False),
+        mu_s=s.mean(0),
+        sigma_s=np.cov(s, rowvar=False),
+    )
     return x
 
 
@@ -85,8 +91,11 @@ def test_registry_lists_the_field_references():
 def test_download_once_hash_checked_and_announced(server, cache, registered, caplog):
     root, base, hits = server
     x = _adm_ref(root / "ref.npz", np.random.default_rng(0))
-    registered(PublishedReference("test-adm", f"{base}/ref.npz", _sha(root / "ref.npz"), "adm", "inception", "tf",
-                                  "test", "here"))
+    registered(
+        PublishedReference(
+            "test-adm", f"{base}/ref.npz", _sha(root / "ref.npz"), "adm", "inception", "tf", "test", "here"
+        )
+    )
     with caplog.at_level(logging.WARNING, logger="ganeval.sources.published"):
         src = open_source("ref:test-adm")
     assert any("downloading ref:test-adm from http://127.0.0.1" in r.getMessage() for r in caplog.records)
@@ -116,8 +125,9 @@ def test_unhashed_reference_needs_the_users_hash(server, cache, registered):
     root, base, hits = server
     rng = np.random.default_rng(2)
     x = rng.normal(size=(30, 4))
-    (root / "img.pkl").write_bytes(pickle.dumps({"num_images": 30, "fid": {"mu": x.mean(0),
-                                                                           "sigma": np.cov(x, rowvar=False)}}))
+    (root / "img.pkl").write_bytes(
+        pickle.dumps({"num_images": 30, "fid": {"mu": x.mean(0), "sigma": np.cov(x, rowvar=False)}})
+    )
     registered(PublishedReference("test-edm2", f"{base}/img.pkl", None, "edm2", "inception", "tf", "t", "h"))
     with pytest.raises(InputError, match=r"no sha256 is published .*\(ref:test-edm2@SHA256\)"):
         open_source("ref:test-edm2")
@@ -137,8 +147,9 @@ def test_unhashed_reference_needs_the_users_hash(server, cache, registered):
 def test_downloads_can_be_forbidden(server, cache, registered, monkeypatch):
     root, base, hits = server
     _adm_ref(root / "ref.npz", np.random.default_rng(0))
-    registered(PublishedReference("test-off", f"{base}/ref.npz", _sha(root / "ref.npz"), "adm", "inception", "tf",
-                                  "t", "h"))
+    registered(
+        PublishedReference("test-off", f"{base}/ref.npz", _sha(root / "ref.npz"), "adm", "inception", "tf", "t", "h")
+    )
     monkeypatch.setenv("GANEVAL_NO_DOWNLOAD", "1")
     with pytest.raises(InputError, match="downloads are off"):
         open_source("ref:test-off")

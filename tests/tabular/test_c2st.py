@@ -67,11 +67,13 @@ def test_kl_estimate_and_js_bound_gaussians():
     x, y = rng.normal(size=(3000, 1)), rng.normal(size=(3000, 1)) + mu
     r = classifier_two_sample_test(x, y)
     assert r.kl == pytest.approx(mu**2 / 2, abs=0.1)
-    p = lambda t: stats.norm.pdf(t)  # noqa: E731
-    q = lambda t: stats.norm.pdf(t, mu)  # noqa: E731
-    m = lambda t: 0.5 * (p(t) + q(t))  # noqa: E731
-    js = 0.5 * quad(lambda t: p(t) * math.log(p(t) / m(t)), -12, 12)[0] + \
-        0.5 * quad(lambda t: q(t) * math.log(q(t) / m(t)), -12, 12)[0]
+    p = lambda t: stats.norm.pdf(t)
+    q = lambda t: stats.norm.pdf(t, mu)
+    m = lambda t: 0.5 * (p(t) + q(t))
+    js = (
+        0.5 * quad(lambda t: p(t) * math.log(p(t) / m(t)), -12, 12)[0]
+        + 0.5 * quad(lambda t: q(t) * math.log(q(t) / m(t)), -12, 12)[0]
+    )
     assert 0 < r.js_lower_bound <= js + 0.01  # a lower bound (up to sampling noise)
     assert r.js_lower_bound > 0.5 * js  # and not a loose one here
     assert r.log_loss == pytest.approx(math.log(2) - r.js_lower_bound)

@@ -6,9 +6,8 @@ import math
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from scipy import stats
-
 from ganeval_cli.main import cli
+from scipy import stats
 
 
 def run(*args):
@@ -81,8 +80,16 @@ def test_c2st_json(tables):
 
 
 def test_nested_f1_builtin_and_csv(tmp_path, rng):
-    out = ok_json("nested-f1", "builtin:wine/train", "builtin:wine/train", "builtin:wine/test", "--target", "target",
-                  "--model", "logreg")
+    out = ok_json(
+        "nested-f1",
+        "builtin:wine/train",
+        "builtin:wine/train",
+        "builtin:wine/test",
+        "--target",
+        "target",
+        "--model",
+        "logreg",
+    )
     assert out["metric"] == "nested-f1" and out["ratio"] == 1.0 and out["f1_real"] > 0.85
     assert set(out) >= {"value", "f1_real", "ratio", "n_real", "n_fake", "settings", "version"}
     x = rng.normal(size=(200, 2))
@@ -117,7 +124,7 @@ def test_divergence_json(tables):
 
 
 def slow_mmd2_rbf(x, y, bw):
-    k = lambda a, b: math.exp(-float(((a - b) ** 2).sum()) / (2 * bw * bw))  # noqa: E731
+    k = lambda a, b: math.exp(-float(((a - b) ** 2).sum()) / (2 * bw * bw))
     m, n = len(x), len(y)
     sxx = sum(k(x[i], x[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
     syy = sum(k(y[i], y[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
@@ -132,17 +139,20 @@ def test_mmd_on_csv_agrees_with_slow_reference(tmp_path, rng):
     out = ok_json("mmd", tmp_path / "r.csv", tmp_path / "f.csv", "--bandwidth", "1.5")
     assert out["value"] == pytest.approx(slow_mmd2_rbf(real, fake, 1.5), rel=1e-10)
     poly = ok_json("mmd", tmp_path / "r.csv", tmp_path / "f.csv", "--kernel", "poly")
-    kp = lambda a, b: (float(a @ b) / 2 + 1) ** 3  # noqa: E731
+    kp = lambda a, b: (float(a @ b) / 2 + 1) ** 3
     m, n = len(real), len(fake)
-    ref = (sum(kp(real[i], real[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
-           + sum(kp(fake[i], fake[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
-           - 2 * sum(kp(a, b) for a in real for b in fake) / (m * n))
+    ref = (
+        sum(kp(real[i], real[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+        + sum(kp(fake[i], fake[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
+        - 2 * sum(kp(a, b) for a in real for b in fake) / (m * n)
+    )
     assert poly["value"] == pytest.approx(ref, rel=1e-10)
     med = ok_json("mmd", tmp_path / "r.csv", tmp_path / "f.csv")
     assert med["settings"]["bandwidth_rule"] == "median" and med["value"] > 0
 
 
 # -- bad input: one line, exit 2 ---------------------------------------------------------------
+
 
 def test_bad_csv_inputs(tmp_path, tables):
     d, _, _ = tables
@@ -227,8 +237,9 @@ def test_tabular_ci_gives_an_interval_around_the_plain_value(command, tmp_path):
 def test_tabular_ci_bad_values_are_one_error_line(tmp_path):
     np.save(tmp_path / "a.npy", np.random.default_rng(0).normal(size=(30, 2)))
     assert_error(run("ecdf", tmp_path / "a.npy", tmp_path / "a.npy", "--ci", "1.5"), "--ci")
-    assert_error(run("divergence", tmp_path / "a.npy", tmp_path / "a.npy", "--ci", "0.9", "--bootstrap", "3"),
-                 "--bootstrap")
+    assert_error(
+        run("divergence", tmp_path / "a.npy", tmp_path / "a.npy", "--ci", "0.9", "--bootstrap", "3"), "--bootstrap"
+    )
 
 
 def test_compare_ci_refuses_nested_f1():

@@ -11,9 +11,16 @@ from scipy.special import rel_entr
 from ganeval import divergences as dv
 from ganeval.errors import DataError, ParameterError
 
-SYMMETRIC = [dv.total_variation, dv.js_divergence, dv.squared_hellinger, dv.jeffreys_divergence,
-             dv.chi2_statistic, dv.histogram_intersection, dv.ks_distance,
-             lambda p, q: dv.minkowski_distance(p, q, 3.0)]
+SYMMETRIC = [
+    dv.total_variation,
+    dv.js_divergence,
+    dv.squared_hellinger,
+    dv.jeffreys_divergence,
+    dv.chi2_statistic,
+    dv.histogram_intersection,
+    dv.ks_distance,
+    lambda p, q: dv.minkowski_distance(p, q, 3.0),
+]
 
 
 def _random_hist(rng, k=7):
@@ -48,8 +55,16 @@ def test_delta_measures_kl_infinite_js_ln2():
 def test_identical_is_zero_and_nonnegative(rng):
     for _ in range(20):
         p, q = _random_hist(rng), _random_hist(rng)
-        for f in (dv.kl_divergence, dv.reverse_kl_divergence, dv.js_divergence, dv.pearson_chi2,
-                  dv.neyman_chi2, dv.squared_hellinger, dv.jeffreys_divergence, dv.total_variation):
+        for f in (
+            dv.kl_divergence,
+            dv.reverse_kl_divergence,
+            dv.js_divergence,
+            dv.pearson_chi2,
+            dv.neyman_chi2,
+            dv.squared_hellinger,
+            dv.jeffreys_divergence,
+            dv.total_variation,
+        ):
             assert f(p, q) >= 0
             assert f(p, p) == pytest.approx(0.0, abs=1e-14)
         assert dv.js_divergence(p, q) <= math.log(2)
@@ -67,8 +82,7 @@ def test_symmetric_ones_are_symmetric_kl_is_not(rng):
 def test_tv_sum_equals_sup_over_subsets():
     p = np.array([0.1, 0.4, 0.2, 0.05, 0.25])
     q = np.array([0.3, 0.1, 0.1, 0.35, 0.15])
-    best = max(abs(p[list(s)].sum() - q[list(s)].sum())
-               for r in range(6) for s in itertools.combinations(range(5), r))
+    best = max(abs(p[list(s)].sum() - q[list(s)].sum()) for r in range(6) for s in itertools.combinations(range(5), r))
     assert dv.total_variation(p, q) == pytest.approx(best, abs=1e-15)
     assert 1 - dv.histogram_intersection(p, q) == pytest.approx(best)
 
@@ -86,11 +100,21 @@ def test_agrees_with_scipy(rng):
 
 
 def test_f_divergence_generators_match_closed_forms(rng):
-    named = {"total_variation": dv.total_variation, "kl": dv.kl_divergence, "reverse_kl": dv.reverse_kl_divergence,
-             "pearson": dv.pearson_chi2, "neyman": dv.neyman_chi2, "squared_hellinger": dv.squared_hellinger,
-             "jeffreys": dv.jeffreys_divergence, "jensen_shannon": dv.js_divergence}
-    cases = [(_random_hist(rng), _random_hist(rng)), ([0.5, 0.5, 0.0], [0.2, 0.3, 0.5]),
-             ([0.0, 0.6, 0.4], [0.5, 0.5, 0.0])]
+    named = {
+        "total_variation": dv.total_variation,
+        "kl": dv.kl_divergence,
+        "reverse_kl": dv.reverse_kl_divergence,
+        "pearson": dv.pearson_chi2,
+        "neyman": dv.neyman_chi2,
+        "squared_hellinger": dv.squared_hellinger,
+        "jeffreys": dv.jeffreys_divergence,
+        "jensen_shannon": dv.js_divergence,
+    }
+    cases = [
+        (_random_hist(rng), _random_hist(rng)),
+        ([0.5, 0.5, 0.0], [0.2, 0.3, 0.5]),
+        ([0.0, 0.6, 0.4], [0.5, 0.5, 0.0]),
+    ]
     for p, q in cases:
         for name, fn in named.items():
             assert dv.f_divergence(p, q, name) == pytest.approx(fn(p, q), rel=1e-10, abs=1e-14), name
@@ -103,7 +127,8 @@ def test_f_divergence_generators_match_closed_forms(rng):
     with pytest.raises(ParameterError, match="slope_at_infinity"):
         dv.f_divergence(p, q, lambda u: 0.5 * np.abs(u - 1))
     assert dv.f_divergence(p, q, lambda u: 0.5 * np.abs(u - 1), slope_at_infinity=0.5) == pytest.approx(
-        dv.total_variation(p, q))
+        dv.total_variation(p, q)
+    )
 
 
 def test_histogram_distances():
@@ -112,14 +137,17 @@ def test_histogram_distances():
     assert dv.ks_distance([0.5, 0.5, 0], [0, 0.5, 0.5]) == 0.5
 
 
-@pytest.mark.parametrize("p,q,match", [
-    ([0.5, -0.1, 0.6], [0.3, 0.3, 0.4], "negative"),
-    ([0, 0, 0], [0.3, 0.3, 0.4], "normalised"),
-    ([0.5, np.nan, 0.5], [0.3, 0.3, 0.4], "NaN"),
-    ([0.5, np.inf], [0.5, 0.5], "NaN or Inf"),
-    ([0.5, 0.5], [0.3, 0.3, 0.4], "different numbers of bins"),
-    ([], [], "empty"),
-])
+@pytest.mark.parametrize(
+    "p,q,match",
+    [
+        ([0.5, -0.1, 0.6], [0.3, 0.3, 0.4], "negative"),
+        ([0, 0, 0], [0.3, 0.3, 0.4], "normalised"),
+        ([0.5, np.nan, 0.5], [0.3, 0.3, 0.4], "NaN"),
+        ([0.5, np.inf], [0.5, 0.5], "NaN or Inf"),
+        ([0.5, 0.5], [0.3, 0.3, 0.4], "different numbers of bins"),
+        ([], [], "empty"),
+    ],
+)
 def test_bad_histograms(p, q, match):
     for f in (dv.kl_divergence, dv.total_variation, lambda a, b: dv.f_divergence(a, b, "kl")):
         with pytest.raises(DataError, match=match):

@@ -13,7 +13,7 @@ from ganeval.metrics.ecdf import _dominance_counts, ecdf_distance, ecdf_lp_1d
 def slow_ecdf_lp(x, y, p):
     """Obvious reference: integrate |F_x - F_y|^p piece by piece with explicit ECDF loops."""
     z = sorted(set(x) | set(y))
-    F = lambda s, t: sum(v <= t for v in s) / len(s)  # noqa: E731
+    F = lambda s, t: sum(v <= t for v in s) / len(s)
     if math.isinf(p):
         return max(abs(F(x, t) - F(y, t)) for t in z)
     total = sum(abs(F(x, a) - F(y, a)) ** p * (b - a) for a, b in zip(z[:-1], z[1:]))
@@ -68,7 +68,8 @@ def test_symmetry(rng):
     for p in (1, 2, math.inf):
         assert ecdf_distance(x, y, p=p).value == pytest.approx(ecdf_distance(y, x, p=p).value, rel=1e-13)
         assert ecdf_distance(x, y, p=p, multivariate=True).value == pytest.approx(
-            ecdf_distance(y, x, p=p, multivariate=True).value, rel=1e-13)
+            ecdf_distance(y, x, p=p, multivariate=True).value, rel=1e-13
+        )
 
 
 @pytest.mark.parametrize("p", [1.0, 2.0, math.inf])
@@ -81,7 +82,8 @@ def test_multivariate_matches_slow_reference(rng, p):
     # one feature: the joint ECDF is the ECDF, KS agrees
     if math.isinf(p):
         assert ecdf_distance(x[:, :1], y[:, :1], p=p, multivariate=True).value == pytest.approx(
-            stats.ks_2samp(x[:, 0], y[:, 0]).statistic)
+            stats.ks_2samp(x[:, 0], y[:, 0]).statistic
+        )
 
 
 def test_dominance_counts_chunking(rng, monkeypatch):

@@ -4,7 +4,6 @@ seed determinism, and the JSON contract of the result."""
 import json
 import math
 
-import numpy as np
 import pytest
 
 from ganeval.divergences import divergence_from_samples
@@ -53,10 +52,13 @@ def test_row_order_invariant(name, samples, rng):
 
 def test_results_are_plain_json(samples):
     x, y = samples
-    results = [ecdf_distance(x, y), ecdf_distance(x, y, p="inf", multivariate=True),
-               wasserstein_distance(x, y, per_feature=True),
-               wasserstein_distance(x, y, sliced=True, projections=10),
-               classifier_two_sample_test(x, y, classifier="knn")]
+    results = [
+        ecdf_distance(x, y),
+        ecdf_distance(x, y, p="inf", multivariate=True),
+        wasserstein_distance(x, y, per_feature=True),
+        wasserstein_distance(x, y, sliced=True, projections=10),
+        classifier_two_sample_test(x, y, classifier="knn"),
+    ]
     for r in results:
         d = json.loads(r.to_json())
         assert d["metric"] in ("ecdf", "wasserstein", "c2st")

@@ -10,8 +10,7 @@ from scipy import stats
 
 from ganeval.divergences import kl_divergence
 from ganeval.errors import DataError, DegenerateWarning, ParameterError
-from ganeval.metrics.wasserstein import (ConvergenceError, random_directions, wasserstein_1d,
-                                         wasserstein_distance)
+from ganeval.metrics.wasserstein import ConvergenceError, random_directions, wasserstein_1d, wasserstein_distance
 
 
 def test_delta_measures_w_is_abs_theta_while_kl_infinite():

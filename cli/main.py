@@ -228,8 +228,8 @@ class LazyGroup(GanevalGroup):
         self._loaded: set[str] = set()
         super().__init__(*args, **kwargs)
 
-    @property
-    def commands(self) -> dict[str, click.Command]:  # type: ignore[override]
+    @property  # type: ignore[override]  # a lazy-loading property over click's plain attribute
+    def commands(self) -> dict[str, click.Command]:
         self._load(*COMMAND_MODULES)
         return self._commands
 

@@ -536,11 +536,13 @@ def _inputs_of(
     label = f"{metric.name}"
     if metric.features:  # an extra extractor output (sFID: "spatial")
         out = metric.features
-        if metric.takes == "moments":
-            return [real.need_extra_stats(out), fake.need_extra_stats(out)], (real.name, fake.name)
         if metric.takes in ("one-sample", "logits"):
             return [fake.need_output_rows(out, label)], (fake.name,)
+        real = _required(real, metric, "real")
+        if metric.takes == "moments":
+            return [real.need_extra_stats(out), fake.need_extra_stats(out)], (real.name, fake.name)
         if metric.takes == "train-test-fake":
+            test = _required(test, metric, "real_test")
             return ([f.need_output_rows(out, label) for f in (real, test, fake)], (real.name, test.name, fake.name))
         return [real.need_output_rows(out, label), fake.need_output_rows(out, label)], (real.name, fake.name)
     if metric.takes == "train-test-fake":
@@ -751,7 +753,13 @@ def _with_inputs(r: MetricResult, real: Features | None, fake: Features) -> Metr
 
     two_sided = r.metric in _registered() and len(get(r.metric).inputs()) > 1
     n_real = r.n_real if r.n_real is not None else (real.n if real is not None and two_sided else None)
-    if r.n_real is None and two_sided and get(r.metric).takes == "moments" and real.stats is not None:
+    if (
+        r.n_real is None
+        and two_sided
+        and get(r.metric).takes == "moments"
+        and real is not None
+        and real.stats is not None
+    ):
         n_real = real.stats.n or None  # stored moments (an ADM reference batch: count unknown), not its rows
     n_fake = r.n_fake if r.n_fake is not None else fake.n
     return MetricResult(r.metric, r.values, settings, n_real=n_real, n_fake=n_fake)

@@ -162,7 +162,7 @@ def fid_from_stats(
     """
     if real.dim != fake.dim:
         raise DataError(f"feature dimensions differ: {names[0]} has {real.dim}, {names[1]} has {fake.dim}")
-    moments = []
+    moments: list[np.ndarray] = []  # mu1, sigma1, mu2, sigma2
     for st, name in zip((real, fake), names):
         if st._fixed_sigma is None and st.n < 2:
             raise DataError(f"{name}: FID needs a covariance, which needs at least 2 samples; {name} has {st.n}")
@@ -170,7 +170,7 @@ def fid_from_stats(
             moments += _check_moments(st.mean, st.cov, name)
         else:  # read from mu/sigma: checked when loaded (FeatureStats.from_moments); a second check costs a
             moments += [st.mean, st.cov]  # Cholesky factorisation (1/4 of a d = 2048 FID) and changes nothing
-    value = _frechet_distance(*moments[:2], *moments[2:], eps, names)
+    value = _frechet_distance(moments[0], moments[1], moments[2], moments[3], eps, names)
     return MetricResult(
         "fid", {"value": value}, {"eps": eps, **(settings or {})}, n_real=real.n or None, n_fake=fake.n or None
     )

@@ -436,7 +436,7 @@ def _train_locked(
         return record
 
     if threads is None:
-        threads = auto_threads(run.generator, run.critic, batch_size=config.batch_size)
+        threads = auto_threads(run.generator, run.critic, batch_size=_given(config.batch_size, "batch_size"))
         log.info("training on %s intra-op threads", threads or torch.get_num_threads())
     with deterministic(threads):
         try:

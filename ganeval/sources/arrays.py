@@ -27,6 +27,7 @@ batch's ``arr_0``, which is then read a batch at a time.
 from __future__ import annotations
 
 import logging
+import os
 import struct
 import zipfile
 from pathlib import Path
@@ -232,7 +233,7 @@ def _stats_npz(path: Path, keys: list[str]) -> StatsSource:
     return StatsSource(str(path), stats, spatial=spatial)
 
 
-def open_adm_images(path: str | Path) -> Source:
+def open_adm_images(path: str | os.PathLike) -> Source:
     """The images (``arr_0``) of an ADM batch, also of a reference batch (whose ``open_npz``
     reading is its statistics): ADM's precision and recall compare the sample batch's
     features with those of the reference batch's 10,000 images.

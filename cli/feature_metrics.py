@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ganeval.api import evaluate, load_features
-from ganeval.errors import ParameterError
+from ganeval.errors import DataError, ParameterError
 from ganeval.metrics.registry import get as get_metric
 from ganeval.protocols import names as protocol_names
 
@@ -426,6 +426,13 @@ def stats(source, output, spatial, **kw):
     st = features.need_stats()
     st.metadata.update({k: v for k, v in features.info.items() if isinstance(v, (str, int, float, bool))})
     st.metadata["source"] = str(source)
+    if spatial and "spatial" not in features.extras and "spatial" not in features.extra_stats:
+        # feature rows given as they are hold one set of features: writing them as both the
+        # pool and the spatial moments would make a reference batch that is not one
+        raise DataError(
+            f"{source}: has no 'spatial' features (--spatial needs images through the Inception, or "
+            f"a statistics file with mu_s/sigma_s)"
+        )
     sp = features.need_extra_stats("spatial") if spatial else None
     st.save(out, spatial=sp)
     click.echo(f"wrote {out}: n={st.n}, dim={st.dim}" + (f", spatial dim={sp.dim}" if sp is not None else ""))

@@ -83,6 +83,7 @@ BASE_ARGS: dict[str, list[str]] = {
     "modes": ["{R}", "--data", "ring8", "--json"],
     "report": ["{SPEC}", "--out", "{OUTDIR}", "-q", "--json"],
     "cmmd": ["{A}", "{B}", "--json"],
+    "sfid": ["{A}", "{B}", "--json"],
     "vendi": ["{A}", "--json"],
     "memorization": ["{A}", "{B}", "--json"],
     "prd": ["{A}", "{B}", "--clusters", "3", "--runs", "2", "--json"],

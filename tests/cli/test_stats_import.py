@@ -68,7 +68,7 @@ def test_import_edm2_records_origin_and_sha256(edm2, tmp_path):
     assert meta["extractor"] == "inception" and meta["format"] == "edm2-dataset-refs"
     # the FD_DINOv2 moments, as JSON, through the top-level command
     out2 = tmp_path / "dino.npz"
-    r = run("stats-import", str(p), "--extractor", "dinov2", "-o", str(out2), "--json")
+    r = run("stats", "import", str(p), "--extractor", "dinov2", "-o", str(out2), "--json")
     payload = json.loads(r.output)
     assert payload["dim"] == 3 and payload["extractor"] == "dinov2:vitl14" and payload["origin_sha256"] == sha
     # pytorch-fid reads the output

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from ganeval.atomic import check_output_path
+from ganeval.errors import ParameterError
 from ganeval.results import MetricResult
 
 __all__ = [
@@ -24,6 +25,9 @@ __all__ = [
     "seed_option",
     "extraction_options",
     "extraction_kwargs",
+    "interval_options",
+    "check_interval_args",
+    "bootstrap_bar",
     "emit",
     "emit_many",
     "atomic_output_path",
@@ -149,6 +153,43 @@ def extraction_options(f: Callable) -> Callable:
     for opt in reversed(opts):
         f = opt(f)
     return f
+
+
+def interval_options(f: Callable) -> Callable:
+    """``--ci LEVEL`` and ``--bootstrap N`` (a seeded bootstrap interval on the result)."""
+    f = click.option(
+        "--bootstrap", type=int, default=200, show_default=True, help="Bootstrap replicates for --ci (at least 10)."
+    )(f)
+    f = click.option(
+        "--ci",
+        type=float,
+        default=None,
+        help="Add a bootstrap interval at this level, e.g. 0.95: JSON gains ci_low, ci_high, se "
+        "(resampling seeded by --seed; see docs/uncertainty.md).",
+    )(f)
+    return f
+
+
+def check_interval_args(ci: float | None, bootstrap: int) -> None:
+    """Refuse a bad ``--ci`` / ``--bootstrap`` before any input is read."""
+    if ci is not None:
+        from ganeval.uncertainty import check_ci
+
+        try:
+            check_ci(ci, bootstrap)
+        except ParameterError as exc:
+            raise ParameterError(
+                str(exc).replace("ci (--ci)", "--ci").replace("bootstrap (--bootstrap)", "--bootstrap")
+            ) from None
+
+
+def bootstrap_bar(total: int, quiet: bool) -> Any:
+    """A progress display of ``total`` bootstrap replicates on stderr, or ``None`` when ``quiet``."""
+    if quiet:
+        return None
+    from ganeval.progress import progress_bar
+
+    return progress_bar(total, "bootstrap", "replicate")
 
 
 def extraction_kwargs(kw: dict[str, Any], as_json: bool = False) -> dict[str, Any]:

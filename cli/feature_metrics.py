@@ -1,4 +1,8 @@
-"""Commands on feature spaces: fid, kid, is, prdc, mmd, eval, stats."""
+"""``ganeval eval`` (several metrics from one extraction per input) and ``ganeval stats``.
+
+The one-metric commands (``ganeval fid``, ``ganeval kid``...) are generated from the metric
+registry in :mod:`ganeval_cli.metric_commands`.
+"""
 
 from __future__ import annotations
 
@@ -11,178 +15,17 @@ from ganeval.protocols import names as protocol_names
 
 from ._common import (
     atomic_output_path,
-    emit,
+    check_interval_args,
     emit_many,
     extraction_kwargs,
     extraction_options,
+    interval_options,
     json_option,
     mismatch_option,
     seed_option,
 )
-from .extra_metrics import check_interval_args, infinity_option, interval_options, run_infinity
 
 PROTOCOL_NAMES = protocol_names()
-
-
-def _run_one(
-    metric: str, real, fake, as_json: bool, kw: dict, options: dict, *, ci=None, bootstrap=200, seed=0
-) -> None:
-    check_interval_args(ci, bootstrap)
-    ex = extraction_kwargs(kw, as_json)
-    results = evaluate(real, fake, [metric], options={metric: options}, ci=ci, bootstrap=bootstrap, seed=seed, **ex)
-    emit(results[metric], as_json)
-
-
-@click.command(short_help="Fréchet Inception Distance (lower is better).")
-@click.argument("real")
-@click.argument("fake")
-@click.option(
-    "--eps",
-    type=click.FloatRange(min=0),
-    default=0.0,
-    show_default=True,
-    help="Added to both covariance diagonals (only to compare with codes that do).",
-)
-@mismatch_option
-@infinity_option
-@interval_options
-@seed_option
-@extraction_options
-@json_option
-def fid(real, fake, eps, infinity, ci, bootstrap, seed, as_json, **kw):
-    """Fréchet Inception Distance between REAL and FAKE (lower is better).
-
-    ||mu_r - mu_f||^2 + tr(S_r + S_f - 2 (S_r S_f)^(1/2)) on feature rows, image features, or
-    mu/sigma statistics files (ganeval, pytorch-fid and clean-fid .npz all work).
-    """
-    if infinity:
-        if eps:
-            raise ParameterError("--eps cannot be combined with --infinity (FID∞ uses the plain covariances)")
-        return run_infinity("fid", real, fake, as_json, kw, seed=seed, ci=ci, bootstrap=bootstrap)
-    _run_one("fid", real, fake, as_json, kw, {"eps": eps}, ci=ci, bootstrap=bootstrap, seed=seed)
-
-
-@click.command(short_help="Kernel Inception Distance: unbiased MMD^2 (lower is better).")
-@click.argument("real")
-@click.argument("fake")
-@click.option("--subsets", type=click.IntRange(min=1), default=100, show_default=True, help="Number of random subsets.")
-@click.option(
-    "--subset-size",
-    type=click.IntRange(min=2),
-    default=None,
-    help="Samples per subset from each side (default: min(1000, n_real, n_fake)).",
-)
-@click.option("--degree", type=click.IntRange(min=1), default=3, show_default=True, help="Polynomial kernel degree.")
-@click.option("--gamma", type=float, default=None, help="Kernel scale (default 1/d).")
-@click.option("--coef0", type=float, default=1.0, show_default=True, help="Kernel offset.")
-@seed_option
-@mismatch_option
-@interval_options
-@extraction_options
-@json_option
-def kid(real, fake, subsets, subset_size, degree, gamma, coef0, seed, ci, bootstrap, as_json, **kw):
-    """Kernel Inception Distance: unbiased MMD^2, kernel (x.y/d + 1)^3, mean and std over subsets."""
-    _run_one(
-        "kid",
-        real,
-        fake,
-        as_json,
-        kw,
-        dict(subsets=subsets, subset_size=subset_size, degree=degree, gamma=gamma, coef0=coef0, seed=seed),
-        ci=ci,
-        bootstrap=bootstrap,
-        seed=seed,
-    )
-
-
-@click.command(name="is", short_help="Inception Score of FAKE (higher is better).")
-@click.argument("fake")
-@click.option("--splits", type=click.IntRange(min=1), default=10, show_default=True, help="Consecutive splits.")
-@infinity_option
-@interval_options
-@seed_option
-@extraction_options
-@json_option
-def inception_score_cmd(fake, splits, infinity, ci, bootstrap, seed, as_json, **kw):
-    """Inception Score of FAKE (higher is better).
-
-    A 2-D array input (.npy, or .npz with 'logits') is read as class logits; images go
-    through the extractor's classifier (1008 Inception logits without the fc bias, or 10
-    digits logits).
-    """
-    if infinity:
-        return run_infinity("is", None, fake, as_json, kw, seed=seed, ci=ci, bootstrap=bootstrap)
-    _run_one("is", None, fake, as_json, kw, {"splits": splits}, ci=ci, bootstrap=bootstrap, seed=seed)
-
-
-@click.command(name="prdc", short_help="Precision, recall, density and coverage of FAKE.")
-@click.argument("real")
-@click.argument("fake")
-@click.option("--k", "k", type=click.IntRange(min=1), default=5, show_default=True, help="Nearest-neighbour count.")
-@mismatch_option
-@interval_options
-@seed_option
-@extraction_options
-@json_option
-def prdc_cmd(real, fake, k, ci, bootstrap, seed, as_json, **kw):
-    """Precision, recall, density and coverage of FAKE against REAL (k-NN balls, exact)."""
-    _run_one("prdc", real, fake, as_json, kw, {"k": k}, ci=ci, bootstrap=bootstrap, seed=seed)
-
-
-def _bandwidth(value: str):
-    if value == "median":
-        return value
-    try:
-        return float(value)
-    except ValueError:
-        raise ParameterError(f"--bandwidth must be a positive number or 'median', got {value!r}") from None
-
-
-@click.command(short_help="Squared maximum mean discrepancy (lower is better).")
-@click.argument("real")
-@click.argument("fake")
-@click.option(
-    "--kernel",
-    type=click.Choice(["rbf", "poly", "linear"]),
-    default="rbf",
-    show_default=True,
-    help="rbf exp(-|x-y|^2 / (2 bandwidth^2)), poly (gamma x.y + coef0)^degree, linear x.y.",
-)
-@click.option(
-    "--bandwidth",
-    default="median",
-    show_default=True,
-    help="RBF length scale, or 'median' (median pairwise distance of the pooled sample).",
-)
-@click.option("--degree", type=click.IntRange(min=1), default=3, show_default=True, help="poly kernel degree.")
-@click.option("--gamma", type=float, default=None, help="poly kernel scale (default 1/d).")
-@click.option("--coef0", type=float, default=1.0, show_default=True, help="poly kernel offset.")
-@click.option(
-    "--estimator",
-    type=click.Choice(["unbiased", "biased"]),
-    default="unbiased",
-    show_default=True,
-    help="unbiased U-statistic, or the biased V-statistic that keeps k(x, x) (as CMMD).",
-)
-@click.option(
-    "--block-size",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Rows per block of kernel values (memory ~ 8 x block x n bytes; default ~32 MiB blocks).",
-)
-@seed_option
-@mismatch_option
-@interval_options
-@extraction_options
-@json_option
-def mmd(real, fake, kernel, bandwidth, degree, gamma, coef0, estimator, block_size, seed, ci, bootstrap, as_json, **kw):
-    """Squared maximum mean discrepancy between REAL and FAKE (unbiased by default), in blocks."""
-    opts = {"kernel": kernel, "seed": seed, "estimator": estimator, "block_size": block_size}
-    if kernel == "rbf":
-        opts["bandwidth"] = _bandwidth(bandwidth)
-    elif kernel == "poly":
-        opts.update(degree=degree, gamma=gamma, coef0=coef0)
-    _run_one("mmd", real, fake, as_json, kw, opts, ci=ci, bootstrap=bootstrap, seed=seed)
 
 
 def _value_range(text: str) -> tuple[float, float]:
@@ -438,4 +281,4 @@ def stats(source, output, spatial, **kw):
     click.echo(f"wrote {out}: n={st.n}, dim={st.dim}" + (f", spatial dim={sp.dim}" if sp is not None else ""))
 
 
-COMMANDS = [fid, kid, inception_score_cmd, prdc_cmd, mmd, eval_cmd]  # `stats` is in the stats group
+COMMANDS = [eval_cmd]  # `stats` is in the stats group (stats_import)

@@ -25,28 +25,25 @@ from ganeval.errors import GanevalError
 
 # command modules, each exposing COMMANDS: a list of click commands
 COMMAND_MODULES = [
+    "ganeval_cli.metric_commands",
     "ganeval_cli.feature_metrics",
-    "ganeval_cli.sample_metrics",
     "ganeval_cli.train",
     "ganeval_cli.report",
-    "ganeval_cli.extractor_metrics",
-    "ganeval_cli.extra_metrics",
-    "ganeval_cli.metric_commands",
     "ganeval_cli.extractors_cmd",
     "ganeval_cli.stats_import",
 ]
-#: the module of each command, so that running one imports only its module (a command not
-#: listed here is found by importing them all); see :class:`LazyGroup`
+#: the module holding one command per registered metric (generated from the registry)
+METRIC_COMMANDS = "ganeval_cli.metric_commands"
+#: the module of each hand-written command, so that running one imports only its module; a
+#: name not listed here is looked for first among the generated metric commands
+#: (:data:`METRIC_COMMANDS`), then by importing every module; see :class:`LazyGroup`
 COMMAND_HOME = {
-    **dict.fromkeys(("fid", "kid", "is", "prdc", "mmd", "eval"), "ganeval_cli.feature_metrics"),
+    "eval": "ganeval_cli.feature_metrics",
     "stats": "ganeval_cli.stats_import",
-    "metrics": "ganeval_cli.metric_commands",
+    "metrics": METRIC_COMMANDS,
     "extractors": "ganeval_cli.extractors_cmd",
-    **dict.fromkeys(("ecdf", "c2st", "nested-f1", "wasserstein", "divergence"), "ganeval_cli.sample_metrics"),
     **dict.fromkeys(("train", "sample", "datasets", "modes"), "ganeval_cli.train"),
     "report": "ganeval_cli.report",
-    "cmmd": "ganeval_cli.extractor_metrics",
-    **dict.fromkeys(("vendi", "memorization", "prd"), "ganeval_cli.extra_metrics"),
 }
 
 
@@ -220,7 +217,7 @@ class GanevalGroup(click.Group):
 
 class LazyGroup(GanevalGroup):
     """The command group, whose command modules load on first use: ``ganeval fid a.npz b.npz``
-    imports only the feature-metric commands (no torch, scikit-learn or matplotlib), while
+    imports only the metric commands (no torch, scikit-learn or matplotlib), while
     ``--help``, listing or an unknown name loads every module in ``COMMAND_MODULES``.
     ``commands`` (click's attribute) is the full table, loaded when read."""
 
@@ -251,8 +248,8 @@ class LazyGroup(GanevalGroup):
                     self.add_command(command)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in self._commands and cmd_name in COMMAND_HOME:
-            self._load(COMMAND_HOME[cmd_name])
+        if cmd_name not in self._commands:
+            self._load(COMMAND_HOME.get(cmd_name, METRIC_COMMANDS))
         if cmd_name not in self._commands:
             self._load(*COMMAND_MODULES)
         return self._commands.get(cmd_name)

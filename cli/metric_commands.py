@@ -1,16 +1,18 @@
 """Commands generated from the metric registry: one ``ganeval NAME`` per registered metric.
 
 A metric's declaration (:class:`ganeval.Metric`) is all a command needs: its inputs become
-the positional arguments (``REAL FAKE``, ``FAKE``, ``TRAIN FAKE``, ``REAL_TRAIN FAKE_TRAIN
-[REAL_TEST]``), its options become ``--options`` (type, default, bounds and help from the
-declaration; values checked by the metric itself), and every command gets ``--json``,
-``--ci``/``--bootstrap`` when the metric has an interval, ``--seed``, the image-extraction
-options and the table options. The command calls :func:`ganeval.evaluate`, the same path
-as Python and ``ganeval eval``.
+the positional arguments (``REAL FAKE``, ``FAKE``, ``TRAIN FAKE``, ``TRAIN TEST FAKE``,
+``REAL_TRAIN FAKE_TRAIN [REAL_TEST]``), its options become ``--options`` (type, default,
+bounds and help from the declaration; values checked by the metric itself), and every
+command gets ``--json``, ``--ci``/``--bootstrap`` when the metric has an interval,
+``--seed``, the image-extraction options and the table options. The command calls
+:func:`ganeval.evaluate`, the same path as Python and ``ganeval eval``.
 
-Metrics with a hand-written command of their own (the built-ins, which keep flags such as
-``fid --infinity``) are not generated again; plug-ins and new metrics get theirs here.
-``ganeval metrics`` lists every registered metric.
+Built-ins and plug-ins alike: every metric command is generated here. The few flags of
+built-in commands that are not metric options (``fid --infinity``, ``memorization --grid``,
+the tabular metrics reading REAL and FAKE as tables, ``prd``'s human line) are declared in
+one place, :mod:`ganeval_cli.command_extensions`. ``ganeval metrics`` lists every
+registered metric.
 """
 
 from __future__ import annotations
@@ -20,9 +22,21 @@ from typing import Any
 
 import click
 
+from ganeval.api import evaluate, features_of
 from ganeval.errors import ParameterError
+from ganeval.results import MetricResult
 
-from ._common import emit, extraction_kwargs, extraction_options, json_option, mismatch_option
+from ._common import (
+    check_interval_args,
+    emit,
+    extraction_kwargs,
+    extraction_options,
+    interval_options,
+    json_option,
+    mismatch_option,
+    seed_option,
+)
+from .command_extensions import Extension, Invocation, extension_of
 
 __all__ = ["metric_command", "parse_metric_options", "COMMANDS"]
 
@@ -88,11 +102,14 @@ def _option_decorators(metric: Any) -> list:
 
 
 def metric_command(metric: Any) -> click.Command:
-    """A click command computing ``metric`` (a registered :class:`ganeval.Metric`)."""
+    """A click command computing ``metric`` (a registered :class:`ganeval.Metric`), with the
+    additions of its :class:`~ganeval_cli.command_extensions.Extension`, if any."""
+    ext = extension_of(metric.name)
     inputs = metric.inputs()
+    extra_names: list[str] = []
 
     def callback(**kw: Any) -> None:
-        _run(metric, kw)
+        _run(metric, ext, extra_names, kw)
 
     params: list = []
     for i, name in enumerate(inputs):
@@ -103,73 +120,67 @@ def metric_command(metric: Any) -> click.Command:
         metric.name,
         callback=callback,
         params=params,
-        help=_help(metric),
+        help=_help(metric, ext),
         short_help=summary if summary.endswith((".", "?")) else summary + ".",
     )
     decorators = _option_decorators(metric)
-    decorators.append(
-        click.option(
-            "--seed",
-            type=click.IntRange(min=0, max=2**32 - 1),
-            default=0,
-            show_default=True,
-            help="Seed of every random draw (the metric's and the resampling's).",
-        )
-    )
+    extra_params = _params_of(ext.options)
+    extra_names.extend(p.name for p in extra_params if p.name)
+    taken = {p.name for p in _params_of(decorators)}
+    if taken & set(extra_names):
+        raise TypeError(f"{metric.name}: extension options repeat metric options: {sorted(taken & set(extra_names))}")
+    decorators += list(ext.options)
+    decorators.append(seed_option)
     if metric.resampling is not None:
-        decorators += [
-            click.option(
-                "--ci",
-                type=float,
-                default=None,
-                help="Add a bootstrap interval at this level, e.g. 0.95 (JSON gains ci_low, ci_high, se).",
-            ),
-            click.option(
-                "--bootstrap",
-                type=int,
-                default=200,
-                show_default=True,
-                help="Bootstrap replicates for --ci (at least 10).",
-            ),
-        ]
+        decorators.append(interval_options)
+    tables = ext.tables or metric.takes == "labelled"
     if metric.takes == "labelled":
-        decorators.append(click.option("--target", required=True, help="The class column."))
-    elif metric.takes != "generator":
+        decorators.append(click.option("--target", required=True, help="The class column (present in every input)."))
+    elif metric.takes != "generator" and not tables:
         decorators.append(extraction_options)
         if len(inputs) >= 2:
             decorators.append(mismatch_option)
     if metric.takes != "generator":
+        first = "REAL" if tables else "the first input"
         decorators += [
             click.option("--columns", default=None, help="Comma-separated table columns to use (default: all)."),
             click.option(
                 "--categorical",
                 default=None,
-                help="Comma-separated text columns to one-hot encode (categories fitted on the first input).",
+                help=f"Comma-separated text columns to one-hot encode (categories fitted on {first}).",
             ),
         ]
-    decorators.append(json_option)
-    if metric.takes == "labelled":
+    if tables:
         decorators.append(
             click.option("--skip-invalid", is_flag=True, help="Drop rows with a missing value instead of stopping.")
         )
+    decorators.append(json_option)
     for deco in reversed(decorators):
         cmd = _apply(deco, cmd)
     return cmd
 
 
+def _params_of(decorators: Any) -> list[click.Parameter]:
+    """The click parameters a list of option decorators declares."""
+    holder = lambda: None
+    for deco in decorators:
+        deco(holder)
+    return list(getattr(holder, "__click_params__", []))
+
+
 def _apply(decorator: Any, cmd: click.Command) -> click.Command:
     """Apply a click option decorator to an existing Command object."""
-    holder = lambda: None
-    decorator(holder)
-    cmd.params.extend(reversed(getattr(holder, "__click_params__", [])))
+    cmd.params.extend(reversed(_params_of([decorator])))
     return cmd
 
 
-def _help(metric: Any) -> str:
+def _help(metric: Any, ext: Extension) -> str:
     outs = ", ".join(f"{o.key} ({o.better or 'see docs'})" for o in metric.all_outputs())
     lines = [metric.one_line(), "", f"Inputs: {' '.join(metric.inputs()).upper()} ({metric.takes}). Returns: {outs}."]
     if metric.resampling is None:
         lines.append(f"No --ci: {metric.no_interval}.")
+    if ext.help:
+        lines += ["", ext.help]
     return "\n".join(lines)
 
 
@@ -191,59 +202,81 @@ def parse_metric_options(metric: Any, kw: dict[str, Any]) -> dict[str, Any]:
         raise ParameterError(text) from None
 
 
-def _run(metric: Any, kw: dict[str, Any]) -> None:
-    from ganeval.api import evaluate
-
-    from .extra_metrics import check_interval_args
-
+def _run(metric: Any, ext: Extension, extra_names: list[str], kw: dict[str, Any]) -> None:
     as_json = kw.pop("as_json")
     ci, bootstrap, seed = kw.pop("ci", None), kw.pop("bootstrap", 200), kw.pop("seed")
     check_interval_args(ci, bootstrap)
     options = parse_metric_options(metric, kw)
     if metric.seeded:
         options["seed"] = seed
-    inputs = [kw.pop(name) for name in metric.inputs()]
-    if metric.takes == "generator":
-        results = evaluate(None, inputs[0], [metric.name], options={metric.name: options})
-        emit(results[metric.name], as_json)
-        return
-    table = {"columns": kw.pop("columns"), "categorical": kw.pop("categorical")}
-    if metric.takes == "train-test-fake":
-        train, test, fake = inputs
-        ex = extraction_kwargs(kw, as_json)
-        skip = bool(ex.pop("source_options"))
-        results = evaluate(
-            train, fake, [metric.name], options={metric.name: options}, real_test=test, skip_invalid=skip, **table, **ex
-        )
-    elif metric.takes == "labelled":
-        real, fake, real_test = inputs
-        results = evaluate(
-            real,
-            fake,
-            [metric.name],
-            options={metric.name: options},
-            target=kw.pop("target"),
-            real_test=real_test,
-            skip_invalid=kw.pop("skip_invalid"),
-            **table,
-        )
+    inv = Invocation(
+        metric,
+        inputs={name: kw.pop(name) for name in metric.inputs()},
+        options=options,
+        extra={name: kw.pop(name) for name in extra_names},
+        ci=ci,
+        bootstrap=bootstrap,
+        seed=seed,
+        as_json=as_json,
+    )
+    if metric.takes != "generator":
+        inv.table = {"columns": kw.pop("columns"), "categorical": kw.pop("categorical")}
+    if ext.tables or metric.takes == "labelled":
+        inv.source_options = {"skip_invalid": True} if kw.pop("skip_invalid") else {}
+        inv.extract = {"progress": not as_json}  # the bootstrap progress display
+    elif metric.takes != "generator":
+        inv.extract = extraction_kwargs(kw, as_json)
+        inv.source_options = inv.extract.pop("source_options")
+        inv.allow_mismatch = inv.extract.pop("allow_mismatch", False)
+    target = kw.pop("target", None)
+    if ext.prepare is not None:
+        ext.prepare(inv)
+    result = ext.compute(inv) if ext.compute is not None else None
+    if result is None:
+        result = _evaluate(inv, ext, target)
+    if ext.finish is not None:
+        ext.finish(inv, result)
+    if as_json or ext.human is None:
+        emit(result, as_json)
     else:
-        real, fake = (None, inputs[0]) if len(inputs) == 1 else inputs
-        ex = extraction_kwargs(kw, as_json)
-        skip = bool(ex.pop("source_options"))
-        results = evaluate(
-            real,
-            fake,
-            [metric.name],
-            options={metric.name: options},
-            ci=ci,
-            bootstrap=bootstrap,
-            seed=seed,
-            skip_invalid=skip,
-            **table,
-            **ex,
-        )
-    emit(results[metric.name], as_json)
+        click.echo(ext.human(inv, result))
+
+
+def _evaluate(inv: Invocation, ext: Extension, target: str | None) -> MetricResult:
+    """The metric on the command's inputs, through :func:`ganeval.evaluate`."""
+    metric = inv.metric
+    values = list(inv.inputs.values())
+    kwargs: dict[str, Any] = {"options": {metric.name: inv.options}}
+    if metric.takes == "generator":
+        return evaluate(None, values[0], [metric.name], **kwargs)[metric.name]
+    kwargs.update(inv.table, skip_invalid=bool(inv.source_options.get("skip_invalid")))
+    if metric.takes == "labelled":
+        real, fake, real_test = values
+        kwargs.update(target=target, real_test=real_test)
+    elif metric.takes == "train-test-fake":
+        real, real_test, fake = values
+        kwargs.update(real_test=real_test, allow_mismatch=inv.allow_mismatch, **inv.extract)
+    else:
+        real, fake = (None, values[0]) if len(values) == 1 else values
+        kwargs.update(ci=inv.ci, bootstrap=inv.bootstrap, seed=inv.seed, **inv.extract)
+        if ext.tables:
+            kwargs["read_as"] = "table"
+        else:
+            kwargs["allow_mismatch"] = inv.allow_mismatch
+            if ext.image_extractor is not None and inv.extract["extractor"] == "auto":
+                real, fake = (_features(x, ext.image_extractor, inv) for x in (real, fake))
+    return evaluate(real, fake, [metric.name], **kwargs)[metric.name]
+
+
+def _features(spec: Any, image_extractor: str, inv: Invocation) -> Any:
+    """The features of one input: images through ``image_extractor``, rows as they are."""
+    if spec is None:
+        return None
+    from ganeval.sources import open_source
+
+    source = open_source(spec, **inv.source_options)
+    extract = {k: v for k, v in inv.extract.items() if k != "extractor"}
+    return features_of(source, extractor=image_extractor if source.kind == "images" else "auto", **extract)
 
 
 @click.command(name="metrics", short_help="List every registered metric (built-ins and plug-ins).")
@@ -276,12 +309,10 @@ def list_metrics(as_json: bool) -> None:
 
 
 def _generated() -> list[click.Command]:
-    """A command for every registered metric without a hand-written one (plug-ins too)."""
+    """A command for every registered metric, built-ins and plug-ins alike."""
     from ganeval.metrics.registry import metrics
 
-    from .main import COMMAND_HOME
-
-    return [metric_command(m) for name, m in metrics().items() if name not in COMMAND_HOME]
+    return [metric_command(m) for m in metrics().values()]
 
 
 COMMANDS = [list_metrics, *_generated()]

@@ -25,7 +25,7 @@ BIN_RULES = ("auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt")
 
 
 class Divergence(Metric):
-    """A histogram divergence (TV, KL, JS, ...) between REAL and FAKE, per feature, averaged."""
+    """A histogram divergence (TV, KL, JS, Hellinger, chi^2) between REAL and FAKE, per feature, averaged."""
 
     name = "divergence"
     higher_is_better = False

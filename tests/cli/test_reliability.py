@@ -130,16 +130,10 @@ def test_broken_pipe_is_one_error_line_exit_1(rows):
 
 @pytest.mark.parametrize("cmd, has_batch_size", [("fid", True), ("ecdf", False)])
 def test_out_of_memory_names_only_real_options(rows, monkeypatch, cmd, has_batch_size):
-    import ganeval_cli.sample_metrics
-
-    import ganeval.api
-
     def oom(*a, **k):
         raise MemoryError()
 
-    monkeypatch.setattr(ganeval.api, "evaluate", oom)
-    monkeypatch.setattr("ganeval_cli.feature_metrics.evaluate", oom)
-    monkeypatch.setattr(ganeval_cli.sample_metrics, "compare", oom)
+    monkeypatch.setattr("ganeval_cli.metric_commands.evaluate", oom)
     r = run(cmd, rows, rows)
     line = one_error(r)
     assert r.exit_code == 2 and "out of memory" in line
@@ -150,7 +144,7 @@ def test_torch_allocation_failure_is_out_of_memory(rows, monkeypatch):
     def oom(*a, **k):
         raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory")
 
-    monkeypatch.setattr("ganeval_cli.feature_metrics.evaluate", oom)
+    monkeypatch.setattr("ganeval_cli.metric_commands.evaluate", oom)
     r = run("fid", rows, rows)
     assert r.exit_code == 2 and "out of memory" in one_error(r)
 
@@ -159,7 +153,7 @@ def test_unexpected_exception_is_one_line_and_debug_shows_it(rows, monkeypatch):
     def bug(*a, **k):
         raise TypeError("something\nspread over lines")
 
-    monkeypatch.setattr("ganeval_cli.feature_metrics.evaluate", bug)
+    monkeypatch.setattr("ganeval_cli.metric_commands.evaluate", bug)
     r = run("fid", rows, rows)
     line = one_error(r)
     assert r.exit_code == 1 and "internal error" in line and "--debug" in line
@@ -177,7 +171,7 @@ def test_repeated_warnings_shown_once(rows, monkeypatch):
             warnings.warn("overflow encountered in multiply", RuntimeWarning)
         return {"fid": MetricResult("fid", {"value": 1.0})}
 
-    monkeypatch.setattr("ganeval_cli.feature_metrics.evaluate", noisy)
+    monkeypatch.setattr("ganeval_cli.metric_commands.evaluate", noisy)
     r = run("fid", rows, rows)
     warn = [line for line in r.stderr.splitlines() if line.startswith("warning:")]
     assert warn == ["warning: overflow encountered in multiply (repeated 300 times)"]

@@ -156,7 +156,7 @@ def test_memorization_grid_png(tmp_path, rng):
         (["prd", "{d}/small.npy", "{d}/fake.npy"], "at least clusters=20 samples"),
         (["mmd", "{d}/real.npy", "{d}/fake.npy", "--bandwidth", "1e-300"], "bandwidth=1e-300 is too small"),
         (["mmd", "{d}/real.npy", "{d}/fake.npy", "--kernel", "poly", "--gamma", "1e200"], "poly kernel overflows"),
-        (["vendi", "{d}/fake.npy", "--q", "-1"], "q (order) must be > 0"),
+        (["vendi", "{d}/fake.npy", "--q", "-1"], "--q must be a number > 0"),
     ],
 )
 def test_bad_input_one_error_line(files, args, fragment):

@@ -97,7 +97,8 @@ def _option_decorators(metric: Any) -> list:
                 )
             )
         else:
-            decorators.append(click.option(flag, pname, type=str, default=None, help=help_text))
+            metavar = "|".join([{"int": "INTEGER", "float": "NUMBER"}.get(opt.type, "TEXT"), *opt.words])
+            decorators.append(click.option(flag, pname, type=str, default=None, metavar=metavar, help=help_text))
     return decorators
 
 
@@ -155,7 +156,7 @@ def metric_command(metric: Any) -> click.Command:
             click.option("--skip-invalid", is_flag=True, help="Drop rows with a missing value instead of stopping.")
         )
     decorators.append(json_option)
-    for deco in reversed(decorators):
+    for deco in decorators:  # --help lists them in this order
         cmd = _apply(deco, cmd)
     return cmd
 

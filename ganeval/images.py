@@ -186,7 +186,12 @@ def images_to_uint8(
         given = arr.dtype
         if arr.dtype.kind not in "biufc":
             raise InputError(f"{name}: images must be uint8 (0..255) or float in value_range, got dtype {given}")
-        t = torch.from_numpy(np.ascontiguousarray(arr))
+        arr = np.ascontiguousarray(arr)
+        with warnings.catch_warnings():
+            # a read-only array (np.load's memory map, a shipped data set) is only read here:
+            # every later step makes a new tensor, so torch's "not writable" warning does not apply
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            t = torch.from_numpy(arr)
     if t.ndim == 3:
         t = t[:, None]
     if t.ndim != 4:

@@ -248,6 +248,24 @@ def parse_spec(text: str, *, base: str | os.PathLike = ".", name: str = "spec") 
     ...
     ganeval.errors.InputError: spec: unknown key 'metrcs' (did you mean 'metrics'?); known: title, ...
     """
+    raw = _read_toml(text, name)
+    real = _parse_real(raw, name)
+    metrics, intervals = _parse_metrics(raw, name)
+    candidates = _parse_candidates(raw, name)
+    settings = _parse_settings(raw, name)
+    return ReportSpec(
+        raw=raw,
+        base=Path(base),
+        real=real,
+        metrics=metrics,
+        intervals=intervals,
+        candidates=candidates,
+        **settings,
+    )
+
+
+def _read_toml(text: str, name: str) -> dict[str, Any]:
+    """The TOML table, its top-level keys and version checked."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -256,10 +274,20 @@ def parse_spec(text: str, *, base: str | os.PathLike = ".", name: str = "spec") 
     version = raw.get("version", 1)
     if version != 1:
         raise InputError(f"{name}: spec version {version!r} is not supported (this ganeval reads version 1)")
+    return raw
+
+
+def _parse_real(raw: dict[str, Any], name: str) -> dict[str, Any]:
+    """The [real] table: an input, and the keys it may take."""
     real = raw.get("real")
     if not isinstance(real, dict) or "input" not in real:
         raise InputError(f'{name}: needs a [real] table with input = "..." (the real data)')
     _check_keys(real, _REAL, f"{name} [real]")
+    return dict(real)
+
+
+def _parse_metrics(raw: dict[str, Any], name: str) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[float, int]]]:
+    """The [metrics] table: each metric's options, and the intervals asked for."""
     metrics_raw = raw.get("metrics")
     if not isinstance(metrics_raw, dict) or not metrics_raw:
         raise InputError(f"{name}: needs a [metrics] table naming at least one metric, e.g. fid = {{}}")
@@ -271,78 +299,91 @@ def parse_spec(text: str, *, base: str | os.PathLike = ".", name: str = "spec") 
         metrics[m], interval = _metric_options(m, dict(opts), f"{name} [metrics] {m}", raw.get("ci"))
         if interval is not None:
             intervals[m] = interval
+    return metrics, intervals
+
+
+def _parse_candidates(raw: dict[str, Any], name: str) -> list[CandidateSpec]:
+    """Every [[candidates]] entry, with distinct names."""
     cands_raw = raw.get("candidates")
     if not isinstance(cands_raw, list) or not cands_raw:
         raise InputError(f"{name}: needs at least one [[candidates]] entry")
-    candidates = []
-    for i, c in enumerate(cands_raw):
-        where = f"{name} candidate {i + 1}"
-        if not isinstance(c, dict):
-            raise InputError(f"{where}: expected a table")
-        _check_keys(c, _CANDIDATE, where)
-        given = [k for k in _SOURCES if k in c]
-        if len(given) != 1:
-            raise InputError(f"{where}: give exactly one of {', '.join(_SOURCES)} (got {', '.join(given) or 'none'})")
-        kind = given[0]
-        value = c[kind]
-        seeds = c.get("seeds", [0])
-        if kind == "train":
-            if not isinstance(value, dict):
-                raise InputError(f'{where}: train must be a table, e.g. {{data = "ring8", loss = "hinge"}}')
-            _check_train_keys(value, where)
-            seeds = value.get("seeds", [value.get("seed", 0)])
-        elif not isinstance(value, str):
-            raise InputError(f"{where}: {kind} must be a string, got {value!r}")
-        if not isinstance(seeds, list) or not seeds:
-            raise InputError(f"{where}: seeds must be a non-empty list of integers, got {seeds!r}")
-        seeds = [_seed(s, f"{where} seeds") for s in seeds]
-        if len(set(seeds)) != len(seeds):
-            raise InputError(f"{where}: seeds repeat: {seeds}")
-        num = c.get("num_samples")
-        if kind in ("checkpoint", "generator") and num is None:
-            raise InputError(f"{where}: {kind} needs num_samples = N")
-        if num is not None:
-            num = _int(num, f"{where} num_samples", 2)
-        disturb = c.get("disturb")
-        if disturb is not None:
-            if not isinstance(disturb, dict):
-                raise InputError(f'{where}: disturb must be a table, e.g. {{kind = "gaussian_noise", level = 2}}')
-            _check_keys(disturb, _DISTURB, f"{where} disturb")
-            if disturb.get("kind") not in DISTURBANCES:
-                close = difflib.get_close_matches(str(disturb.get("kind")), DISTURBANCES, n=1)
-                raise InputError(
-                    f"{where} disturb: kind must be one of {', '.join(DISTURBANCES)}; got "
-                    f"{disturb.get('kind')!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-                )
-            _int(disturb.get("level", 1), f"{where} disturb level", 0)
-            _seed(disturb.get("seed", 0), f"{where} disturb seed")
-            if disturb.get("level", 1) > 5:
-                raise InputError(f"{where} disturb: level must be 0..5, got {disturb['level']!r}")
-        vr = c.get("value_range", [-1, 1])
-        if not (
-            isinstance(vr, list) and len(vr) == 2 and all(isinstance(v, (int, float)) for v in vr) and vr[0] < vr[1]
-        ):
-            raise InputError(f"{where}: value_range must be [low, high] with low < high, got {vr!r}")
-        default_name = value if isinstance(value, str) else f"{value.get('data', '?')}/{value.get('loss', '?')}"
-        cname = c.get("name", default_name)
-        if not isinstance(cname, str) or not cname.strip():
-            raise InputError(f"{where}: name must be a non-empty string")
-        candidates.append(
-            CandidateSpec(
-                cname,
-                kind,
-                value,
-                seeds,
-                num,
-                (float(vr[0]), float(vr[1])),
-                _int(c.get("batch_size", 50), f"{where} batch_size", 1),
-                disturb,
-            )
-        )
+    candidates = [_parse_candidate(c, f"{name} candidate {i + 1}") for i, c in enumerate(cands_raw)]
     names = [c.name for c in candidates]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise InputError(f"{name}: candidate names repeat: {', '.join(dup)} (give each a distinct name)")
+    return candidates
+
+
+def _parse_candidate(c: Any, where: str) -> CandidateSpec:
+    """One [[candidates]] entry: exactly one source, its seeds, sizes and disturbance."""
+    if not isinstance(c, dict):
+        raise InputError(f"{where}: expected a table")
+    _check_keys(c, _CANDIDATE, where)
+    given = [k for k in _SOURCES if k in c]
+    if len(given) != 1:
+        raise InputError(f"{where}: give exactly one of {', '.join(_SOURCES)} (got {', '.join(given) or 'none'})")
+    kind = given[0]
+    value = c[kind]
+    seeds = c.get("seeds", [0])
+    if kind == "train":
+        if not isinstance(value, dict):
+            raise InputError(f'{where}: train must be a table, e.g. {{data = "ring8", loss = "hinge"}}')
+        _check_train_keys(value, where)
+        seeds = value.get("seeds", [value.get("seed", 0)])
+    elif not isinstance(value, str):
+        raise InputError(f"{where}: {kind} must be a string, got {value!r}")
+    seeds = _check_seeds(seeds, where)
+    num = c.get("num_samples")
+    if kind in ("checkpoint", "generator") and num is None:
+        raise InputError(f"{where}: {kind} needs num_samples = N")
+    if num is not None:
+        num = _int(num, f"{where} num_samples", 2)
+    disturb = c.get("disturb")
+    if disturb is not None:
+        _check_disturb(disturb, where)
+    vr = _value_range(c.get("value_range", [-1, 1]), where)
+    default_name = value if isinstance(value, str) else f"{value.get('data', '?')}/{value.get('loss', '?')}"
+    cname = c.get("name", default_name)
+    if not isinstance(cname, str) or not cname.strip():
+        raise InputError(f"{where}: name must be a non-empty string")
+    batch_size = _int(c.get("batch_size", 50), f"{where} batch_size", 1)
+    return CandidateSpec(cname, kind, value, seeds, num, vr, batch_size, disturb)
+
+
+def _check_seeds(seeds: Any, where: str) -> list[int]:
+    if not isinstance(seeds, list) or not seeds:
+        raise InputError(f"{where}: seeds must be a non-empty list of integers, got {seeds!r}")
+    seeds = [_seed(s, f"{where} seeds") for s in seeds]
+    if len(set(seeds)) != len(seeds):
+        raise InputError(f"{where}: seeds repeat: {seeds}")
+    return seeds
+
+
+def _check_disturb(disturb: Any, where: str) -> None:
+    if not isinstance(disturb, dict):
+        raise InputError(f'{where}: disturb must be a table, e.g. {{kind = "gaussian_noise", level = 2}}')
+    _check_keys(disturb, _DISTURB, f"{where} disturb")
+    if disturb.get("kind") not in DISTURBANCES:
+        close = difflib.get_close_matches(str(disturb.get("kind")), DISTURBANCES, n=1)
+        raise InputError(
+            f"{where} disturb: kind must be one of {', '.join(DISTURBANCES)}; got "
+            f"{disturb.get('kind')!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+        )
+    _int(disturb.get("level", 1), f"{where} disturb level", 0)
+    _seed(disturb.get("seed", 0), f"{where} disturb seed")
+    if disturb.get("level", 1) > 5:
+        raise InputError(f"{where} disturb: level must be 0..5, got {disturb['level']!r}")
+
+
+def _value_range(vr: Any, where: str) -> tuple[float, float]:
+    if not (isinstance(vr, list) and len(vr) == 2 and all(isinstance(v, (int, float)) for v in vr) and vr[0] < vr[1]):
+        raise InputError(f"{where}: value_range must be [low, high] with low < high, got {vr!r}")
+    return float(vr[0]), float(vr[1])
+
+
+def _parse_settings(raw: dict[str, Any], name: str) -> dict[str, Any]:
+    """The top-level settings (:class:`ReportSpec` fields besides the tables)."""
     on = raw.get("on_inapplicable", "skip")
     if on not in ("skip", "error"):
         raise InputError(f"{name}: on_inapplicable must be 'skip' or 'error', got {on!r}")
@@ -358,22 +399,16 @@ def parse_spec(text: str, *, base: str | os.PathLike = ".", name: str = "spec") 
     title = raw.get("title", Path(name).stem)
     if not isinstance(title, str):
         raise InputError(f"{name}: title must be a string, got {title!r}")
-    return ReportSpec(
-        raw=raw,
-        base=Path(base),
-        title=str(title),
-        real=dict(real),
-        metrics=metrics,
-        intervals=intervals,
-        candidates=candidates,
-        seed=_seed(raw.get("seed", 0), f"{name} seed"),
-        threads=_int(raw.get("threads", 1), f"{name} threads", 1),
-        device=device,
-        extractor=ext,
-        on_inapplicable=on,
-        cache=cache,
-        batch_size=_int(raw.get("batch_size", 50), f"{name} batch_size", 1),
-    )
+    return {
+        "title": str(title),
+        "seed": _seed(raw.get("seed", 0), f"{name} seed"),
+        "threads": _int(raw.get("threads", 1), f"{name} threads", 1),
+        "device": device,
+        "extractor": ext,
+        "on_inapplicable": on,
+        "cache": cache,
+        "batch_size": _int(raw.get("batch_size", 50), f"{name} batch_size", 1),
+    }
 
 
 def _check_train_keys(table: dict[str, Any], where: str) -> None:

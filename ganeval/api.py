@@ -426,6 +426,8 @@ def _evaluate_protocol(
         got = evaluate(real, fake, first, options={m: ps.options[m] for m in first}, **common) if first else {}
         if later:
             n = next((r.n_fake for r in got.values() if r.n_fake is not None), None)
+            if n is None and isinstance(fake, Features):  # already read (the report engine's inputs)
+                n = fake.n
             if n is None:
                 n = load_features(fake, extractor=ps.extractor, preprocessing=ps.preprocessing, **extract_options).n
             opts = {

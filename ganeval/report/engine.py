@@ -100,6 +100,7 @@ def _extract_options(spec: ReportSpec) -> dict[str, Any]:
         "cache": spec.cache,
         "progress": False,
         "num_workers": 0,
+        **spec.feature_options,
     }
 
 
@@ -399,7 +400,9 @@ def compute_metric(metric: str, real: Sample, cand: Sample, spec: ReportSpec) ->
                 **interval,
             )[metric]
         else:
-            r = ganeval.evaluate(real.features, cand.features, [metric], options={metric: opts}, **interval)[metric]
+            r = ganeval.evaluate(
+                real.features, cand.features, [metric], options={metric: opts}, protocol=spec.protocol, **interval
+            )[metric]
     out = r.to_dict()
     out.pop("version", None)
     out.pop("per_feature", None)  # per-feature lists stay out of the report (they can be long)

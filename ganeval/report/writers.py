@@ -256,7 +256,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"# {_md(report['title'])}",
         "",
         f"Real data: `{str(report['real']['input']).replace('`', '')}` (n = {report['real']['n']}); "
-        f"ganeval {report['ganeval_version']}.",
+        + (f"protocol `{_protocol_name(report)}`; " if _protocol_name(report) else "")
+        + f"ganeval {report['ganeval_version']}.",
         "",
         "| candidate | " + " | ".join(f"{_md(c['label'])} {_ARROW[c['better']]}" for c in cols) + " |",
         "|---|" + "---:|" * len(cols),
@@ -450,7 +451,8 @@ def render_latex(report: dict[str, Any], width_pt: float = TEXT_WIDTH_PT) -> str
         r"% needs \usepackage{booktabs} (and graphicx for \resizebox)",
         r"% use: \begin{table}\centering \input{report.tex} \caption{...}\end{table}",
         r"% or:  \resizebox{\linewidth}{!}{\input{report.tex}}",
-        "% caption notes: " + _tex("; ".join(["bold: best per column", *notes, _direction_line(report)])),
+        "% caption notes: "
+        + _tex("; ".join(["bold: best per column", *notes, _direction_line(report), *_protocol_note(report)])),
     ]
     parts = latex_parts(report, width_pt)
     tables = []
@@ -508,13 +510,37 @@ table.kv td{text-align:left}
 """
 
 
+def _protocol_name(report: dict[str, Any]) -> str | None:
+    """The protocol preset the report's spec names (None: none)."""
+    spec = report.get("spec")
+    name = spec.get("protocol") if isinstance(spec, dict) else None
+    return str(name).replace("`", "") if name is not None else None
+
+
+def _protocol_note(report: dict[str, Any]) -> list[str]:
+    name = _protocol_name(report)
+    return [f"protocol {name} (ganeval --protocol {name})"] if name else []
+
+
 def _settings_text(report: dict[str, Any]) -> str:
-    """The run's settings in words (real data, features, metrics and their options, seed)."""
+    """The run's settings in words (real data, protocol, features, metrics and their
+    options, seed)."""
+    from .spec import protocol_metrics
+
     e = html.escape
     real = report["real"]
     feats = real.get("features") or {}
     prov = report.get("provenance", {})
     parts = [f"Real data <code>{e(str(real['input']))}</code>, {real['n']} samples."]
+    protocol = protocol_metrics(report.get("spec") or {})
+    if protocol is not None:
+        preset, _ = protocol
+        parts.append(
+            f"Protocol <b>{e(preset.name)}</b>: {e(preset.source)}; it fixes the extractor, preprocessing, "
+            "metrics and their options."
+        )
+    elif _protocol_name(report):
+        parts.append(f"Protocol <b>{e(str(_protocol_name(report)))}</b> (not a protocol this ganeval knows).")
     if feats.get("extractor"):
         f = f"Features: the <b>{e(str(feats['extractor']))}</b> extractor"
         if feats.get("preprocessing"):
@@ -523,7 +549,7 @@ def _settings_text(report: dict[str, Any]) -> str:
             sha = str(feats["weights_sha256"])
             f += f", weights sha256 <code title='{e(sha)}'>{e(sha[:12])}…</code>"
         parts.append(f + ".")
-    metrics = (report.get("spec") or {}).get("metrics") or {}
+    metrics = protocol[1] if protocol is not None else (report.get("spec") or {}).get("metrics") or {}
     if metrics:
         items = []
         for m, opts in metrics.items():
@@ -626,6 +652,7 @@ def _html_label(label: str) -> str:
 
 _METRIC_NAMES = {
     "fid": "FID",
+    "sfid": "sFID",
     "kid": "KID",
     "is": "IS",
     "prdc": "PRDC",

@@ -88,6 +88,21 @@ def test_evaluate_checks_before_reading_anything(tmp_path):
         ganeval.evaluate(missing, missing, protocol="admm")
 
 
+def test_splits_per_sample_count_from_features_already_read():
+    """ADM's IS splits (one per 5,000 samples) are resolved from Features given as they are
+    (the report engine passes its inputs read), not by reading them again."""
+    from ganeval.api import Features
+    from ganeval.metrics.inception_score import inception_score
+
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(30, 10))
+    f = Features("fake", rows=rng.normal(size=(30, 4)), logits=logits, info={"extractor": "inception"})
+    with pytest.warns(UserWarning, match="defined for 50000 generated samples; 30 were given"):
+        r = ganeval.evaluate(f, f, ["is"], protocol="adm")["is"]
+    ref = inception_score(logits, splits=1)
+    assert r.settings["splits"] == 1 and r.settings["protocol"] == "adm" and r.value == ref.value
+
+
 def test_cli_contradiction_is_one_line_exit_2():
     from ganeval_cli.main import cli
 

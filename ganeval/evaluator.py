@@ -280,7 +280,7 @@ class Evaluator:
         return bool(self._side_states("real"))
 
     def _set_real(self, real: Any) -> None:
-        from .api import Features, features_of
+        from .features.inputs import Features, features_of
         from .sources import open_source
 
         if not self.takes_real:

@@ -74,7 +74,7 @@ class Sample:
 
     name: str
     seed: int | None
-    features: Any  # ganeval.api.Features
+    features: Any  # ganeval.features.inputs.Features
     fingerprint: dict[str, Any]
     images: np.ndarray | None = None  # up to 64 uint8 (n, H, W, 3)
     points: np.ndarray | None = None  # up to 2,000 2-D rows
@@ -112,7 +112,7 @@ def _load(
     table_input: str | None = None,
 ) -> Sample:
     """Features of an opened source, and the images / points for the figures."""
-    from ..api import features_of
+    from ..features.inputs import features_of
 
     feats = features_of(source, extractor=spec.extractor, **_extract_options(spec))
     images = points = None

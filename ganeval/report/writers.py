@@ -102,8 +102,8 @@ class FigureFile:
 
 def _figures(report: dict[str, Any]) -> list[FigureFile]:
     """Every figure of the report, rendered as PNG, PDF and SVG."""
-    from .engine import _slug, unique_slugs
     from .figures import curves_figure, figure_files, image_grid_figure, metric_family_figure, scatter_figure
+    from .files import file_slug, unique_slugs
 
     out: list[FigureFile] = []
     families = list(dict.fromkeys(c["metric"] for c in report["columns"]))
@@ -115,7 +115,7 @@ def _figures(report: dict[str, Any]) -> list[FigureFile]:
         fig = metric_family_figure(fam, report["columns"], report["candidates"])
         out.append(
             FigureFile(
-                f"metric_{_slug(fam)}",
+                f"metric_{file_slug(fam)}",
                 f"{', '.join(c['label'] for c in cols)}: mean over seeds; {bars}; green = best",
                 "metrics",
                 len(cols),

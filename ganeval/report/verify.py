@@ -516,7 +516,7 @@ def _close(a: Any, b: Any, rtol: float, atol: float) -> bool:
 def _verify_reference_suite(
     folder: Path, report: dict[str, Any], rtol: float | None, atol: float | None, progress: Any, allow_code: bool
 ) -> VerifyResult:
-    from .suites import SUITE_DATA, reference_suite_specs, suite_markdown
+    from .suites import SUITE_DATA, reference_suite_specs, suite_index, suite_markdown
 
     names = report["reports"]
     _check_suite_index(folder, report, names, SUITE_DATA)
@@ -549,7 +549,8 @@ def _verify_reference_suite(
         out.lines += [f"{d}: {line}" for line in r.lines]
         out.compared += r.compared
         out.exact, out.rtol, out.atol = r.exact, r.rtol, r.atol
-    index = _suite_index(report, names)
+    expected = suite_index(names, report["steps"], report["seeds"], report.get("wall_s"))
+    index = {k: v for k, v in expected.items() if k != "ganeval_version"}
     _diff({k: v for k, v in report.items() if k != "ganeval_version"}, index, "index", 0.0, 0.0, out)
     if len(subs) == len(names) and not out.lines:
         _check_file(folder, "report.md", _render(lambda: suite_markdown(subs)), out)
@@ -572,21 +573,6 @@ def _check_suite_index(folder: Path, report: dict[str, Any], names: Any, suite_d
             f"malformed report: {folder}/{REPORT_JSON}: steps must name exactly the reports {names!r}, "
             f"got {sorted(report['steps'])!r}"
         )
-
-
-def _suite_index(report: dict[str, Any], names: Any) -> dict[str, Any]:
-    """The index a reference suite of these reports, steps and seeds writes."""
-    return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "suite": "reference",
-        "title": "ganeval reference benchmark",
-        "spec_text": None,
-        "reports": names,
-        "steps": report["steps"],
-        "seeds": report["seeds"],
-        "wall_s": report.get("wall_s"),
-    }
 
 
 def _verify_sanity(

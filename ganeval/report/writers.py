@@ -101,9 +101,16 @@ class FigureFile:
 
 
 def _figures(report: dict[str, Any]) -> list[FigureFile]:
-    """Every figure of the report, rendered as PNG, PDF and SVG."""
-    from .engine import _slug, unique_slugs
-    from .figures import curves_figure, figure_files, image_grid_figure, metric_family_figure, scatter_figure
+    """Every figure of the report, rendered as PNG, PDF and SVG: one per metric family, then
+    the samples of the real input and of each candidate, then the training curves."""
+    samples = report.get("_samples", {})
+    return _metric_figures(report) + _sample_figures(samples) + _curve_figures(samples)
+
+
+def _metric_figures(report: dict[str, Any]) -> list[FigureFile]:
+    """One bar figure per metric family (its columns side by side)."""
+    from .figures import figure_files, metric_family_figure
+    from .files import file_slug
 
     out: list[FigureFile] = []
     families = list(dict.fromkeys(c["metric"] for c in report["columns"]))
@@ -115,14 +122,23 @@ def _figures(report: dict[str, Any]) -> list[FigureFile]:
         fig = metric_family_figure(fam, report["columns"], report["candidates"])
         out.append(
             FigureFile(
-                f"metric_{_slug(fam)}",
+                f"metric_{file_slug(fam)}",
                 f"{', '.join(c['label'] for c in cols)}: mean over seeds; {bars}; green = best",
                 "metrics",
                 len(cols),
                 figure_files(fig),
             )
         )
-    samples = report.get("_samples", {})
+    return out
+
+
+def _sample_figures(samples: dict[str, Any]) -> list[FigureFile]:
+    """The real images, then each candidate's first-seed images (or its 2-D points over
+    the real points)."""
+    from .figures import figure_files, image_grid_figure, scatter_figure
+    from .files import unique_slugs
+
+    out: list[FigureFile] = []
     slugs = unique_slugs(["real", *samples.get("candidates", {})])
     real = samples.get("real")
     if real is not None and real.images is not None:
@@ -135,7 +151,6 @@ def _figures(report: dict[str, Any]) -> list[FigureFile]:
                 figure_files(image_grid_figure(real.images, f"real: {real.name}")),
             )
         )
-    curves_out = []
     for name, ss in samples.get("candidates", {}).items():
         if not ss:
             continue
@@ -161,11 +176,22 @@ def _figures(report: dict[str, Any]) -> list[FigureFile]:
                     figure_files(scatter_figure(first.points, ref, f"{name} (seed {first.seed})")),
                 )
             )
+    return out
+
+
+def _curve_figures(samples: dict[str, Any]) -> list[FigureFile]:
+    """One figure of training curves per trained candidate (one line per seed)."""
+    from .figures import curves_figure, figure_files
+    from .files import unique_slugs
+
+    out: list[FigureFile] = []
+    slugs = unique_slugs(["real", *samples.get("candidates", {})])
+    for name, ss in samples.get("candidates", {}).items():
         curves = {s.seed: s.train["curves"] for s in ss if s.train is not None and s.train.get("curves")}
         if curves:
             fig = curves_figure(curves, f"Training curves of {name} (against the data set's test split)")
             if fig is not None:
-                curves_out.append(
+                out.append(
                     FigureFile(
                         f"curves_{slugs[name]}",
                         f"training curves of {name}, one line per seed (metrics.jsonl)",
@@ -174,7 +200,7 @@ def _figures(report: dict[str, Any]) -> list[FigureFile]:
                         figure_files(fig),
                     )
                 )
-    return out + curves_out
+    return out
 
 
 def figure_names(report: dict[str, Any]) -> list[str]:

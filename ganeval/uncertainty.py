@@ -47,7 +47,7 @@ import numpy as np
 
 from ._validation import as_features, check_int, resolve_seed
 from .errors import DataError, ParameterError
-from .metrics.fid import _drop_roundoff, frechet_distance
+from .metrics.fid import drop_roundoff, frechet_distance
 from .results import MetricResult
 
 __all__ = [
@@ -375,7 +375,7 @@ def _weighted_moments(x: np.ndarray, weights: np.ndarray, mean: np.ndarray, xc: 
 
 def _eig_psd(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     w, v = np.linalg.eigh((s + s.T) / 2)
-    return _drop_roundoff(w), v
+    return drop_roundoff(w), v
 
 
 def _power(w: np.ndarray, v: np.ndarray, p: float) -> np.ndarray:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._validation import check_choice
-from .errors import DataError, ParameterError
+from .errors import DataError, InputError, ParameterError
 from .features.inputs import Features, add_reference_batch_images, input_name, load_features, load_table_features
 from .features.inputs import features_of as features_of  # the public path of ganeval.api.features_of
 from .images import DEFAULT_VALUE_RANGE, check_layout, check_value_range
@@ -392,6 +392,8 @@ def _evaluate_protocol(
             got.update(evaluate(real, fake, later, options=opts, **common))
         for metric in ps.metrics:
             r = got[metric]
+            if not rest.get("allow_mismatch"):
+                _check_made_by_protocol(p.name, r.settings, ps.extractor, ps.preprocessing)
             key = ps.keys[metric]
             out[key] = MetricResult(key, r.values, {**r.settings, "protocol": p.name}, n_real=r.n_real, n_fake=r.n_fake)
     n_fake = next((r.n_fake for r in out.values() if r.n_fake is not None), None)
@@ -402,6 +404,24 @@ def _evaluate_protocol(
             stacklevel=3,
         )
     return out
+
+
+def _check_made_by_protocol(protocol: str, settings: Mapping[str, Any], extractor: str, preprocessing: str) -> None:
+    """Inputs read as they are (statistics files, ADM reference batches) carry how they were
+    made: numbers labelled with a protocol must come from its extractor and preprocessing."""
+    made_with = settings.get("extractor")
+    if isinstance(made_with, str) and made_with.split(":")[0] != extractor.split(":")[0]:
+        raise InputError(
+            f"protocol {protocol!r} extracts with {extractor!r}, but the inputs were made with {made_with!r}: "
+            f"their numbers are not {protocol} numbers (pass allow_mismatch=True / --allow-mismatch to compute anyway)"
+        )
+    made_by = settings.get("preprocessing")
+    if isinstance(made_by, str) and made_by != preprocessing:
+        raise InputError(
+            f"protocol {protocol!r} resizes with {preprocessing!r}, but the inputs were made with preprocessing "
+            f"{made_by!r}: their numbers are not {protocol} numbers (pass allow_mismatch=True / --allow-mismatch "
+            f"to compute anyway)"
+        )
 
 
 def _checked_options(wanted: list[Any], options: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict]:

@@ -100,10 +100,16 @@ class FigureFile:
     files: dict[str, bytes]  # {"png": ..., "pdf": ..., "svg": ...}
 
 
-def _figures(report: dict[str, Any]) -> list[FigureFile]:
-    """Every figure of the report, rendered as PNG, PDF and SVG."""
+def _figures(report: dict[str, Any], render: bool = True) -> list[FigureFile]:
+    """Every figure of the report, rendered as PNG, PDF and SVG; with ``render=False`` the
+    figures are drawn but not rendered (``files`` is empty): their names, captions and panels
+    only, which is all :func:`figure_names` needs (rendering is most of a report's time)."""
     from .engine import _slug, unique_slugs
-    from .figures import curves_figure, figure_files, image_grid_figure, metric_family_figure, scatter_figure
+    from .figures import curves_figure, image_grid_figure, metric_family_figure, scatter_figure
+    from .figures import figure_files as rendered
+
+    def figure_files(fig: Any) -> dict[str, bytes]:
+        return rendered(fig) if render else {}
 
     out: list[FigureFile] = []
     families = list(dict.fromkeys(c["metric"] for c in report["columns"]))
@@ -179,7 +185,7 @@ def _figures(report: dict[str, Any]) -> list[FigureFile]:
 
 def figure_names(report: dict[str, Any]) -> list[str]:
     """The ``figures/...`` files :func:`write_report` writes for ``report`` (what report.json lists)."""
-    return [f"figures/{f.stem}.png" for f in _figures(report)]
+    return [f"figures/{f.stem}.png" for f in _figures(report, render=False)]
 
 
 def write_report(report: dict[str, Any], folder: Path) -> list[str]:

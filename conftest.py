@@ -19,6 +19,11 @@ import tempfile
 _SAVED_ENV: dict[str, str | None] = {}
 
 
+def _set_env(name: str, value: str) -> None:
+    _SAVED_ENV.setdefault(name, os.environ.get(name))
+    os.environ[name] = value
+
+
 def pytest_addoption(parser, pluginmanager):
     if not pluginmanager.hasplugin("xdist"):
         group = parser.getgroup("xdist absent")
@@ -27,9 +32,19 @@ def pytest_addoption(parser, pluginmanager):
         group.addoption("--dist", dest="dist", default="no", help="ignored: no pytest-xdist")
 
 
-def _set_env(name: str, value: str) -> None:
-    _SAVED_ENV.setdefault(name, os.environ.get(name))
-    os.environ[name] = value
+def _share_the_cores() -> None:
+    """N xdist workers on C cores: C // N threads each for torch, OpenBLAS and MKL (their
+    default, C threads per worker, would run N * C busy threads on C cores). Set when this file
+    is imported, before numpy or torch is: both read ``OMP_NUM_THREADS`` once, when loaded."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers and "OMP_NUM_THREADS" not in os.environ:
+        threads = max(1, (os.cpu_count() or 1) // int(workers))
+        _set_env("OMP_NUM_THREADS", str(threads))
+        if "torch" in sys.modules:  # imported by a plugin after all
+            sys.modules["torch"].set_num_threads(threads)
+
+
+_share_the_cores()
 
 
 def pytest_configure(config):
@@ -37,14 +52,6 @@ def pytest_configure(config):
     # user wrote, and no two workers write one folder
     config._ganeval_cache = tempfile.mkdtemp(prefix="ganeval-test-cache-")
     _set_env("GANEVAL_CACHE_DIR", config._ganeval_cache)
-    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
-    if workers and "OMP_NUM_THREADS" not in os.environ:
-        # N workers on C cores: C // N intra-op threads each (torch's default, C threads per
-        # worker, would run N * C threads on C cores)
-        threads = max(1, (os.cpu_count() or 1) // int(workers))
-        _set_env("OMP_NUM_THREADS", str(threads))
-        if "torch" in sys.modules:
-            sys.modules["torch"].set_num_threads(threads)
 
 
 def pytest_unconfigure(config):

@@ -186,7 +186,10 @@ def images_to_uint8(
         given = arr.dtype
         if arr.dtype.kind not in "biufc":
             raise InputError(f"{name}: images must be uint8 (0..255) or float in value_range, got dtype {given}")
-        t = torch.from_numpy(np.ascontiguousarray(arr))
+        with warnings.catch_warnings():
+            # a read-only array (a memory-mapped .npy) is only read: what is returned is a copy
+            warnings.filterwarnings("ignore", "The given NumPy array is not writable", UserWarning)
+            t = torch.from_numpy(np.ascontiguousarray(arr))
     if t.ndim == 3:
         t = t[:, None]
     if t.ndim != 4:

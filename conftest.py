@@ -1,9 +1,11 @@
 """Session set-up for every test, doctests included.
 
-The suite runs in parallel: ``-n auto --dist loadscope`` in pyproject's addopts (pytest-xdist,
-from the dev extra; a module's tests stay on one worker, so its module fixtures are built
-once). ``-n 0`` runs it in one process, and so does ``-p no:xdist`` (or pytest-xdist absent):
-the ``-n`` / ``--dist`` of addopts are then accepted and ignored.
+The suite runs in parallel: ``-n auto --dist loadscope --no-loadscope-reorder`` in pyproject's
+addopts (pytest-xdist, from the dev extra). A module's tests stay on one worker, so its module
+fixtures are built once; modules are handed out in the order they are collected (xdist's default
+order, most tests first, would leave the modules of a few long tests, the subprocess ones, to the
+end). ``-n 0`` runs the suite in one process, and so does ``-p no:xdist`` (or pytest-xdist
+absent): the xdist options of addopts are then accepted and ignored.
 
 Every session (each xdist worker) gets a feature cache folder of its own, and a worker's torch
 gets its share of the cores. Subprocesses the tests start inherit both.
@@ -30,6 +32,7 @@ def pytest_addoption(parser, pluginmanager):
         # _addoption: pytest reserves lowercase short options for plugins; xdist declares -n this way
         group._addoption("-n", "--numprocesses", dest="numprocesses", default=None, help="ignored: no pytest-xdist")
         group.addoption("--dist", dest="dist", default="no", help="ignored: no pytest-xdist")
+        group.addoption("--no-loadscope-reorder", action="store_true", help="ignored: no pytest-xdist")
 
 
 def _share_the_cores() -> None:

@@ -1,4 +1,7 @@
-"""Shared fixtures and the slow/gpu switches (skipped unless --runslow / --rungpu)."""
+"""Shared fixtures and the slow/gpu switches (skipped unless --runslow / --rungpu).
+
+The session set-up (parallel workers, a private feature cache) is in the root conftest.py.
+"""
 
 from __future__ import annotations
 

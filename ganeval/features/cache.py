@@ -230,11 +230,12 @@ def claim_entry(key: str, token: str) -> Path | None:
     Examples
     --------
     >>> import tempfile
-    >>> os.environ["GANEVAL_CACHE_DIR"] = tempfile.mkdtemp()
-    >>> first, second = claim_entry("k", "t"), claim_entry("k", "t")
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"GANEVAL_CACHE_DIR": tempfile.mkdtemp()}):
+    ...     first, second = claim_entry("k", "t"), claim_entry("k", "t")
+    ...     first.unlink()
     >>> first is not None, second is None
     (True, True)
-    >>> first.unlink(); del os.environ["GANEVAL_CACHE_DIR"]
     """
     folder = cache_dir()
     path = folder / f".features-{key}.claim-{token}"

@@ -100,16 +100,28 @@ class FigureFile:
     files: dict[str, bytes]  # {"png": ..., "pdf": ..., "svg": ...}
 
 
-def _figures(report: dict[str, Any]) -> list[FigureFile]:
+def _figures(report: dict[str, Any], render: bool = True) -> list[FigureFile]:
     """Every figure of the report, rendered as PNG, PDF and SVG: one per metric family, then
-    the samples of the real input and of each candidate, then the training curves."""
+    the samples of the real input and of each candidate, then the training curves. With
+    ``render=False`` the figures are drawn but not rendered (``files`` is empty): their names,
+    captions and panels only, which is all :func:`figure_names` needs (rendering is most of a
+    report's time)."""
     samples = report.get("_samples", {})
-    return _metric_figures(report) + _sample_figures(samples) + _curve_figures(samples)
+    return (
+        _metric_figures(report, render) + _sample_figures(samples, render) + _curve_figures(samples, render)
+    )
 
 
-def _metric_figures(report: dict[str, Any]) -> list[FigureFile]:
+def _files(fig: Any, render: bool) -> dict[str, bytes]:
+    """The figure's PNG, PDF and SVG bytes, or nothing when only its name is wanted."""
+    from .figures import figure_files
+
+    return figure_files(fig) if render else {}
+
+
+def _metric_figures(report: dict[str, Any], render: bool = True) -> list[FigureFile]:
     """One bar figure per metric family (its columns side by side)."""
-    from .figures import figure_files, metric_family_figure
+    from .figures import metric_family_figure
     from .files import file_slug
 
     out: list[FigureFile] = []
@@ -126,16 +138,16 @@ def _metric_figures(report: dict[str, Any]) -> list[FigureFile]:
                 f"{', '.join(c['label'] for c in cols)}: mean over seeds; {bars}; green = best",
                 "metrics",
                 len(cols),
-                figure_files(fig),
+                _files(fig, render),
             )
         )
     return out
 
 
-def _sample_figures(samples: dict[str, Any]) -> list[FigureFile]:
+def _sample_figures(samples: dict[str, Any], render: bool = True) -> list[FigureFile]:
     """The real images, then each candidate's first-seed images (or its 2-D points over
     the real points)."""
-    from .figures import figure_files, image_grid_figure, scatter_figure
+    from .figures import image_grid_figure, scatter_figure
     from .files import unique_slugs
 
     out: list[FigureFile] = []
@@ -148,7 +160,7 @@ def _sample_figures(samples: dict[str, Any]) -> list[FigureFile]:
                 f"real: {real.name}",
                 "samples",
                 1,
-                figure_files(image_grid_figure(real.images, f"real: {real.name}")),
+                _files(image_grid_figure(real.images, f"real: {real.name}"), render),
             )
         )
     for name, ss in samples.get("candidates", {}).items():
@@ -162,7 +174,7 @@ def _sample_figures(samples: dict[str, Any]) -> list[FigureFile]:
                     f"samples of {name} (seed {first.seed})",
                     "samples",
                     1,
-                    figure_files(image_grid_figure(first.images, f"{name} (seed {first.seed})")),
+                    _files(image_grid_figure(first.images, f"{name} (seed {first.seed})"), render),
                 )
             )
         elif first.points is not None:
@@ -173,15 +185,15 @@ def _sample_figures(samples: dict[str, Any]) -> list[FigureFile]:
                     f"samples of {name} (seed {first.seed}) over the real points",
                     "samples",
                     1,
-                    figure_files(scatter_figure(first.points, ref, f"{name} (seed {first.seed})")),
+                    _files(scatter_figure(first.points, ref, f"{name} (seed {first.seed})"), render),
                 )
             )
     return out
 
 
-def _curve_figures(samples: dict[str, Any]) -> list[FigureFile]:
+def _curve_figures(samples: dict[str, Any], render: bool = True) -> list[FigureFile]:
     """One figure of training curves per trained candidate (one line per seed)."""
-    from .figures import curves_figure, figure_files
+    from .figures import curves_figure
     from .files import unique_slugs
 
     out: list[FigureFile] = []
@@ -197,7 +209,7 @@ def _curve_figures(samples: dict[str, Any]) -> list[FigureFile]:
                         f"training curves of {name}, one line per seed (metrics.jsonl)",
                         "curves",
                         len(fig.axes),
-                        figure_files(fig),
+                        _files(fig, render),
                     )
                 )
     return out
@@ -205,7 +217,7 @@ def _curve_figures(samples: dict[str, Any]) -> list[FigureFile]:
 
 def figure_names(report: dict[str, Any]) -> list[str]:
     """The ``figures/...`` files :func:`write_report` writes for ``report`` (what report.json lists)."""
-    return [f"figures/{f.stem}.png" for f in _figures(report)]
+    return [f"figures/{f.stem}.png" for f in _figures(report, render=False)]
 
 
 def write_report(report: dict[str, Any], folder: Path) -> list[str]:

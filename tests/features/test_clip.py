@@ -85,10 +85,17 @@ def _features(ext, images):
     return f
 
 
-def test_matches_openai_clip_image_tower(openai_sd, images):
+@pytest.fixture(scope="module")
+def features(openai_sd, images):
+    """Our features of ``images`` under ``openai_sd`` (OpenAI's layout), which the layouts,
+    the archive and the reference tower are compared with."""
+    return _features(CLIPExtractor("vit-b-32", state_dict=openai_sd), images)
+
+
+def test_matches_openai_clip_image_tower(openai_sd, images, features):
     ext = CLIPExtractor("vit-b-32", state_dict=openai_sd)
     x = ext.prepare(images)
-    ours = _features(ext, images)
+    ours = features
     with torch.inference_mode():
         ref = _openai_visual(openai_sd)(x).double()
     ref = ref / ref.norm(dim=1, keepdim=True)
@@ -96,8 +103,8 @@ def test_matches_openai_clip_image_tower(openai_sd, images):
     assert torch.allclose(ours, ref, atol=2e-5)
 
 
-def test_features_are_l2_normalised(openai_sd, images):
-    f = _features(CLIPExtractor("vit-b-32", state_dict=openai_sd), images)
+def test_features_are_l2_normalised(features):
+    f = features
     assert torch.allclose(f.norm(dim=1), torch.ones(3, dtype=torch.float64), atol=1e-12)
 
 
@@ -111,8 +118,8 @@ def test_projection_dimension_of_each_architecture(arch, size, dim):
     assert net.patch_embed.proj.bias is None  # CLIP's patch embedding has no bias
 
 
-def test_transformers_and_timm_layouts_give_the_same_features(openai_sd, images):
-    want = _features(CLIPExtractor("vit-b-32", state_dict=openai_sd), images)
+def test_transformers_and_timm_layouts_give_the_same_features(openai_sd, images, features):
+    want = features
     hf = _features(CLIPExtractor("vit-b-32", state_dict=_to_transformers_layout(openai_sd)), images)
     timm_layout = convert_clip_state_dict(openai_sd)
     tm = _features(CLIPExtractor("vit-b-32", state_dict=timm_layout), images)
@@ -248,7 +255,7 @@ def test_vit_l_14_336_matches_openai_clip_image_tower():
     assert ours.shape == (2, 768) and torch.allclose(ours, ref, atol=2e-5)
 
 
-def test_openai_torchscript_archive_is_read_without_running_it(tmp_path, monkeypatch, openai_sd, images):
+def test_openai_torchscript_archive_is_read_without_running_it(tmp_path, monkeypatch, openai_sd, images, features):
     """OpenAI's CLIP .pt files are TorchScript archives: their tensors are read by a restricted
     unpickler (no code loaded) and give the same features; torch-fidelity's cache name is found."""
     import warnings
@@ -273,14 +280,16 @@ def test_openai_torchscript_archive_is_read_without_running_it(tmp_path, monkeyp
     path.parent.mkdir(parents=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.jit is deprecated; OpenAI's files were made with it
-        torch.jit.trace(model.float(), torch.zeros(1, 3, 224, 224)).half().save(str(path))
+        # check_trace=False: torch's own check of its tracer (a second forward pass and a
+        # comparison) is most of this test's time and changes nothing in the archive
+        traced = torch.jit.trace(model.float(), torch.zeros(1, 3, 224, 224), check_trace=False)
+        traced.half().save(str(path))
         ref = torch.jit.load(str(path)).state_dict()
     sd = read_torchscript_state_dict(path)
     assert sorted(sd) == sorted(ref) and all(torch.equal(sd[k], ref[k]) and sd[k].dtype == ref[k].dtype for k in ref)
     ext = get_extractor("clip:vit-b-32")
     assert ext._resolved() == path
-    want = _features(CLIPExtractor("vit-b-32", state_dict=openai_sd), images)
-    assert torch.equal(_features(ext, images), want)
+    assert torch.equal(_features(ext, images), features)
 
 
 def test_torchscript_reader_refuses_other_globals(tmp_path):

@@ -45,12 +45,41 @@ input = "fake.npy"
 """
 
 
+#: SPEC with two of its metrics, for the tests of the report's files and of --verify's
+#: mechanics (most of a report's time is its figures: one per metric family, three formats)
+FEW_SPEC = """
+title = "small"
+seed = 0
+[real]
+input = "real.npy"
+[metrics]
+fid = {}
+prdc = {k = 3}
+[[candidates]]
+name = "same"
+input = "real.npy"
+[[candidates]]
+name = "shifted"
+input = "fake.npy"
+"""
+
+
+def _small(folder, rng, spec):
+    real = rng.normal(size=(80, 2))
+    fake = rng.normal(size=(70, 2)) + 0.7
+    np.save(folder / "real.npy", real)
+    np.save(folder / "fake.npy", fake)
+    (folder / "spec.toml").write_text(spec)
+    return folder, real, fake
+
+
 @pytest.fixture
 def small(tmp_path, rng):
     """A folder with real.npy / fake.npy (2-D rows) and spec.toml comparing them."""
-    real = rng.normal(size=(80, 2))
-    fake = rng.normal(size=(70, 2)) + 0.7
-    np.save(tmp_path / "real.npy", real)
-    np.save(tmp_path / "fake.npy", fake)
-    (tmp_path / "spec.toml").write_text(SPEC.format(extra="", extra_metrics=""))
-    return tmp_path, real, fake
+    return _small(tmp_path, rng, SPEC.format(extra="", extra_metrics=""))
+
+
+@pytest.fixture
+def small_few(tmp_path, rng):
+    """:func:`small` with FEW_SPEC (FID and PRDC) as spec.toml."""
+    return _small(tmp_path, rng, FEW_SPEC)

@@ -64,13 +64,13 @@ def test_cli_report_and_verify(small):
     assert json.loads(j.output.strip().splitlines()[-1])["ok"] is True
 
 
-def test_verify_follows_a_report_moved_with_its_inputs(small, tmp_path_factory):
+def test_verify_follows_a_report_moved_with_its_inputs(small_few, tmp_path_factory):
     """A report folder copied elsewhere together with its spec's inputs (a clone of a
     repository, an archive unpacked on another machine) still verifies: the spec's folder is
     also recorded relative to the report."""
     import shutil
 
-    d, _, _ = small
+    d, _, _ = small_few
     build_report(d / "spec.toml", d / "out")
     assert json.loads((d / "out" / "report.json").read_text())["spec_dir_from_report"] == ".."
     moved = tmp_path_factory.mktemp("elsewhere") / "project"
@@ -86,8 +86,8 @@ def test_verify_follows_a_report_moved_with_its_inputs(small, tmp_path_factory):
     assert v.exit_code == 1 and "fingerprint changed" in v.output and str(moved) in v.output
 
 
-def test_verify_names_an_edited_number(small):
-    d, _, _ = small
+def test_verify_names_an_edited_number(small_few):
+    d, _, _ = small_few
     build_report(d / "spec.toml", d / "out")
     path = d / "out" / "report.json"
     data = json.loads(path.read_text())
@@ -99,8 +99,8 @@ def test_verify_names_an_edited_number(small):
     assert v.output.count("recorded") == 1
 
 
-def test_verify_reports_a_changed_input(small, rng):
-    d, real, fake = small
+def test_verify_reports_a_changed_input(small_few, rng):
+    d, real, fake = small_few
     build_report(d / "spec.toml", d / "out")
     np.save(d / "fake.npy", fake + 1e-9)
     v = run_cli("report", "--verify", d / "out", "-q")
@@ -222,8 +222,8 @@ def test_inapplicable_metric_skip_or_stop(small):
     assert not (d / "o2").exists() and _no_leftovers(d)
 
 
-def test_out_folder_rules(small):
-    d, _, _ = small
+def test_out_folder_rules(small_few):
+    d, _, _ = small_few
     (d / "busy").mkdir()
     (d / "busy" / "thesis.tex").write_text("precious")
     r = run_cli("report", d / "spec.toml", "--out", d / "busy", "-q")
@@ -239,8 +239,8 @@ def test_out_folder_rules(small):
     assert r.exit_code == 2 and "is a file" in r.output
 
 
-def test_verify_bad_folders(small):
-    d, _, _ = small
+def test_verify_bad_folders(small_few):
+    d, _, _ = small_few
     r = run_cli("report", "--verify", d)
     assert r.exit_code == 2 and "has no report.json" in r.output
     build_report(d / "spec.toml", d / "out")
@@ -260,8 +260,8 @@ def test_usage_errors(small):
     assert r.exit_code == 2 and "--suite reference only" in r.output
 
 
-def test_interrupt_leaves_no_half_written_report(small, monkeypatch):
-    d, _, _ = small
+def test_interrupt_leaves_no_half_written_report(small_few, monkeypatch):
+    d, _, _ = small_few
     build_report(d / "spec.toml", d / "out")
     before = (d / "out" / "report.json").read_bytes()
     calls = []

@@ -29,8 +29,8 @@ window.addEventListener('load', () => {
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed (Debian package chromium)")
-def test_report_html_renders_in_chromium(small, tmp_path):
-    d, _, _ = small
+def test_report_html_renders_in_chromium(small_few, tmp_path):
+    d, _, _ = small_few
     build_report(d / "spec.toml", d / "out")
     page = (d / "out" / "report.html").read_text()
     probe = d / "probe.html"

@@ -107,9 +107,7 @@ def _figures(report: dict[str, Any], render: bool = True) -> list[FigureFile]:
     captions and panels only, which is all :func:`figure_names` needs (rendering is most of a
     report's time)."""
     samples = report.get("_samples", {})
-    return (
-        _metric_figures(report, render) + _sample_figures(samples, render) + _curve_figures(samples, render)
-    )
+    return _metric_figures(report, render) + _sample_figures(samples, render) + _curve_figures(samples, render)
 
 
 def _files(fig: Any, render: bool) -> dict[str, bytes]:

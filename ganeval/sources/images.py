@@ -579,6 +579,8 @@ class ArrayFileImageSource(ImageSource):
     """
 
     shardable = True
+    #: the engine reads the next batches from the file in a thread while the network runs
+    read_ahead = True
 
     def __init__(
         self,

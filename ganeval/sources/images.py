@@ -335,6 +335,8 @@ class FolderImageSource(ImageSource):
     def read_encoded(self, index: int) -> bytes | None:
         """The bytes of file ``index`` when it is a JPEG that nvjpeg decodes
         (:func:`~ganeval.sources.decoding.gpu_jpeg_bytes`), else None (decode it with :meth:`read`)."""
+        if not self.files[index].lower().endswith((".jpg", ".jpeg")):
+            return None  # not read twice: other files are decoded by read()
         data = self._small_file(self.path / self.files[index])
         return data if data is not None and gpu_jpeg_bytes(data) else None
 
@@ -449,7 +451,7 @@ class ZipImageSource(ImageSource):
     def read_encoded(self, index: int) -> bytes | None:
         """The bytes of member ``index`` when it is a JPEG that nvjpeg decodes, else None."""
         member, size, _ = self.members[index]
-        if not 0 < size <= ZIP_READ_WHOLE_BYTES:
+        if not 0 < size <= ZIP_READ_WHOLE_BYTES or not member.lower().endswith((".jpg", ".jpeg")):
             return None
         try:
             data = self._handle().read(member)

@@ -22,6 +22,11 @@ clean-fid       ``compute_fid(A, B, mode="clean", num_workers=W)``     ``--prepr
                 (its TorchScript file cannot be downloaded here)
 ==============  =====================================================  ========================
 
+On CUDA the anchors run PyTorch's default precision (cuDNN may use TF32 for convolutions)
+and ganeval its default, full float32: ``--tf32`` adds a ganeval run at the anchors'
+precision, ``--gpu-decode`` one with JPEGs decoded by nvjpeg (and prints how far the FID
+moved), ``--own-workers`` gives each tool its own default worker count (out of the box).
+
 Each process is started fresh (imports, network build, folder walk, decoding, resizing,
 network, statistics and the Fréchet distance all count), with ``OMP_NUM_THREADS=T`` for all;
 ganeval and each anchor alternate (ours, anchor, ours, anchor, ...), the best of
@@ -56,7 +61,8 @@ TORCH_FIDELITY = """
 import json, sys, torch, torch_fidelity, torch_fidelity.utils as u
 a, b, weights, device, batch, workers = sys.argv[1:7]
 loader = u.DataLoader
-u.DataLoader = lambda *args, **kw: loader(*args, **{**kw, "num_workers": int(workers)})
+if workers != "own":  # torch-fidelity has no option for it: min(4, 2 * CPUs) workers
+    u.DataLoader = lambda *args, **kw: loader(*args, **{**kw, "num_workers": int(workers)})
 r = torch_fidelity.calculate_metrics(input1=a, input2=b, fid=True, cuda=device.startswith("cuda"),
     batch_size=int(batch), feature_extractor_weights_path=weights, cache=False, verbose=False)
 print(json.dumps({"fid": r["frechet_inception_distance"]}))
@@ -70,7 +76,7 @@ a, b, device, batch, workers = sys.argv[1:6]
 net = InceptionV3([3], resize_input=False, normalize_input=False).to(device).eval()
 def features(x):  # clean-fid's InceptionV3W forward: (x - 128) / 128 on 299x299 input in 0..255
     return net((x - 128) / 128)[0].squeeze(-1).squeeze(-1)
-value = fid.compute_fid(a, b, mode="clean", num_workers=int(workers), batch_size=int(batch),
+value = fid.compute_fid(a, b, mode="clean", num_workers=12 if workers == "own" else int(workers), batch_size=int(batch),
     device=torch.device(device), custom_feat_extractor=features, verbose=False, use_dataparallel=False)
 print(json.dumps({"fid": float(value)}))
 """
@@ -129,11 +135,22 @@ def main() -> int:
     ap.add_argument("--device", default=None, help="cuda when there is one, else cpu")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="OMP_NUM_THREADS of every process")
     ap.add_argument("--workers", type=int, default=None, help="decoding workers of every tool (default ganeval's)")
+    ap.add_argument(
+        "--own-workers",
+        action="store_true",
+        help="each tool with its own default workers instead (out of the box: pytorch-fid min(8, CPUs), "
+        "torch-fidelity min(4, 2 CPUs), clean-fid 12, ganeval its own)",
+    )
     ap.add_argument("--batch-size", type=int, default=None, help="default 50 on CPU, 250 on CUDA")
     ap.add_argument("--anchors", default=",".join(ANCHORS), help="comma-separated subset of " + ", ".join(ANCHORS))
     ap.add_argument("--repeats", type=int, default=1, help="alternating timed runs per tool; the best is kept")
     ap.add_argument("--dir", default=None, help="keep the folders here (reused when they match)")
     ap.add_argument("--gpu-decode", action="store_true", help="also time ganeval --gpu-decode (CUDA)")
+    ap.add_argument(
+        "--tf32",
+        action="store_true",
+        help="also time ganeval --tf32 (CUDA): the anchors run PyTorch's default, TF32 convolutions",
+    )
     args = ap.parse_args()
 
     import torch
@@ -180,10 +197,13 @@ def main() -> int:
         }
         py = sys.executable
         ganeval = [py, "-m", "ganeval", "fid", str(a), str(b), "--weights", str(weights), "--device", device]
-        ganeval += ["--num-workers", str(workers), "--batch-size", str(batch), "--no-cache", "-q", "--json"]
+        ganeval += ["--batch-size", str(batch), "--no-cache", "-q", "--json"]
+        ganeval += [] if args.own_workers else ["--num-workers", str(workers)]
+        each = "own" if args.own_workers else str(workers)
         cmds = {
             "pytorch-fid": [py, "-m", "pytorch_fid", str(a), str(b), "--device", device]
-            + ["--num-workers", str(workers), "--batch-size", str(batch)],
+            + ["--batch-size", str(batch)]
+            + ([] if args.own_workers else ["--num-workers", str(workers)]),
             "torch-fidelity": [
                 py,
                 "-c",
@@ -193,18 +213,21 @@ def main() -> int:
                 str(weights),
                 device,
                 str(batch),
-                str(workers),
+                each,
             ],
-            "clean-fid": [py, "-c", CLEAN_FID, str(a), str(b), device, str(batch), str(workers)],
+            "clean-fid": [py, "-c", CLEAN_FID, str(a), str(b), device, str(batch), each],
         }
         ours = {m: ganeval + ["--preprocessing", m] for m in dict.fromkeys(MODE[x] for x in anchors)}
+        if args.tf32 and dev.type == "cuda":  # the anchors' precision: PyTorch lets cuDNN use TF32
+            ours["tf --tf32"] = ganeval + ["--preprocessing", "tf", "--tf32"]
         if args.gpu_decode and dev.type == "cuda":
             ours["tf --gpu-decode"] = ganeval + ["--preprocessing", "tf", "--gpu-decode"]
 
         print(f"{machine_line()}; torch {torch.__version__}; device {device}", end="")
         print(f" ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else "")
         print(
-            f"threads {args.threads}, workers {workers}, batch {batch}; network: FID Inception v3, seeded random weights"
+            f"threads {args.threads}, workers {'each its own default' if args.own_workers else workers}, "
+            f"batch {batch}; network: FID Inception v3, seeded random weights"
         )
         load0 = os.getloadavg()[0]
         times: dict[str, list[float]] = {}
@@ -233,6 +256,11 @@ def main() -> int:
             if MODE[anchor] != "tf" and "ganeval tf" in times:
                 print(
                     f"ratio {anchor} / ganeval tf (ganeval's default): {min(times[anchor]) / min(times['ganeval tf']):.2f}x"
+                )
+        if "ganeval tf --tf32" in times:
+            for anchor in anchors:
+                print(
+                    f"ratio {anchor} / ganeval tf --tf32: {min(times[anchor]) / min(times['ganeval tf --tf32']):.2f}x"
                 )
         if "ganeval tf --gpu-decode" in fids and "ganeval tf" in fids:
             rel = abs(fids["ganeval tf --gpu-decode"] - fids["ganeval tf"]) / abs(fids["ganeval tf"])

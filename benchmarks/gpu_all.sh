@@ -32,4 +32,4 @@ step gpu_tf32 120 python3 benchmarks/gpu_tf32.py
 step gpu_tests 120 python3 -m pytest -q -p no:cacheprovider --rungpu -m gpu tests/features/test_dinov2.py tests/features/test_precision.py tests/evaluator/test_distributed.py tests/features/test_loading.py
 # files to FID, whole processes, against the three anchors (10,000 PNG + 10,000 JPEG of 256x256
 # to fit the lent time; the script's default is 50,000 per side)
-step e2e 420 python3 benchmarks/bench_end_to_end.py --n 10000 --size 256 --gpu-decode --dir /tmp/e2e
+step e2e 420 python3 benchmarks/bench_end_to_end.py --n 10000 --size 256 --gpu-decode --tf32 --dir /tmp/e2e

@@ -1,7 +1,9 @@
 """The public pipeline: sources -> features -> metrics -> results.
 
 :func:`load_features` reads an input once (extracting image features when the input is
-images); :func:`evaluate` computes any number of feature-space metrics from those features.
+images; it lives in :mod:`ganeval.features.inputs`, with :class:`Features`, and is
+importable from here); :func:`evaluate` computes any number of feature-space metrics from
+those features.
 The CLI and the benchmark report call these; so can user code::
 
     import ganeval
@@ -11,161 +13,17 @@ The CLI and the benchmark report call these; so can user code::
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-import numpy as np
-
-from ._validation import as_features, check_choice
-from .errors import DataError, ParameterError
+from ._validation import check_choice
+from .errors import DataError, InputError, ParameterError
+from .features.inputs import Features, add_reference_batch_images, input_name, load_features, load_table_features
+from .features.inputs import features_of as features_of  # the public path of ganeval.api.features_of
 from .images import DEFAULT_VALUE_RANGE, check_layout, check_value_range
 from .results import MetricResult
-from .sources import ArraySource, Source, StatsSource, open_source
-from .statistics import FeatureStats
 
 __all__ = ["Features", "load_features", "evaluate"]
-
-
-@dataclass
-class Features:
-    """What one input became: feature rows and/or moments and/or logits, and how."""
-
-    name: str
-    rows: np.ndarray | None = None
-    logits: np.ndarray | None = None
-    stats: FeatureStats | None = None
-    info: dict[str, Any] = field(default_factory=dict)
-    columns: tuple[str, ...] | None = None  # names of the rows' columns (tables)
-    extras: dict[str, np.ndarray] = field(default_factory=dict)  # extra extractor outputs' rows ("spatial")
-    extra_stats: dict[str, FeatureStats] = field(default_factory=dict)  # their moments, when only those are known
-
-    @property
-    def n(self) -> int:
-        for arr in (self.rows, self.logits):
-            if arr is not None:
-                return int(arr.shape[0])
-        return int(self.stats.n) if self.stats is not None else 0
-
-    def need_rows(self, metric: str) -> np.ndarray:
-        if self.rows is None:
-            what = "statistics (mu/sigma)" if self.stats is not None else "logits"
-            raise DataError(f"{self.name}: {metric} needs feature rows, but this input holds only {what}")
-        return self.rows
-
-    def need_stats(self) -> FeatureStats:
-        if self.stats is None:
-            self.stats = FeatureStats.from_features(self.need_rows("fid"), name=self.name)
-        return self.stats
-
-    def need_extra_stats(self, output: str) -> FeatureStats:
-        """Moments of the extra output ``output`` (``"spatial"``: ADM's sFID features), from a
-        statistics file's ``mu_s``/``sigma_s``, from the rows extracted with
-        ``outputs=("spatial",)``, or from feature rows given as they are."""
-        if output not in self.extra_stats:
-            if output not in self.extras and self._given_rows():
-                return self.need_stats()  # rows given as they are: read as that output's rows
-            if output not in self.extras:
-                raise DataError(
-                    f"{self.name}: has no {output!r} features (image inputs need the Inception with "
-                    f"outputs=({output!r},); statistics files need mu_s/sigma_s)"
-                )
-            self.extra_stats[output] = FeatureStats.from_features(self.extras[output], name=f"{self.name}[{output}]")
-        return self.extra_stats[output]
-
-    def need_output_rows(self, output: str, metric: str) -> np.ndarray:
-        """Rows of the extractor output ``output``: ``""`` the main features, else an extra
-        output (``"spatial"``) extracted with ``outputs=(output,)``."""
-        if not output or (output not in self.extras and self._given_rows()):
-            return self.need_rows(metric)
-        if output not in self.extras:
-            raise DataError(
-                f"{self.name}: {metric} needs {output!r} feature rows, but this input has none "
-                f"(image inputs give them with the Inception; statistics files hold only moments)"
-            )
-        return self.extras[output]
-
-    def _given_rows(self) -> bool:
-        """Feature rows given as they are (no extractor ran): a metric that reads an extra
-        output (sFID) reads them as that output, as the Inception Score reads a 2-D array
-        as logits."""
-        return self.rows is not None and self.info.get("extractor") in (None, "identity")
-
-    def need_logits(self) -> np.ndarray:
-        if self.logits is not None:
-            return self.logits
-        if self.rows is not None and self.info.get("extractor") in (None, "identity"):
-            return self.rows  # a plain 2-D array given to IS is read as logits
-        raise DataError(
-            f"{self.name}: the Inception Score needs class logits; this input has none "
-            f"(extractor {self.info.get('extractor')!r})"
-        )
-
-
-def load_features(
-    spec: Any, *, extractor: str = "auto", source_options: Mapping[str, Any] | None = None, **extract_options: Any
-) -> Features:
-    """Read one input and return its :class:`Features`.
-
-    Parameters
-    ----------
-    spec : path, ``builtin:NAME/SPLIT``, ``ref:NAME``, array, tensor or :class:`Source`
-    extractor : str, default="auto"
-        ``"auto"`` uses the rows as they are for feature inputs and the default image
-        extractor for images; ``"identity"`` forbids image inputs; other names
-        (``"inception"``, ``"digits"``) select an image feature extractor.
-    source_options : mapping, optional
-        Passed to the source reader (``columns=``, ``skip_invalid=``, ...).
-    **extract_options
-        Passed to the image feature extractor (``weights=``, ``preprocessing=``,
-        ``batch_size=``, ``device=``, ``num_workers=``, ``cache=``, ``progress=``,
-        ``tf32=``; see :func:`ganeval.features.extract_features`). ``tf32=True`` lets the
-        network use TF32 on CUDA (faster, FID off by about 6e-4 relative for the Inception);
-        by default it runs in full float32, and ``info`` records ``"tf32": True`` only when
-        TF32 was used.
-    """
-    source = open_source(spec, **dict(source_options or {}))
-    return features_of(source, extractor=extractor, **extract_options)
-
-
-def features_of(source: Source, *, extractor: str = "auto", **extract_options: Any) -> Features:
-    """:class:`Features` of an opened source (see :func:`load_features`)."""
-    if source.kind == "stats":
-        moments = cast(StatsSource, source)  # the kind names the interface
-        stats = moments.stats_for(extractor) if hasattr(moments, "stats_for") else moments.stats
-        spatial = getattr(moments, "spatial", None)
-        extra = {"spatial": spatial} if spatial is not None and stats is moments.stats else {}
-        return Features(source.name, stats=stats, info={"extractor": None, **stats.metadata}, extra_stats=extra)
-    if source.kind in ("features", "logits"):
-        if extractor not in ("auto", "identity"):
-            raise ParameterError(
-                f"{source.name}: holds {source.kind} already; extractor {extractor!r} applies to images only"
-            )
-        # float32 rows stay float32 (no copy): each metric converts as it needs, exactly as it
-        # does for the same array given from Python (KID's products then run in float32, as
-        # for image features; a float64 copy here made the command 2x slower than the library)
-        rows = cast(ArraySource, source)  # the kind names the interface
-        arr = as_features(rows.array, rows.name, min_samples=1, dtype=None)
-        if rows.kind == "logits":
-            return Features(rows.name, logits=arr, info={"extractor": None})
-        names = getattr(rows, "columns", None)
-        columns = tuple(names) if names is not None else None
-        return Features(source.name, rows=arr, info={"extractor": "identity"}, columns=columns)
-    if source.kind == "images":
-        if extractor == "identity":
-            raise ParameterError(f"{source.name}: holds images; extractor 'identity' applies to feature rows only")
-        from .features import extract_features
-
-        out = extract_features(source, extractor=extractor, **extract_options)
-        return Features(
-            source.name,
-            rows=out.features,
-            logits=out.logits,
-            info={**getattr(source, "walk_info", {}), **out.info},
-            extras=dict(out.extras),
-        )
-    raise DataError(f"{source.name}: unknown kind of input {source.kind!r}")  # pragma: no cover
 
 
 def evaluate(
@@ -271,8 +129,6 @@ def evaluate(
     >>> sorted(r), r["fid"].value < 10
     (['fid', 'prdc'], True)
     """
-    from .metrics.registry import get
-
     if protocol is not None:
         rest = {
             "source_options": source_options,
@@ -294,17 +150,82 @@ def evaluate(
             "progress_bootstrap": progress_bootstrap,
         }
         return _evaluate_protocol(protocol, real, fake, metrics, extractor, options, rest, extract_options)
-    if metrics is None:
-        metrics = ("fid",)
-    wanted = [get(m) for m in dict.fromkeys((metrics,) if isinstance(metrics, str) else metrics)]
-    if not wanted:
-        raise ParameterError("metrics: give at least one metric")
+    wanted = _wanted_metrics(metrics)
     opts = _checked_options(wanted, options)
     check_choice(read_as, "read_as", ("auto", "table"))
     value_range = check_value_range(value_range)
     layout = check_layout(layout)
     read_options = {"value_range": value_range, "layout": layout, **dict(source_options or {})}
-    if ci is not None:  # before any (possibly long) extraction
+    _check_before_reading(wanted, ci=ci, bootstrap=bootstrap, target=target)
+
+    results: dict[str, MetricResult] = {}
+    for m in wanted:
+        if m.takes == "generator":
+            from .sources.generator import load_generator
+
+            results[m.name] = _with_generator(m(load_generator(fake), **opts[m.name]), fake)
+    unlabelled = [m for m in wanted if m.takes not in ("labelled", "generator")]
+    _check_real_test(unlabelled, real_test)
+    if unlabelled:
+        fake = _generator_input(fake, num_samples, generator_seed, value_range, layout, extract_options)
+        real_f: Features | None
+        if read_as == "table" or columns is not None or categorical is not None:
+            real_f, fake_f, test_f = _read_tables(
+                real, fake, real_test, unlabelled, columns, categorical, skip_invalid, names
+            )
+        else:
+            real_f, fake_f, test_f = _read_inputs(
+                real,
+                fake,
+                real_test,
+                unlabelled,
+                extractor=extractor,
+                read_options=read_options,
+                skip_invalid=skip_invalid,
+                names=names,
+                allow_mismatch=allow_mismatch,
+                extract_options=extract_options,
+            )
+        show_bar = ci is not None and progress_bootstrap is None and bool(extract_options.get("progress"))
+        results.update(
+            _compute_each(
+                unlabelled,
+                real_f,
+                fake_f,
+                test_f,
+                opts,
+                ci=ci,
+                bootstrap=bootstrap,
+                seed=seed,
+                progress=progress_bootstrap,
+                show_bar=show_bar,
+            )
+        )
+    for m in wanted:
+        if m.takes == "labelled":
+            assert target is not None  # checked on entry: labelled metrics need target=
+            results[m.name] = _labelled(
+                m, real, fake, real_test, target, columns, categorical, skip_invalid, opts[m.name], names
+            )
+    return {m.name: results[m.name] for m in wanted}
+
+
+def _wanted_metrics(metrics: str | Iterable[str] | None) -> list[Any]:
+    """The registered metrics asked for, each once, in the order given (default: FID)."""
+    from .metrics.registry import get
+
+    if metrics is None:
+        metrics = ("fid",)
+    wanted = [get(m) for m in dict.fromkeys((metrics,) if isinstance(metrics, str) else metrics)]
+    if not wanted:
+        raise ParameterError("metrics: give at least one metric")
+    return wanted
+
+
+def _check_before_reading(wanted: list[Any], *, ci: float | None, bootstrap: int, target: str | None) -> None:
+    """What can be refused before any (possibly long) extraction: an interval a metric
+    cannot give, and a labelled metric without its class column."""
+    if ci is not None:
         from .uncertainty import check_ci
 
         check_ci(ci, bootstrap)
@@ -316,80 +237,115 @@ def evaluate(
             f"{next(m.name for m in wanted if m.takes == 'labelled')} needs target= (the class column)"
         )
 
-    results: dict[str, MetricResult] = {}
-    for m in wanted:
-        if m.takes == "generator":
-            from .sources.generator import load_generator
 
-            results[m.name] = _with_generator(m(load_generator(fake), **opts[m.name]), fake)
-    unlabelled = [m for m in wanted if m.takes not in ("labelled", "generator")]
+def _check_real_test(unlabelled: list[Any], real_test: Any) -> None:
+    """A metric on a training set, a held-out set and a generated set needs the held-out set."""
     if any(m.takes == "train-test-fake" for m in unlabelled) and real_test is None:
         name = next(m.name for m in unlabelled if m.takes == "train-test-fake")
         raise ParameterError(
             f"{name} needs real_test= (held-out real rows the generator never saw; real is its training set)"
         )
-    if unlabelled:
-        fake = _generator_input(fake, num_samples, generator_seed, value_range, layout, extract_options)
-        as_table = read_as == "table" or columns is not None or categorical is not None
-        real_f: Features | None
-        if as_table:
-            real_f, fake_f = _table_features(real, fake, columns, categorical, skip_invalid, names)
-            test_f = None
-            if any(m.takes == "train-test-fake" for m in unlabelled):
-                test_f = _table_features(real, real_test, columns, categorical, skip_invalid, None)[1]
-        else:
-            outputs = tuple(
-                dict.fromkeys([*extract_options.get("outputs", ()), *(m.features for m in unlabelled if m.features)])
-            )
-            if outputs:  # extra extractor outputs the metrics read (sFID: "spatial"), in the same pass
-                extract_options = {**extract_options, "outputs": outputs}
-            real_f, fake_f = _read_pair(real, fake, unlabelled, extractor, read_options, skip_invalid, extract_options)
-            test_f = None
-            train_test = [m for m in unlabelled if m.takes == "train-test-fake"]
-            if train_test:
-                test_f = _read_pair(None, real_test, [], extractor, read_options, skip_invalid, extract_options)[1]
-                real_read = _required(real_f, train_test[0], "real")
-                _check_dims(real_read, test_f)
-                _check_provenance(real_read, test_f, allow_mismatch)
-            if names is not None:
-                if real_f is not None:
-                    real_f.name = names[0]
-                fake_f.name = names[1]
-            if real_f is not None:
-                _align_columns(real_f, fake_f)
-                _check_dims(real_f, fake_f)
-                _check_provenance(real_f, fake_f, allow_mismatch)
-        progress = progress_bootstrap
-        bar = None
-        if ci is not None and progress is None and extract_options.get("progress"):
-            from .progress import progress_bar
 
-            bar = progress_bar(bootstrap * len(unlabelled), "bootstrap", "replicate")
-            progress = bar.update
-        try:
-            for m in unlabelled:
-                r = _compute(
-                    m,
-                    real_f,
-                    fake_f,
-                    opts[m.name],
-                    ci=ci,
-                    bootstrap=bootstrap,
-                    seed=seed,
-                    progress=progress,
-                    test=test_f,
-                )
-                results[m.name] = _with_inputs(r, real_f, fake_f)
-        finally:
-            if bar is not None:
-                bar.close()
-    for m in wanted:
-        if m.takes == "labelled":
-            assert target is not None  # checked on entry: labelled metrics need target=
-            results[m.name] = _labelled(
-                m, real, fake, real_test, target, columns, categorical, skip_invalid, opts[m.name], names
+
+def _read_tables(
+    real: Any,
+    fake: Any,
+    real_test: Any,
+    unlabelled: list[Any],
+    columns: Any,
+    categorical: Any,
+    skip_invalid: bool,
+    names: tuple[str, str] | None,
+) -> tuple[Features, Features, Features | None]:
+    """``real``, ``fake`` (and ``real_test``, when a metric takes it) read as tables with the
+    same columns (:func:`~ganeval.features.inputs.load_table_features`)."""
+    real_f, fake_f = load_table_features(real, fake, columns, categorical, skip_invalid, names)
+    test_f = None
+    if any(m.takes == "train-test-fake" for m in unlabelled):
+        test_f = load_table_features(real, real_test, columns, categorical, skip_invalid, None)[1]
+    return real_f, fake_f, test_f
+
+
+def _read_inputs(
+    real: Any,
+    fake: Any,
+    real_test: Any,
+    unlabelled: list[Any],
+    *,
+    extractor: str,
+    read_options: Mapping[str, Any],
+    skip_invalid: bool,
+    names: tuple[str, str] | None,
+    allow_mismatch: bool,
+    extract_options: Mapping[str, Any],
+) -> tuple[Features | None, Features, Features | None]:
+    """The features of ``real``, ``fake`` (and ``real_test``, when a metric takes it), each
+    read once with every extractor output the metrics read, renamed to ``names`` and checked
+    comparable (same columns, dimension and provenance)."""
+    outputs = tuple(
+        dict.fromkeys([*extract_options.get("outputs", ()), *(m.features for m in unlabelled if m.features)])
+    )
+    if outputs:  # extra extractor outputs the metrics read (sFID: "spatial"), in the same pass
+        extract_options = {**extract_options, "outputs": outputs}
+    real_f, fake_f = _read_pair(real, fake, unlabelled, extractor, read_options, skip_invalid, extract_options)
+    test_f = None
+    train_test = [m for m in unlabelled if m.takes == "train-test-fake"]
+    if train_test:
+        test_f = _read_pair(None, real_test, [], extractor, read_options, skip_invalid, extract_options)[1]
+        real_read = _required(real_f, train_test[0], "real")
+        _check_dims(real_read, test_f)
+        _check_provenance(real_read, test_f, allow_mismatch)
+    if names is not None:
+        if real_f is not None:
+            real_f.name = names[0]
+        fake_f.name = names[1]
+    if real_f is not None:
+        _align_columns(real_f, fake_f)
+        _check_dims(real_f, fake_f)
+        _check_provenance(real_f, fake_f, allow_mismatch)
+    return real_f, fake_f, test_f
+
+
+def _compute_each(
+    unlabelled: list[Any],
+    real_f: Features | None,
+    fake_f: Features,
+    test_f: Features | None,
+    opts: dict[str, dict],
+    *,
+    ci: float | None,
+    bootstrap: int,
+    seed: int,
+    progress: Callable[[int], None] | None,
+    show_bar: bool,
+) -> dict[str, MetricResult]:
+    """Each metric's result on the features read, with the inputs recorded in its settings;
+    ``show_bar``: one progress bar over every metric's bootstrap replicates."""
+    results: dict[str, MetricResult] = {}
+    bar = None
+    if show_bar:
+        from .progress import progress_bar
+
+        bar = progress_bar(bootstrap * len(unlabelled), "bootstrap", "replicate")
+        progress = bar.update
+    try:
+        for m in unlabelled:
+            r = _compute(
+                m,
+                real_f,
+                fake_f,
+                opts[m.name],
+                ci=ci,
+                bootstrap=bootstrap,
+                seed=seed,
+                progress=progress,
+                test=test_f,
             )
-    return {m.name: results[m.name] for m in wanted}
+            results[m.name] = _with_inputs(r, real_f, fake_f)
+    finally:
+        if bar is not None:
+            bar.close()
+    return results
 
 
 def _evaluate_protocol(
@@ -426,6 +382,8 @@ def _evaluate_protocol(
         got = evaluate(real, fake, first, options={m: ps.options[m] for m in first}, **common) if first else {}
         if later:
             n = next((r.n_fake for r in got.values() if r.n_fake is not None), None)
+            if n is None and isinstance(fake, Features):  # already read (the report engine's inputs)
+                n = fake.n
             if n is None:
                 n = load_features(fake, extractor=ps.extractor, preprocessing=ps.preprocessing, **extract_options).n
             opts = {
@@ -434,6 +392,8 @@ def _evaluate_protocol(
             got.update(evaluate(real, fake, later, options=opts, **common))
         for metric in ps.metrics:
             r = got[metric]
+            if not rest.get("allow_mismatch"):
+                _check_made_by_protocol(p.name, r.settings, ps.extractor, ps.preprocessing)
             key = ps.keys[metric]
             out[key] = MetricResult(key, r.values, {**r.settings, "protocol": p.name}, n_real=r.n_real, n_fake=r.n_fake)
     n_fake = next((r.n_fake for r in out.values() if r.n_fake is not None), None)
@@ -444,6 +404,24 @@ def _evaluate_protocol(
             stacklevel=3,
         )
     return out
+
+
+def _check_made_by_protocol(protocol: str, settings: Mapping[str, Any], extractor: str, preprocessing: str) -> None:
+    """Inputs read as they are (statistics files, ADM reference batches) carry how they were
+    made: numbers labelled with a protocol must come from its extractor and preprocessing."""
+    made_with = settings.get("extractor")
+    if isinstance(made_with, str) and made_with.split(":")[0] != extractor.split(":")[0]:
+        raise InputError(
+            f"protocol {protocol!r} extracts with {extractor!r}, but the inputs were made with {made_with!r}: "
+            f"their numbers are not {protocol} numbers (pass allow_mismatch=True / --allow-mismatch to compute anyway)"
+        )
+    made_by = settings.get("preprocessing")
+    if isinstance(made_by, str) and made_by != preprocessing:
+        raise InputError(
+            f"protocol {protocol!r} resizes with {preprocessing!r}, but the inputs were made with preprocessing "
+            f"{made_by!r}: their numbers are not {protocol} numbers (pass allow_mismatch=True / --allow-mismatch "
+            f"to compute anyway)"
+        )
 
 
 def _checked_options(wanted: list[Any], options: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict]:
@@ -482,51 +460,8 @@ def _read_pair(
         and real_f.stats is not None
         and any(m.takes not in ("moments", "logits", "one-sample") for m in wanted)
     ):
-        _add_batch_images(real_f, real, extractor, src_opts, extract_options)
+        add_reference_batch_images(real_f, real, extractor, src_opts, extract_options)
     return real_f, load(fake)
-
-
-def _add_batch_images(
-    features: Features, spec: Any, extractor: str, source_options: Mapping[str, Any], extract_options: Mapping[str, Any]
-) -> None:
-    """An ADM reference batch holds its moments (``mu``, ``sigma``, ``mu_s``, ``sigma_s``) and
-    its images (``arr_0``): metrics on rows (precision/recall) read the images' features, as
-    ADM's evaluator does, while FID and sFID keep the stored moments."""
-    import zipfile
-
-    if not isinstance(spec, (str, os.PathLike)) or not os.fspath(spec).endswith(".npz"):
-        return
-    try:
-        with zipfile.ZipFile(os.fspath(spec)) as zf:
-            if "arr_0.npy" not in zf.namelist():
-                return
-    except (OSError, zipfile.BadZipFile):
-        return
-    from .sources.arrays import open_adm_images
-
-    images = features_of(open_adm_images(spec), extractor=extractor, **extract_options)
-    features.rows, features.logits, features.extras = images.rows, images.logits, images.extras
-    features.info = {**images.info, **{k: v for k, v in features.info.items() if v is not None}}
-
-
-def _table_features(
-    real: Any, fake: Any, columns: Any, categorical: Any, skip_invalid: bool, names: tuple[str, str] | None
-) -> tuple[Features, Features]:
-    """``real`` and ``fake`` read together as tables (:func:`~ganeval.sources.tabular.load_table_pair`)."""
-    from .sources.tabular import load_table_pair
-
-    pair = load_table_pair(real, fake, columns=columns, categorical=categorical, skip_invalid=skip_invalid)
-    rn, fn = names or (_spec_name(real, "real"), _spec_name(fake, "fake"))
-    cols = tuple(pair.columns)
-    info_r = {"skipped_rows": pair.skipped} if pair.skipped else {}
-    return (
-        Features(rn, rows=pair.real, columns=cols, info=dict(info_r)),
-        Features(fn, rows=pair.fake, columns=cols, info=dict(info_r)),
-    )
-
-
-def _spec_name(spec: Any, default: str) -> str:
-    return os.fspath(spec) if isinstance(spec, (str, os.PathLike)) else default
 
 
 def _inputs_of(
@@ -631,10 +566,10 @@ def _labelled(
         columns=feature_names,
         **options,
     )
-    rn, fn = names or (_spec_name(real, "real"), _spec_name(fake, "fake"))
+    rn, fn = names or (input_name(real, "real"), input_name(fake, "fake"))
     settings = {**r.settings, "real": rn, "fake": fn, "target": target}
     if real_test is not None:
-        settings["real_test"] = _spec_name(real_test, "real_test")
+        settings["real_test"] = input_name(real_test, "real_test")
     return MetricResult(r.metric, r.values, settings, n_real=r.n_real, n_fake=r.n_fake)
 
 

@@ -1,6 +1,9 @@
 """Device names ganeval takes (``auto``, ``cpu``, ``cuda``, ``cuda:N``, ``mps``) and their
 resolution to a :class:`torch.device`, with one clear error for a device this machine lacks.
 
+The indexed names torch itself prints are taken too: ``cpu:N`` (Hugging Face Accelerate's
+``accelerator.device`` on the CPU is ``cpu:0``) is the CPU, ``mps:0`` is MPS.
+
 A core module: sources (generators), features and the Evaluator all resolve devices here.
 """
 
@@ -14,7 +17,7 @@ from .errors import DeviceError, ParameterError
 __all__ = ["DEVICE_CHOICES", "is_device_name", "resolve_device"]
 
 
-_DEVICE_RE = re.compile(r"(auto|cpu|mps|cuda(?::(\d+))?)")
+_DEVICE_RE = re.compile(r"(auto|cpu(?::\d+)?|mps(?::0)?|cuda(?::(\d+))?)")
 DEVICE_CHOICES = "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
 
 
@@ -24,8 +27,8 @@ def is_device_name(text: Any) -> bool:
 
     Examples
     --------
-    >>> [is_device_name(t) for t in ("cuda:1", "CPU", "gpu", "cuda:x")]
-    [True, True, False, False]
+    >>> [is_device_name(t) for t in ("cuda:1", "CPU", "cpu:0", "gpu", "cuda:x")]
+    [True, True, True, False, False]
     """
     return isinstance(text, str) and _DEVICE_RE.fullmatch(text.strip().lower()) is not None
 
@@ -74,9 +77,9 @@ def resolve_device(device: Any = "auto"):
         raise ParameterError(f"device must be {DEVICE_CHOICES}; got {device!r}")
     if text == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if text == "cpu":
+    if text.startswith("cpu"):  # "cpu:N" too (torch's name of the CPU device; the index means nothing)
         return torch.device("cpu")
-    if text == "mps":
+    if text.startswith("mps"):
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
             raise DeviceError(

@@ -141,6 +141,20 @@ def _fingerprint(rows: Any = None, stats: FeatureStats | None = None) -> str:
     return h.hexdigest()[:16]
 
 
+def _state_device(device: Any) -> Any:
+    """The resolved device of the network and the states (MPS refused: no float64 there)."""
+    from .devices import resolve_device
+
+    resolved = resolve_device(device)
+    if resolved.type == "mps":
+        raise ParameterError(
+            f"device={device!r}: the Evaluator keeps float64 moments on its device, which "
+            "MPS does not support; use device='cpu' (or ganeval.features.extract_features, "
+            "which runs the network on MPS and keeps the rows on the CPU)"
+        )
+    return resolved
+
+
 class Evaluator:
     """An extractor plus streaming metrics, with state on ``device``.
 
@@ -210,9 +224,6 @@ class Evaluator:
     ):
         import torch
 
-        from .devices import resolve_device
-        from .features.precision import uses_tf32
-
         self.metrics = _metric_names(metrics)
         for m in self.metrics:
             stream_kind(get_metric(m))  # unknown names and metrics that cannot stream: refused here
@@ -220,13 +231,7 @@ class Evaluator:
         unknown = set(opts) - set(self.metrics)
         if unknown:
             raise ParameterError(f"options given for metrics not asked for: {sorted(unknown)}")
-        self.device = resolve_device(device)
-        if self.device.type == "mps":
-            raise ParameterError(
-                f"device={device!r}: the Evaluator keeps float64 moments on its device, which "
-                "MPS does not support; use device='cpu' (or ganeval.features.extract_features, "
-                "which runs the network on MPS and keeps the rows on the CPU)"
-            )
+        self.device = _state_device(device)
         self.value_range = check_value_range(value_range)
         self.layout = check_layout(layout)
         check_choice(feature_dtype, "feature_dtype", ("float64", "float32"))
@@ -242,33 +247,44 @@ class Evaluator:
         self._net = None
         # one state per (kind, side), shared by every metric that keeps that kind
         self._states: dict[tuple[str, str], StreamState] = {}
-        self.streams: dict[str, StreamingMetric] = {}
-        for m in self.metrics:
-            metric = get_metric(m)
-            kind = stream_kind(metric)
-            states = {}
-            for side in stream_sides(metric):
-                key = (kind, side)
-                if key not in self._states:
-                    self._states[key] = new_state(kind, self.device, row_dtype)
-                states[side] = self._states[key]
-            self.streams[m] = StreamingMetric(metric, device=self.device, states=states, **opts.get(m, {}))
+        self.streams: dict[str, StreamingMetric] = {
+            m: self._stream_of(m, row_dtype, opts.get(m, {})) for m in self.metrics
+        }
         self._real_fixed = False
         self._real_name = "real batches"
         self._real_fingerprint: str | None = None
-        self._info: dict[str, Any] = {"extractor": None, "weights_sha256": None, "preprocessing": None}
-        if self._extractor is not None:
-            sha = self._extractor.weights_sha256() if hasattr(self._extractor, "weights_sha256") else None
-            self._info = {
-                "extractor": getattr(self._extractor, "name", type(self._extractor).__name__),
-                "preprocessing": getattr(self._extractor, "preprocessing", None),
-                "weights_sha256": sha,
-            }
-            if uses_tf32(self.device, self._tf32):
-                self._info["tf32"] = True
+        self._info = self._extractor_info()
         if real is not None:
             self._set_real(real)
         prepare_group(timeout_s=sync_timeout_s)
+
+    def _stream_of(self, name: str, row_dtype: Any, options: Mapping[str, Any]) -> StreamingMetric:
+        """Metric ``name`` streaming over the shared states of its kind (made on first use)."""
+        metric = get_metric(name)
+        kind = stream_kind(metric)
+        states = {}
+        for side in stream_sides(metric):
+            key = (kind, side)
+            if key not in self._states:
+                self._states[key] = new_state(kind, self.device, row_dtype)
+            states[side] = self._states[key]
+        return StreamingMetric(metric, device=self.device, states=states, **options)
+
+    def _extractor_info(self) -> dict[str, Any]:
+        """How the features are made, as results record it (all None for feature rows fed as they are)."""
+        from .features.precision import uses_tf32
+
+        if self._extractor is None:
+            return {"extractor": None, "weights_sha256": None, "preprocessing": None}
+        sha = self._extractor.weights_sha256() if hasattr(self._extractor, "weights_sha256") else None
+        info: dict[str, Any] = {
+            "extractor": getattr(self._extractor, "name", type(self._extractor).__name__),
+            "preprocessing": getattr(self._extractor, "preprocessing", None),
+            "weights_sha256": sha,
+        }
+        if uses_tf32(self.device, self._tf32):
+            info["tf32"] = True
+        return info
 
     # -- state -----------------------------------------------------------------------------
     def _side_states(self, side: str) -> list[StreamState]:
@@ -280,34 +296,9 @@ class Evaluator:
         return bool(self._side_states("real"))
 
     def _set_real(self, real: Any) -> None:
-        from .api import Features, features_of
-        from .sources import open_source
-
         if not self.takes_real:
             raise ParameterError(f"real= was given, but none of {', '.join(self.metrics)} compares with a real set")
-        if isinstance(real, FeatureStats):
-            feats = Features("real statistics", stats=real)
-        else:
-            src = open_source(real, name="real", value_range=self.value_range, layout=self.layout)
-            if src.kind == "images" and self._extractor is None:
-                raise ParameterError(f"real={src.name!r} holds images; extractor=None takes feature rows only")
-            if src.kind != "images":
-                feats = features_of(src, extractor="auto")
-            elif self._extractor_name is None:  # an extractor object: no cache
-                from .features.engine import run_extraction
-
-                rows, logits, _ = run_extraction(src, self._extractor, device=self.device, tf32=self._tf32)
-                feats = Features(src.name, rows=rows, logits=logits)
-            else:
-                feats = features_of(
-                    src,
-                    extractor=self._extractor_name,
-                    weights=self._weights,
-                    preprocessing=self._preprocessing,
-                    device=self.device,
-                    progress=False,
-                    tf32=self._tf32,
-                )
+        feats = self._real_features(real)
         states = self._side_states("real")
         if feats.rows is None:
             if feats.stats is None:
@@ -332,6 +323,34 @@ class Evaluator:
             self._real_fingerprint = _fingerprint(rows=feats.rows)
         self._real_name = feats.name
         self._real_fixed = True
+
+    def _real_features(self, real: Any) -> Any:
+        """The fixed real set read as :class:`~ganeval.features.inputs.Features`: statistics as
+        they are, images through this Evaluator's extractor (cached when it is a registered one)."""
+        from .features.inputs import Features, features_of
+        from .sources import open_source
+
+        if isinstance(real, FeatureStats):
+            return Features("real statistics", stats=real)
+        src = open_source(real, name="real", value_range=self.value_range, layout=self.layout)
+        if src.kind == "images" and self._extractor is None:
+            raise ParameterError(f"real={src.name!r} holds images; extractor=None takes feature rows only")
+        if src.kind != "images":
+            return features_of(src, extractor="auto")
+        if self._extractor_name is None:  # an extractor object: no cache
+            from .features.engine import run_extraction
+
+            rows, logits, _ = run_extraction(src, self._extractor, device=self.device, tf32=self._tf32)
+            return Features(src.name, rows=rows, logits=logits)
+        return features_of(
+            src,
+            extractor=self._extractor_name,
+            weights=self._weights,
+            preprocessing=self._preprocessing,
+            device=self.device,
+            progress=False,
+            tf32=self._tf32,
+        )
 
     def _row_dtype(self):
         import torch

@@ -148,31 +148,12 @@ def _warn_fill(mn: float, mx: float, lo: float, hi: float, count: int, name: str
     )
 
 
-def images_to_uint8(
-    images: Any, name: str, value_range: Any = DEFAULT_VALUE_RANGE, device: Any = "cpu", *, layout: str = "auto"
-):
-    """Images (tensor or array; see the module notes for values and layout) as a new uint8
-    tensor of shape (N, 3, H, W) on ``device``.
-
-    Parameters
-    ----------
-    images : torch.Tensor or array-like
-        uint8 0..255, or float in ``value_range``; (N, H, W), NCHW or NHWC.
-    name : str
-        What the images are called in errors.
-    value_range : (low, high), default=(-1, 1)
-    device : str or torch.device, default="cpu"
-    layout : {"auto", "NCHW", "NHWC"}, default="auto"
-
-    Returns
-    -------
-    torch.Tensor
-        uint8, (N, 3, H, W), contiguous; never shares memory with ``images``.
-    """
+def _as_nchw_tensor(images: Any, name: str, layout: str) -> tuple[Any, object]:
+    """``images`` as a 4-D NCHW tensor (a view where possible; (N, H, W) gets one channel)
+    and the input's torch or numpy dtype, for messages; refuses what holds no pixels."""
     import torch
 
-    lo, hi = check_value_range(value_range)
-    given: object  # the input's torch or numpy dtype, for messages
+    given: object
     if isinstance(images, torch.Tensor):
         t = images.detach()
         given = t.dtype
@@ -202,6 +183,34 @@ def images_to_uint8(
         raise InputError(f"{name}: images of shape {tuple(t.shape)} hold no pixels")
     if channel_axis(tuple(t.shape), layout, name) == 3:
         t = t.permute(0, 3, 1, 2)
+    return t, given
+
+
+def images_to_uint8(
+    images: Any, name: str, value_range: Any = DEFAULT_VALUE_RANGE, device: Any = "cpu", *, layout: str = "auto"
+):
+    """Images (tensor or array; see the module notes for values and layout) as a new uint8
+    tensor of shape (N, 3, H, W) on ``device``.
+
+    Parameters
+    ----------
+    images : torch.Tensor or array-like
+        uint8 0..255, or float in ``value_range``; (N, H, W), NCHW or NHWC.
+    name : str
+        What the images are called in errors.
+    value_range : (low, high), default=(-1, 1)
+    device : str or torch.device, default="cpu"
+    layout : {"auto", "NCHW", "NHWC"}, default="auto"
+
+    Returns
+    -------
+    torch.Tensor
+        uint8, (N, 3, H, W), contiguous; never shares memory with ``images``.
+    """
+    import torch
+
+    lo, hi = check_value_range(value_range)
+    t, given = _as_nchw_tensor(images, name, layout)
     if t.is_complex() or t.dtype == torch.bool:
         raise InputError(f"{name}: images must be uint8 (0..255) or float in value_range, got dtype {given}")
     t = t.to(device)

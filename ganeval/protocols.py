@@ -235,18 +235,7 @@ def plan(
     for alias, key in p.aliases.items():
         by_key.setdefault(alias, by_key[key])
     listing = ", ".join(k for k, _, _ in entries)
-    if metrics is None:
-        chosen = [k for k, _, _ in entries]
-    else:
-        asked = [metrics] if isinstance(metrics, str) else list(metrics)
-        if not asked:
-            raise ParameterError("metrics: give at least one metric")
-        chosen = []
-        for name in asked:
-            if name not in by_key:
-                raise ParameterError(f"metric {name!r} contradicts protocol {p.name!r}, whose metrics are {listing}")
-            chosen.append(by_key[name][0])
-        chosen = list(dict.fromkeys(chosen))
+    chosen = _chosen_keys(p, metrics, by_key, listing)
     given = {str(k): dict(v) for k, v in (options or {}).items()}
     for name in given:
         if name not in by_key:
@@ -266,24 +255,53 @@ def plan(
         for key, (metric, fixed) in ps.metrics.items():
             if key not in chosen:
                 continue
-            user = {}
-            for label in dict.fromkeys((key, metric)):
-                if label in given and by_key[label][0] == key:
-                    user.update(given[label])
-            for opt, value in user.items():
-                if isinstance(fixed.get(opt), Chunks) and value is not None:
-                    raise ParameterError(
-                        f"option {metric}.{opt}={value!r} contradicts protocol {p.name!r}, "
-                        f"which fixes {metric}.{opt} to {fixed[opt]!r}"
-                    )
-                if opt in fixed and value != fixed[opt]:
-                    raise ParameterError(
-                        f"option {metric}.{opt}={value!r} contradicts protocol {p.name!r}, "
-                        f"which fixes {metric}.{opt}={fixed[opt]!r}"
-                    )
+            user = _user_options(p, key, metric, fixed, given, by_key)
             names_.append(metric)
             opts[metric] = {**user, **fixed}
             keys[metric] = key
         if names_:
             out.append(PlannedPass(ps.extractor, ps.preprocessing, tuple(names_), opts, keys))
     return out
+
+
+def _chosen_keys(p: Any, metrics: str | Iterable[str] | None, by_key: Mapping[str, Any], listing: str) -> list[str]:
+    """The result keys asked for (by key, metric name or alias), each once; default every one."""
+    if metrics is None:
+        return [k for k, _, _ in p.all_metrics()]
+    asked = [metrics] if isinstance(metrics, str) else list(metrics)
+    if not asked:
+        raise ParameterError("metrics: give at least one metric")
+    chosen = []
+    for name in asked:
+        if name not in by_key:
+            raise ParameterError(f"metric {name!r} contradicts protocol {p.name!r}, whose metrics are {listing}")
+        chosen.append(by_key[name][0])
+    return list(dict.fromkeys(chosen))
+
+
+def _user_options(
+    p: Any,
+    key: str,
+    metric: str,
+    fixed: Mapping[str, Any],
+    given: Mapping[str, dict[str, Any]],
+    by_key: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The user's options for the entry ``key`` (given by key or metric name), refused where
+    they contradict what the protocol fixes."""
+    user: dict[str, Any] = {}
+    for label in dict.fromkeys((key, metric)):
+        if label in given and by_key[label][0] == key:
+            user.update(given[label])
+    for opt, value in user.items():
+        if isinstance(fixed.get(opt), Chunks) and value is not None:
+            raise ParameterError(
+                f"option {metric}.{opt}={value!r} contradicts protocol {p.name!r}, "
+                f"which fixes {metric}.{opt} to {fixed[opt]!r}"
+            )
+        if opt in fixed and value != fixed[opt]:
+            raise ParameterError(
+                f"option {metric}.{opt}={value!r} contradicts protocol {p.name!r}, "
+                f"which fixes {metric}.{opt}={fixed[opt]!r}"
+            )
+    return user

@@ -47,7 +47,7 @@ import numpy as np
 
 from ._validation import as_features, check_int, resolve_seed
 from .errors import DataError, ParameterError
-from .metrics.fid import _drop_roundoff, frechet_distance
+from .metrics.fid import drop_roundoff, frechet_distance
 from .results import MetricResult
 
 __all__ = [
@@ -375,7 +375,7 @@ def _weighted_moments(x: np.ndarray, weights: np.ndarray, mean: np.ndarray, xc: 
 
 def _eig_psd(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     w, v = np.linalg.eigh((s + s.T) / 2)
-    return _drop_roundoff(w), v
+    return drop_roundoff(w), v
 
 
 def _power(w: np.ndarray, v: np.ndarray, p: float) -> np.ndarray:
@@ -438,6 +438,28 @@ def _inv_quarter(w: np.ndarray) -> np.ndarray:
     r = np.zeros_like(w)
     r[w > 0] = w[w > 0] ** -0.25
     return r
+
+
+def _exact_fid_replicates(
+    x: np.ndarray,
+    y: np.ndarray,
+    w1: np.ndarray,
+    w2: np.ndarray,
+    means: tuple[np.ndarray, np.ndarray],
+    eps: float,
+    progress: Callable[[int], None] | None,
+) -> np.ndarray:
+    """The FID of each bootstrap replicate, from the moments of the rows weighted by
+    ``w1[i]``, ``w2[i]`` (multinomial counts), centred on the full samples' ``means``."""
+    mu1, mu2 = means
+    m1, cov1 = _weighted_moments(x, w1, mu1, x - mu1)
+    m2, cov2 = _weighted_moments(y, w2, mu2, y - mu2)
+    reps = np.empty(w1.shape[0])
+    for i in range(w1.shape[0]):
+        reps[i] = frechet_distance(m1[i], cov1(i), m2[i], cov2(i), eps=eps)
+        if progress is not None:
+            progress(1)
+    return reps
 
 
 def fid_interval(
@@ -503,14 +525,7 @@ def fid_interval(
         if progress is not None:
             progress(b)
     else:
-        mu1, mu2 = st1.mean, st2.mean
-        m1, cov1 = _weighted_moments(x, w1, mu1, x - mu1)
-        m2, cov2 = _weighted_moments(y, w2, mu2, y - mu2)
-        reps = np.empty(b)
-        for i in range(b):
-            reps[i] = frechet_distance(m1[i], cov1(i), m2[i], cov2(i), eps=eps)
-            if progress is not None:
-                progress(1)
+        reps = _exact_fid_replicates(x, y, w1, w2, (st1.mean, st2.mean), eps, progress)
     return _attach(
         estimate,
         {"value": reps},

@@ -263,10 +263,8 @@ def extract_features(
     >>> out.features.shape, out.logits.shape, out.info["extractor"]
     ((898, 64), (898, 10), 'digits')
     """
-    from ..distributed import is_distributed
     from ..sources import open_source
-    from ..sources.images import ImageSource
-    from .cache import cache_key, load_entry, load_shared, store_shared
+    from .cache import store_shared
     from .engine import resolve_device, run_extraction, run_extraction_outputs
     from .precision import uses_tf32
 
@@ -278,17 +276,8 @@ def extract_features(
     src = open_source(source, **source_options)
     if getattr(src, "kind", None) != "images":
         raise InputError(f"{src.name}: holds {src.kind}, not images; no feature extractor applies")
-    if not isinstance(extractor, str):
-        raise ParameterError(f"extractor must be a name, got {type(extractor).__name__}")
-    name = extractor
-    if name == "auto":
-        name = getattr(src, "preferred_extractor", None) or _auto_for(src)
-    ext = get_extractor(name, weights=weights, preprocessing=preprocessing)
-    outputs = tuple(outputs)
-    for out_name in outputs:
-        if out_name not in getattr(ext, "extra_outputs", ()):
-            offered = ", ".join(getattr(ext, "extra_outputs", ())) or "none"
-            raise ParameterError(f"outputs: extractor {ext.name!r} has no output {out_name!r} (offers: {offered})")
+    ext = _extractor_for(src, extractor, weights=weights, preprocessing=preprocessing)
+    outputs = _checked_outputs(ext, outputs)
     dev = resolve_device(device)  # a DeviceError comes before any work or cache access
     sha = ext.weights_sha256()
     info: dict[str, Any] = {"extractor": ext.name, "preprocessing": ext.preprocessing, "weights_sha256": sha}
@@ -300,13 +289,7 @@ def extract_features(
     if gpu_decoded:
         info["gpu_decode"] = True
     variant = "+".join(v for v, used in (("tf32", used_tf32), ("gpu-decode", gpu_decoded)) if used) or None
-    fingerprint = cast(ImageSource, src).fingerprint() if cache else None  # kind "images" names the interface
-    key = cache_key(fingerprint, ext.name, sha, ext.preprocessing, precision=variant) if fingerprint else None
-    expected = len(src) if getattr(src, "length_known", True) else None
-    if is_distributed() and cache:  # the ranks decide together (one writer per entry)
-        hit, key = load_shared(key, src.name, expected_images=expected)
-    else:
-        hit = load_entry(key, expected_images=expected) if key is not None else None
+    key, hit = _cache_lookup(src, ext, sha, variant, cache)
     if hit is not None and all(o in hit["extras"] for o in outputs):
         info.update(skipped=hit["skipped"], n=int(hit["features"].shape[0]), cached=True)
         return ExtractedFeatures(hit["features"], hit["logits"], info, {o: hit["extras"][o] for o in outputs})
@@ -322,3 +305,43 @@ def extract_features(
     if key is not None:
         store_shared(key, features, logits, skipped, {k: v for k, v in info.items() if k != "cached"}, extras=extras)
     return ExtractedFeatures(features, logits, info, extras)
+
+
+def _extractor_for(src: Any, extractor: Any, *, weights: str | Path | None, preprocessing: str | None) -> Any:
+    """The extractor named ``extractor`` (``"auto"``: the source's preferred one, see
+    :func:`_auto_for`)."""
+    if not isinstance(extractor, str):
+        raise ParameterError(f"extractor must be a name, got {type(extractor).__name__}")
+    name = extractor
+    if name == "auto":
+        name = getattr(src, "preferred_extractor", None) or _auto_for(src)
+    return get_extractor(name, weights=weights, preprocessing=preprocessing)
+
+
+def _checked_outputs(ext: Any, outputs: tuple[str, ...]) -> tuple[str, ...]:
+    """``outputs``, each one an extra output the extractor offers."""
+    outputs = tuple(outputs)
+    for out_name in outputs:
+        if out_name not in getattr(ext, "extra_outputs", ()):
+            offered = ", ".join(getattr(ext, "extra_outputs", ())) or "none"
+            raise ParameterError(f"outputs: extractor {ext.name!r} has no output {out_name!r} (offers: {offered})")
+    return outputs
+
+
+def _cache_lookup(src: Any, ext: Any, sha: str | None, variant: str | None, cache: bool) -> tuple[Any, Any]:
+    """``(key, entry or None)``: the cache key of these features (None for a source without
+    a fingerprint, or ``cache=False``; ``variant`` names a way of computing them that gives
+    other numbers: ``"tf32"``, ``"gpu-decode"``, both joined by ``+``) and the cached entry,
+    looked up by all ranks together under ``torch.distributed``."""
+    from ..distributed import is_distributed
+    from ..sources.images import ImageSource
+    from .cache import cache_key, load_entry, load_shared
+
+    fingerprint = cast(ImageSource, src).fingerprint() if cache else None  # kind "images" names the interface
+    key = cache_key(fingerprint, ext.name, sha, ext.preprocessing, precision=variant) if fingerprint else None
+    expected = len(src) if getattr(src, "length_known", True) else None
+    if is_distributed() and cache:  # the ranks decide together (one writer per entry)
+        hit, key = load_shared(key, src.name, expected_images=expected)
+    else:
+        hit = load_entry(key, expected_images=expected) if key is not None else None
+    return key, hit

@@ -67,37 +67,14 @@ def extractor_catalog() -> list[ExtractorInfo]:
     >>> clip.default_arch, clip.weights[0].url.endswith("ViT-L-14-336px.pt")
     ('vit-l-14-336', True)
     """
-    from .digits import DIGITS_WEIGHTS_FILE, reference_file
+    from .digits import DIGITS_WEIGHTS_FILE
     from .digits import PREPROCESSING as DIGITS_PREPROCESSING
     from .extractors import PREPROCESSING_MODES
-    from .vit import CLIP_ARCHS, DINOV2_ARCHS, CLIPExtractor, DINOv2Extractor
+    from .vit import CLIPExtractor, DINOv2Extractor
     from .weights import FID_WEIGHTS_FILENAME, FID_WEIGHTS_SHA256, FID_WEIGHTS_URL, WEIGHTS_ENV_VAR
 
-    digits_sha = ""
-    try:
-        import json
-
-        manifest = reference_file("manifest.json")
-        digits_sha = json.loads(manifest.read_text())["files"][DIGITS_WEIGHTS_FILE]["sha256"]
-    except (OSError, KeyError, ValueError):  # a broken install: the listing still works
-        pass
-    dinov2 = tuple(
-        WeightsFile(
-            a,
-            _DINOV2_URL.format(stem=s.hub_file.removesuffix("_pretrain.pth")),
-            also=(f"hf:{s.hf_timm}", f"hf:{s.hf_original}", f"torch hub cache: {s.hub_file}"),
-        )
-        for a, s in DINOV2_ARCHS.items()
-    )
-    clip = tuple(
-        WeightsFile(
-            a,
-            _CLIP_URL.format(sha256=s.openai_sha256, name=s.openai_name),
-            s.openai_sha256,
-            also=(f"hf:{s.hf_original}", f"hf:{s.hf_timm}", f"~/.cache/clip/{s.openai_name}.pt"),
-        )
-        for a, s in CLIP_ARCHS.items()
-    )
+    digits_sha = _shipped_digits_sha256()
+    dinov2, clip = _dinov2_weights(), _clip_weights()
     return [
         ExtractorInfo(
             "inception",
@@ -136,3 +113,46 @@ def extractor_catalog() -> list[ExtractorInfo]:
             clip,
         ),
     ]
+
+
+def _shipped_digits_sha256() -> str:
+    """The sha256 of the shipped digits weights, from the shipped manifest ("" when the
+    install is broken: the listing still works)."""
+    from .digits import DIGITS_WEIGHTS_FILE, reference_file
+
+    try:
+        import json
+
+        manifest = reference_file("manifest.json")
+        return json.loads(manifest.read_text())["files"][DIGITS_WEIGHTS_FILE]["sha256"]
+    except (OSError, KeyError, ValueError):  # a broken install: the listing still works
+        return ""
+
+
+def _dinov2_weights() -> tuple[WeightsFile, ...]:
+    """Meta's DINOv2 checkpoints, one per architecture (no published sha256)."""
+    from .vit import DINOV2_ARCHS
+
+    return tuple(
+        WeightsFile(
+            a,
+            _DINOV2_URL.format(stem=s.hub_file.removesuffix("_pretrain.pth")),
+            also=(f"hf:{s.hf_timm}", f"hf:{s.hf_original}", f"torch hub cache: {s.hub_file}"),
+        )
+        for a, s in DINOV2_ARCHS.items()
+    )
+
+
+def _clip_weights() -> tuple[WeightsFile, ...]:
+    """OpenAI's CLIP archives, one per architecture (the sha256 is in the URL)."""
+    from .vit import CLIP_ARCHS
+
+    return tuple(
+        WeightsFile(
+            a,
+            _CLIP_URL.format(sha256=s.openai_sha256, name=s.openai_name),
+            s.openai_sha256,
+            also=(f"hf:{s.hf_original}", f"hf:{s.hf_timm}", f"~/.cache/clip/{s.openai_name}.pt"),
+        )
+        for a, s in CLIP_ARCHS.items()
+    )

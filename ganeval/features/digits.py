@@ -164,7 +164,7 @@ def _open_digits_images(name: str, split: str | None):
 def _register() -> None:
     from ..sources import builtin
 
-    builtin._ensure_registered()  # so the defaults never overwrite what is registered here
+    builtin.ensure_registered()  # so the defaults never overwrite what is registered here
     register_builtin(
         "digits",
         builtin._digits,

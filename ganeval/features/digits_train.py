@@ -96,12 +96,51 @@ def _write_json(path: Path, obj: Any) -> None:
     )
 
 
+def _write_split_stats(split: str, weights: Path, out: Path, command: str) -> dict[str, Any]:
+    """Write ``digits_SPLIT_stats.npz`` (mu/sigma of the split's features through the
+    extraction pipeline, with the new weights); return its manifest entry."""
+    import torch
+
+    from ..statistics import FeatureStats
+    from . import extract_features
+
+    feats = extract_features(
+        f"builtin:digits/{split}", extractor="digits", weights=weights, cache=False, num_workers=0, device="cpu"
+    )
+    stats = FeatureStats.from_features(
+        feats.features,
+        metadata={
+            "extractor": "digits",
+            "preprocessing": feats.info["preprocessing"],
+            "weights_sha256": feats.info["weights_sha256"],
+            "source": f"builtin:digits/{split}",
+        },
+    )
+    path = out / f"digits_{split}_stats.npz"
+    stats.save(path)
+    return {
+        "sha256": _sha256(path),
+        "command": command.strip(),
+        "n": stats.n,
+        "dim": stats.dim,
+        "extractor": "digits",
+        "torch": torch.__version__,
+    }
+
+
+def _update_manifest(manifest_path: Path, entries: dict[str, Any]) -> None:
+    """Put ``entries`` into the manifest's files, keeping its other entries."""
+    manifest: dict[str, Any] = {}
+    if manifest_path.is_file():
+        manifest = json.loads(manifest_path.read_text())
+    manifest.setdefault("files", {}).update(entries)
+    _write_json(manifest_path, manifest)
+
+
 def main(argv: list[str] | None = None) -> int:
     import torch
 
     from ..atomic import atomic_write
-    from ..statistics import FeatureStats
-    from . import extract_features
     from .digits import DIGITS_WEIGHTS_FILE
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -138,34 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         },
     }
     for split in ("train", "test"):
-        feats = extract_features(
-            f"builtin:digits/{split}", extractor="digits", weights=weights, cache=False, num_workers=0, device="cpu"
-        )
-        stats = FeatureStats.from_features(
-            feats.features,
-            metadata={
-                "extractor": "digits",
-                "preprocessing": feats.info["preprocessing"],
-                "weights_sha256": feats.info["weights_sha256"],
-                "source": f"builtin:digits/{split}",
-            },
-        )
-        path = out / f"digits_{split}_stats.npz"
-        stats.save(path)
-        entries[path.name] = {
-            "sha256": _sha256(path),
-            "command": command.strip(),
-            "n": stats.n,
-            "dim": stats.dim,
-            "extractor": "digits",
-            "torch": torch.__version__,
-        }
-    manifest_path = out / "manifest.json"
-    manifest: dict[str, Any] = {}
-    if manifest_path.is_file():
-        manifest = json.loads(manifest_path.read_text())
-    manifest.setdefault("files", {}).update(entries)
-    _write_json(manifest_path, manifest)
+        entries[f"digits_{split}_stats.npz"] = _write_split_stats(split, weights, out, command)
+    _update_manifest(out / "manifest.json", entries)
     sys.stdout.write(f"digits CNN: test accuracy {acc:.4f}; wrote {', '.join(sorted(entries))} in {out}\n")
     return 0
 

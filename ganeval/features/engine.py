@@ -327,11 +327,46 @@ def run_extraction_outputs(
     """
     import torch
 
-    from ..distributed import gather_objects, is_distributed, rank_and_world
+    from ..distributed import is_distributed, rank_and_world
 
+    dev, tf32, workers, outputs = _checked_run_options(extractor, device, tf32, num_workers, batch_size, outputs)
+    gpu_decode = check_bool(gpu_decode, "gpu_decode")
+    rank, world = rank_and_world() if (shard or shard is None) and is_distributed() else (0, 1)
+    net = network(extractor, dev)
+    threads = ExtractorThreads(extractor, dev)
+    bar = _progress_bar(source, world, show=progress and rank == 0)
+    parts: list[tuple[int, np.ndarray, np.ndarray | None, dict[str, np.ndarray]]] = []
+    skipped = 0
+    failure: str | None = None
+    try:
+        with torch.inference_mode():
+            batches = _batches(source, extractor, batch_size, workers, dev.type == "cuda", rank, world, dev, gpu_decode)
+            for b, x, errors in batches:
+                skipped += _skip_unreadable(source, errors)
+                if x is not None:
+                    parts.append((b, *_forward_to_numpy(extractor, net, x, dev, tf32, outputs)))
+                if bar is not None:
+                    bar.update(len(errors) + (0 if x is None else x.shape[0]))
+    except GanevalError as exc:
+        if world == 1:
+            raise
+        failure = str(exc)  # tell the other ranks before raising, so none waits forever
+    finally:
+        if bar is not None:
+            bar.close()
+        threads.__exit__(None, None, None)
+    if world > 1:
+        parts, skipped = _gather_parts(parts, skipped, failure, source.name)
+    return _concatenated(parts, skipped, outputs, source.name)
+
+
+def _checked_run_options(
+    extractor: Any, device: Any, tf32: Any, num_workers: int | None, batch_size: int, outputs: tuple[str, ...]
+) -> tuple[Any, bool, int, tuple[str, ...]]:
+    """The device, TF32 flag, worker count and extra outputs of a run, checked before any
+    work (an output the extractor does not offer is refused here)."""
     dev = resolve_device(device)
     tf32 = check_bool(tf32, "tf32")
-    gpu_decode = check_bool(gpu_decode, "gpu_decode")
     workers = default_num_workers(dev) if num_workers is None else int(num_workers)
     if workers < 0:
         raise ParameterError(f"num_workers must be >= 0, got {num_workers}")
@@ -345,61 +380,64 @@ def run_extraction_outputs(
                 f"extractor {getattr(extractor, 'name', '?')!r} has no output {name!r}; "
                 f"it offers {', '.join(offered) or 'none besides features and logits'}"
             )
-    rank, world = rank_and_world() if (shard or shard is None) and is_distributed() else (0, 1)
-    net = network(extractor, dev)
-    threads = ExtractorThreads(extractor, dev)
+    return dev, tf32, workers, outputs
+
+
+def _progress_bar(source: Any, world: int, *, show: bool) -> Any:
+    """A progress bar over this rank's share of the images (None when not ``show``)."""
     total = len(source) if getattr(source, "length_known", True) else None
     if total is not None and world > 1:
         total = -(-total // world)
-    bar = None
-    if progress and rank == 0:
-        from ..progress import progress_bar
+    if not show:
+        return None
+    from ..progress import progress_bar
 
-        bar = progress_bar(total, str(source.name)[-40:], "img")
-    parts: list[tuple[int, np.ndarray, np.ndarray | None, dict[str, np.ndarray]]] = []
-    skipped = 0
-    failure: str | None = None
-    try:
-        with torch.inference_mode():
-            batches = _batches(source, extractor, batch_size, workers, dev.type == "cuda", rank, world, dev, gpu_decode)
-            for b, x, errors in batches:
-                if errors:
-                    if not getattr(source, "skip_invalid", False):
-                        raise InputError(errors[0])
-                    for msg in errors:
-                        log.warning("skipped: %s", msg)
-                    skipped += len(errors)
-                if x is not None:
-                    f, lg, extras = forward_outputs(extractor, net, x, dev, tf32, outputs)
-                    parts.append(
-                        (
-                            b,
-                            f.double().cpu().numpy(),
-                            None if lg is None else lg.double().cpu().numpy(),
-                            {name: arr.double().cpu().numpy() for name, arr in extras.items()},
-                        )
-                    )
-                if bar is not None:
-                    bar.update(len(errors) + (0 if x is None else x.shape[0]))
-    except GanevalError as exc:
-        if world == 1:
-            raise
-        failure = str(exc)  # tell the other ranks before raising, so none waits forever
-    finally:
-        if bar is not None:
-            bar.close()
-        threads.__exit__(None, None, None)
-    if world > 1:
-        gathered = gather_objects((parts, skipped, failure), what=f"extracting {source.name}")
-        errors_seen = [g[2] for g in gathered if g[2] is not None]
-        if errors_seen:
-            raise InputError(errors_seen[0])
-        parts = sorted((p for g in gathered for p in g[0]), key=lambda p: p[0])
-        skipped = sum(g[1] for g in gathered)
+    return progress_bar(total, str(source.name)[-40:], "img")
+
+
+def _skip_unreadable(source: Any, errors: list[str]) -> int:
+    """How many unreadable images a batch skips: each logged when the source skips invalid
+    images, else the first one is the error."""
+    if errors:
+        if not getattr(source, "skip_invalid", False):
+            raise InputError(errors[0])
+        for msg in errors:
+            log.warning("skipped: %s", msg)
+    return len(errors)
+
+
+def _forward_to_numpy(
+    extractor: Any, net: Any, x: Any, dev: Any, tf32: bool, outputs: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray]]:
+    """One batch's features, logits and extra outputs, as float64 numpy arrays."""
+    f, lg, extras = forward_outputs(extractor, net, x, dev, tf32, outputs)
+    return (
+        f.double().cpu().numpy(),
+        None if lg is None else lg.double().cpu().numpy(),
+        {name: arr.double().cpu().numpy() for name, arr in extras.items()},
+    )
+
+
+def _gather_parts(parts: list[Any], skipped: int, failure: str | None, name: str) -> tuple[list[Any], int]:
+    """Every rank's batches, in batch order, and the total skipped count (the first rank's
+    error raised on every rank)."""
+    from ..distributed import gather_objects
+
+    gathered = gather_objects((parts, skipped, failure), what=f"extracting {name}")
+    errors_seen = [g[2] for g in gathered if g[2] is not None]
+    if errors_seen:
+        raise InputError(errors_seen[0])
+    return sorted((p for g in gathered for p in g[0]), key=lambda p: p[0]), sum(g[1] for g in gathered)
+
+
+def _concatenated(
+    parts: list[Any], skipped: int, outputs: tuple[str, ...], name: str
+) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray], int]:
+    """The batches' features, logits and extra outputs joined in order."""
     feats = [p[1] for p in parts]
     logits = [p[2] for p in parts if p[2] is not None]
     if not feats:
-        raise InputError(f"{source.name}: no readable images ({skipped} skipped as invalid)")
+        raise InputError(f"{name}: no readable images ({skipped} skipped as invalid)")
     features = np.concatenate(feats)
-    extras = {name: np.concatenate([p[3][name] for p in parts]) for name in outputs}
+    extras = {out: np.concatenate([p[3][out] for p in parts]) for out in outputs}
     return features, (np.concatenate(logits) if logits else None), extras, skipped

@@ -475,49 +475,77 @@ def random_original_state_dict(family: str, arch: str, seed: int = 0) -> dict[st
     (torch.Size([1, 1370, 384]), True)
     """
     spec = _spec(family, arch)
-    gen = torch.Generator().manual_seed(seed)
-    d = spec.dim
-
-    def w(out_f: int, in_f: int) -> torch.Tensor:
-        return torch.randn(out_f, in_f, generator=gen) / math.sqrt(in_f)
-
-    def small(*shape: int, s: float = 0.02) -> torch.Tensor:
-        return s * torch.randn(*shape, generator=gen)
-
-    def norm(prefix: str, sd: dict) -> None:
-        sd[prefix + ".weight"] = 1 + small(d, s=0.1)
-        sd[prefix + ".bias"] = small(d, s=0.1)
-
-    sd: dict[str, torch.Tensor] = {}
+    draw = _RandomWeights(torch.Generator().manual_seed(seed), spec.dim)
     if family == "dinov2":
-        sd["cls_token"] = small(1, 1, d, s=0.5)
-        sd["pos_embed"] = small(1, 1 + DINOV2_NATIVE_GRID**2, d, s=0.5)
-        sd["mask_token"] = torch.zeros(1, d)
-        sd["patch_embed.proj.weight"] = torch.randn(d, 3, spec.patch, spec.patch, generator=gen) / math.sqrt(
-            3 * spec.patch**2
-        )
-        sd["patch_embed.proj.bias"] = small(d)
-        hidden = swiglu_hidden(d) if spec.swiglu else 4 * d
-        for i in range(spec.depth):
-            p = f"blocks.{i}."
-            norm(p + "norm1", sd)
-            sd[p + "attn.qkv.weight"], sd[p + "attn.qkv.bias"] = w(3 * d, d), small(3 * d)
-            sd[p + "attn.proj.weight"], sd[p + "attn.proj.bias"] = w(d, d), small(d)
-            sd[p + "ls1.gamma"] = 0.1 + 0.5 * torch.rand(d, generator=gen)
-            norm(p + "norm2", sd)
-            if spec.swiglu:
-                sd[p + "mlp.w12.weight"], sd[p + "mlp.w12.bias"] = w(2 * hidden, d), small(2 * hidden)
-                sd[p + "mlp.w3.weight"], sd[p + "mlp.w3.bias"] = w(d, hidden), small(d)
-            else:
-                sd[p + "mlp.fc1.weight"], sd[p + "mlp.fc1.bias"] = w(hidden, d), small(hidden)
-                sd[p + "mlp.fc2.weight"], sd[p + "mlp.fc2.bias"] = w(d, hidden), small(d)
-            sd[p + "ls2.gamma"] = 0.1 + 0.5 * torch.rand(d, generator=gen)
-        norm("norm", sd)
-        return sd
+        return _random_dinov2_state_dict(spec, draw)
+    return _random_clip_state_dict(spec, draw)
+
+
+class _RandomWeights:
+    """Seeded draws of the random checkpoints, in the order they are asked for."""
+
+    def __init__(self, gen: torch.Generator, d: int) -> None:
+        self.gen, self.d = gen, d
+
+    def w(self, out_f: int, in_f: int) -> torch.Tensor:
+        """A linear weight ~ N(0, 1/fan_in)."""
+        return torch.randn(out_f, in_f, generator=self.gen) / math.sqrt(in_f)
+
+    def small(self, *shape: int, s: float = 0.02) -> torch.Tensor:
+        """A small tensor ~ N(0, s^2) (biases, embeddings)."""
+        return s * torch.randn(*shape, generator=self.gen)
+
+    def norm(self, prefix: str, sd: dict) -> None:
+        """A norm layer near identity."""
+        sd[prefix + ".weight"] = 1 + self.small(self.d, s=0.1)
+        sd[prefix + ".bias"] = self.small(self.d, s=0.1)
+
+    def patch_conv(self, patch: int) -> torch.Tensor:
+        """The patch embedding's convolution weight ~ N(0, 1/fan_in)."""
+        return torch.randn(self.d, 3, patch, patch, generator=self.gen) / math.sqrt(3 * patch**2)
+
+    def layer_scale(self) -> torch.Tensor:
+        """A LayerScale gamma in 0.1..0.6."""
+        return 0.1 + 0.5 * torch.rand(self.d, generator=self.gen)
+
+
+def _random_dinov2_state_dict(spec: ViTSpec, draw: _RandomWeights) -> dict[str, torch.Tensor]:
+    """Random weights in Meta's DINOv2 checkpoint layout."""
+    d, w, small, norm = spec.dim, draw.w, draw.small, draw.norm
+    sd: dict[str, torch.Tensor] = {}
+    sd["cls_token"] = small(1, 1, d, s=0.5)
+    sd["pos_embed"] = small(1, 1 + DINOV2_NATIVE_GRID**2, d, s=0.5)
+    sd["mask_token"] = torch.zeros(1, d)
+    sd["patch_embed.proj.weight"] = draw.patch_conv(spec.patch)
+    sd["patch_embed.proj.bias"] = small(d)
+    hidden = swiglu_hidden(d) if spec.swiglu else 4 * d
+    for i in range(spec.depth):
+        p = f"blocks.{i}."
+        norm(p + "norm1", sd)
+        sd[p + "attn.qkv.weight"], sd[p + "attn.qkv.bias"] = w(3 * d, d), small(3 * d)
+        sd[p + "attn.proj.weight"], sd[p + "attn.proj.bias"] = w(d, d), small(d)
+        sd[p + "ls1.gamma"] = draw.layer_scale()
+        norm(p + "norm2", sd)
+        if spec.swiglu:
+            sd[p + "mlp.w12.weight"], sd[p + "mlp.w12.bias"] = w(2 * hidden, d), small(2 * hidden)
+            sd[p + "mlp.w3.weight"], sd[p + "mlp.w3.bias"] = w(d, hidden), small(d)
+        else:
+            sd[p + "mlp.fc1.weight"], sd[p + "mlp.fc1.bias"] = w(hidden, d), small(hidden)
+            sd[p + "mlp.fc2.weight"], sd[p + "mlp.fc2.bias"] = w(d, hidden), small(d)
+        sd[p + "ls2.gamma"] = draw.layer_scale()
+    norm("norm", sd)
+    return sd
+
+
+def _random_clip_state_dict(spec: ViTSpec, draw: _RandomWeights) -> dict[str, torch.Tensor]:
+    """Random weights in OpenAI's CLIP checkpoint layout (the image tower; the text
+    projection only for its width)."""
+    d, w, small, norm = spec.dim, draw.w, draw.small, draw.norm
+    sd: dict[str, torch.Tensor] = {}
     v = "visual."
     sd[v + "class_embedding"] = small(d, s=d**-0.5)
     sd[v + "positional_embedding"] = small(spec.grid**2 + 1, d, s=d**-0.5)
-    sd[v + "conv1.weight"] = torch.randn(d, 3, spec.patch, spec.patch, generator=gen) / math.sqrt(3 * spec.patch**2)
+    sd[v + "conv1.weight"] = draw.patch_conv(spec.patch)
     norm(v + "ln_pre", sd)
     for i in range(spec.depth):
         p = f"{v}transformer.resblocks.{i}."
@@ -528,7 +556,7 @@ def random_original_state_dict(family: str, arch: str, seed: int = 0) -> dict[st
         sd[p + "mlp.c_fc.weight"], sd[p + "mlp.c_fc.bias"] = w(4 * d, d), small(4 * d)
         sd[p + "mlp.c_proj.weight"], sd[p + "mlp.c_proj.bias"] = w(d, 4 * d), small(d)
     norm(v + "ln_post", sd)
-    sd[v + "proj"] = torch.randn(d, spec.out_dim, generator=gen) / math.sqrt(d)
+    sd[v + "proj"] = torch.randn(d, spec.out_dim, generator=draw.gen) / math.sqrt(d)
     sd["text_projection"] = torch.zeros(1, spec.out_dim)  # the text tower is not used (its width only)
     return sd
 

@@ -88,6 +88,46 @@ def _accuracy(prob: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean((prob > 0.5) == (labels == 1)))
 
 
+def _balanced(x: np.ndarray, y: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Both sets subsampled (seeded, order kept) to ``n`` rows each, stacked, with labels
+    1 (real) and 0 (fake)."""
+    if x.shape[0] > n:
+        x = x[np.sort(rng.choice(x.shape[0], n, replace=False))]
+    if y.shape[0] > n:
+        y = y[np.sort(rng.choice(y.shape[0], n, replace=False))]
+    data = np.concatenate([x, y])
+    labels = np.concatenate([np.ones(n, dtype=np.int64), np.zeros(n, dtype=np.int64)])
+    return data, labels
+
+
+def _binomial_p_value(acc: float, n: int) -> float:
+    """``P(Binom(2n, 1/2) >= correct)``: the one-sided p-value of the accuracy under H0."""
+    from scipy.stats import binom  # scipy.stats takes ~1 s to import: only when used
+
+    correct = int(round(acc * 2 * n))
+    return float(binom.sf(correct - 1, 2 * n, 0.5))
+
+
+def _permutation_p_value(
+    acc: float,
+    data: np.ndarray,
+    labels: np.ndarray,
+    classifier: str,
+    folds: int,
+    seed: int,
+    permutations: int,
+    rng: np.random.Generator,
+) -> float:
+    """``(1 + #{permuted accuracy >= acc}) / (1 + permutations)``, each permutation a whole
+    cross-validation on shuffled labels."""
+    count = 0
+    for _ in range(permutations):
+        shuffled = rng.permutation(labels)
+        perm_prob = out_of_fold_probabilities(data, shuffled, classifier, folds, seed)
+        count += _accuracy(perm_prob, shuffled) >= acc
+    return (1 + count) / (1 + permutations)
+
+
 def classifier_two_sample_test(
     real: Any,
     fake: Any,
@@ -151,30 +191,17 @@ def classifier_two_sample_test(
     if folds > n:
         raise ParameterError(f"folds={folds} is more than the smaller set's {n} rows; use fewer folds")
     rng = resolve_seed(seed)
-    if x.shape[0] > n:
-        x = x[np.sort(rng.choice(x.shape[0], n, replace=False))]
-    if y.shape[0] > n:
-        y = y[np.sort(rng.choice(y.shape[0], n, replace=False))]
-    data = np.concatenate([x, y])
-    labels = np.concatenate([np.ones(n, dtype=np.int64), np.zeros(n, dtype=np.int64)])
+    data, labels = _balanced(x, y, n, rng)
     if np.ptp(data, axis=0).max() == 0:
         raise DataError("real and fake: every feature is constant; nothing to classify")
     prob = out_of_fold_probabilities(data, labels, classifier, folds, seed)
     acc = _accuracy(prob, labels)
     auc = float(roc_auc_score(labels, prob))
-    correct = int(round(acc * 2 * n))
     if permutations:
-        count = 0
-        for _ in range(permutations):
-            shuffled = rng.permutation(labels)
-            perm_prob = out_of_fold_probabilities(data, shuffled, classifier, folds, seed)
-            count += _accuracy(perm_prob, shuffled) >= acc
-        p_value = (1 + count) / (1 + permutations)
+        p_value = _permutation_p_value(acc, data, labels, classifier, folds, seed, permutations, rng)
         test = "permutation"
     else:
-        from scipy.stats import binom  # scipy.stats takes ~1 s to import: only when used
-
-        p_value = float(binom.sf(correct - 1, 2 * n, 0.5))
+        p_value = _binomial_p_value(acc, n)
         test = "binomial"
     values = {
         "value": acc,

@@ -28,7 +28,7 @@ from ..results import MetricResult
 from ..statistics import FeatureStats
 from .base import Metric, Option, Output
 
-__all__ = ["frechet_distance", "trace_sqrt_product", "fid_from_stats", "fid_from_features", "FID"]
+__all__ = ["frechet_distance", "trace_sqrt_product", "drop_roundoff", "fid_from_stats", "fid_from_features", "FID"]
 
 
 def _check_moments(mu: Any, sigma: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -48,14 +48,14 @@ def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
         factor = scipy.linalg.cholesky(sigma1, lower=True, check_finite=False)
     except np.linalg.LinAlgError:
         w, v = np.linalg.eigh(sigma1)
-        factor = v * np.sqrt(_drop_roundoff(w))
+        factor = v * np.sqrt(drop_roundoff(w))
     m = factor.T @ sigma2 @ factor
     m = (m + m.T) / 2
     ev = np.linalg.eigvalsh(m)  # LAPACK syevd: faster here than scipy's default driver
-    return float(np.sqrt(_drop_roundoff(ev)).sum())
+    return float(np.sqrt(drop_roundoff(ev)).sum())
 
 
-def _drop_roundoff(eigenvalues: np.ndarray) -> np.ndarray:
+def drop_roundoff(eigenvalues: np.ndarray) -> np.ndarray:
     """Set eigenvalues that are zero up to round-off (below d * eps * max) to exactly 0.
 
     A singular covariance has eigenvalues that come out as +-1e-15 rather than 0; their square

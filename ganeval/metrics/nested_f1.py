@@ -144,67 +144,26 @@ def nested_model_f1(
     >>> r.ratio
     1.0
     """
-    from sklearn.metrics import f1_score
-    from sklearn.model_selection import train_test_split
-
     check_choice(model, "model", MODELS)
     seed = check_int(seed, "seed", minimum=0, maximum=MAX_SEED)
-    xr = as_features(real_train, "real_train", max_abs=None)
-    yr = _labels(real_train_labels, "real_train labels", xr.shape[0])
-    xf = as_features(fake_train, "fake_train", max_abs=None)
-    yf = _labels(fake_train_labels, "fake_train labels", xf.shape[0])
-    check_same_dim(xr, xf, "real_train", "fake_train")
-    if real_test is not None:
-        xt = as_features(real_test, "real_test", min_samples=1, max_abs=None)
-        yt = _labels(real_test_labels, "real_test labels", xt.shape[0])
-        check_same_dim(xr, xt, "real_train", "real_test")
-        _check_classes(yt, "real_test")
-    _check_classes(yr, "real_train")
-    _check_classes(yf, "fake_train")
-    if real_test is not None:
-        yr, yf, yt = _same_label_type(yr, yf, yt)
-    else:
-        yr, yf = _same_label_type(yr, yf)
+    xr, yr, xf, yf, xt, yt = _checked_tables(
+        real_train, real_train_labels, fake_train, fake_train_labels, real_test, real_test_labels
+    )
     # models are invariant to a positive scale per column (trees; standardised otherwise):
     # dividing by the largest |value| keeps huge finite values from overflowing (trees use float32)
-    scale = column_scale(xr, xf, *([xt] if real_test is not None else []))
+    scale = column_scale(xr, xf, *([xt] if xt is not None else []))
     xr, xf = xr / scale, xf / scale
     held_out = "given"
-    if real_test is None:
-        if not 0.0 < float(test_fraction) < 1.0:
-            raise ParameterError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
-        classes, counts = np.unique(yr, return_counts=True)
-        if counts.min() < 2:
-            raise DataError(
-                f"real_train: class {show(classes[np.argmin(counts)])} has {counts.min()} row; "
-                f"a stratified hold-out needs >= 2 per class (or give REAL_TEST)"
-            )
-        try:
-            xr, xt, yr, yt = train_test_split(xr, yr, test_size=float(test_fraction), stratify=yr, random_state=seed)
-        except ValueError as exc:
-            raise DataError(f"real_train: cannot hold out a stratified test part ({exc})") from None
+    if xt is None or yt is None:
+        xr, xt, yr, yt = _stratified_hold_out(xr, yr, test_fraction, seed)
         held_out = f"stratified {test_fraction:g} of real_train"
     else:
         xt = xt / scale
     for name, labels in (("real_train", yr), ("fake_train", yf)):
         if np.unique(labels).size < 2:
             raise DataError(f"{name}: the target has one class ({show(np.unique(labels)[0])}); a classifier needs >= 2")
-    classes = np.unique(np.concatenate([yr, yt]))
-    if classes.size > 2:
-        kwargs: dict[str, Any] = {"average": "macro", "labels": classes}
-        average = "macro"
-    else:
-        kwargs = {"average": "binary", "pos_label": classes[-1]}
-        average = f"binary (positive class {show(classes[-1])})"
-    scores = []
-    for x, y in ((xr, yr), (xf, yf)):
-        clf = _make_model(model, seed)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # sklearn convergence notes on small sets
-            clf.fit(x, y)
-            pred = clf.predict(xt)
-            scores.append(float(f1_score(yt, pred, zero_division=0, **kwargs)))
-    f1_real, f1_fake = scores
+    classes, kwargs, average = _f1_average(yr, yt)
+    f1_real, f1_fake = (_f1_of_model(model, seed, x, y, xt, yt, kwargs) for x, y in ((xr, yr), (xf, yf)))
     ratio = f1_fake / f1_real if f1_real > 0 else None
     if ratio is None:
         warnings.warn(
@@ -229,6 +188,80 @@ def nested_model_f1(
         n_real=int(xr.shape[0]),
         n_fake=int(xf.shape[0]),
     )
+
+
+def _checked_tables(
+    real_train: Any,
+    real_train_labels: Any,
+    fake_train: Any,
+    fake_train_labels: Any,
+    real_test: Any,
+    real_test_labels: Any,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The rows and class labels of each table, checked (same dimension, class labels, not
+    a continuous target) and with labels of one type (text when any side is text)."""
+    xr = as_features(real_train, "real_train", max_abs=None)
+    yr = _labels(real_train_labels, "real_train labels", xr.shape[0])
+    xf = as_features(fake_train, "fake_train", max_abs=None)
+    yf = _labels(fake_train_labels, "fake_train labels", xf.shape[0])
+    check_same_dim(xr, xf, "real_train", "fake_train")
+    if real_test is None:
+        _check_classes(yr, "real_train")
+        _check_classes(yf, "fake_train")
+        yr, yf = _same_label_type(yr, yf)
+        return xr, yr, xf, yf, None, None
+    xt = as_features(real_test, "real_test", min_samples=1, max_abs=None)
+    yt = _labels(real_test_labels, "real_test labels", xt.shape[0])
+    check_same_dim(xr, xt, "real_train", "real_test")
+    _check_classes(yt, "real_test")
+    _check_classes(yr, "real_train")
+    _check_classes(yf, "fake_train")
+    yr, yf, yt = _same_label_type(yr, yf, yt)
+    return xr, yr, xf, yf, xt, yt
+
+
+def _stratified_hold_out(
+    x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(x_train, x_test, y_train, y_test)``: a seeded, stratified ``test_fraction`` of the
+    real training rows held out as the test set."""
+    from sklearn.model_selection import train_test_split
+
+    if not 0.0 < float(test_fraction) < 1.0:
+        raise ParameterError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    classes, counts = np.unique(y, return_counts=True)
+    if counts.min() < 2:
+        raise DataError(
+            f"real_train: class {show(classes[np.argmin(counts)])} has {counts.min()} row; "
+            f"a stratified hold-out needs >= 2 per class (or give REAL_TEST)"
+        )
+    try:
+        return train_test_split(x, y, test_size=float(test_fraction), stratify=y, random_state=seed)
+    except ValueError as exc:
+        raise DataError(f"real_train: cannot hold out a stratified test part ({exc})") from None
+
+
+def _f1_average(y_train: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray, dict[str, Any], str]:
+    """The classes of the real data, the ``f1_score`` keywords and how F1 is averaged:
+    macro over more than two classes, else binary with the larger label as positive."""
+    classes = np.unique(np.concatenate([y_train, y_test]))
+    if classes.size > 2:
+        return classes, {"average": "macro", "labels": classes}, "macro"
+    return classes, {"average": "binary", "pos_label": classes[-1]}, f"binary (positive class {show(classes[-1])})"
+
+
+def _f1_of_model(
+    model: str, seed: int, x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, kwargs: dict[str, Any]
+) -> float:
+    """F1 on the test rows of a fresh ``model`` (seeded) trained on ``x``, ``y``."""
+    from sklearn.metrics import f1_score
+
+    clf = _make_model(model, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # sklearn convergence notes on small sets
+        clf.fit(x, y)
+        pred = clf.predict(x_test)
+        return float(f1_score(y_test, pred, zero_division=0, **kwargs))
 
 
 class NestedF1(Metric):

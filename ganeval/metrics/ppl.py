@@ -90,6 +90,41 @@ def prepare_ppl_images(img: Any, crop: bool) -> Any:
     return img
 
 
+def _latent_pairs(
+    g: Any,
+    n: int,
+    latent_dim: int,
+    space: str,
+    sampling: str,
+    epsilon: float,
+    mapping: Callable[[Any], Any] | None,
+    device: Any,
+) -> Any:
+    """One batch of ``2 n`` latents: the points at ``t`` of ``n`` seeded paths, then the
+    points at ``t + epsilon`` (slerp in ``z``, lerp in ``w = mapping(z)``)."""
+    import torch
+
+    t = torch.rand((n, 1), generator=g) * (1.0 if sampling == "full" else 0.0)
+    z0, z1 = torch.randn((2, n, latent_dim), generator=g)
+    t, z0, z1 = t.to(device), z0.to(device), z1.to(device)
+    if space == "z":
+        return torch.cat([slerp(z0, z1, t), slerp(z0, z1, t + epsilon)])
+    if mapping is not None:  # space "w": mapping checked on entry
+        w0, w1 = mapping(z0), mapping(z1)
+        tt = t.view(-1, *([1] * (w0.ndim - 1)))
+        return torch.cat([torch.lerp(w0, w1, tt), torch.lerp(w0, w1, tt + epsilon)])
+    raise ParameterError("ppl: space='w' needs mapping (z -> w)")  # unreachable: checked on entry
+
+
+def _percentile_cut_mean(dist: np.ndarray) -> dict[str, Any]:
+    """PPL of the distances: the mean between the 1st and the 99th percentile (StyleGAN's
+    cut), the mean of all, and how many were kept."""
+    lo_q = np.percentile(dist, 1, method="lower")
+    hi_q = np.percentile(dist, 99, method="higher")
+    kept = dist[(dist >= lo_q) & (dist <= hi_q)]
+    return {"value": float(kept.mean()), "mean_all": float(dist.mean()), "n_kept": int(kept.size)}
+
+
 def perceptual_path_length(
     generator: Callable[[Any], Any],
     *,
@@ -166,27 +201,14 @@ def perceptual_path_length(
     with torch.inference_mode():
         for lo in range(0, num_samples, batch_size):
             n = min(batch_size, num_samples - lo)
-            t = torch.rand((n, 1), generator=g) * (1.0 if sampling == "full" else 0.0)
-            z0, z1 = torch.randn((2, n, latent_dim), generator=g)
-            t, z0, z1 = t.to(device), z0.to(device), z1.to(device)
-            if space == "z":
-                lat = torch.cat([slerp(z0, z1, t), slerp(z0, z1, t + epsilon)])
-            elif mapping is not None:  # space "w": mapping checked on entry
-                w0, w1 = mapping(z0), mapping(z1)
-                tt = t.view(-1, *([1] * (w0.ndim - 1)))
-                lat = torch.cat([torch.lerp(w0, w1, tt), torch.lerp(w0, w1, tt + epsilon)])
-            else:  # unreachable: checked on entry
-                raise ParameterError("ppl: space='w' needs mapping (z -> w)")
+            lat = _latent_pairs(g, n, latent_dim, space, sampling, epsilon, mapping, device)
             img = prepare_ppl_images(torch.as_tensor(generator(lat)), crop).float()
             d = lpips(img[:n], img[n:]).double() / epsilon**2
             dists.append(d.cpu().numpy())
     dist = np.concatenate(dists)
     if not np.isfinite(dist).all():
         raise DataError("ppl: some LPIPS distances are not finite; check the generator's output")
-    lo_q = np.percentile(dist, 1, method="lower")
-    hi_q = np.percentile(dist, 99, method="higher")
-    kept = dist[(dist >= lo_q) & (dist <= hi_q)]
-    values = {"value": float(kept.mean()), "mean_all": float(dist.mean()), "n_kept": int(kept.size)}
+    values = _percentile_cut_mean(dist)
     return MetricResult(
         "ppl",
         values,

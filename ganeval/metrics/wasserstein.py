@@ -194,6 +194,22 @@ def exact_wasserstein(
     return float(max(total, 0.0)) ** (1.0 / p), converged
 
 
+def _check_sliced_cost(projections: int, n_rows: int, d: int) -> None:
+    """Refuse a sliced distance whose memory or work (projections x rows x (d + log rows))
+    is out of bounds, naming ``projections``."""
+    check_memory(
+        8.0 * d * projections + 8.0 * 3 * n_rows * min(projections, max(1, (1 << 24) // n_rows)),
+        f"projections (--projections) {projections}",
+    )
+    work = float(projections) * n_rows * (d + math.log2(n_rows + 1))
+    if work > _MAX_SLICED_WORK:
+        raise ParameterError(
+            f"projections (--projections) {projections}: about {work:.2g} operations on "
+            f"{n_rows} rows of {d} features (too much work; the bound is {_MAX_SLICED_WORK:.0e}); "
+            f"use fewer projections (500 is the default)"
+        )
+
+
 def wasserstein_distance(
     real: Any,
     fake: Any,
@@ -270,18 +286,7 @@ def wasserstein_distance(
     values: dict[str, Any] = {}
     if sliced:
         projections = check_int(projections, "projections (--projections)", minimum=1)
-        n_rows, d = x.shape[0] + y.shape[0], x.shape[1]
-        check_memory(
-            8.0 * d * projections + 8.0 * 3 * n_rows * min(projections, max(1, (1 << 24) // n_rows)),
-            f"projections (--projections) {projections}",
-        )
-        work = float(projections) * n_rows * (d + math.log2(n_rows + 1))
-        if work > _MAX_SLICED_WORK:
-            raise ParameterError(
-                f"projections (--projections) {projections}: about {work:.2g} operations on "
-                f"{n_rows} rows of {d} features (too much work; the bound is {_MAX_SLICED_WORK:.0e}); "
-                f"use fewer projections (500 is the default)"
-            )
+        _check_sliced_cost(projections, x.shape[0] + y.shape[0], x.shape[1])
         directions = random_directions(x.shape[1], projections, seed)
         values["value"] = sliced_wasserstein(x, y, p, directions)
         settings.update(projections=projections, seed=seed if isinstance(seed, int) else None)

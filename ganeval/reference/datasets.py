@@ -145,9 +145,9 @@ def training_set(name: str, split: str | None = "train") -> TrainingSet:
     """
     if name not in TRAINABLE:
         raise ParameterError(f"data must be one of {', '.join(map(repr, TRAINABLE))}; got {name!r}")
-    from ..sources.builtin import _ensure_registered
+    from ..sources.builtin import ensure_registered
 
-    _ensure_registered()
+    ensure_registered()
     data, idx = load_builtin(name, split)
     labels = None if data.labels is None else data.labels[idx]
     return TrainingSet(name, TRAINABLE[name], data.rows[idx].astype(np.float64), labels, data.columns)

@@ -390,9 +390,9 @@ def train(
         return _train_locked(config, out, resume, progress, threads)
 
 
-def _train_locked(
-    config: TrainConfig, out: Path, resume: bool, progress: Callable[[int, int], None] | None, threads: int | None
-) -> TrainResult:
+def _start_or_resume(config: TrainConfig, out: Path, resume: bool) -> tuple[Run, list[dict[str, Any]]]:
+    """The run and its metrics log so far: restored from ``out``'s checkpoint (the log cut
+    back to the checkpoint's step) when resuming from one, else a new run in a cleared ``out``."""
     ckpt = out / CHECKPOINT
     metrics_log = out / METRICS_LOG
     if resume and ckpt.exists():
@@ -410,6 +410,14 @@ def _train_locked(
         run = build(config)
         remove_our_outputs(out)
         records = []
+    return run, records
+
+
+def _train_locked(
+    config: TrainConfig, out: Path, resume: bool, progress: Callable[[int, int], None] | None, threads: int | None
+) -> TrainResult:
+    metrics_log = out / METRICS_LOG
+    run, records = _start_or_resume(config, out, resume)
     test_size = training_set(config.data, "test").rows.shape[0]
     n_samples = config.n_samples or default_n_samples(run.data.kind, test_size)
     x = (torch.as_tensor(run.data.rows, dtype=torch.float32) - run.mu) / run.sd

@@ -74,25 +74,38 @@ def disturb_digits(
         return images.copy(), info
     rng = np.random.default_rng([int(seed), DISTURBANCE_NAMES.index(kind), int(level)])
     x = images.astype(np.float64) / 255.0
+    if kind == "mode_dropping":
+        keep = ~np.isin(labels, np.arange(int(param)))
+        return images[keep].copy(), info
+    if kind in ("mode_collapse", "memorisation", "mixing"):
+        x = _replace_images(x, kind, float(param), rng, train_images)
+    else:
+        x = _disturb_pixels(x, kind, param, rng)
+    return np.clip(np.rint(x * 255.0), 0, 255).astype(np.uint8), info
+
+
+def _disturb_pixels(x: np.ndarray, kind: str, param: float, rng: np.random.Generator) -> np.ndarray:
+    """The image disturbances of the FID paper, on float images in [0, 1] (n, H, W):
+    Gaussian noise, salt and pepper, Gaussian blur, swirl, black 3x3 rectangles."""
     n = x.shape[0]
     if kind == "gaussian_noise":
         from skimage.util import random_noise
 
-        x = random_noise(x, mode="gaussian", var=float(param) ** 2, rng=rng, clip=True)
-    elif kind == "salt_and_pepper":
+        return random_noise(x, mode="gaussian", var=float(param) ** 2, rng=rng, clip=True)
+    if kind == "salt_and_pepper":
         from skimage.util import random_noise
 
-        x = random_noise(x, mode="s&p", amount=float(param), rng=rng)
-    elif kind == "gaussian_blur":
+        return random_noise(x, mode="s&p", amount=float(param), rng=rng)
+    if kind == "gaussian_blur":
         from skimage.filters import gaussian
 
-        x = gaussian(x, sigma=(0.0, float(param), float(param)), mode="nearest", preserve_range=True)
-    elif kind == "swirl":
+        return gaussian(x, sigma=(0.0, float(param), float(param)), mode="nearest", preserve_range=True)
+    if kind == "swirl":
         from skimage.transform import swirl
 
         h, w = x.shape[1:]
         center = ((w - 1) / 2.0, (h - 1) / 2.0)
-        x = np.stack(
+        return np.stack(
             [
                 swirl(
                     img, center=center, strength=float(param), radius=6, mode="constant", cval=0.0, preserve_range=True
@@ -100,33 +113,37 @@ def disturb_digits(
                 for img in x
             ]
         )
-    elif kind == "black_rectangles":
-        h, w = x.shape[1:]
-        for i in range(n):
-            for _ in range(int(param)):
-                top, left = rng.integers(0, h - 2), rng.integers(0, w - 2)
-                x[i, top : top + 3, left : left + 3] = 0.0
-    elif kind == "mode_dropping":
-        keep = ~np.isin(labels, np.arange(int(param)))
-        return images[keep].copy(), info
-    elif kind == "mode_collapse":
-        k = int(round(float(param) * n))
+    # black_rectangles
+    h, w = x.shape[1:]
+    for i in range(n):
+        for _ in range(int(param)):
+            top, left = rng.integers(0, h - 2), rng.integers(0, w - 2)
+            x[i, top : top + 3, left : left + 3] = 0.0
+    return x
+
+
+def _replace_images(
+    x: np.ndarray, kind: str, share: float, rng: np.random.Generator, train_images: np.ndarray | None
+) -> np.ndarray:
+    """The sample-set disturbances: a ``share`` of the images replaced by copies of five of
+    them (mode collapse), by training images (memorisation) or by another data set (mixing)."""
+    n = x.shape[0]
+    k = int(round(share * n))
+    if kind == "mode_collapse":
         sources = rng.choice(n, size=5, replace=False)
         idx = rng.choice(n, size=k, replace=False)
         x[idx] = x[sources[np.arange(k) % 5]]
     elif kind == "memorisation":
         if train_images is None:
             raise ParameterError("memorisation needs train_images (the training split)")
-        k = int(round(float(param) * n))
         idx = rng.choice(n, size=k, replace=False)
         x[idx] = (
             np.asarray(train_images, dtype=np.float64)[rng.choice(len(train_images), size=k, replace=False)] / 255.0
         )
     else:  # mixing
-        k = int(round(float(param) * n))
         idx = rng.choice(n, size=k, replace=False)
         x[idx] = _other_data_images(k, rng, x.shape[1:])
-    return np.clip(np.rint(x * 255.0), 0, 255).astype(np.uint8), info
+    return x
 
 
 def _other_data_images(k: int, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:

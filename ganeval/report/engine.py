@@ -4,9 +4,11 @@
 the pictures the writers draw (sample images, 2-D points, training curves). It writes
 nothing itself except the training runs a spec asks for (into ``runs_dir``).
 
-The metrics go through the library's two entries: :func:`ganeval.evaluate` (FID, KID, IS,
-PRDC, MMD on feature rows) and :func:`ganeval.compare` (ECDF, C2ST, Wasserstein,
-divergence, nested F1), plus :func:`ganeval.metrics.modes.mode_metrics` on the 2-D mixtures.
+The inputs are read into :class:`~ganeval.report.samples.Sample` objects by
+:mod:`ganeval.report.samples`. The metrics go through the library's two entries:
+:func:`ganeval.evaluate` (FID, KID, IS, PRDC, MMD on feature rows) and
+:func:`ganeval.compare` (ECDF, C2ST, Wasserstein, divergence, nested F1), plus
+:func:`ganeval.metrics.modes.mode_metrics` on the 2-D mixtures.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ import math
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import DataError, InputError
-from .provenance import array_sha256, environment, file_sha256, input_fingerprint
+from .files import unique_slugs
+from .provenance import environment
+from .samples import Sample, feature_options, read_candidate, read_real
 from .spec import CandidateSpec, ReportSpec
 
 __all__ = ["run_spec", "Sample", "metric_columns", "Column", "plan_size", "summarize"]
@@ -68,22 +72,6 @@ def metric_columns() -> tuple[Column, ...]:
     return (*cols, *_MODES_COLUMNS)
 
 
-@dataclass
-class Sample:
-    """One input as read: features, and what the figures show of it."""
-
-    name: str
-    seed: int | None
-    features: Any  # ganeval.api.Features
-    fingerprint: dict[str, Any]
-    images: np.ndarray | None = None  # up to 64 uint8 (n, H, W, 3)
-    points: np.ndarray | None = None  # up to 2,000 2-D rows
-    table_input: str | None = None  # the input spec, for nested-f1
-    train: dict[str, Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    generator: str | None = None  # the factory a generator candidate sampled (for metrics that sample it)
-
-
 def plan_size(spec: ReportSpec) -> int:
     """Number of progress steps :func:`run_spec` takes (inputs, training runs, metrics)."""
     n = 1
@@ -91,199 +79,6 @@ def plan_size(spec: ReportSpec) -> int:
         per = 1 + (1 if c.kind == "train" else 0) + len(spec.metrics)
         n += per * len(c.seeds)
     return n
-
-
-def _extract_options(spec: ReportSpec) -> dict[str, Any]:
-    return {
-        "batch_size": spec.batch_size,
-        "device": spec.device,
-        "cache": spec.cache,
-        "progress": False,
-        "num_workers": 0,
-    }
-
-
-def _load(
-    source: Any,
-    spec: ReportSpec,
-    name: str,
-    seed: int | None,
-    fingerprint: dict[str, Any],
-    table_input: str | None = None,
-) -> Sample:
-    """Features of an opened source, and the images / points for the figures."""
-    from ..api import features_of
-
-    feats = features_of(source, extractor=spec.extractor, **_extract_options(spec))
-    images = points = None
-    if getattr(source, "kind", None) == "images":
-        images = _first_images(source)
-    if feats.rows is not None and feats.rows.shape[1] == 2:
-        points = feats.rows[:2000]
-    return Sample(name, seed, feats, fingerprint, images=images, points=points, table_input=table_input)
-
-
-def _first_images(source: Any, n: int = 64) -> np.ndarray | None:
-    arr = getattr(source, "images", None)
-    if isinstance(arr, np.ndarray):
-        return np.moveaxis(arr[:n], 1, -1)
-    if getattr(source, "random_access", False):
-        return np.stack([source.read(i) for i in range(min(n, len(source)))])
-    return None
-
-
-def _open_input(
-    value: str, spec: ReportSpec, name: str, seed: int | None, disturb: dict[str, Any] | None = None
-) -> Sample:
-    from ..sources import open_source
-
-    resolved = spec.resolve(value)
-    if disturb is not None:
-        return _disturbed(resolved, spec, name, seed, disturb)
-    src = open_source(resolved)
-    return _load(src, spec, name, seed, input_fingerprint(resolved, src), table_input=resolved)
-
-
-def _disturbed(value: str, spec: ReportSpec, name: str, seed: int | None, disturb: dict[str, Any]) -> Sample:
-    from ..features.digits import digits_images
-    from ..sources.builtin import load_builtin
-    from ..sources.images import ArrayImageSource
-    from .disturb import disturb_digits
-
-    if not value.startswith("builtin:digits") or value.startswith("builtin:digits-"):
-        raise InputError(f"candidate {name!r}: disturb applies to builtin:digits[/train|/test] only, got {value!r}")
-    split = value.partition("/")[2] or None
-    data, idx = load_builtin("digits", split)
-    if data.labels is None:
-        raise DataError("builtin:digits: the bundled set has no labels")
-    imgs, info = disturb_digits(
-        digits_images(split),
-        data.labels[idx],
-        disturb["kind"],
-        int(disturb.get("level", 1)),
-        seed=int(disturb.get("seed", 0)),
-        train_images=digits_images("train"),
-    )
-    src = ArrayImageSource(
-        f"{value} ({info['kind']} level {info['level']})", imgs, preferred_extractor="digits", cacheable=False
-    )
-    fp = {"input": value, "kind": "data", "sha256": array_sha256(imgs), "disturb": info}
-    return _load(src, spec, name, seed, fp)
-
-
-def _rows_source(name: str, rows: np.ndarray, data: str):
-    """Generated rows of reference data set ``data`` as a source (digits: images)."""
-    from ..reference.datasets import TRAINABLE
-    from ..reference.sampling import digit_images
-    from ..sources.base import ArraySource
-    from ..sources.images import ArrayImageSource
-
-    if TRAINABLE.get(data) == "image":
-        return ArrayImageSource(name, digit_images(rows), preferred_extractor="digits", cacheable=False)
-    from ..sources import open_source
-
-    columns = getattr(open_source(f"builtin:{data}"), "columns", None)
-    return ArraySource(
-        name,
-        np.asarray(rows, dtype=np.float64),
-        kind="features",
-        columns=list(columns) if columns is not None and len(columns) == rows.shape[1] else None,
-    )
-
-
-def _checkpoint(c: CandidateSpec, spec: ReportSpec, seed: int) -> Sample:
-    from ..reference.checkpoints import load_checkpoint
-    from ..reference.sampling import generate
-
-    path = Path(spec.resolve(c.value))
-    if not path.is_file():
-        raise InputError(f"candidate {c.name!r}: checkpoint {path} does not exist")
-    if c.num_samples is None:
-        raise InputError(f"candidate {c.name!r}: a checkpoint needs num_samples = N")
-    state = load_checkpoint(path)
-    data = state.get("config", {}).get("data")
-    rows, _ = generate(state, c.num_samples, seed=seed, threads=spec.threads)
-    src = _rows_source(f"{c.name} (seed {seed})", rows, data)
-    fp = {"input": str(path), "kind": "file", "sha256": file_sha256(path), "samples_sha256": array_sha256(rows)}
-    return _load(src, spec, c.name, seed, fp)
-
-
-def _generator(c: CandidateSpec, spec: ReportSpec, seed: int) -> Sample:
-    from ..generators import open_generator
-
-    if c.num_samples is None:
-        raise InputError(f"candidate {c.name!r}: a generator needs num_samples = N")
-    src = open_generator(
-        c.value,
-        num_samples=c.num_samples,
-        seed=seed,
-        batch_size=c.batch_size,
-        value_range=c.value_range,
-        device=spec.device,
-    )
-    fp = {"input": c.value, "kind": "generator", "sha256": None}
-    sample = _load(src, spec, c.name, seed, fp)
-    sample.generator = c.value
-    return sample
-
-
-def _train(c: CandidateSpec, spec: ReportSpec, seed: int, runs_dir: Path, slug: str) -> tuple[Path, dict[str, Any]]:
-    import json
-
-    from ..reference.config import TrainConfig
-    from ..reference.training import train
-
-    cfg_kw = {k: v for k, v in c.value.items() if k != "seeds"}
-    if "hidden" in cfg_kw and isinstance(cfg_kw["hidden"], list):
-        cfg_kw["hidden"] = tuple(cfg_kw["hidden"])
-    cfg_kw["seed"] = seed
-    try:
-        config = TrainConfig(**cfg_kw).validated()
-    except TypeError as exc:
-        raise InputError(f"candidate {c.name!r}: bad train table ({exc})") from None
-    out = runs_dir / f"{slug}-seed{seed}"
-    t0 = time.perf_counter()
-    train(config, out, overwrite=True, threads=spec.threads)
-    curves = []
-    log_path = out / "metrics.jsonl"
-    if log_path.exists():
-        curves = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
-    samples = out / "samples.npy"
-    info = {
-        "dir": out,
-        "config": config.to_dict(),
-        "curves": curves,
-        "train_s": round(time.perf_counter() - t0, 3),
-        "samples_sha256": file_sha256(samples),
-    }
-    return samples, info
-
-
-def _slug(text: str) -> str:
-    import re
-
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_.") or "candidate"
-
-
-def unique_slugs(names: list[str]) -> dict[str, str]:
-    """File-name-safe, distinct slugs of the candidate names.
-
-    Examples
-    --------
-    >>> unique_slugs(["a b", "a_b", "c"])
-    {'a b': 'a_b', 'a_b': 'a_b-2', 'c': 'c'}
-    """
-    out: dict[str, str] = {}
-    used: set[str] = set()
-    for n in names:
-        base = _slug(n)
-        s, k = base, 1
-        while s.lower() in used:
-            k += 1
-            s = f"{base}-{k}"
-        used.add(s.lower())
-        out[n] = s
-    return out
 
 
 # -- metrics ---------------------------------------------------------------------------------
@@ -371,7 +166,7 @@ def compute_metric(metric: str, real: Sample, cand: Sample, spec: ReportSpec) ->
                 options={metric: opts},
                 real_test=spec.resolve(spec.real["test"]),
                 extractor=spec.extractor,
-                **_extract_options(spec),
+                **feature_options(spec),
             )[metric]
         elif m.takes == "labelled":
             test = spec.real.get("test")
@@ -399,7 +194,9 @@ def compute_metric(metric: str, real: Sample, cand: Sample, spec: ReportSpec) ->
                 **interval,
             )[metric]
         else:
-            r = ganeval.evaluate(real.features, cand.features, [metric], options={metric: opts}, **interval)[metric]
+            r = ganeval.evaluate(
+                real.features, cand.features, [metric], options={metric: opts}, protocol=spec.protocol, **interval
+            )[metric]
     out = r.to_dict()
     out.pop("version", None)
     out.pop("per_feature", None)  # per-feature lists stay out of the report (they can be long)
@@ -415,9 +212,6 @@ def _modes(real: Sample, cand: Sample, spec: ReportSpec) -> Any:
     return mode_metrics(rows, mix.centers, mix.std, **kw)
 
 
-# -- the run ---------------------------------------------------------------------------------
-
-
 def run_spec(
     spec: ReportSpec, *, runs_dir: Path, on_step: Callable[[str], None] | None = None, spec_text: str | None = None
 ) -> dict[str, Any]:
@@ -430,25 +224,13 @@ def run_spec(
 
     from ..reference.datasets import TRAINABLE  # noqa: F401 - fail early if the reference package is broken
 
-    step = on_step or (lambda desc: None)
-    timings: list[dict[str, Any]] = []
+    steps = _Steps(on_step)
     skipped: list[dict[str, str]] = []
     t_start = time.perf_counter()
-
-    def timed(desc: str, fn: Callable[[], Any]) -> Any:
-        t0 = time.perf_counter()
-        out = fn()
-        timings.append({"step": desc, "wall_s": round(time.perf_counter() - t0, 3)})
-        step(desc)
-        return out
-
     old_threads = torch.get_num_threads()
     torch.set_num_threads(spec.threads)
     try:
-        real = timed(
-            f"read {spec.real['input']}",
-            lambda: _open_input(spec.real["input"], spec, spec.real.get("name", spec.real["input"]), None),
-        )
+        real = steps.timed(f"read {spec.real['input']}", lambda: read_real(spec))
         cands_out = []
         samples: dict[str, list[Sample]] = {}
         slugs = unique_slugs([c.name for c in spec.candidates])
@@ -456,48 +238,91 @@ def run_spec(
             runs = []
             samples[c.name] = []
             for seed in c.seeds:
-                if c.kind == "train":
-                    path, tinfo = timed(
-                        f"train {c.name} seed {seed}", lambda: _train(c, spec, seed, runs_dir, slugs[c.name])
-                    )
-                    sample = timed(f"read {c.name} seed {seed}", lambda: _sample_of_run(path, c, spec, seed, tinfo))
-                elif c.kind == "checkpoint":
-                    sample = timed(f"generate {c.name} seed {seed}", lambda: _checkpoint(c, spec, seed))
-                elif c.kind == "generator":
-                    sample = timed(f"generate {c.name} seed {seed}", lambda: _generator(c, spec, seed))
-                else:
-                    sample = timed(f"read {c.name}", lambda: _open_input(c.value, spec, c.name, seed, c.disturb))
+                sample = read_candidate(c, spec, seed, runs_dir, slugs[c.name], steps.timed)
                 samples[c.name].append(sample)
-                results: dict[str, Any] = {}
-                for m in spec.metrics:
-                    reason = applicable(m, real, sample, spec)
-                    if reason is not None:
-                        if spec.on_inapplicable == "error":
-                            raise InputError(
-                                f"metric {m} does not apply to candidate {c.name!r}: {reason} "
-                                '(set on_inapplicable = "skip" to skip it)'
-                            )
-                        if seed == c.seeds[0]:
-                            skipped.append({"candidate": c.name, "metric": m, "reason": reason})
-                            warnings.warn(f"{m} skipped for {c.name!r}: {reason}", stacklevel=2)
-                        step(f"{m} {c.name} (skipped)")
-                        continue
-                    results[m] = timed(f"{m} {c.name} seed {seed}", lambda: compute_metric(m, real, sample, spec))
-                run = {"seed": seed, "n": sample.features.n, "fingerprint": sample.fingerprint, "results": results}
-                if sample.train is not None:
-                    run["train"] = {k: v for k, v in sample.train.items() if k != "dir"}
-                    run["train"]["dir"] = str(Path("runs") / Path(sample.train["dir"]).name)
-                runs.append(run)
+                results = _run_metrics(real, sample, c, seed, spec, steps, skipped)
+                runs.append(_run_record(sample, seed, results))
             cands_out.append(
                 {"name": c.name, "kind": c.kind, "seeds": list(c.seeds), "runs": runs, "summary": summarize(runs)}
             )
     finally:
         torch.set_num_threads(old_threads)
+    report = _report(spec, spec_text, real, cands_out, skipped, steps.timings, t_start)
+    report["_samples"] = {"real": real, "candidates": samples}
+    return report
+
+
+class _Steps:
+    """The run's steps (:func:`plan_size`): each one timed into ``timings`` and told to ``on_step``."""
+
+    def __init__(self, on_step: Callable[[str], None] | None) -> None:
+        self.on_step = on_step or (lambda desc: None)
+        self.timings: list[dict[str, Any]] = []
+
+    def timed(self, desc: str, fn: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter()
+        out = fn()
+        self.timings.append({"step": desc, "wall_s": round(time.perf_counter() - t0, 3)})
+        self.on_step(desc)
+        return out
+
+
+def _run_metrics(
+    real: Sample,
+    sample: Sample,
+    c: CandidateSpec,
+    seed: int,
+    spec: ReportSpec,
+    steps: _Steps,
+    skipped: list[dict[str, str]],
+) -> dict[str, Any]:
+    """Every metric of the spec between the real sample and one run of candidate ``c``; a
+    metric that does not apply is an error or, with ``on_inapplicable = "skip"``, skipped
+    (recorded in ``skipped`` and warned about once per candidate)."""
+    results: dict[str, Any] = {}
+    for m in spec.metrics:
+        reason = applicable(m, real, sample, spec)
+        if reason is not None:
+            if spec.on_inapplicable == "error":
+                raise InputError(
+                    f"metric {m} does not apply to candidate {c.name!r}: {reason} "
+                    '(set on_inapplicable = "skip" to skip it)'
+                )
+            if seed == c.seeds[0]:
+                skipped.append({"candidate": c.name, "metric": m, "reason": reason})
+                warnings.warn(f"{m} skipped for {c.name!r}: {reason}", stacklevel=3)
+            steps.on_step(f"{m} {c.name} (skipped)")
+            continue
+        results[m] = steps.timed(f"{m} {c.name} seed {seed}", lambda: compute_metric(m, real, sample, spec))
+    return results
+
+
+def _run_record(sample: Sample, seed: int, results: dict[str, Any]) -> dict[str, Any]:
+    """One run of a candidate as the report holds it: seed, size, fingerprint, results and
+    the training run (its folder relative to the report's ``runs/``)."""
+    run = {"seed": seed, "n": sample.features.n, "fingerprint": sample.fingerprint, "results": results}
+    if sample.train is not None:
+        run["train"] = {k: v for k, v in sample.train.items() if k != "dir"}
+        run["train"]["dir"] = str(Path("runs") / Path(sample.train["dir"]).name)
+    return run
+
+
+def _report(
+    spec: ReportSpec,
+    spec_text: str | None,
+    real: Sample,
+    cands_out: list[dict[str, Any]],
+    skipped: list[dict[str, str]],
+    timings: list[dict[str, Any]],
+    t_start: float,
+) -> dict[str, Any]:
+    """The report dictionary (what ``report.json`` holds): the spec, the real input, the
+    candidates' runs and summaries, the leaderboard columns and the provenance."""
     from ..version import __version__
     from .files import FORMAT, FORMAT_VERSION
 
     columns = [c for c in metric_columns() if any(c.id in cand["summary"] for cand in cands_out)]
-    report = {
+    return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "ganeval_version": __version__,
@@ -534,8 +359,6 @@ def run_spec(
             "tolerance": TOLERANCE,
         },
     }
-    report["_samples"] = {"real": real, "candidates": samples}
-    return report
 
 
 #: what --verify accepts: exact on the same machine and thread count; across machines
@@ -553,23 +376,6 @@ TOLERANCE: dict[str, dict[str, Any]] = {
 def _feature_info(s: Sample) -> dict[str, Any]:
     info = s.features.info
     return {k: info.get(k) for k in ("extractor", "preprocessing", "weights_sha256") if info.get(k) is not None}
-
-
-def _sample_of_run(path: Path, c: CandidateSpec, spec: ReportSpec, seed: int, tinfo: dict[str, Any]) -> Sample:
-    from ..sources import open_source
-
-    data = c.value["data"]
-    arr = np.load(path, allow_pickle=False)
-    if arr.ndim == 2:
-        src = _rows_source(f"{c.name} (seed {seed})", arr, data)
-    else:
-        src = open_source(str(path), name=f"{c.name} (seed {seed})")
-        if hasattr(src, "name"):
-            src.name = f"{c.name} (seed {seed})"
-    fp = {"input": f"train:{data}/{c.value['loss']}", "kind": "train", "sha256": tinfo["samples_sha256"]}
-    sample = _load(src, spec, c.name, seed, fp)
-    sample.train = tinfo
-    return sample
 
 
 def _numbers(results: dict[str, Any]) -> dict[str, float]:

@@ -1,4 +1,5 @@
-"""Every file of a report is written here: one atomic-write helper and the output folder.
+"""Every file of a report is written here: one atomic-write helper, the output folder and the
+file-name slugs of the candidates.
 
 A report never destroys what is not its own:
 
@@ -42,6 +43,8 @@ __all__ = [
     "MANIFEST",
     "read_manifest",
     "report_files",
+    "file_slug",
+    "unique_slugs",
 ]
 
 REPORT_JSON = "report.json"
@@ -267,3 +270,31 @@ class ReportFolder:
     def discard(self) -> None:
         """Remove the temporary folder (after an error or Ctrl-C)."""
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def file_slug(text: str) -> str:
+    """``text`` made safe as part of a file name (``candidate`` when nothing is left)."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_.") or "candidate"
+
+
+def unique_slugs(names: list[str]) -> dict[str, str]:
+    """File-name-safe, distinct slugs of the candidate names.
+
+    Examples
+    --------
+    >>> unique_slugs(["a b", "a_b", "c"])
+    {'a b': 'a_b', 'a_b': 'a_b-2', 'c': 'c'}
+    """
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for n in names:
+        base = file_slug(n)
+        s, k = base, 1
+        while s.lower() in used:
+            k += 1
+            s = f"{base}-{k}"
+        used.add(s.lower())
+        out[n] = s
+    return out

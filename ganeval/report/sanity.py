@@ -116,7 +116,6 @@ def compute_sanity(
     False
     """
     import torch
-    from scipy.stats import spearmanr
 
     import ganeval
 
@@ -151,29 +150,7 @@ def compute_sanity(
                 step(f"{d} level {level}")
     finally:
         torch.set_num_threads(old)
-    results = []
-    for d in disturbances:
-        for label, _, _ in SANITY_METRICS:
-            series = table[d][label]
-            rho = spearmanr(np.arange(6), series).statistic if np.ptp(series) > 0 else float("nan")
-            rho = None if rho is None or not np.isfinite(rho) else float(rho)
-            exp = EXPECTED.get(d, {}).get(label)
-            if exp is None:
-                verdict = "-"
-            elif rho is None:
-                verdict = "fail"
-            else:
-                verdict = "pass" if (rho >= PASS_RHO if exp == "up" else rho <= -PASS_RHO) else "fail"
-            results.append(
-                {
-                    "disturbance": d,
-                    "metric": label,
-                    "expected": exp,
-                    "spearman": rho,
-                    "verdict": verdict,
-                    "values": series,
-                }
-            )
+    results = [_verdict(d, label, table[d][label]) for d in disturbances for label, _, _ in SANITY_METRICS]
     return {
         "table": table,
         "sizes": sizes,
@@ -182,6 +159,31 @@ def compute_sanity(
         "wall_s": round(time.perf_counter() - t0, 3),
         "seed": seed,
         "pass_rho": PASS_RHO,
+    }
+
+
+def _verdict(disturbance: str, label: str, series: list[float]) -> dict[str, Any]:
+    """One metric under one disturbance: the Spearman correlation of its values with the
+    level (None when constant) and the verdict against :data:`EXPECTED` (``-``: no
+    direction stated)."""
+    from scipy.stats import spearmanr
+
+    rho = spearmanr(np.arange(6), series).statistic if np.ptp(series) > 0 else float("nan")
+    rho = None if rho is None or not np.isfinite(rho) else float(rho)
+    exp = EXPECTED.get(disturbance, {}).get(label)
+    if exp is None:
+        verdict = "-"
+    elif rho is None:
+        verdict = "fail"
+    else:
+        verdict = "pass" if (rho >= PASS_RHO if exp == "up" else rho <= -PASS_RHO) else "fail"
+    return {
+        "disturbance": disturbance,
+        "metric": label,
+        "expected": exp,
+        "spearman": rho,
+        "verdict": verdict,
+        "values": series,
     }
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "reference_suite_specs",
     "run_reference_suite",
     "suite_markdown",
+    "suite_index",
     "SUITE_DATA",
     "DEFAULT_STEPS",
     "EXAMPLES",
@@ -131,6 +132,42 @@ def suite_markdown(subs: dict[str, dict[str, Any]]) -> str:
     return "\n".join(md)
 
 
+def suite_index(reports: list[str], steps: dict[str, int], seeds: list[int], wall_s: Any) -> dict[str, Any]:
+    """The index (``report.json``) of a reference suite: its reports (data sets), training
+    steps per report, seeds and wall times; what ``--verify`` expects of a suite's index."""
+    from ..version import __version__
+    from .files import FORMAT, FORMAT_VERSION
+
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "ganeval_version": __version__,
+        "suite": "reference",
+        "title": "ganeval reference benchmark",
+        "spec_text": None,
+        "reports": reports,
+        "steps": steps,
+        "seeds": seeds,
+        "wall_s": wall_s,
+    }
+
+
+def _suite_html(index: dict[str, Any]) -> str:
+    """The suite's ``report.html``: a link to each report with its wall time, and the index."""
+    import html
+    import json
+
+    links = "".join(
+        f"<li><a href='{d}/report.html'>{html.escape(d)}</a> ({index['wall_s'][d]:.0f} s)</li>"
+        for d in index["reports"]
+    )
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>ganeval reference benchmark"
+        f"</title></head><body><h1>ganeval reference benchmark</h1><ul>{links}</ul>"
+        f"<pre>{html.escape(json.dumps(index, indent=1))}</pre></body></html>\n"
+    )
+
+
 def run_reference_suite(
     out: Any,
     *,
@@ -142,13 +179,9 @@ def run_reference_suite(
     progress: Callable[[int], Callable[[str], None]] | None = None,
 ) -> dict[str, Any]:
     """Run the reference suite into ``out`` (one report per data set, plus an index)."""
-    import html
-    import json
-
-    from ..version import __version__
     from .build import build_from_spec
     from .engine import plan_size
-    from .files import FORMAT, FORMAT_VERSION, REPORT_JSON, ReportFolder, write_file, write_json
+    from .files import REPORT_JSON, ReportFolder, write_file, write_json
     from .spec import parse_spec
 
     texts = reference_suite_specs(steps=steps, seeds=seeds, data=data, threads=threads)
@@ -168,28 +201,14 @@ def run_reference_suite(
             )
             subs[d] = sub
         write_file(folder.path("report.md"), suite_markdown(subs))
-        index: dict[str, Any] = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "ganeval_version": __version__,
-            "suite": "reference",
-            "title": "ganeval reference benchmark",
-            "spec_text": None,
-            "reports": list(subs),
-            "steps": {d: (DEFAULT_STEPS[d] if steps is None else steps) for d in subs},
-            "seeds": list(seeds),
-            "wall_s": {d: s["provenance"]["total_wall_s"] for d, s in subs.items()},
-        }
+        index = suite_index(
+            list(subs),
+            {d: (DEFAULT_STEPS[d] if steps is None else steps) for d in subs},
+            list(seeds),
+            {d: s["provenance"]["total_wall_s"] for d, s in subs.items()},
+        )
         write_json(folder.path(REPORT_JSON), index)
-        links = "".join(
-            f"<li><a href='{d}/report.html'>{html.escape(d)}</a> ({index['wall_s'][d]:.0f} s)</li>" for d in subs
-        )
-        write_file(
-            folder.path("report.html"),
-            f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>ganeval reference benchmark"
-            f"</title></head><body><h1>ganeval reference benchmark</h1><ul>{links}</ul>"
-            f"<pre>{html.escape(json.dumps(index, indent=1))}</pre></body></html>\n",
-        )
+        write_file(folder.path("report.html"), _suite_html(index))
         folder.commit()
     except BaseException:
         folder.discard()

@@ -189,21 +189,8 @@ def verify_report(
 def _verify_spec_report(
     folder: Path, report: dict[str, Any], rtol: float | None, atol: float | None, progress: Any, allow_code: bool
 ) -> VerifyResult:
-    from .engine import plan_size
-
     text = report["spec_text"]
-    code = code_in_report(report)
-    if code and not allow_code:
-        raise InputError(
-            f"{folder}: verifying this report runs code it names: {'; '.join(code)}; pass "
-            "--allow-code to run it (only for reports you trust)"
-        )
-    base, moved = _spec_base(report, folder)
-    if moved:
-        report = _relocated(report, str(report.get("spec_dir")), base)
-    spec = parse_spec(text, base=base, name=f"{folder}/{REPORT_JSON} spec")
-    if "title" not in spec.raw:  # the default title is the spec file's name, which the text does not hold
-        spec.title = report["title"]
+    spec, report = _spec_of_report(folder, report, text, allow_code)
     recorded_env = report.get("provenance", {})
     same = machine_key(environment(spec.threads, spec.device)) == machine_key(recorded_env)
     tol = TOLERANCE["same_machine" if same else "other_machine"]
@@ -222,6 +209,38 @@ def _verify_spec_report(
         )
         result.ok = False
         return result
+    keep = _unchanged_candidates(spec, report, lines)
+
+    # 2. recompute the rest and compare the whole report, key by key
+    if keep:
+        _recompute_and_compare(folder, report, spec, keep, text, progress, result)
+    if result.compared == 0:
+        lines.append("nothing was compared: the report records no number that its spec recomputes")
+    result.ok = not lines
+    return result
+
+
+def _spec_of_report(folder: Path, report: dict[str, Any], text: str, allow_code: bool) -> tuple[Any, dict[str, Any]]:
+    """The spec the report was made from (its paths resolved where the spec's folder is now,
+    the report relocated to match), refused when it names code and ``allow_code`` is off."""
+    code = code_in_report(report)
+    if code and not allow_code:
+        raise InputError(
+            f"{folder}: verifying this report runs code it names: {'; '.join(code)}; pass "
+            "--allow-code to run it (only for reports you trust)"
+        )
+    base, moved = _spec_base(report, folder)
+    if moved:
+        report = _relocated(report, str(report.get("spec_dir")), base)
+    spec = parse_spec(text, base=base, name=f"{folder}/{REPORT_JSON} spec")
+    if "title" not in spec.raw:  # the default title is the spec file's name, which the text does not hold
+        spec.title = report["title"]
+    return spec, report
+
+
+def _unchanged_candidates(spec: Any, report: dict[str, Any], lines: list[str]) -> list[Any]:
+    """The spec's candidates whose recorded inputs are unchanged; each changed one is
+    reported in ``lines`` and left out."""
     recorded = {c["name"]: c for c in report["candidates"]}
     keep = []
     for c_spec in spec.candidates:
@@ -239,34 +258,44 @@ def _verify_spec_report(
                 break
         if not changed:
             keep.append(c_spec)
+    return keep
 
-    # 2. recompute the rest and compare the whole report, key by key
-    if keep:
-        sub = copy.copy(spec)
-        sub.candidates = keep
-        on_step = progress(plan_size(sub)) if progress is not None else None
-        with tempfile.TemporaryDirectory(prefix="ganeval-verify-") as tmp, warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the skipped metrics were reported when the report was made
-            new = run_spec(sub, runs_dir=Path(tmp) / "runs", on_step=on_step, spec_text=text)
-        from .writers import figure_names
 
-        figures = figure_names(new)
-        new = {k: v for k, v in new.items() if not k.startswith("_")}
-        new["figures"] = figures
-        complete = len(keep) == len(spec.candidates)
-        if not complete:  # derived over all candidates: cannot be compared without them
-            kept = {c.name for c in keep}
-            report = dict(report, candidates=[c for c in report["candidates"] if c["name"] in kept])
-            for key in ("columns", "figures", "skipped"):
-                report.pop(key, None)
-                new.pop(key, None)
-        _compare_report(report, new, rt, at, result)
-        if complete and not lines:
-            _compare_written(folder, report, result)
-    if result.compared == 0:
-        lines.append("nothing was compared: the report records no number that its spec recomputes")
-    result.ok = not lines
-    return result
+def _recompute_and_compare(
+    folder: Path,
+    report: dict[str, Any],
+    spec: Any,
+    keep: list[Any],
+    text: str,
+    progress: Any,
+    result: VerifyResult,
+) -> None:
+    """Run the spec on the ``keep`` candidates and compare the new report with the recorded
+    one, key by key (the keys derived over all candidates only when none was left out; the
+    written files only when nothing differed)."""
+    from .engine import plan_size
+
+    sub = copy.copy(spec)
+    sub.candidates = keep
+    on_step = progress(plan_size(sub)) if progress is not None else None
+    with tempfile.TemporaryDirectory(prefix="ganeval-verify-") as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the skipped metrics were reported when the report was made
+        new = run_spec(sub, runs_dir=Path(tmp) / "runs", on_step=on_step, spec_text=text)
+    from .writers import figure_names
+
+    figures = figure_names(new)
+    new = {k: v for k, v in new.items() if not k.startswith("_")}
+    new["figures"] = figures
+    complete = len(keep) == len(spec.candidates)
+    if not complete:  # derived over all candidates: cannot be compared without them
+        kept = {c.name for c in keep}
+        report = dict(report, candidates=[c for c in report["candidates"] if c["name"] in kept])
+        for key in ("columns", "figures", "skipped"):
+            report.pop(key, None)
+            new.pop(key, None)
+    _compare_report(report, new, result.rtol, result.atol, result)
+    if complete and not result.lines:
+        _compare_written(folder, report, result)
 
 
 #: keys that cannot reproduce (wall times, the machine, where the spec's folder is)
@@ -487,20 +516,10 @@ def _close(a: Any, b: Any, rtol: float, atol: float) -> bool:
 def _verify_reference_suite(
     folder: Path, report: dict[str, Any], rtol: float | None, atol: float | None, progress: Any, allow_code: bool
 ) -> VerifyResult:
-    from .suites import SUITE_DATA, reference_suite_specs, suite_markdown
+    from .suites import SUITE_DATA, reference_suite_specs, suite_index, suite_markdown
 
     names = report["reports"]
-    bad = [d for d in names if d not in SUITE_DATA]
-    if bad or len(set(names)) != len(names):
-        raise InputError(
-            f"malformed report: {folder}/{REPORT_JSON}: reports must be distinct data sets of the "
-            f"reference suite ({', '.join(SUITE_DATA)}), got {names!r}"
-        )
-    if sorted(report["steps"]) != sorted(names):
-        raise InputError(
-            f"malformed report: {folder}/{REPORT_JSON}: steps must name exactly the reports {names!r}, "
-            f"got {sorted(report['steps'])!r}"
-        )
+    _check_suite_index(folder, report, names, SUITE_DATA)
     out = VerifyResult(ok=True)
     subs = {}
     root = folder.resolve()
@@ -530,17 +549,8 @@ def _verify_reference_suite(
         out.lines += [f"{d}: {line}" for line in r.lines]
         out.compared += r.compared
         out.exact, out.rtol, out.atol = r.exact, r.rtol, r.atol
-    index = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "suite": "reference",
-        "title": "ganeval reference benchmark",
-        "spec_text": None,
-        "reports": names,
-        "steps": report["steps"],
-        "seeds": report["seeds"],
-        "wall_s": report.get("wall_s"),
-    }
+    expected = suite_index(names, report["steps"], report["seeds"], report.get("wall_s"))
+    index = {k: v for k, v in expected.items() if k != "ganeval_version"}
     _diff({k: v for k, v in report.items() if k != "ganeval_version"}, index, "index", 0.0, 0.0, out)
     if len(subs) == len(names) and not out.lines:
         _check_file(folder, "report.md", _render(lambda: suite_markdown(subs)), out)
@@ -548,6 +558,21 @@ def _verify_reference_suite(
         out.lines.append("nothing was compared: the suite lists no report that holds a number")
     out.ok = not out.lines
     return out
+
+
+def _check_suite_index(folder: Path, report: dict[str, Any], names: Any, suite_data: Any) -> None:
+    """A reference suite's index lists distinct data sets of the suite, with steps for each."""
+    bad = [d for d in names if d not in suite_data]
+    if bad or len(set(names)) != len(names):
+        raise InputError(
+            f"malformed report: {folder}/{REPORT_JSON}: reports must be distinct data sets of the "
+            f"reference suite ({', '.join(suite_data)}), got {names!r}"
+        )
+    if sorted(report["steps"]) != sorted(names):
+        raise InputError(
+            f"malformed report: {folder}/{REPORT_JSON}: steps must name exactly the reports {names!r}, "
+            f"got {sorted(report['steps'])!r}"
+        )
 
 
 def _verify_sanity(

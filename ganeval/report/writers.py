@@ -101,9 +101,16 @@ class FigureFile:
 
 
 def _figures(report: dict[str, Any]) -> list[FigureFile]:
-    """Every figure of the report, rendered as PNG, PDF and SVG."""
-    from .engine import _slug, unique_slugs
-    from .figures import curves_figure, figure_files, image_grid_figure, metric_family_figure, scatter_figure
+    """Every figure of the report, rendered as PNG, PDF and SVG: one per metric family, then
+    the samples of the real input and of each candidate, then the training curves."""
+    samples = report.get("_samples", {})
+    return _metric_figures(report) + _sample_figures(samples) + _curve_figures(samples)
+
+
+def _metric_figures(report: dict[str, Any]) -> list[FigureFile]:
+    """One bar figure per metric family (its columns side by side)."""
+    from .figures import figure_files, metric_family_figure
+    from .files import file_slug
 
     out: list[FigureFile] = []
     families = list(dict.fromkeys(c["metric"] for c in report["columns"]))
@@ -115,14 +122,23 @@ def _figures(report: dict[str, Any]) -> list[FigureFile]:
         fig = metric_family_figure(fam, report["columns"], report["candidates"])
         out.append(
             FigureFile(
-                f"metric_{_slug(fam)}",
+                f"metric_{file_slug(fam)}",
                 f"{', '.join(c['label'] for c in cols)}: mean over seeds; {bars}; green = best",
                 "metrics",
                 len(cols),
                 figure_files(fig),
             )
         )
-    samples = report.get("_samples", {})
+    return out
+
+
+def _sample_figures(samples: dict[str, Any]) -> list[FigureFile]:
+    """The real images, then each candidate's first-seed images (or its 2-D points over
+    the real points)."""
+    from .figures import figure_files, image_grid_figure, scatter_figure
+    from .files import unique_slugs
+
+    out: list[FigureFile] = []
     slugs = unique_slugs(["real", *samples.get("candidates", {})])
     real = samples.get("real")
     if real is not None and real.images is not None:
@@ -135,7 +151,6 @@ def _figures(report: dict[str, Any]) -> list[FigureFile]:
                 figure_files(image_grid_figure(real.images, f"real: {real.name}")),
             )
         )
-    curves_out = []
     for name, ss in samples.get("candidates", {}).items():
         if not ss:
             continue
@@ -161,11 +176,22 @@ def _figures(report: dict[str, Any]) -> list[FigureFile]:
                     figure_files(scatter_figure(first.points, ref, f"{name} (seed {first.seed})")),
                 )
             )
+    return out
+
+
+def _curve_figures(samples: dict[str, Any]) -> list[FigureFile]:
+    """One figure of training curves per trained candidate (one line per seed)."""
+    from .figures import curves_figure, figure_files
+    from .files import unique_slugs
+
+    out: list[FigureFile] = []
+    slugs = unique_slugs(["real", *samples.get("candidates", {})])
+    for name, ss in samples.get("candidates", {}).items():
         curves = {s.seed: s.train["curves"] for s in ss if s.train is not None and s.train.get("curves")}
         if curves:
             fig = curves_figure(curves, f"Training curves of {name} (against the data set's test split)")
             if fig is not None:
-                curves_out.append(
+                out.append(
                     FigureFile(
                         f"curves_{slugs[name]}",
                         f"training curves of {name}, one line per seed (metrics.jsonl)",
@@ -174,7 +200,7 @@ def _figures(report: dict[str, Any]) -> list[FigureFile]:
                         figure_files(fig),
                     )
                 )
-    return out + curves_out
+    return out
 
 
 def figure_names(report: dict[str, Any]) -> list[str]:
@@ -256,7 +282,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"# {_md(report['title'])}",
         "",
         f"Real data: `{str(report['real']['input']).replace('`', '')}` (n = {report['real']['n']}); "
-        f"ganeval {report['ganeval_version']}.",
+        + (f"protocol `{_protocol_name(report)}`; " if _protocol_name(report) else "")
+        + f"ganeval {report['ganeval_version']}.",
         "",
         "| candidate | " + " | ".join(f"{_md(c['label'])} {_ARROW[c['better']]}" for c in cols) + " |",
         "|---|" + "---:|" * len(cols),
@@ -450,7 +477,8 @@ def render_latex(report: dict[str, Any], width_pt: float = TEXT_WIDTH_PT) -> str
         r"% needs \usepackage{booktabs} (and graphicx for \resizebox)",
         r"% use: \begin{table}\centering \input{report.tex} \caption{...}\end{table}",
         r"% or:  \resizebox{\linewidth}{!}{\input{report.tex}}",
-        "% caption notes: " + _tex("; ".join(["bold: best per column", *notes, _direction_line(report)])),
+        "% caption notes: "
+        + _tex("; ".join(["bold: best per column", *notes, _direction_line(report), *_protocol_note(report)])),
     ]
     parts = latex_parts(report, width_pt)
     tables = []
@@ -508,13 +536,37 @@ table.kv td{text-align:left}
 """
 
 
+def _protocol_name(report: dict[str, Any]) -> str | None:
+    """The protocol preset the report's spec names (None: none)."""
+    spec = report.get("spec")
+    name = spec.get("protocol") if isinstance(spec, dict) else None
+    return str(name).replace("`", "") if name is not None else None
+
+
+def _protocol_note(report: dict[str, Any]) -> list[str]:
+    name = _protocol_name(report)
+    return [f"protocol {name} (ganeval --protocol {name})"] if name else []
+
+
 def _settings_text(report: dict[str, Any]) -> str:
-    """The run's settings in words (real data, features, metrics and their options, seed)."""
+    """The run's settings in words (real data, protocol, features, metrics and their
+    options, seed)."""
+    from .spec import protocol_metrics
+
     e = html.escape
     real = report["real"]
     feats = real.get("features") or {}
     prov = report.get("provenance", {})
     parts = [f"Real data <code>{e(str(real['input']))}</code>, {real['n']} samples."]
+    protocol = protocol_metrics(report.get("spec") or {})
+    if protocol is not None:
+        preset, _ = protocol
+        parts.append(
+            f"Protocol <b>{e(preset.name)}</b>: {e(preset.source)}; it fixes the extractor, preprocessing, "
+            "metrics and their options."
+        )
+    elif _protocol_name(report):
+        parts.append(f"Protocol <b>{e(str(_protocol_name(report)))}</b> (not a protocol this ganeval knows).")
     if feats.get("extractor"):
         f = f"Features: the <b>{e(str(feats['extractor']))}</b> extractor"
         if feats.get("preprocessing"):
@@ -523,7 +575,7 @@ def _settings_text(report: dict[str, Any]) -> str:
             sha = str(feats["weights_sha256"])
             f += f", weights sha256 <code title='{e(sha)}'>{e(sha[:12])}…</code>"
         parts.append(f + ".")
-    metrics = (report.get("spec") or {}).get("metrics") or {}
+    metrics = protocol[1] if protocol is not None else (report.get("spec") or {}).get("metrics") or {}
     if metrics:
         items = []
         for m, opts in metrics.items():
@@ -626,6 +678,7 @@ def _html_label(label: str) -> str:
 
 _METRIC_NAMES = {
     "fid": "FID",
+    "sfid": "sFID",
     "kid": "KID",
     "is": "IS",
     "prdc": "PRDC",

@@ -44,9 +44,17 @@ def open_source(spec: Any, *, name: str | None = None, **options: Any) -> Source
         arrays and callables' batches are read (:mod:`ganeval.images`; default (-1, 1) and
         ``"auto"``); files of images ignore them.
     """
-    image_options = {k: options.pop(k) for k in ("value_range", "layout") if k in options}
+    image_options: dict[str, Any] = {k: options.pop(k) for k in ("value_range", "layout") if k in options}
     if isinstance(spec, Source):
         return spec
+    if isinstance(spec, (str, os.PathLike)):
+        return _open_named(os.fspath(spec), options, image_options)
+    return _open_object(spec, name, options, image_options)
+
+
+def _open_object(spec: Any, name: str | None, options: dict[str, Any], image_options: dict[str, Any]) -> Source:
+    """An in-memory input: an array or tensor, a DataFrame-like table, or a callable that
+    makes batches of images."""
     if hasattr(spec, "detach") and hasattr(spec, "cpu"):
         spec = spec.detach().cpu().numpy()
     if isinstance(spec, np.ndarray):
@@ -62,9 +70,11 @@ def open_source(spec: Any, *, name: str | None = None, **options: Any) -> Source
 
         label = name or str(getattr(spec, "__name__", "generator"))
         return GeneratorImageSource(label, spec, **options, **image_options)
-    if not isinstance(spec, (str, os.PathLike)):
-        raise InputError(f"{name or 'input'}: cannot read an input of type {type(spec).__name__}")
-    text = os.fspath(spec)
+    raise InputError(f"{name or 'input'}: cannot read an input of type {type(spec).__name__}")
+
+
+def _open_named(text: str, options: dict[str, Any], image_options: dict[str, Any]) -> Source:
+    """``builtin:NAME``, ``ref:NAME``, or a path: a folder or a file read by its suffix."""
     if text.startswith("builtin:"):
         from .builtin import open_builtin
 

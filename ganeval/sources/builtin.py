@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import InputError
 from .base import ArraySource, Source
 
-__all__ = ["register_builtin", "open_builtin", "builtin_names", "split_indices", "BuiltinData"]
+__all__ = ["register_builtin", "ensure_registered", "open_builtin", "builtin_names", "split_indices", "BuiltinData"]
 
 SPLITS = ("train", "test")
 
@@ -53,7 +53,7 @@ def register_builtin(
 
 def builtin_names() -> dict[str, str]:
     """``{name: description}`` of every registered built-in set."""
-    _ensure_registered()
+    ensure_registered()
     return {k: v[1] for k, v in sorted(_REGISTRY.items())}
 
 
@@ -75,7 +75,7 @@ def parse_builtin(spec: str) -> tuple[str, str | None]:
     """``"builtin:digits/train"`` -> ``("digits", "train")``."""
     body = spec.split(":", 1)[1]
     name, _, split = body.partition("/")
-    _ensure_registered()
+    ensure_registered()
     if name not in _REGISTRY:
         raise InputError(f"{spec}: unknown built-in data set {name!r}; known: {', '.join(sorted(_REGISTRY))}")
     if split and split not in SPLITS:
@@ -133,7 +133,7 @@ def _sklearn_table(loader_name: str) -> Callable[[], BuiltinData]:
 _DEFAULTS_DONE = False
 
 
-def _ensure_registered() -> None:
+def ensure_registered() -> None:
     """Register the scikit-learn sets, and import the modules that register others."""
     global _DEFAULTS_DONE
     if _DEFAULTS_DONE:

@@ -83,12 +83,20 @@ def test_terminal_gets_a_tqdm_bar_that_is_erased():
     assert text.startswith("\rbar:") and "0/5" in text and text.endswith("\r")  # drawn, then erased
 
 
-def test_extraction_progress_into_a_log_has_no_carriage_returns(capsys):
+def test_extraction_progress_into_a_log_has_no_carriage_returns(capsys, monkeypatch):
+    import ganeval.progress as progress_mod
     from ganeval.features import extract_features
 
     arr = np.random.default_rng(0).integers(0, 256, (20, 8, 8, 3), dtype=np.uint8)
     extract_features(arr, extractor="digits", cache=False, progress=True, num_workers=0)
     assert "\r" not in capsys.readouterr().err
+    # a long extraction (here: lines allowed at any gap) writes periodic lines, not a bar
+    monkeypatch.setitem(progress_mod.progress_bar.__kwdefaults__, "min_gap_s", 0.0)
+    extract_features(arr, extractor="digits", cache=False, progress=True, num_workers=0, batch_size=4)
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert "\r" not in err and len(lines) >= 5 and all(" img" in x for x in lines), err
+    assert lines[0].split(": ", 1)[1].startswith("4/20 img (20%)") and ": done, 20 img in " in lines[-1]
 
 
 def test_format_seconds():
@@ -100,3 +108,23 @@ def test_format_seconds():
         "1 h 0 min",
         "0 s",
     ]
+
+
+def test_train_into_a_log_writes_lines_not_bars(tmp_path, monkeypatch):
+    """``ganeval train ... 2> log``: stderr is not a terminal, so progress is plain lines."""
+    import re
+
+    from click.testing import CliRunner
+    from ganeval_cli.main import cli
+
+    import ganeval.progress as progress_mod
+
+    # a line at every tenth (by default lines are at least 2 s apart, longer than this run)
+    monkeypatch.setitem(progress_mod.progress_bar.__kwdefaults__, "min_gap_s", 0.0)
+    args = ["train", "--data", "ring8", "--loss", "hinge", "--steps", "30", "--out", str(tmp_path / "r")]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    assert "\r" not in r.stderr
+    lines = [line for line in r.stderr.splitlines() if line.startswith("training: ")]
+    assert len(lines) >= 3 and lines[-1].startswith("training: done, 30 step in ")
+    assert all(re.fullmatch(r"training: \d+/30 step \(\d+%\), \d+ s(, about \d+ s left)?", x) for x in lines[:-1])

@@ -88,6 +88,21 @@ def test_evaluate_checks_before_reading_anything(tmp_path):
         ganeval.evaluate(missing, missing, protocol="admm")
 
 
+def test_splits_per_sample_count_from_features_already_read():
+    """ADM's IS splits (one per 5,000 samples) are resolved from Features given as they are
+    (the report engine passes its inputs read), not by reading them again."""
+    from ganeval.api import Features
+    from ganeval.metrics.inception_score import inception_score
+
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(30, 10))
+    f = Features("fake", rows=rng.normal(size=(30, 4)), logits=logits, info={"extractor": "inception"})
+    with pytest.warns(UserWarning, match="defined for 50000 generated samples; 30 were given"):
+        r = ganeval.evaluate(f, f, ["is"], protocol="adm")["is"]
+    ref = inception_score(logits, splits=1)
+    assert r.settings["splits"] == 1 and r.settings["protocol"] == "adm" and r.value == ref.value
+
+
 def test_cli_contradiction_is_one_line_exit_2():
     from ganeval_cli.main import cli
 
@@ -225,3 +240,22 @@ def test_edm2_two_passes_from_dataset_refs_pickles(tmp_path):
         want = frechet_distance(a["mu"], a["sigma"], b["mu"], b["sigma"])
         assert r[key].value == pytest.approx(want, rel=1e-12) and r[key].settings["protocol"] == "edm2"
     assert r["fd_dinov2"].metric == "fd_dinov2" and r["fd_dinov2"].value != pytest.approx(r["fid"].value)
+
+
+def test_statistics_made_by_another_protocol_are_not_labelled_with_this_one(tmp_path):
+    """Two pytorch-fid statistics files under protocol clean-fid: refused, naming both
+    preprocessings (their FID is not a clean-fid number); allowed with allow_mismatch."""
+    from ganeval.errors import InputError
+    from ganeval.statistics import FeatureStats
+
+    rng = np.random.default_rng(0)
+    meta = {"extractor": "inception", "preprocessing": "pytorch-fid"}
+    for name in ("a", "b"):
+        FeatureStats.from_features(rng.normal(size=(40, 5)), metadata=meta).save(tmp_path / f"{name}.npz")
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    with pytest.raises(InputError, match="'clean'.*'pytorch-fid'"):
+        ganeval.evaluate(a, b, ["fid"], protocol="clean-fid")
+    same = ganeval.evaluate(a, b, ["fid"], protocol="pytorch-fid")["fid"]
+    assert same.settings["protocol"] == "pytorch-fid"
+    forced = ganeval.evaluate(a, b, ["fid"], protocol="clean-fid", allow_mismatch=True)["fid"]
+    assert forced.value == same.value

@@ -91,3 +91,17 @@ def test_report_spec_takes_device_names():
     assert parse_spec(f'device = "cuda:1"\n{text}').device == "cuda:1"
     with pytest.raises(ganeval.InputError, match="device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got 'gpu'"):
         parse_spec(f'device = "gpu"\n{text}')
+
+
+def test_torch_names_of_the_cpu_are_taken():
+    """``torch.device("cpu", 0)`` prints as ``cpu:0``: Hugging Face Accelerate's
+    ``accelerator.device`` on the CPU, handed to ganeval as it is."""
+    for name in ("cpu:0", "cpu:1", torch.device("cpu", 0), " CPU:0 "):
+        assert resolve_device(name) == torch.device("cpu")
+    assert is_device_name("cpu:0") and not is_device_name("cpu:") and not is_device_name("mps:1")
+    ev = ganeval.Evaluator("fid", extractor=None, device=torch.device("cpu", 0))
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(30, 3)), rng.normal(size=(30, 3)) + 1
+    ev.update(y)
+    ev.update(x, real=True)
+    assert ev.compute()["fid"].value == pytest.approx(ganeval.fid_from_features(x, y).value, rel=1e-10)

@@ -114,7 +114,7 @@ def _batches(
     import torch
 
     from ..distributed import my_batches
-    from .loading import device_file_batches, read_ahead, resizes_on_device
+    from .loading import device_file_batches, resizes_on_device
 
     if getattr(source, "random_access", False):
         n = len(source)
@@ -138,6 +138,17 @@ def _batches(
         for b, (x, errors) in zip(mine, loader):
             yield b, x, errors
         return
+    for b, x in _memory_batches(source, extractor, batch_size, dev, rank, world):
+        yield b, x, []
+
+
+def _memory_batches(source: Any, extractor: Any, batch_size: int, dev: Any, rank: int, world: int):
+    """``(batch index, prepared batch)`` of an in-memory or array-file source: arrays in a
+    file are read ahead in a thread; on CUDA with an exact resize the uint8 batch is resized
+    on the device."""
+    from ..distributed import my_batches
+    from .loading import read_ahead, resizes_on_device
+
     on_device = dev is not None and resizes_on_device(extractor, dev)
     ahead = getattr(source, "read_ahead", False)  # arrays in a file: made ready in a thread
 
@@ -157,7 +168,7 @@ def _batches(
     for b, x in read_ahead(items) if ahead else items:
         if on_device:  # uint8 (n, 3, H, W) resized on the device
             x = extractor.prepare(x.to(dev, non_blocking=True))
-        yield b, x, []
+        yield b, x
 
 
 _NETWORKS: dict[tuple, Any] = {}  # the last network built, reused by the next run

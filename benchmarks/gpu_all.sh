@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Every GPU check of ganeval in one command (for a lent CUDA machine, ~3-5 minutes):
+# Every GPU check of ganeval in one command (for a lent CUDA machine, ~6-9 minutes):
 # the benchmarks/gpu_*.py scripts at their default sizes and the gpu-marked tests; name
 # steps to run only those (bash benchmarks/gpu_all.sh gpu_precision gpu_tests).
 # Logs go to $OUT (or ./gpu-logs). Reference packages missing on the machine can come as
-# wheels in .whl/ (pytorch-fid, torch-fidelity, prdc); they are installed to /tmp/site.
+# wheels in .whl/ (pytorch-fid, torch-fidelity, clean-fid, prdc); they are installed to /tmp/site.
 #
 #     bash benchmarks/gpu_all.sh
 set -u
@@ -29,4 +29,7 @@ step gpu_evaluator 200 python3 benchmarks/gpu_evaluator.py
 step gpu_vit_extractors 200 python3 benchmarks/gpu_vit_extractors.py
 step gpu_precision 200 python3 benchmarks/gpu_precision.py
 step gpu_tf32 120 python3 benchmarks/gpu_tf32.py
-step gpu_tests 120 python3 -m pytest -q -p no:cacheprovider --rungpu -m gpu tests/features/test_dinov2.py tests/features/test_precision.py tests/evaluator/test_distributed.py
+step gpu_tests 120 python3 -m pytest -q -p no:cacheprovider --rungpu -m gpu tests/features/test_dinov2.py tests/features/test_precision.py tests/evaluator/test_distributed.py tests/features/test_loading.py
+# files to FID, whole processes, against the three anchors (10,000 PNG + 10,000 JPEG of 256x256
+# to fit the lent time; the script's default is 50,000 per side)
+step e2e 420 python3 benchmarks/bench_end_to_end.py --n 10000 --size 256 --gpu-decode --tf32 --dir /tmp/e2e

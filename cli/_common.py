@@ -133,7 +133,14 @@ def extraction_options(f: Callable) -> Callable:
             "--num-workers",
             type=click.IntRange(min=0),
             default=None,
-            help="Image decoding worker processes (default: min(4, CPU count)).",
+            help="Image decoding worker processes (default: min(4, CPU count); on CUDA min(12, CPU count - 2)).",
+        ),
+        click.option(
+            "--gpu-decode",
+            is_flag=True,
+            help="On CUDA, decode the JPEG files of a folder or zip on the GPU (nvjpeg): faster, but its "
+            "pixels are not PIL's, so the FID moves slightly (docs/performance.md); recorded in the "
+            'result ("gpu_decode": true) and cached apart. No effect on CPU.',
         ),
         click.option(
             "--no-cache",
@@ -204,6 +211,7 @@ def extraction_kwargs(kw: dict[str, Any], as_json: bool = False) -> dict[str, An
         "batch_size": kw.pop("batch_size"),
         "device": kw.pop("device"),
         "tf32": kw.pop("tf32"),
+        "gpu_decode": kw.pop("gpu_decode"),
         "num_workers": kw.pop("num_workers"),
         "cache": not kw.pop("no_cache"),
         "progress": not quiet,  # a bar on a terminal, periodic lines in a log (ganeval.progress)

@@ -55,6 +55,7 @@ _RESERVED_PARAMS = {
     "batch_size",
     "device",
     "tf32",
+    "gpu_decode",
     "num_workers",
     "no_cache",
     "skip_invalid",

@@ -677,6 +677,8 @@ def _with_inputs(r: MetricResult, real: Features | None, fake: Features) -> Metr
         settings["tf32"] = True
         if len(set(tf32.values())) > 1:
             settings.update({f"{side}_tf32": used for side, used in tf32.items()})
+    if any(f is not None and f.info.get("gpu_decode") for f in (real, fake)):  # nvjpeg, not PIL's pixels
+        settings["gpu_decode"] = True
     if fake.info.get("skipped_rows"):
         settings["skipped_rows"] = dict(fake.info["skipped_rows"])
     for side, f in (("real", real), ("fake", fake)):

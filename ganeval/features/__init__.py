@@ -198,6 +198,7 @@ def extract_features(
     progress: bool = False,
     tf32: bool = False,
     outputs: tuple[str, ...] = (),
+    gpu_decode: bool = False,
     **source_options: Any,
 ) -> ExtractedFeatures:
     """Features (and logits) of every image of ``source``, from the cache when possible.
@@ -243,6 +244,11 @@ def extract_features(
         ``extra_outputs``: ``("spatial",)`` gives the Inception's 2023-D sFID features (ADM's
         ``mixed_6/conv`` features; :mod:`ganeval.features.inception`). They are cached with the
         features; a cached entry without them is recomputed.
+    gpu_decode : bool, default=False
+        On CUDA, decode the JPEG files of a folder or zip on the GPU with nvjpeg (faster
+        than the CPU decoding workers; nvjpeg's pixels are not PIL's, so FID moves slightly:
+        docs/performance.md). When it was used, ``info`` holds ``"gpu_decode": True`` and the
+        cache keeps the features under their own key. No effect on CPU or for other inputs.
     **source_options
         Passed to :func:`ganeval.sources.open_source` when ``source`` is not opened yet
         (e.g. ``skip_invalid=True``).
@@ -264,6 +270,7 @@ def extract_features(
 
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     tf32 = check_bool(tf32, "tf32")
+    gpu_decode = check_bool(gpu_decode, "gpu_decode")
     if num_workers is not None:
         num_workers = check_int(num_workers, "num_workers", minimum=0)
     src = open_source(source, **source_options)
@@ -277,11 +284,18 @@ def extract_features(
     used_tf32 = uses_tf32(dev, tf32)
     if used_tf32:
         info["tf32"] = True
-    key, hit = _cache_lookup(src, ext, sha, used_tf32, cache)
+    # nvjpeg decodes only the JPEG files of a folder or zip, on CUDA
+    gpu_decoded = gpu_decode and dev.type == "cuda" and bool(getattr(src, "random_access", False))
+    if gpu_decoded:
+        info["gpu_decode"] = True
+    variant = "+".join(v for v, used in (("tf32", used_tf32), ("gpu-decode", gpu_decoded)) if used) or None
+    key, hit = _cache_lookup(src, ext, sha, variant, cache)
     if hit is not None and all(o in hit["extras"] for o in outputs):
         info.update(skipped=hit["skipped"], n=int(hit["features"].shape[0]), cached=True)
         return ExtractedFeatures(hit["features"], hit["logits"], info, {o: hit["extras"][o] for o in outputs})
-    run_kw = dict(batch_size=batch_size, device=dev, num_workers=num_workers, progress=progress, tf32=tf32)
+    run_kw = dict(
+        batch_size=batch_size, device=dev, num_workers=num_workers, progress=progress, tf32=tf32, gpu_decode=gpu_decoded
+    )
     if outputs:
         features, logits, extras, skipped = run_extraction_outputs(src, ext, outputs=outputs, **run_kw)
     else:
@@ -314,20 +328,17 @@ def _checked_outputs(ext: Any, outputs: tuple[str, ...]) -> tuple[str, ...]:
     return outputs
 
 
-def _cache_lookup(src: Any, ext: Any, sha: str | None, used_tf32: bool, cache: bool) -> tuple[Any, Any]:
+def _cache_lookup(src: Any, ext: Any, sha: str | None, variant: str | None, cache: bool) -> tuple[Any, Any]:
     """``(key, entry or None)``: the cache key of these features (None for a source without
-    a fingerprint, or ``cache=False``) and the cached entry, looked up by all ranks together
-    under ``torch.distributed``."""
+    a fingerprint, or ``cache=False``; ``variant`` names a way of computing them that gives
+    other numbers: ``"tf32"``, ``"gpu-decode"``, both joined by ``+``) and the cached entry,
+    looked up by all ranks together under ``torch.distributed``."""
     from ..distributed import is_distributed
     from ..sources.images import ImageSource
     from .cache import cache_key, load_entry, load_shared
 
     fingerprint = cast(ImageSource, src).fingerprint() if cache else None  # kind "images" names the interface
-    key = (
-        cache_key(fingerprint, ext.name, sha, ext.preprocessing, precision="tf32" if used_tf32 else None)
-        if fingerprint
-        else None
-    )
+    key = cache_key(fingerprint, ext.name, sha, ext.preprocessing, precision=variant) if fingerprint else None
     expected = len(src) if getattr(src, "length_known", True) else None
     if is_distributed() and cache:  # the ranks decide together (one writer per entry)
         hit, key = load_shared(key, src.name, expected_images=expected)

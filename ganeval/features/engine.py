@@ -2,8 +2,11 @@
 
 File sources (folders, zips) are decoded *and preprocessed* (resized to the network's input)
 one image at a time in ``num_workers`` DataLoader worker processes, so mixed image sizes
-are fine and decoding overlaps inference. In-memory sources (arrays, generator callables)
-are preprocessed a batch at a time in the main process. Inference runs in batches under
+are fine and decoding overlaps inference; on CUDA, when the resize gives the same floats
+there (the Inception's ``tf`` mode), the workers only decode and the uint8 images are
+resized on the device. In-memory sources (arrays, generator callables) are preprocessed a
+batch at a time in the main process (arrays in a file read ahead in a thread). The routes
+are in :mod:`ganeval.features.loading`. Inference runs in batches under
 :func:`torch.inference_mode`, with the network and its input in ``channels_last`` memory
 format; outputs are returned as float64 numpy arrays in the source's order. On CUDA the
 network runs in full float32 (TF32 off for convolutions and matrix products) unless
@@ -14,7 +17,6 @@ network runs in full float32 (TF32 off for convolutions and matrix products) unl
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 import numpy as np
@@ -39,15 +41,18 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def default_num_workers() -> int:
-    """``min(4, number of CPUs)``: the default count of decoding worker processes.
+def default_num_workers(device: Any = None) -> int:
+    """The default count of decoding worker processes: ``min(4, CPUs)``, or on a CUDA
+    ``device`` ``min(12, CPUs - 2)`` (:func:`ganeval.features.loading.default_workers`).
 
     Examples
     --------
     >>> 1 <= default_num_workers() <= 4
     True
     """
-    return max(1, min(4, os.cpu_count() or 1))
+    from .loading import default_workers
+
+    return default_workers(getattr(device, "type", None) or "cpu")
 
 
 class _DecodeDataset:
@@ -91,16 +96,36 @@ def _as_batch(arr: Any):
     return torch.from_numpy(np.ascontiguousarray(arr))
 
 
-def _batches(source: Any, extractor: Any, batch_size: int, num_workers: int, pin: bool, rank: int = 0, world: int = 1):
+def _batches(
+    source: Any,
+    extractor: Any,
+    batch_size: int,
+    num_workers: int,
+    pin: bool,
+    rank: int = 0,
+    world: int = 1,
+    dev: Any = None,
+    gpu_decode: bool = False,
+):
     """Yield ``(batch index, prepared float batch or None, [error messages])`` for the
-    batches this rank handles (``index % world == rank``; all of them for one process)."""
+    batches this rank handles (``index % world == rank``; all of them for one process).
+    The routes (decode and resize in workers, resize on the device, read-ahead) are in
+    :mod:`ganeval.features.loading`."""
     import torch
 
     from ..distributed import my_batches
+    from .loading import device_file_batches, resizes_on_device
 
     if getattr(source, "random_access", False):
         n = len(source)
         mine = my_batches(-(-n // batch_size), rank, world)
+        if dev is not None and resizes_on_device(extractor, dev, gpu_decode):
+            ranges = [list(range(b * batch_size, min(n, (b + 1) * batch_size))) for b in mine]
+            for b, (x, errors) in zip(
+                mine, device_file_batches(source, extractor, ranges, num_workers, dev, gpu_decode)
+            ):
+                yield b, x, errors
+            return
         loader: torch.utils.data.DataLoader[Any] = torch.utils.data.DataLoader(
             # DataLoader takes any map-style dataset (``__getitem__``/``__len__``); its stub wants a
             # torch Dataset, which would import torch with this module
@@ -112,15 +137,38 @@ def _batches(source: Any, extractor: Any, batch_size: int, num_workers: int, pin
         )
         for b, (x, errors) in zip(mine, loader):
             yield b, x, errors
-    elif world > 1 and getattr(source, "shardable", False):
+        return
+    for b, x in _memory_batches(source, extractor, batch_size, dev, rank, world):
+        yield b, x, []
+
+
+def _memory_batches(source: Any, extractor: Any, batch_size: int, dev: Any, rank: int, world: int):
+    """``(batch index, prepared batch)`` of an in-memory or array-file source: arrays in a
+    file are read ahead in a thread; on CUDA with an exact resize the uint8 batch is resized
+    on the device."""
+    from ..distributed import my_batches
+    from .loading import read_ahead, resizes_on_device
+
+    on_device = dev is not None and resizes_on_device(extractor, dev)
+    ahead = getattr(source, "read_ahead", False)  # arrays in a file: made ready in a thread
+
+    def ready(arr: Any) -> Any:  # what the read-ahead thread can do: all but device work
+        x = _as_batch(arr)
+        if not on_device:
+            return extractor.prepare(x)
+        return x.pin_memory() if ahead and x.device.type == "cpu" and dev.type == "cuda" else x
+
+    if world > 1 and getattr(source, "shardable", False):
         per = getattr(source, "batch_size", batch_size)
         mine = my_batches(-(-len(source) // per), rank, world)
-        for b, arr in zip(mine, source.iter_batches(batch_size, only=set(mine))):
-            yield b, extractor.prepare(_as_batch(arr)), []
+        numbered: Any = zip(mine, source.iter_batches(batch_size, only=set(mine)))
     else:
-        for b, arr in enumerate(source.iter_batches(batch_size)):
-            if b % world == rank:
-                yield b, extractor.prepare(_as_batch(arr)), []
+        numbered = ((b, arr) for b, arr in enumerate(source.iter_batches(batch_size)) if b % world == rank)
+    items = ((b, ready(arr)) for b, arr in numbered)
+    for b, x in read_ahead(items) if ahead else items:
+        if on_device:  # uint8 (n, 3, H, W) resized on the device
+            x = extractor.prepare(x.to(dev, non_blocking=True))
+        yield b, x
 
 
 _NETWORKS: dict[tuple, Any] = {}  # the last network built, reused by the next run
@@ -200,6 +248,7 @@ def run_extraction(
     progress: bool = False,
     shard: bool | None = None,
     tf32: bool = False,
+    gpu_decode: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None, int]:
     """Run ``extractor`` over every image of ``source``: features, logits, skipped count.
 
@@ -227,6 +276,7 @@ def run_extraction(
         progress=progress,
         shard=shard,
         tf32=tf32,
+        gpu_decode=gpu_decode,
     )
     return features, logits, skipped
 
@@ -242,6 +292,7 @@ def run_extraction_outputs(
     progress: bool = False,
     shard: bool | None = None,
     tf32: bool = False,
+    gpu_decode: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray], int]:
     """Run ``extractor`` over every image of ``source``, keeping extra named outputs too.
 
@@ -256,8 +307,8 @@ def run_extraction_outputs(
     device : {"auto", "cpu", "cuda", "cuda:N", "mps"} or torch.device, default="auto"
         See :func:`resolve_device`.
     num_workers : int, optional
-        Decoding worker processes for file sources (default ``min(4, CPUs)``; 0 decodes in
-        the main process).
+        Decoding worker processes for file sources (default ``min(4, CPUs)`` on the CPU,
+        ``min(12, CPUs - 2)`` on CUDA; 0 decodes in the main process).
     progress : bool, default=False
         Show a tqdm progress bar on stderr (rank 0 only under ``torch.distributed``).
     shard : bool, optional
@@ -272,6 +323,10 @@ def run_extraction_outputs(
     outputs : tuple of str, default=()
         Extra outputs of the same forward pass to keep, among ``extractor.extra_outputs``
         (e.g. ``("spatial",)`` for the Inception's sFID features).
+    gpu_decode : bool, default=False
+        On CUDA, decode the JPEG files of a folder or zip with nvjpeg on the device (faster;
+        not PIL's pixels: FID moves slightly, see docs/performance.md). No effect on CPU or
+        for other inputs (:mod:`ganeval.features.loading`).
 
     Returns
     -------
@@ -286,6 +341,7 @@ def run_extraction_outputs(
     from ..distributed import is_distributed, rank_and_world
 
     dev, tf32, workers, outputs = _checked_run_options(extractor, device, tf32, num_workers, batch_size, outputs)
+    gpu_decode = check_bool(gpu_decode, "gpu_decode")
     rank, world = rank_and_world() if (shard or shard is None) and is_distributed() else (0, 1)
     net = network(extractor, dev)
     threads = ExtractorThreads(extractor, dev)
@@ -295,7 +351,8 @@ def run_extraction_outputs(
     failure: str | None = None
     try:
         with torch.inference_mode():
-            for b, x, errors in _batches(source, extractor, batch_size, workers, dev.type == "cuda", rank, world):
+            batches = _batches(source, extractor, batch_size, workers, dev.type == "cuda", rank, world, dev, gpu_decode)
+            for b, x, errors in batches:
                 skipped += _skip_unreadable(source, errors)
                 if x is not None:
                     parts.append((b, *_forward_to_numpy(extractor, net, x, dev, tf32, outputs)))
@@ -321,7 +378,7 @@ def _checked_run_options(
     work (an output the extractor does not offer is refused here)."""
     dev = resolve_device(device)
     tf32 = check_bool(tf32, "tf32")
-    workers = default_num_workers() if num_workers is None else int(num_workers)
+    workers = default_num_workers(dev) if num_workers is None else int(num_workers)
     if workers < 0:
         raise ParameterError(f"num_workers must be >= 0, got {num_workers}")
     if batch_size < 1:

@@ -10,7 +10,9 @@ decoding workers never copy it) with:
 - ``build(device)``: the network, in eval mode, on ``device``, in ``channels_last`` format;
 - ``split_outputs(out)``: network output -> (features, logits or None);
 - ``extra_outputs``: names of further outputs of the same pass that callers may keep
-  (``out[name]``, shape (n, d)); the Inception offers ``"spatial"`` (ADM's sFID features).
+  (``out[name]``, shape (n, d)); the Inception offers ``"spatial"`` (ADM's sFID features);
+- ``device_prepare_exact``: whether ``prepare`` gives the same floats on a CUDA device as on
+  the CPU, so file sources may be resized on the device (:mod:`ganeval.features.loading`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ class ImageExtractor:
     name: str = ""
     preprocessing: str | None = None
     extra_outputs: tuple[str, ...] = ()
+
+    @property
+    def device_prepare_exact(self) -> bool:
+        """``prepare`` gives the same floats on CUDA as on the CPU (default: not known, False)."""
+        return False
 
     def weights_sha256(self) -> str | None:
         return None
@@ -124,6 +131,12 @@ class InceptionExtractor(FileWeightsExtractor):
         from .preprocessing import preprocess
 
         return preprocess(images, self.preprocessing)
+
+    @property
+    def device_prepare_exact(self) -> bool:
+        """True for ``tf``: the TF1 resize is float32 adds and products, each rounded once, the
+        same on any device (tests/features/test_loading.py checks CUDA against the CPU)."""
+        return self.preprocessing == "tf"
 
     def build(self, device: Any) -> Any:
         import torch

@@ -5,7 +5,9 @@ Every image source has ``kind = "images"`` and gives RGB ``uint8`` images to an 
 
 - *file* sources (:class:`FolderImageSource`, :class:`ZipImageSource`) list their files up
   front and decode one file at a time with :meth:`read` (the engine calls it from decoding
-  worker processes). Mixed sizes are fine: each image is decoded and resized separately.
+  worker processes); 8-bit PNG and ordinary JPEG files go through the faster
+  :func:`~ganeval.sources.decoding.decode_fast`, which gives the same pixels as PIL.
+  Mixed sizes are fine: each image is decoded and resized separately.
 - *in-memory* sources (:class:`ArrayImageSource`, :class:`GeneratorImageSource`) yield
   batches of shape (n, 3, H, W) with :meth:`iter_batches`; :class:`ArrayFileImageSource`
   does too, for an image array in a ``.npy`` file or a stored ``.npz`` member that it
@@ -56,6 +58,7 @@ import numpy as np
 from ..errors import InputError
 from ..images import DEFAULT_VALUE_RANGE, check_value_range, images_to_uint8_array
 from .base import Source
+from .decoding import decode_fast, gpu_jpeg_bytes
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -304,8 +307,38 @@ class FolderImageSource(ImageSource):
         return str(self.path / self.files[index])
 
     def read(self, index: int) -> np.ndarray:
-        """Decode image ``index`` to RGB uint8 (H, W, 3); :class:`InputError` if unreadable."""
-        return decode_image(self.path / self.files[index], self.item_name(index))
+        """Decode image ``index`` to RGB uint8 (H, W, 3); :class:`InputError` if unreadable.
+
+        A file up to :data:`ZIP_READ_WHOLE_BYTES` is read whole and decoded by
+        :func:`~ganeval.sources.decoding.decode_fast` when that gives PIL's pixels (8-bit PNG,
+        ordinary JPEG), by :func:`decode_image` otherwise; a larger one goes to PIL from the
+        path (its decompression-bomb check runs before the pixels are read).
+        """
+        path = self.path / self.files[index]
+        data = self._small_file(path)
+        if data is None:
+            return decode_image(path, self.item_name(index))
+        arr = decode_fast(data)
+        return arr if arr is not None else decode_image(data, self.item_name(index))
+
+    @staticmethod
+    def _small_file(path: Path) -> bytes | None:
+        """The file's bytes when it is small enough to read whole, else None (PIL reads it,
+        and reports a missing, empty or unreadable file)."""
+        try:
+            if 0 < os.path.getsize(path) <= ZIP_READ_WHOLE_BYTES:
+                return path.read_bytes()
+        except OSError:
+            pass
+        return None
+
+    def read_encoded(self, index: int) -> bytes | None:
+        """The bytes of file ``index`` when it is a JPEG that nvjpeg decodes
+        (:func:`~ganeval.sources.decoding.gpu_jpeg_bytes`), else None (decode it with :meth:`read`)."""
+        if not self.files[index].lower().endswith((".jpg", ".jpeg")):
+            return None  # not read twice: other files are decoded by read()
+        data = self._small_file(self.path / self.files[index])
+        return data if data is not None and gpu_jpeg_bytes(data) else None
 
     def fingerprint(self) -> str:
         """sha256 over the folder's absolute path and every file's relative path, size,
@@ -405,13 +438,26 @@ class ZipImageSource(ImageSource):
             raise InputError(f"{name}: file is empty (0 bytes)")
         try:
             if size <= ZIP_READ_WHOLE_BYTES:
-                return decode_image(self._handle().read(member), name)
+                data = self._handle().read(member)
+                arr = decode_fast(data)
+                return arr if arr is not None else decode_image(data, name)
             with self._handle().open(member) as fh:
                 return decode_image(fh, name)
         except InputError:
             raise
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
             raise InputError(f"{name}: cannot be read from the zip ({exc})") from None
+
+    def read_encoded(self, index: int) -> bytes | None:
+        """The bytes of member ``index`` when it is a JPEG that nvjpeg decodes, else None."""
+        member, size, _ = self.members[index]
+        if not 0 < size <= ZIP_READ_WHOLE_BYTES or not member.lower().endswith((".jpg", ".jpeg")):
+            return None
+        try:
+            data = self._handle().read(member)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError):
+            return None  # read() reports it
+        return data if gpu_jpeg_bytes(data) else None
 
     def fingerprint(self) -> str:
         """sha256 over every image member's name, size and CRC-32."""
@@ -535,6 +581,8 @@ class ArrayFileImageSource(ImageSource):
     """
 
     shardable = True
+    #: the engine reads the next batches from the file in a thread while the network runs
+    read_ahead = True
 
     def __init__(
         self,

@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from ganeval.errors import InputError
+from ganeval.errors import InputError, ParameterError
 from ganeval.features import loading
 from ganeval.features.engine import run_extraction
 from ganeval.features.extractors import InceptionExtractor
@@ -211,3 +211,25 @@ def test_gpu_decode_option_runs_end_to_end(tmp_path):
     exact = run_extraction(FolderImageSource(folder), Means(), batch_size=8, device="cuda")
     fast = run_extraction(FolderImageSource(folder), Means(), batch_size=8, device="cuda", gpu_decode=True)
     assert exact[0].shape == fast[0].shape and np.abs(exact[0] - fast[0]).max() < 0.1
+
+
+def test_gpu_decode_flag_is_accepted_and_not_recorded_on_cpu(mixed, tmp_path):
+    """``--gpu-decode`` reaches the extraction; on the CPU it changes nothing and the result
+    does not claim it (it is recorded only when nvjpeg decoded the files)."""
+    import json
+
+    from click.testing import CliRunner
+    from ganeval_cli.main import cli
+
+    from ganeval.features import extract_features
+
+    args = ["fid", str(mixed), str(mixed), "--extractor", "digits", "--device", "cpu", "--no-cache", "--json"]
+    plain = CliRunner().invoke(cli, args)
+    flagged = CliRunner().invoke(cli, [*args, "--gpu-decode"])
+    assert plain.exit_code == 0 and flagged.exit_code == 0, flagged.output
+    a, b = json.loads(plain.output), json.loads(flagged.output)
+    assert a["value"] == b["value"] and "gpu_decode" not in b["settings"]
+    out = extract_features(str(mixed), extractor="digits", device="cpu", cache=False, gpu_decode=True)
+    assert "gpu_decode" not in out.info
+    with pytest.raises(ParameterError, match="gpu_decode"):
+        extract_features(str(mixed), extractor="digits", device="cpu", cache=False, gpu_decode="yes")
